@@ -1,0 +1,107 @@
+/*
+ * ca.h - a CA home: its configuration, store, token and keys, and the
+ * operations an administrator runs on it (init, issue).
+ *
+ * Layout of a home (see docs/operations.md):
+ *   tessera.conf       the configuration, one section per product
+ *   tessera.db         the SQLite store (0600)
+ *   token.pin          the token's user PIN (0600), unless given otherwise
+ *   softhsm2.conf, tokens/   the built-in SoftHSM2 token (when no HSM given)
+ *   certs/root.pem, certs/issuing.pem, certs/ocsp.pem, certs/chain.pem
+ */
+#ifndef TSR_CA_H
+#define TSR_CA_H
+
+#include <openssl/x509.h>
+
+#include "base/base.h"
+#include "store/store.h"
+#include "x509/x509.h"
+
+/* The [ca] section of tessera.conf. */
+struct tsr_ca_config {
+	char *organization;
+	char *country;            /* "" if none */
+	enum tsr_key_type key_type;
+	char *pkcs11_module;
+	char *token_uri;          /* RFC 7512 */
+	char *pin_file;           /* absolute */
+	char *softhsm_conf;       /* absolute, or NULL for an external HSM */
+	char *database;           /* absolute path of the SQLite file */
+	char *public_url;         /* base of the OCSP, CRL and caIssuers URLs */
+	char *policy_arc;         /* the CA's own OID arc */
+	int ocsp_validity_days;   /* delegated OCSP certificate, <= 120 */
+};
+
+struct tsr_config {
+	struct tsr_ca_config ca;
+	struct tsr_products products;
+	char *path;
+};
+
+/* Read and validate home/tessera.conf (relative paths are made absolute). */
+int tsr_config_load(const char *home, struct tsr_config *out) TSR_MUST_CHECK;
+/* Validate config text (for the fuzz harness; home is for relative paths). */
+int tsr_config_parse(const char *text, size_t len, const char *home,
+    struct tsr_config *out) TSR_MUST_CHECK;
+void tsr_config_free(struct tsr_config *c);
+
+struct tsr_init_options {
+	const char *home;
+	const char *organization;     /* default "Tessera Demo" */
+	const char *country;          /* NULL or two letters */
+	enum tsr_key_type key_type;   /* default TSR_KEY_EC_P384 */
+	const char *module_path;      /* NULL: built-in SoftHSM2 token */
+	const char *token_uri;        /* with module_path */
+	const char *pin_file;         /* with module_path: file holding the user PIN */
+	const char *public_url;       /* default "http://localhost:8080" */
+	int root_days;                /* default 20 years */
+	int issuing_days;             /* default 10 years */
+	int ocsp_days;                /* default 90 */
+	const char *softhsm_module;   /* default: the Debian path */
+};
+
+void tsr_init_options_default(struct tsr_init_options *o);
+
+/* Create a new CA home.  Refuses an existing non-empty home (and records
+ * the refusal in its audit log if it is a Tessera home).  On any failure
+ * nothing is left behind: the home is built in a staging directory and
+ * renamed into place at the end; keys made on an external HSM are destroyed. */
+int tsr_ca_init(const struct tsr_init_options *o, const char *actor) TSR_MUST_CHECK;
+
+struct tsr_ca;
+
+/* Open a home: read its config and open its store (no token access yet). */
+int tsr_ca_open(const char *home, struct tsr_ca **out) TSR_MUST_CHECK;
+void tsr_ca_close(struct tsr_ca *ca);
+const struct tsr_config *tsr_ca_config(const struct tsr_ca *ca);
+struct tsr_store *tsr_ca_store(struct tsr_ca *ca);
+/* Audit an event in this CA's log (errors are reported on stderr). */
+void tsr_ca_audit(struct tsr_ca *ca, const char *actor, const char *action,
+    const char *object, const char *outcome, const char *fmt, ...) TSR_PRINTF(6, 7);
+
+/* Load the module, log in to the token (a wrong PIN is audited) and find
+ * the issuing CA key.  Called by operations that sign. */
+int tsr_ca_login(struct tsr_ca *ca, const char *actor) TSR_MUST_CHECK;
+
+struct tsr_issue_request {
+	const char *product;          /* product name */
+	const uint8_t *csr;           /* PEM or DER */
+	size_t csr_len;
+	const char *subject;          /* RFC 4514 */
+	const char *const *sans;      /* "dns:..." strings */
+	size_t n_sans;
+};
+
+/* Issue a subscriber certificate: validate the request against the product,
+ * build, lint, reserve the serial, sign in the token, store and audit, all
+ * in one transaction.  Every refusal is audited and leaves no row behind.
+ * On success *out holds the stored record (tsr_cert_record_clear() it). */
+int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
+    struct tsr_cert_record *out) TSR_MUST_CHECK;
+
+/* The issuing CA's and root's certificates (borrowed). */
+const X509 *tsr_ca_issuing_cert(const struct tsr_ca *ca);
+const X509 *tsr_ca_root_cert(const struct tsr_ca *ca);
+
+#endif /* TSR_CA_H */

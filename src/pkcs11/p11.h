@@ -1,0 +1,117 @@
+/*
+ * p11.h - PKCS#11 tokens: the CA's HSM and, later, the subscriber's token.
+ *
+ * Tessera talks to the module directly through the standard Cryptoki API
+ * (header from p11-kit; the module is dlopen()ed).  Keys are generated on
+ * the token as sensitive and non-extractable; the only operation on a
+ * private key is a raw signature (CKM_ECDSA over a digest, or CKM_RSA_PKCS
+ * over a DigestInfo), so the hashing and the encoding stay in one place.
+ */
+#ifndef TSR_P11_H
+#define TSR_P11_H
+
+#include <openssl/evp.h>
+
+#include "base/base.h"
+
+/* A PKCS#11 URI (RFC 7512).  Unset strings are NULL; id_len 0 means no id. */
+struct tsr_p11_uri {
+	/* path attributes that select a token */
+	char *token;          /* CKA label of the token ("token=") */
+	char *manufacturer;
+	char *model;
+	char *serial;
+	long slot_id;         /* -1 if not given */
+	/* path attributes that select an object */
+	char *object;         /* CKA_LABEL */
+	uint8_t id[64];       /* CKA_ID */
+	size_t id_len;
+	char *type;           /* "private", "public", "cert", ... */
+	/* query attributes */
+	char *module_path;
+	char *pin_source;     /* a file path (file: URIs are reduced to the path) */
+	char *pin_value;      /* wiped on free */
+};
+
+/* Parse an RFC 7512 URI ("pkcs11:token=Tessera%20CA;object=root?pin-source=..").
+ * Percent-decodes values, refuses unknown path attributes, duplicate
+ * attributes, bad escapes, values with NUL, and URIs over 4096 bytes. */
+int tsr_p11_uri_parse(const char *s, struct tsr_p11_uri *out) TSR_MUST_CHECK;
+void tsr_p11_uri_free(struct tsr_p11_uri *uri);
+/* Format "pkcs11:token=<label>" with percent-encoding, into a new string. */
+int tsr_p11_uri_for_token(const char *label, char **out) TSR_MUST_CHECK;
+
+struct tsr_p11_module;   /* a loaded and initialized module */
+struct tsr_p11_session;  /* a read-write session on one token */
+struct tsr_p11_key;      /* a private key (and its public half) on a token */
+
+/* dlopen() a module and C_Initialize it. */
+int tsr_p11_module_load(const char *path, struct tsr_p11_module **out) TSR_MUST_CHECK;
+/* C_Finalize and dlclose.  All sessions must be closed first.  NULL is fine. */
+void tsr_p11_module_unload(struct tsr_p11_module *mod);
+
+/* Initialize the first token that is present but not initialized (SoftHSM's
+ * free slot) with label, SO PIN and user PIN. */
+int tsr_p11_token_init(struct tsr_p11_module *mod, const char *label,
+    const char *so_pin, const char *user_pin) TSR_MUST_CHECK;
+
+/* Open a read-write session on the one token that matches uri's token
+ * attributes (token, manufacturer, model, serial, slot-id); TSR_ERR_NOT_FOUND
+ * if none does, TSR_ERR_INVALID if several do. */
+int tsr_p11_open(struct tsr_p11_module *mod, const struct tsr_p11_uri *uri,
+    struct tsr_p11_session **out) TSR_MUST_CHECK;
+void tsr_p11_close(struct tsr_p11_session *s);
+
+/* Log in as the user.  TSR_ERR_PIN on a wrong PIN (detail says how) or a
+ * locked PIN; already logged in is success. */
+int tsr_p11_login(struct tsr_p11_session *s, const char *pin) TSR_MUST_CHECK;
+
+struct tsr_p11_token_info {
+	char label[33];
+	char manufacturer[33];
+	char model[17];
+	char serial[17];
+	bool initialized;
+	bool user_pin_initialized;
+	bool user_pin_to_be_changed;   /* CKF_USER_PIN_TO_BE_CHANGED */
+	bool user_pin_locked;
+	unsigned long free_public_memory;   /* ~0UL if unavailable */
+};
+int tsr_p11_token_info(struct tsr_p11_session *s, struct tsr_p11_token_info *out) TSR_MUST_CHECK;
+
+/* Generate a key pair on the token: private key CKA_TOKEN, CKA_PRIVATE,
+ * CKA_SENSITIVE, !CKA_EXTRACTABLE, CKA_SIGN only; public key CKA_VERIFY.
+ * Both halves get label and id.  TSR_ERR_EXISTS if a private key with that
+ * id is already there.  Requires login. */
+int tsr_p11_keygen(struct tsr_p11_session *s, enum tsr_key_type type,
+    const char *label, const uint8_t *id, size_t id_len,
+    struct tsr_p11_key **out) TSR_MUST_CHECK;
+
+/* Find the private key with this label (and id, if id_len > 0). */
+int tsr_p11_key_find(struct tsr_p11_session *s, const char *label,
+    const uint8_t *id, size_t id_len, struct tsr_p11_key **out) TSR_MUST_CHECK;
+void tsr_p11_key_free(struct tsr_p11_key *k);
+
+enum tsr_key_type tsr_p11_key_type(const struct tsr_p11_key *k);
+/* The public key as an OpenSSL object (new reference; EVP_PKEY_free it). */
+int tsr_p11_key_public(const struct tsr_p11_key *k, EVP_PKEY **out) TSR_MUST_CHECK;
+
+struct tsr_p11_key_attrs {
+	bool sensitive, always_sensitive, extractable, never_extractable, private_, token;
+};
+int tsr_p11_key_attrs(const struct tsr_p11_key *k, struct tsr_p11_key_attrs *out) TSR_MUST_CHECK;
+
+/* Raw signature with the private key.  EC: in is a digest, out is r||s
+ * (2 * field bytes).  RSA: in is a DER DigestInfo, out is the PKCS#1 v1.5
+ * signature (modulus bytes).  *outlen holds out's size on entry. */
+int tsr_p11_key_sign(struct tsr_p11_key *k, const uint8_t *in, size_t inlen,
+    uint8_t *out, size_t *outlen) TSR_MUST_CHECK;
+
+/* Destroy both halves of a key (used to undo a failed init). */
+int tsr_p11_key_destroy(struct tsr_p11_key *k) TSR_MUST_CHECK;
+
+/* Store a DER certificate on the token as a CKO_CERTIFICATE with label/id. */
+int tsr_p11_cert_store(struct tsr_p11_session *s, const char *label,
+    const uint8_t *id, size_t id_len, const uint8_t *der, size_t der_len) TSR_MUST_CHECK;
+
+#endif /* TSR_P11_H */

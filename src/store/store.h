@@ -1,0 +1,117 @@
+/*
+ * store.h - the one interface to persistence.
+ *
+ * Every row Tessera keeps goes through these functions; callers never see
+ * SQL.  SQLite is the backend today ("tessera.db" in the CA home, WAL mode);
+ * a PostgreSQL backend will implement the same operations behind
+ * struct store_ops in store_impl.h, so no caller changes.
+ *
+ * Writes that must be atomic together (reserve a serial, store the
+ * certificate, append the audit record) run between tsr_store_begin() and
+ * tsr_store_commit(); tsr_store_begin() takes the write lock at once so that
+ * two processes never interleave an audit append.
+ */
+#ifndef TSR_STORE_H
+#define TSR_STORE_H
+
+#include "base/base.h"
+
+struct tsr_store;
+
+/* Open the store at path ("sqlite:PATH" or a plain path).  With create, the
+ * database must not exist yet and is created 0600; without it, it must
+ * exist.  Pending schema migrations are applied either way. */
+int tsr_store_open(const char *path, bool create, struct tsr_store **out) TSR_MUST_CHECK;
+void tsr_store_close(struct tsr_store *st);
+/* The schema version after migrations (the number of the last one). */
+int tsr_store_schema_version(struct tsr_store *st, int *out) TSR_MUST_CHECK;
+
+int tsr_store_begin(struct tsr_store *st) TSR_MUST_CHECK;
+int tsr_store_commit(struct tsr_store *st) TSR_MUST_CHECK;
+/* Roll back the open transaction, if any.  Never fails from the caller's view. */
+void tsr_store_rollback(struct tsr_store *st);
+bool tsr_store_in_transaction(const struct tsr_store *st);
+
+/* ------------------------------------------------------------------ metadata
+ * Small named values that belong to the CA (e.g. the policy OID arc). */
+int tsr_store_meta_set(struct tsr_store *st, const char *key, const char *value) TSR_MUST_CHECK;
+/* *out is a new string (free()); TSR_ERR_NOT_FOUND if unset. */
+int tsr_store_meta_get(struct tsr_store *st, const char *key, char **out) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ certificates */
+#define TSR_SERIAL_HEX_MAX 40   /* 20 octets, RFC 5280 */
+
+struct tsr_cert_record {
+	char serial[TSR_SERIAL_HEX_MAX + 1]; /* lower-case hex of the DER INTEGER's value */
+	char issuer[32];          /* CA that signed it: "root" or "issuing" */
+	char role[16];            /* "ca", "ocsp" or "subscriber" */
+	char product[64];         /* product name; "" for CA and OCSP certificates */
+	char key_type[16];        /* tsr_key_type_name() */
+	char status[16];          /* "valid" (revocation statuses come later) */
+	char fingerprint[65];     /* SHA-256 of the DER, lower-case hex */
+	int64_t not_before;
+	int64_t not_after;
+	int64_t issued_at;
+	char *subject;            /* RFC 4514 string */
+	char *sans;               /* "dns:a.example, email:x@y" or "" */
+	uint8_t *der;
+	size_t der_len;
+};
+
+/* Free the heap members of a record (not the record itself). */
+void tsr_cert_record_clear(struct tsr_cert_record *rec);
+
+/* Reserve a serial inside the open transaction: TSR_ERR_EXISTS if any
+ * certificate or reservation already has it.  A rollback releases it. */
+int tsr_store_serial_reserve(struct tsr_store *st, const char *serial, const char *issuer) TSR_MUST_CHECK;
+/* Fill the reserved row with the issued certificate (inside the transaction).
+ * TSR_ERR_NOT_FOUND if the serial was not reserved. */
+int tsr_store_cert_put(struct tsr_store *st, const struct tsr_cert_record *rec) TSR_MUST_CHECK;
+/* Read one certificate by serial (hex, any case, leading zeros ignored). */
+int tsr_store_cert_get(struct tsr_store *st, const char *serial, struct tsr_cert_record *out) TSR_MUST_CHECK;
+
+struct tsr_cert_filter {
+	const char *product;      /* exact, or NULL */
+	const char *role;         /* exact, or NULL */
+	const char *issuer;       /* exact, or NULL */
+	const char *status;       /* exact, or NULL */
+	const char *subject_like; /* case-insensitive substring, or NULL */
+	int64_t expires_before;   /* not_after < this, or 0 */
+	int64_t expires_after;    /* not_after > this, or 0 */
+	unsigned limit;           /* 0 = no limit */
+};
+
+/* Call fn for each matching certificate, newest first (reserved rows are
+ * never listed).  fn returns 0 to go on, non-zero to stop (returned). The
+ * record is only valid during the call. */
+typedef int (*tsr_cert_fn)(const struct tsr_cert_record *rec, void *ctx);
+int tsr_store_cert_list(struct tsr_store *st, const struct tsr_cert_filter *f,
+    tsr_cert_fn fn, void *ctx) TSR_MUST_CHECK;
+/* Number of rows in the certificates table, reservations included (for
+ * tests that prove nothing was left behind). */
+int tsr_store_cert_count(struct tsr_store *st, int64_t *out) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ audit rows
+ * The store only keeps audit rows; src/audit computes and checks the chain. */
+struct tsr_audit_record {
+	int64_t seq;              /* 1, 2, 3, ... */
+	int64_t time;             /* Unix seconds */
+	char *actor;              /* "cli:alice" */
+	char *action;             /* "cert.issue" */
+	char *object;             /* "serial:5f..", "product:epcs", "" */
+	char *outcome;            /* "success", "failure", "refused" */
+	char *detail;             /* one line, never a secret */
+	char prev_hash[65];
+	char hash[65];
+};
+
+void tsr_audit_record_clear(struct tsr_audit_record *r);
+/* The record with the highest seq; TSR_ERR_NOT_FOUND if there is none. */
+int tsr_store_audit_last(struct tsr_store *st, struct tsr_audit_record *out) TSR_MUST_CHECK;
+/* Append a row (rec->seq must be last + 1; the caller holds a transaction). */
+int tsr_store_audit_insert(struct tsr_store *st, const struct tsr_audit_record *rec) TSR_MUST_CHECK;
+/* Call fn for every row in seq order; fn returns non-zero to stop. */
+typedef int (*tsr_audit_fn)(const struct tsr_audit_record *rec, void *ctx);
+int tsr_store_audit_iter(struct tsr_store *st, tsr_audit_fn fn, void *ctx) TSR_MUST_CHECK;
+
+#endif /* TSR_STORE_H */
