@@ -51,6 +51,9 @@ enum tsr_err {
 int tsr_error(int code, const char *fmt, ...) TSR_PRINTF(2, 3);
 /* Like tsr_error(), and append OpenSSL's error queue (draining it). */
 int tsr_error_openssl(int code, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* Keep the thread's detail under a new code, prefixed by "<fmt>: " when
+ * fmt is not NULL ("tessera.conf: line 3: ..."). */
+int tsr_error_wrap(int code, const char *fmt, ...) TSR_PRINTF(2, 3);
 /* The calling thread's last detail ("" if none). */
 const char *tsr_error_detail(void);
 void tsr_error_clear(void);

@@ -89,6 +89,31 @@ int tsr_error_openssl(int code, const char *fmt, ...)
 	return code;
 }
 
+int tsr_error_wrap(int code, const char *fmt, ...)
+{
+	char old[sizeof(err_detail)];
+	char prefix[sizeof(err_detail)];
+	va_list ap;
+
+	if (fmt == NULL)
+		return code;
+	memcpy(old, err_detail, sizeof(old));
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	/* Truncation is fine: a detail is one line for a person. */
+	{
+		size_t p = strnlen(prefix, sizeof(err_detail) - 3);
+		size_t o = strnlen(old, sizeof(err_detail) - 3 - p);
+
+		memcpy(err_detail, prefix, p);
+		memcpy(err_detail + p, ": ", 2);
+		memcpy(err_detail + p + 2, old, o);
+		err_detail[p + 2 + o] = '\0';
+	}
+	return code;
+}
+
 const char *tsr_error_detail(void)
 {
 	return err_detail;

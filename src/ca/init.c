@@ -1,1 +1,678 @@
-/* placeholder: being written */
+/*
+ * init.c - `tessera init`: a new CA home with its keys in a PKCS#11 token.
+ *
+ * The home is built in a staging directory beside it and renamed into
+ * place only when everything worked, so a failed init leaves nothing
+ * behind.  Keys generated on an external HSM are destroyed on failure.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+
+#include "audit/audit.h"
+#include "ca/ca_impl.h"
+
+#define DAY 86400
+#define DEFAULT_SOFTHSM "/usr/lib/softhsm/libsofthsm2.so"
+#define TOKEN_LABEL "Tessera CA"
+
+enum { KEY_ROOT, KEY_ISSUING, KEY_OCSP, KEY_COUNT };
+
+static const char *const key_labels[KEY_COUNT] = {
+	"tessera root CA", "tessera issuing CA", "tessera OCSP responder",
+};
+
+struct init {
+	const struct tsr_init_options *o;
+	const char *actor;
+	char *staging;
+	char *module;
+	char *softhsm_conf;        /* staging copy (built-in token only) */
+	char *token_uri;
+	char *policy_arc;
+	struct tsr_store *store;
+	struct tsr_p11_module *mod;
+	struct tsr_p11_session *sess;
+	struct tsr_p11_key *keys[KEY_COUNT];
+	struct tsr_signer *signers[KEY_COUNT];
+	uint8_t key_ids[KEY_COUNT][16];
+	X509 *certs[KEY_COUNT];
+	char serials[KEY_COUNT][TSR_SERIAL_HEX_MAX + 1];
+};
+
+void tsr_init_options_default(struct tsr_init_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->organization = "Tessera Demo";
+	o->key_type = TSR_KEY_EC_P384;
+	o->public_url = "http://localhost:8080";
+	o->root_days = 20 * 365;
+	o->issuing_days = 10 * 365;
+	o->ocsp_days = 90;
+	o->softhsm_module = DEFAULT_SOFTHSM;
+}
+
+static int check_options(const struct tsr_init_options *o)
+{
+	size_t n = strlen(o->organization);
+
+	if (o->home == NULL || o->home[0] == '\0')
+		return tsr_error(TSR_ERR_INVALID, "--home is required");
+	if (n == 0 || n > 50)
+		return tsr_error(TSR_ERR_INVALID, "the organization name must be 1 to 50 characters");
+	if (o->key_type == TSR_KEY_RSA_2048 || o->key_type == TSR_KEY_NONE)
+		return tsr_error(TSR_ERR_KEY, "CA keys must be ec-p256, ec-p384, rsa-3072 or rsa-4096");
+	if (o->country != NULL && (strlen(o->country) != 2 || o->country[0] < 'A' ||
+	    o->country[0] > 'Z' || o->country[1] < 'A' || o->country[1] > 'Z'))
+		return tsr_error(TSR_ERR_INVALID, "--country must be two capital letters, e.g. US");
+	if (o->root_days < 1 || o->root_days > 7305)
+		return tsr_error(TSR_ERR_INVALID, "--root-days must be 1..7305 (20 years)");
+	if (o->issuing_days < 1 || o->issuing_days > 3652 || o->issuing_days > o->root_days)
+		return tsr_error(TSR_ERR_INVALID,
+		    "--issuing-days must be 1..3652 (10 years) and not exceed --root-days");
+	if (o->ocsp_days < 1 || o->ocsp_days > 120 || o->ocsp_days > o->issuing_days)
+		return tsr_error(TSR_ERR_INVALID, "--ocsp-days must be 1..120");
+	if ((o->module_path == NULL) != (o->token_uri == NULL) ||
+	    (o->module_path == NULL) != (o->pin_file == NULL))
+		return tsr_error(TSR_ERR_INVALID,
+		    "--pkcs11-module, --token and --pin-file go together");
+	if (strncmp(o->public_url, "http://", 7) != 0 && strncmp(o->public_url, "https://", 8) != 0)
+		return tsr_error(TSR_ERR_INVALID, "--public-url must start with http:// or https://");
+	return 0;
+}
+
+static bool dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	bool empty = true;
+
+	if (d == NULL)
+		return false;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* An existing home is never touched, but a Tessera home records the attempt. */
+static int refuse_existing(const struct tsr_init_options *o, const char *actor)
+{
+	struct tsr_store *st = NULL;
+	char *db = NULL;
+
+	if (!tsr_file_exists(o->home) || dir_is_empty(o->home))
+		return 0;
+	if (tsr_path_join(o->home, "tessera.db", &db) == 0 && tsr_file_exists(db) &&
+	    tsr_store_open(db, false, &st) == 0) {
+		if (tsr_audit_append(st, actor, "ca.init", o->home, TSR_AUDIT_REFUSED,
+		    "refused: the home already exists") != 0)
+			fprintf(stderr, "tessera: warning: cannot audit: %s\n", tsr_error_detail());
+		tsr_store_close(st);
+	}
+	free(db);
+	return tsr_error(TSR_ERR_EXISTS, "%s already exists: init never touches an existing home",
+	    o->home);
+}
+
+static int mkdir_parents(const char *path)
+{
+	char *copy = strdup(path), *parent;
+	int r = 0;
+
+	if (copy == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	parent = dirname(copy);
+	if (!tsr_file_exists(parent)) {
+		r = mkdir_parents(parent);
+		if (r == 0 && mkdir(parent, 0755) != 0 && errno != EEXIST)
+			r = tsr_error(TSR_ERR_IO, "cannot create %s: %s", parent, strerror(errno));
+	}
+	free(copy);
+	return r;
+}
+
+static int make_staging(struct init *in)
+{
+	int r;
+
+	if ((r = mkdir_parents(in->o->home)) != 0)
+		return r;
+	if (asprintf(&in->staging, "%s.init-XXXXXX", in->o->home) < 0) {
+		in->staging = NULL;
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	}
+	if (mkdtemp(in->staging) == NULL) {
+		r = tsr_error(TSR_ERR_IO, "cannot create %s: %s", in->staging, strerror(errno));
+		free(in->staging);
+		in->staging = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static int write_in(const char *dir, const char *name, const char *text, unsigned mode)
+{
+	char *path = NULL;
+	int r;
+
+	if ((r = tsr_path_join(dir, name, &path)) != 0)
+		return r;
+	r = tsr_file_create(path, text, strlen(text), mode);
+	free(path);
+	return r;
+}
+
+/* A PIN of 24 letters and digits, drawn without modulo bias. */
+static int random_pin(char out[25])
+{
+	static const char alphabet[] =
+	    "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+	const size_t n = sizeof(alphabet) - 1;
+	size_t i = 0;
+	uint8_t b;
+	int r;
+
+	while (i < 24) {
+		if ((r = tsr_random(&b, 1)) != 0)
+			return r;
+		if (b < 256 - 256 % n)
+			out[i++] = alphabet[b % n];
+	}
+	out[24] = '\0';
+	tsr_wipe(&b, 1);
+	return 0;
+}
+
+static int softhsm_conf_text(const char *home, struct tsr_buf *out)
+{
+	return tsr_buf_printf(out,
+	    "# SoftHSM2 configuration of this CA's built-in token (written by tessera init).\n"
+	    "directories.tokendir = %s/tokens\n"
+	    "objectstore.backend = file\n"
+	    "log.level = ERROR\n"
+	    "slots.removable = false\n", home);
+}
+
+/* The built-in token: a SoftHSM2 token directory inside the home. */
+static int builtin_token(struct init *in, char **pin)
+{
+	char user_pin[25], so_pin[25];
+	char *tokens = NULL, *abs_staging = NULL;
+	struct tsr_buf conf;
+	int r;
+
+	tsr_buf_init(&conf, 4096);
+	*pin = NULL;
+	if ((abs_staging = realpath(in->staging, NULL)) == NULL) {
+		r = tsr_error(TSR_ERR_IO, "%s: %s", in->staging, strerror(errno));
+		goto out;
+	}
+	if ((r = tsr_path_join(abs_staging, "tokens", &tokens)) != 0)
+		goto out;
+	if (mkdir(tokens, 0700) != 0) {
+		r = tsr_error(TSR_ERR_IO, "cannot create %s: %s", tokens, strerror(errno));
+		goto out;
+	}
+	if ((r = softhsm_conf_text(abs_staging, &conf)) != 0 ||
+	    (r = tsr_path_join(abs_staging, "softhsm2.conf", &in->softhsm_conf)) != 0 ||
+	    (r = tsr_file_create(in->softhsm_conf, conf.data, conf.len, 0600)) != 0)
+		goto out;
+	if ((r = random_pin(user_pin)) != 0 || (r = random_pin(so_pin)) != 0)
+		goto out;
+	if ((r = write_in(in->staging, "token.pin", user_pin, 0600)) != 0 ||
+	    (r = write_in(in->staging, "token.so-pin", so_pin, 0600)) != 0)
+		goto out;
+	if (setenv("SOFTHSM2_CONF", in->softhsm_conf, 1) != 0) {
+		r = tsr_error(TSR_ERR_IO, "cannot set SOFTHSM2_CONF");
+		goto out;
+	}
+	if ((r = tsr_p11_module_load(in->module, &in->mod)) != 0 ||
+	    (r = tsr_p11_token_init(in->mod, TOKEN_LABEL, so_pin, user_pin)) != 0)
+		goto out;
+	tsr_p11_module_unload(in->mod);
+	in->mod = NULL;
+	if ((r = tsr_p11_uri_for_token(TOKEN_LABEL, &in->token_uri)) != 0)
+		goto out;
+	if ((*pin = strdup(user_pin)) == NULL)
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+out:
+	tsr_wipe(user_pin, sizeof(user_pin));
+	tsr_wipe(so_pin, sizeof(so_pin));
+	tsr_buf_free(&conf);
+	free(tokens);
+	free(abs_staging);
+	return r;
+}
+
+static int open_token(struct init *in)
+{
+	const struct tsr_init_options *o = in->o;
+	char *pin = NULL;
+	int r;
+
+	if (o->module_path == NULL) {
+		in->module = strdup(o->softhsm_module ? o->softhsm_module : DEFAULT_SOFTHSM);
+		if (in->module == NULL)
+			return tsr_error(TSR_ERR_NOMEM, "out of memory");
+		if ((r = builtin_token(in, &pin)) != 0)
+			goto out;
+	} else {
+		in->module = strdup(o->module_path);
+		in->token_uri = strdup(o->token_uri);
+		if (in->module == NULL || in->token_uri == NULL)
+			return tsr_error(TSR_ERR_NOMEM, "out of memory");
+		if ((r = ca_read_pin(o->pin_file, &pin)) != 0)
+			goto out;
+	}
+	r = ca_token_open(in->module, in->softhsm_conf, in->token_uri, pin, &in->mod, &in->sess);
+	if (r == TSR_ERR_PIN)
+		r = tsr_error_wrap(r, "cannot log in to the CA token");
+out:
+	tsr_free_secret(pin);
+	return r;
+}
+
+static int generate_keys(struct init *in)
+{
+	char idhex[33];
+	int r;
+
+	for (int k = 0; k < KEY_COUNT; k++) {
+		if ((r = tsr_random(in->key_ids[k], sizeof(in->key_ids[k]))) != 0)
+			return r;
+		r = tsr_p11_keygen(in->sess, in->o->key_type, key_labels[k], in->key_ids[k],
+		    sizeof(in->key_ids[k]), &in->keys[k]);
+		tsr_hex_encode(in->key_ids[k], sizeof(in->key_ids[k]), idhex);
+		if (r != 0) {
+			tsr_ca_audit(&(struct tsr_ca){ .store = in->store }, in->actor, "key.generate",
+			    key_labels[k], TSR_AUDIT_FAILURE, "%s", tsr_error_detail());
+			return r;
+		}
+		if ((r = tsr_audit_append(in->store, in->actor, "key.generate", key_labels[k],
+		    TSR_AUDIT_SUCCESS, "type=%s id=%s on the token, sensitive, not extractable",
+		    tsr_key_type_name(in->o->key_type), idhex)) != 0)
+			return r;
+		if ((r = ca_signer_for(in->keys[k], &in->signers[k])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int ca_name(const struct tsr_init_options *o, const char *what, X509_NAME **out)
+{
+	X509_NAME *n = X509_NAME_new();
+	char cn[128];
+	int ok;
+
+	snprintf(cn, sizeof(cn), "%s %s", o->organization, what);
+	ok = n != NULL;
+	if (ok && o->country != NULL)
+		ok = X509_NAME_add_entry_by_NID(n, NID_countryName, V_ASN1_PRINTABLESTRING,
+		    (const unsigned char *)o->country, -1, -1, 0) == 1;
+	if (ok)
+		ok = X509_NAME_add_entry_by_NID(n, NID_organizationName, MBSTRING_UTF8,
+		    (const unsigned char *)o->organization, -1, -1, 0) == 1 &&
+		    X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
+		    (const unsigned char *)cn, -1, -1, 0) == 1;
+	if (!ok) {
+		X509_NAME_free(n);
+		return tsr_error_openssl(TSR_ERR_INVALID, "cannot make the CA name");
+	}
+	*out = n;
+	return 0;
+}
+
+struct ca_cert_spec {
+	int key;                   /* KEY_ROOT, ... : whose certificate */
+	int issuer;                /* whose key signs it */
+	enum tsr_cert_kind kind;
+	const char *what;          /* "Root CA" */
+	int days;
+	const char *crl, *ca_issuers;  /* URL suffixes, or NULL */
+};
+
+static int make_ca_cert(struct init *in, const struct ca_cert_spec *sp)
+{
+	struct ca_job job;
+	struct tsr_cert_record rec;
+	X509_NAME *name = NULL;
+	EVP_PKEY *pub = NULL;
+	char crl[512], issuers[512];
+	time_t now = tsr_now();
+	int r;
+
+	memset(&job, 0, sizeof(job));
+	if ((r = ca_name(in->o, sp->what, &name)) != 0 ||
+	    (r = tsr_p11_key_public(in->keys[sp->key], &pub)) != 0)
+		goto out;
+	snprintf(crl, sizeof(crl), "%s%s", in->o->public_url, sp->crl ? sp->crl : "");
+	snprintf(issuers, sizeof(issuers), "%s%s", in->o->public_url,
+	    sp->ca_issuers ? sp->ca_issuers : "");
+	job.t.kind = sp->kind;
+	job.t.subject = name;
+	job.t.pubkey = pub;
+	job.t.not_before = now;
+	job.t.not_after = now + (time_t)sp->days * DAY;
+	job.t.issuer = sp->kind == TSR_CERT_ROOT ? NULL : in->certs[sp->issuer];
+	job.t.crl_url = sp->crl ? crl : NULL;
+	job.t.ca_issuers_url = sp->ca_issuers ? issuers : NULL;
+	job.signer = in->signers[sp->issuer];
+	job.issuer_label = sp->issuer == KEY_ROOT ? "root" : "issuing";
+	job.role = sp->kind == TSR_CERT_OCSP ? "ocsp" : "ca";
+	job.actor = in->actor;
+	if ((r = ca_make_cert(in->store, &job, &in->certs[sp->key], &rec)) != 0) {
+		tsr_ca_audit(&(struct tsr_ca){ .store = in->store }, in->actor, "cert.issue",
+		    sp->what, TSR_AUDIT_FAILURE, "%s", tsr_error_detail());
+		goto out;
+	}
+	snprintf(in->serials[sp->key], sizeof(in->serials[sp->key]), "%s", rec.serial);
+	tsr_cert_record_clear(&rec);
+out:
+	X509_NAME_free(name);
+	EVP_PKEY_free(pub);
+	return r;
+}
+
+static int make_ca_certs(struct init *in)
+{
+	const struct ca_cert_spec specs[] = {
+		{ KEY_ROOT, KEY_ROOT, TSR_CERT_ROOT, "Root CA", in->o->root_days, NULL, NULL },
+		{ KEY_ISSUING, KEY_ROOT, TSR_CERT_ISSUING, "Issuing CA", in->o->issuing_days,
+		    "/crl/root.crl", "/ca/root.crt" },
+		{ KEY_OCSP, KEY_ISSUING, TSR_CERT_OCSP, "OCSP Responder", in->o->ocsp_days,
+		    NULL, "/ca/issuing.crt" },
+	};
+	int r;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(specs); i++)
+		if ((r = make_ca_cert(in, &specs[i])) != 0)
+			return r;
+	return 0;
+}
+
+/* Keep the CA certificates on the token beside their keys, and in certs/. */
+static int save_certs(struct init *in)
+{
+	static const char *const files[KEY_COUNT] = { "root.pem", "issuing.pem", "ocsp.pem" };
+	char *dir = NULL, *path = NULL;
+	struct tsr_buf pem, chain;
+	int r;
+
+	tsr_buf_init(&pem, 1 << 20);
+	tsr_buf_init(&chain, 1 << 20);
+	if ((r = tsr_path_join(in->staging, "certs", &dir)) != 0)
+		goto out;
+	if (mkdir(dir, 0755) != 0) {
+		r = tsr_error(TSR_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	for (int k = 0; k < KEY_COUNT; k++) {
+		unsigned char *der = NULL;
+		int n = i2d_X509(in->certs[k], &der);
+
+		if (n <= 0) {
+			r = tsr_error_openssl(TSR_ERR_CRYPTO, "cannot encode a CA certificate");
+			goto out;
+		}
+		r = tsr_p11_cert_store(in->sess, key_labels[k], in->key_ids[k],
+		    sizeof(in->key_ids[k]), der, (size_t)n);
+		OPENSSL_free(der);
+		tsr_buf_reset(&pem);
+		if (r != 0 || (r = ca_pem(in->certs[k], &pem)) != 0)
+			goto out;
+		free(path);
+		path = NULL;
+		if ((r = tsr_path_join(dir, files[k], &path)) != 0 ||
+		    (r = tsr_file_create(path, pem.data, pem.len, 0644)) != 0)
+			goto out;
+	}
+	/* chain.pem: what a server sends after its own certificate. */
+	if ((r = ca_pem(in->certs[KEY_ISSUING], &chain)) != 0 ||
+	    (r = ca_pem(in->certs[KEY_ROOT], &chain)) != 0)
+		goto out;
+	free(path);
+	path = NULL;
+	if ((r = tsr_path_join(dir, "chain.pem", &path)) == 0)
+		r = tsr_file_create(path, chain.data, chain.len, 0644);
+out:
+	tsr_buf_free(&pem);
+	tsr_buf_free(&chain);
+	free(dir);
+	free(path);
+	return r;
+}
+
+/* A UUID OID (ITU-T X.667): an arc of our own, without registration. */
+static int make_policy_arc(char **out)
+{
+	uint8_t u[16];
+	BIGNUM *bn;
+	char *dec;
+	int r;
+
+	if ((r = tsr_random(u, sizeof(u))) != 0)
+		return r;
+	u[6] = (u[6] & 0x0f) | 0x40;   /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;   /* RFC 4122 variant */
+	bn = BN_bin2bn(u, sizeof(u), NULL);
+	dec = bn ? BN_bn2dec(bn) : NULL;
+	BN_free(bn);
+	if (dec == NULL || asprintf(out, "2.25.%s", dec) < 0) {
+		OPENSSL_free(dec);
+		*out = NULL;
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	}
+	OPENSSL_free(dec);
+	return 0;
+}
+
+static int write_config(struct init *in)
+{
+	const struct tsr_init_options *o = in->o;
+	struct tsr_buf b;
+	char *path = NULL;
+	char when[21];
+	int r;
+
+	tsr_buf_init(&b, 1 << 20);
+	tsr_time_format(tsr_now(), when);
+	r = tsr_buf_printf(&b,
+	    "# Tessera configuration, written by `tessera init` on %s.\n"
+	    "# One [ca] section and one [product NAME] section per product.  Unknown keys\n"
+	    "# are errors, so a typo never falls back silently.  Relative paths are\n"
+	    "# relative to this directory.  See docs/operations.md and docs/products.md.\n"
+	    "\n[ca]\n"
+	    "# The organization named in the CA certificates.\n"
+	    "organization = %s\n"
+	    "# Two-letter country code of the CA certificates (may be empty).\n"
+	    "country = %s\n"
+	    "# Type of the CA keys (they already exist on the token; changing this\n"
+	    "# does not change them).\n"
+	    "key_type = %s\n"
+	    "# The PKCS#11 module and the token (an RFC 7512 URI) holding the CA keys.\n"
+	    "pkcs11_module = %s\n"
+	    "token = %s\n"
+	    "# A file holding the token's user PIN (keep it mode 0600).\n"
+	    "pin_file = %s\n"
+	    "# SoftHSM2 configuration of the built-in token (empty for an external HSM).\n"
+	    "softhsm_conf = %s\n"
+	    "# The SQLite database.\n"
+	    "database = tessera.db\n"
+	    "# Base URL written into every certificate: OCSP at <url>/ocsp, CRLs at\n"
+	    "# <url>/crl/<ca>.crl, CA certificates at <url>/ca/<ca>.crt.  Relying parties\n"
+	    "# must reach it over plain HTTP.  Changing it affects new certificates only.\n"
+	    "public_url = %s\n"
+	    "# This CA's own OID arc (a UUID OID, ITU-T X.667); product policy OIDs sit under it.\n"
+	    "policy_arc = %s\n"
+	    "# Validity of the delegated OCSP-signing certificate, in days (at most 120).\n"
+	    "ocsp_validity_days = %d\n\n",
+	    when, o->organization, o->country ? o->country : "", tsr_key_type_name(o->key_type),
+	    in->module, in->token_uri, o->module_path ? o->pin_file : "token.pin",
+	    o->module_path ? "" : "softhsm2.conf", o->public_url, in->policy_arc, o->ocsp_days);
+	if (r == 0)
+		r = tsr_products_default_config(in->policy_arc, &b);
+	if (r == 0)
+		r = tsr_path_join(in->staging, "tessera.conf", &path);
+	if (r == 0)
+		r = tsr_file_create(path, b.data, b.len, 0644);
+	free(path);
+	tsr_buf_free(&b);
+	return r;
+}
+
+static int record_meta(struct init *in)
+{
+	static const char *const serial_keys[KEY_COUNT] = {
+		"root_serial", "issuing_serial", "ocsp_serial" };
+	static const char *const id_keys[KEY_COUNT] = {
+		"root_key_id", "issuing_key_id", "ocsp_key_id" };
+	char hex[33];
+	int r;
+
+	for (int k = 0; k < KEY_COUNT; k++) {
+		tsr_hex_encode(in->key_ids[k], sizeof(in->key_ids[k]), hex);
+		if ((r = tsr_store_meta_set(in->store, serial_keys[k], in->serials[k])) != 0 ||
+		    (r = tsr_store_meta_set(in->store, id_keys[k], hex)) != 0)
+			return r;
+	}
+	if ((r = tsr_store_meta_set(in->store, "organization", in->o->organization)) != 0)
+		return r;
+	return tsr_store_meta_set(in->store, "policy_arc", in->policy_arc);
+}
+
+static int build_home(struct init *in)
+{
+	char *db = NULL;
+	struct tsr_config check;
+	int r;
+
+	if ((r = make_policy_arc(&in->policy_arc)) != 0 ||
+	    (r = tsr_path_join(in->staging, "tessera.db", &db)) != 0 ||
+	    (r = tsr_store_open(db, true, &in->store)) != 0)
+		goto out;
+	if ((r = open_token(in)) != 0) {
+		tsr_ca_audit(&(struct tsr_ca){ .store = in->store }, in->actor, "token.login",
+		    in->token_uri ? in->token_uri : "", TSR_AUDIT_FAILURE, "%s",
+		    tsr_error_detail());
+		goto out;
+	}
+	if ((r = generate_keys(in)) != 0 || (r = make_ca_certs(in)) != 0 ||
+	    (r = save_certs(in)) != 0 || (r = record_meta(in)) != 0 ||
+	    (r = write_config(in)) != 0)
+		goto out;
+	/* The file we just wrote must load: init never leaves a home that the
+	 * other commands would refuse. */
+	if ((r = tsr_config_load(in->staging, &check)) != 0)
+		goto out;
+	tsr_config_free(&check);
+	r = tsr_audit_append(in->store, in->actor, "ca.init", in->o->home, TSR_AUDIT_SUCCESS,
+	    "organization=%s key=%s token=%s root=%s issuing=%s ocsp=%s", in->o->organization,
+	    tsr_key_type_name(in->o->key_type), in->token_uri, in->serials[KEY_ROOT],
+	    in->serials[KEY_ISSUING], in->serials[KEY_OCSP]);
+out:
+	free(db);
+	return r;
+}
+
+/* Move the staging directory into place and point SoftHSM at the final path. */
+static int finish_home(struct init *in)
+{
+	struct tsr_buf conf;
+	char *abs_home = NULL, *path = NULL;
+	int r = 0;
+
+	if (rename(in->staging, in->o->home) != 0)
+		return tsr_error(TSR_ERR_IO, "cannot move %s to %s: %s", in->staging, in->o->home,
+		    strerror(errno));
+	if (in->o->module_path != NULL)
+		return 0;
+	tsr_buf_init(&conf, 4096);
+	if ((abs_home = realpath(in->o->home, NULL)) == NULL)
+		r = tsr_error(TSR_ERR_IO, "%s: %s", in->o->home, strerror(errno));
+	if (r == 0 && (r = softhsm_conf_text(abs_home, &conf)) == 0 &&
+	    (r = tsr_path_join(abs_home, "softhsm2.conf", &path)) == 0)
+		r = tsr_file_write(path, conf.data, conf.len, 0600);
+	tsr_buf_free(&conf);
+	free(abs_home);
+	free(path);
+	return r;
+}
+
+static void undo_keys(struct init *in)
+{
+	/* Only keys on an external HSM outlive the staging directory. */
+	if (in->o->module_path == NULL)
+		return;
+	for (int k = 0; k < KEY_COUNT; k++)
+		if (in->keys[k] != NULL && tsr_p11_key_destroy(in->keys[k]) != 0)
+			fprintf(stderr, "tessera: warning: could not remove key '%s' from the "
+			    "token: %s\n", key_labels[k], tsr_error_detail());
+}
+
+static void init_free(struct init *in)
+{
+	for (int k = 0; k < KEY_COUNT; k++) {
+		tsr_signer_free(in->signers[k]);
+		tsr_p11_key_free(in->keys[k]);
+		X509_free(in->certs[k]);
+	}
+	tsr_p11_close(in->sess);
+	tsr_p11_module_unload(in->mod);
+	tsr_store_close(in->store);
+	free(in->staging);
+	free(in->module);
+	free(in->softhsm_conf);
+	free(in->token_uri);
+	free(in->policy_arc);
+}
+
+int tsr_ca_init(const struct tsr_init_options *o, const char *actor)
+{
+	struct init in;
+	char saved[1024];
+	int r;
+
+	memset(&in, 0, sizeof(in));
+	in.o = o;
+	in.actor = actor;
+	if ((r = check_options(o)) != 0 || (r = refuse_existing(o, actor)) != 0)
+		return r;
+	if ((r = make_staging(&in)) != 0)
+		goto out;
+	if ((r = build_home(&in)) != 0)
+		goto out;
+	/* Everything that writes under the staging directory stops before the
+	 * rename: the store, and SoftHSM, whose configuration names that path. */
+	tsr_store_close(in.store);
+	in.store = NULL;
+	for (int k = 0; k < KEY_COUNT; k++) {
+		tsr_signer_free(in.signers[k]);
+		tsr_p11_key_free(in.keys[k]);
+		in.signers[k] = NULL;
+		in.keys[k] = NULL;
+	}
+	tsr_p11_close(in.sess);
+	tsr_p11_module_unload(in.mod);
+	in.sess = NULL;
+	in.mod = NULL;
+	r = finish_home(&in);
+out:
+	if (r != 0) {
+		snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
+		undo_keys(&in);
+		if (in.staging != NULL && tsr_dir_remove_tree(in.staging) != 0)
+			fprintf(stderr, "tessera: warning: %s\n", tsr_error_detail());
+		tsr_error(r, "%s", saved);
+	}
+	init_free(&in);
+	return r;
+}

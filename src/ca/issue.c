@@ -1,1 +1,135 @@
-/* placeholder: being written */
+/*
+ * issue.c - `tessera cert issue`: a subscriber certificate from a CSR, a
+ * product and an approved subject.
+ *
+ * The CSR proves possession of the key and supplies the public key; that is
+ * all it supplies.  Subject, SANs and every extension come from the request
+ * the administrator approved and from the product.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "ca/ca_impl.h"
+
+#define DAY 86400
+
+struct parsed {
+	const struct tsr_product *product;
+	X509_REQ *csr;
+	EVP_PKEY *pubkey;             /* borrowed from csr */
+	enum tsr_key_type key_type;
+	X509_NAME *subject;
+	struct tsr_san sans[TSR_SAN_MAX];
+	size_t n_sans;
+};
+
+static void parsed_free(struct parsed *p)
+{
+	X509_REQ_free(p->csr);
+	X509_NAME_free(p->subject);
+	for (size_t i = 0; i < p->n_sans; i++)
+		tsr_san_clear(&p->sans[i]);
+}
+
+/* Everything that can be refused is checked before the store is touched. */
+static int check_request(struct tsr_ca *ca, const struct tsr_issue_request *req,
+    struct parsed *p)
+{
+	int r;
+
+	if (req->product == NULL || req->product[0] == '\0')
+		return tsr_error(TSR_ERR_INVALID, "a product is required (see tessera product list)");
+	if ((p->product = tsr_product_find(&ca->cfg.products, req->product)) == NULL)
+		return tsr_error(TSR_ERR_NOT_FOUND,
+		    "unknown product '%s' (see tessera product list)", req->product);
+	if (req->csr_len > TSR_CSR_MAX)
+		return tsr_error(TSR_ERR_TOO_LARGE, "the CSR is %zu bytes, more than the %d allowed",
+		    req->csr_len, TSR_CSR_MAX);
+	if ((r = tsr_csr_parse(req->csr, req->csr_len, &p->csr)) != 0)
+		return tsr_error_wrap(r, "CSR");
+	if ((p->pubkey = X509_REQ_get0_pubkey(p->csr)) == NULL)
+		return tsr_error_openssl(TSR_ERR_PARSE, "CSR: no public key");
+	if ((r = tsr_pubkey_classify(p->pubkey, &p->key_type)) != 0)
+		return tsr_error_wrap(r, "CSR key");
+	if ((r = tsr_product_check_key(p->product, p->key_type)) != 0)
+		return r;
+	if (req->subject == NULL || req->subject[0] == '\0')
+		return tsr_error(TSR_ERR_INVALID, "a subject is required, e.g. CN=Jane Doe,C=US");
+	if ((r = tsr_name_parse(req->subject, &p->subject)) != 0)
+		return tsr_error_wrap(r, "subject");
+	if (req->n_sans > TSR_SAN_MAX)
+		return tsr_error(TSR_ERR_TOO_LARGE, "at most %d SANs", TSR_SAN_MAX);
+	for (size_t i = 0; i < req->n_sans; i++) {
+		if ((r = tsr_san_parse(req->sans[i], &p->sans[i])) != 0)
+			return tsr_error_wrap(r, "SAN '%s'", req->sans[i]);
+		p->n_sans++;
+	}
+	return tsr_product_check_subject(p->product, p->subject, p->sans, p->n_sans);
+}
+
+static int sign_and_store(struct tsr_ca *ca, const char *actor, struct parsed *p,
+    struct tsr_cert_record *out)
+{
+	const char *url = ca->cfg.ca.public_url;
+	char ocsp[512], issuers[512], crl[512];
+	struct ca_job job;
+	X509 *cert = NULL;
+	time_t now = tsr_now();
+	int r;
+
+	snprintf(ocsp, sizeof(ocsp), "%s/ocsp", url);
+	snprintf(issuers, sizeof(issuers), "%s/ca/issuing.crt", url);
+	snprintf(crl, sizeof(crl), "%s/crl/issuing.crl", url);
+	memset(&job, 0, sizeof(job));
+	job.t.kind = TSR_CERT_SUBSCRIBER;
+	job.t.product = p->product;
+	job.t.subject = p->subject;
+	job.t.sans = p->sans;
+	job.t.n_sans = p->n_sans;
+	job.t.pubkey = p->pubkey;
+	job.t.not_before = now;
+	job.t.not_after = now + (time_t)p->product->validity_days * DAY;
+	job.t.issuer = ca->issuing;
+	job.t.ocsp_url = ocsp;
+	job.t.ca_issuers_url = issuers;
+	job.t.crl_url = crl;
+	job.signer = ca->signer;
+	job.issuer_label = "issuing";
+	job.role = "subscriber";
+	job.actor = actor;
+	r = ca_make_cert(ca->store, &job, &cert, out);
+	X509_free(cert);
+	return r;
+}
+
+int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
+    struct tsr_cert_record *out)
+{
+	struct parsed p;
+	char object[96];
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	memset(out, 0, sizeof(*out));
+	snprintf(object, sizeof(object), "product:%s", req->product ? req->product : "");
+	if ((r = check_request(ca, req, &p)) != 0) {
+		tsr_ca_audit(ca, actor, "cert.issue", object, TSR_AUDIT_REFUSED, "%s",
+		    tsr_error_detail());
+		goto out;
+	}
+	if ((r = tsr_ca_login(ca, actor)) != 0) {
+		if (r != TSR_ERR_PIN)   /* a wrong PIN was audited as a login failure */
+			tsr_ca_audit(ca, actor, "cert.issue", object, TSR_AUDIT_FAILURE, "%s",
+			    tsr_error_detail());
+		goto out;
+	}
+	if ((r = sign_and_store(ca, actor, &p, out)) != 0)
+		tsr_ca_audit(ca, actor, "cert.issue", object,
+		    r == TSR_ERR_LINT ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s",
+		    tsr_error_detail());
+out:
+	parsed_free(&p);
+	return r;
+}

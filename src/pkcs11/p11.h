@@ -87,7 +87,8 @@ int tsr_p11_keygen(struct tsr_p11_session *s, enum tsr_key_type type,
     const char *label, const uint8_t *id, size_t id_len,
     struct tsr_p11_key **out) TSR_MUST_CHECK;
 
-/* Find the private key with this label (and id, if id_len > 0). */
+/* Find the private key with this label (NULL: any label) and id (if
+ * id_len > 0); at least one of the two must be given. */
 int tsr_p11_key_find(struct tsr_p11_session *s, const char *label,
     const uint8_t *id, size_t id_len, struct tsr_p11_key **out) TSR_MUST_CHECK;
 void tsr_p11_key_free(struct tsr_p11_key *k);

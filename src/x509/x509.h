@@ -159,7 +159,7 @@ int tsr_signer_new(EVP_PKEY *pub, tsr_sign_fn fn, void *ctx, struct tsr_signer *
 void tsr_signer_free(struct tsr_signer *s);
 enum tsr_key_type tsr_signer_key_type(const struct tsr_signer *s);
 /* The digest paired with the key: SHA-256 for P-256 and RSA-2048/3072,
- * SHA-384 for P-384, SHA-512 for RSA-4096. */
+ * SHA-384 for P-384 and RSA-4096. */
 const EVP_MD *tsr_signer_md(const struct tsr_signer *s);
 /* An EVP_PKEY whose private-key operations call the signer (borrowed; lives
  * as long as the signer).  Used with X509_sign(), X509_CRL_sign(), ... */

@@ -1,0 +1,53 @@
+/*
+ * ca_impl.h - what the files of src/ca share and nobody else sees.
+ */
+#ifndef TSR_CA_IMPL_H
+#define TSR_CA_IMPL_H
+
+#include "ca/ca.h"
+#include "pkcs11/p11.h"
+
+#define CA_PIN_MAX 256
+
+struct tsr_ca {
+	char *home;
+	struct tsr_config cfg;
+	struct tsr_store *store;
+	X509 *root;
+	X509 *issuing;
+	struct tsr_p11_module *mod;
+	struct tsr_p11_session *sess;
+	struct tsr_p11_key *issuing_key;
+	struct tsr_signer *signer;
+};
+
+/* Read a PIN file: the first line, without its newline; wiped on free. */
+int ca_read_pin(const char *path, char **out) TSR_MUST_CHECK;
+
+/* Load module (after pointing SoftHSM at softhsm_conf, if given), open the
+ * token named by token_uri and log in with pin. */
+int ca_token_open(const char *module, const char *softhsm_conf, const char *token_uri,
+    const char *pin, struct tsr_p11_module **mod, struct tsr_p11_session **sess) TSR_MUST_CHECK;
+
+/* A signer whose signatures are made by key on its token. */
+int ca_signer_for(struct tsr_p11_key *key, struct tsr_signer **out) TSR_MUST_CHECK;
+
+/* One certificate through the whole pipeline. */
+struct ca_job {
+	struct tsr_cert_template t;   /* serial is chosen inside */
+	struct tsr_signer *signer;    /* the issuer's key */
+	const char *issuer_label;     /* "root" or "issuing" */
+	const char *role;             /* "ca", "ocsp" or "subscriber" */
+	const char *actor;
+};
+
+/* Reserve a serial, build, lint, sign in the token, verify, store and
+ * audit, in one transaction; on failure nothing is left in the store.
+ * The caller audits a failure.  *cert and *rec are the caller's. */
+int ca_make_cert(struct tsr_store *st, struct ca_job *job, X509 **cert,
+    struct tsr_cert_record *rec) TSR_MUST_CHECK;
+
+/* PEM of one certificate appended to out. */
+int ca_pem(X509 *x, struct tsr_buf *out) TSR_MUST_CHECK;
+
+#endif /* TSR_CA_IMPL_H */
