@@ -1,1 +1,336 @@
-/* placeholder: being written */
+/*
+ * cmd_cert.c - `tessera cert issue|show|list`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+
+#include "ca/ca.h"
+#include "cli/cli.h"
+
+const char cli_usage_cert_issue[] =
+    "usage: tessera cert issue --home DIR --product NAME --csr FILE --subject DN\n"
+    "                          [--san TYPE:VALUE]... [--out FILE]\n"
+    "\n"
+    "Issue a subscriber certificate.  The CSR (PEM or DER, at most 64 KiB) proves\n"
+    "possession of the key and supplies the public key; its subject and extensions\n"
+    "are ignored.  Subject, SANs and extensions come from these options and the\n"
+    "product.  The certificate is linted, signed in the CA token and stored before\n"
+    "it is written out.\n"
+    "\n"
+    "options:\n"
+    "  --home DIR        the CA home (or $TESSERA_HOME)\n"
+    "  --product NAME    the product (see tessera product list)\n"
+    "  --csr FILE        the PKCS#10 request\n"
+    "  --subject DN      RFC 4514 subject, most specific first: 'CN=Jane Doe,O=Acme,C=US'\n"
+    "  --san TYPE:VALUE  subject alternative name: dns:NAME, email:ADDR, ip:ADDR, uri:URI\n"
+    "                    (repeatable)\n"
+    "  --out FILE        write the PEM certificate here (default: standard output)\n"
+    "  --help            this text\n";
+
+const char cli_usage_cert_show[] =
+    "usage: tessera cert show --home DIR SERIAL [--pem | --json]\n"
+    "\n"
+    "Show one certificate by serial number (hex, any case).\n"
+    "\n"
+    "options:\n"
+    "  --home DIR  the CA home (or $TESSERA_HOME)\n"
+    "  --pem       print the certificate in PEM\n"
+    "  --json      print the stored record as JSON\n"
+    "  --help      this text\n";
+
+const char cli_usage_cert_list[] =
+    "usage: tessera cert list --home DIR [filters] [--json]\n"
+    "\n"
+    "List certificates, newest first.\n"
+    "\n"
+    "options:\n"
+    "  --home DIR              the CA home (or $TESSERA_HOME)\n"
+    "  --product NAME          only this product\n"
+    "  --role ROLE             only ca, ocsp or subscriber certificates\n"
+    "  --subject TEXT          subject contains TEXT (case-insensitive)\n"
+    "  --expires-before DATE   not after earlier than DATE (YYYY-MM-DD)\n"
+    "  --limit N               at most N certificates\n"
+    "  --json                  JSON array instead of a table\n"
+    "  --help                  this text\n";
+
+enum { OPT_HOME = 1, OPT_PRODUCT, OPT_CSR, OPT_SUBJECT, OPT_SAN, OPT_OUT, OPT_PEM, OPT_JSON,
+	OPT_ROLE, OPT_EXPIRES, OPT_LIMIT, OPT_HELP };
+
+static const struct option cert_options[] = {
+	{ "home", required_argument, NULL, OPT_HOME },
+	{ "product", required_argument, NULL, OPT_PRODUCT },
+	{ "csr", required_argument, NULL, OPT_CSR },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "san", required_argument, NULL, OPT_SAN },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "pem", no_argument, NULL, OPT_PEM },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "expires-before", required_argument, NULL, OPT_EXPIRES },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cert_args {
+	const char *home, *product, *csr, *subject, *out, *role;
+	const char *sans[TSR_SAN_MAX];
+	size_t n_sans;
+	bool pem, json;
+	time_t expires_before;
+	long limit;
+	const char *serial;
+};
+
+/* One option parser for the three subcommands; allowed lists what each takes. */
+static int parse(int argc, char **argv, const char *usage, const char *allowed,
+    struct cert_args *a)
+{
+	int c, r = 0;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	while (r == 0 && (c = getopt_long(argc, argv, "", cert_options, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(usage, stdout);
+			return CLI_HELP;
+		}
+		if (c <= 0 || c >= OPT_HELP || strchr(allowed, 'a' + c) == NULL)
+			return cli_usage_error(usage, "bad option (see --help)");
+		switch (c) {
+		case OPT_HOME: a->home = optarg; break;
+		case OPT_PRODUCT: a->product = optarg; break;
+		case OPT_CSR: a->csr = optarg; break;
+		case OPT_SUBJECT: a->subject = optarg; break;
+		case OPT_OUT: a->out = optarg; break;
+		case OPT_PEM: a->pem = true; break;
+		case OPT_JSON: a->json = true; break;
+		case OPT_ROLE: a->role = optarg; break;
+		case OPT_EXPIRES: r = cli_parse_date("--expires-before", optarg, &a->expires_before); break;
+		case OPT_LIMIT: r = cli_parse_uint("--limit", optarg, 1000000, &a->limit); break;
+		case OPT_SAN:
+			if (a->n_sans == TSR_SAN_MAX)
+				return tsr_error(TSR_ERR_TOO_LARGE, "at most %d --san", TSR_SAN_MAX);
+			a->sans[a->n_sans++] = optarg;
+			break;
+		default:
+			return cli_usage_error(usage, "bad option (see --help)");
+		}
+	}
+	if (r == 0 && optind < argc && strchr(allowed, 'S') != NULL)
+		a->serial = argv[optind++];
+	if (r == 0 && optind < argc)
+		r = cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	return r;
+}
+
+#define ALLOW(x) ((char)('a' + (x)))
+
+static void print_summary(const struct tsr_cert_record *rec, FILE *f)
+{
+	char nb[21], na[21];
+
+	tsr_time_format(rec->not_before, nb);
+	tsr_time_format(rec->not_after, na);
+	fprintf(f, "serial       %s\n"
+	    "subject      %s\n"
+	    "SANs         %s\n"
+	    "product      %s\n"
+	    "role         %s\n"
+	    "issuer       %s CA\n"
+	    "status       %s\n"
+	    "key          %s\n"
+	    "valid        %s .. %s\n"
+	    "sha256       %s\n",
+	    rec->serial, rec->subject, rec->sans[0] ? rec->sans : "-",
+	    rec->product[0] ? rec->product : "-", rec->role, rec->issuer, rec->status,
+	    rec->key_type, nb, na, rec->fingerprint);
+}
+
+static int der_to_pem(const struct tsr_cert_record *rec, struct tsr_buf *out)
+{
+	const unsigned char *p = rec->der;
+	X509 *x = d2i_X509(NULL, &p, (long)rec->der_len);
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int r = 0;
+
+	if (x == NULL || bio == NULL || PEM_write_bio_X509(bio, x) != 1)
+		r = tsr_error_openssl(TSR_ERR_CRYPTO, "cannot write PEM");
+	if (r == 0) {
+		n = BIO_get_mem_data(bio, &data);
+		r = tsr_buf_append(out, data, (size_t)n);
+	}
+	X509_free(x);
+	BIO_free(bio);
+	return r;
+}
+
+int cmd_cert_issue(int argc, char **argv)
+{
+	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_CSR), ALLOW(OPT_SUBJECT),
+		ALLOW(OPT_SAN), ALLOW(OPT_OUT), '\0' };
+	struct tsr_issue_request req;
+	struct tsr_cert_record rec;
+	struct cert_args a;
+	struct tsr_ca *ca = NULL;
+	struct tsr_buf csr, pem;
+	const char *home;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	tsr_buf_init(&csr, TSR_CSR_MAX);
+	tsr_buf_init(&pem, 1 << 20);
+	if ((r = parse(argc, argv, cli_usage_cert_issue, allowed, &a)) != 0)
+		goto out;
+	if ((r = cli_home(a.home, &home)) != 0)
+		goto out;
+	if (a.csr == NULL) {
+		r = cli_usage_error(cli_usage_cert_issue, "--csr FILE is required");
+		goto out;
+	}
+	if ((r = tsr_ca_open(home, &ca)) != 0)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.product = a.product;
+	req.subject = a.subject;
+	req.sans = a.sans;
+	req.n_sans = a.n_sans;
+	if ((r = tsr_file_read(a.csr, TSR_CSR_MAX, &csr)) != 0) {
+		/* An unreadable or oversized CSR is a refusal like any other. */
+		tsr_ca_audit(ca, cli_actor(), "cert.issue", "", "refused", "CSR %s", tsr_error_detail());
+		goto out;
+	}
+	req.csr = csr.data;
+	req.csr_len = csr.len;
+	if ((r = tsr_ca_issue(ca, cli_actor(), &req, &rec)) != 0 ||
+	    (r = der_to_pem(&rec, &pem)) != 0)
+		goto out;
+	if (a.out != NULL)
+		r = tsr_file_write(a.out, pem.data, pem.len, 0644);
+	else if (fwrite(pem.data, 1, pem.len, stdout) != pem.len)
+		r = tsr_error(TSR_ERR_IO, "cannot write to standard output");
+	if (r == 0)
+		fprintf(stderr, "issued %s for product %s: %s\n", rec.serial, rec.product,
+		    rec.subject);
+out:
+	tsr_cert_record_clear(&rec);
+	tsr_buf_free(&csr);
+	tsr_buf_free(&pem);
+	tsr_ca_close(ca);
+	return r;
+}
+
+static json_t *record_json(const struct tsr_cert_record *rec)
+{
+	char nb[21], na[21], ia[21];
+
+	tsr_time_format(rec->not_before, nb);
+	tsr_time_format(rec->not_after, na);
+	tsr_time_format(rec->issued_at, ia);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "serial", rec->serial, "subject", rec->subject, "sans", rec->sans,
+	    "product", rec->product, "role", rec->role, "issuer", rec->issuer,
+	    "status", rec->status, "key_type", rec->key_type, "not_before", nb,
+	    "not_after", na, "issued_at", ia, "sha256", rec->fingerprint);
+}
+
+int cmd_cert_show(int argc, char **argv)
+{
+	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PEM), ALLOW(OPT_JSON), 'S', '\0' };
+	struct tsr_cert_record rec;
+	struct cert_args a;
+	struct tsr_ca *ca = NULL;
+	struct tsr_buf pem;
+	const char *home;
+	int r;
+
+	memset(&rec, 0, sizeof(rec));
+	tsr_buf_init(&pem, 1 << 20);
+	if ((r = parse(argc, argv, cli_usage_cert_show, allowed, &a)) != 0)
+		goto out;
+	if ((r = cli_home(a.home, &home)) != 0)
+		goto out;
+	if (a.serial == NULL) {
+		r = cli_usage_error(cli_usage_cert_show, "a SERIAL is required");
+		goto out;
+	}
+	if ((r = tsr_ca_open(home, &ca)) != 0)
+		goto out;
+	if ((r = tsr_store_cert_get(tsr_ca_store(ca), a.serial, &rec)) != 0)
+		goto out;
+	if (a.pem) {
+		if ((r = der_to_pem(&rec, &pem)) == 0)
+			fwrite(pem.data, 1, pem.len, stdout);
+	} else if (a.json) {
+		r = cli_json_print(record_json(&rec));
+	} else {
+		print_summary(&rec, stdout);
+	}
+out:
+	tsr_cert_record_clear(&rec);
+	tsr_buf_free(&pem);
+	tsr_ca_close(ca);
+	return r;
+}
+
+struct list_ctx {
+	json_t *array;
+	size_t n;
+};
+
+static int list_one(const struct tsr_cert_record *rec, void *ctx)
+{
+	struct list_ctx *l = ctx;
+	char na[21];
+
+	l->n++;
+	if (l->array != NULL)
+		return json_array_append_new(l->array, record_json(rec)) == 0 ? 0 :
+		    tsr_error(TSR_ERR_NOMEM, "out of memory");
+	tsr_time_format(rec->not_after, na);
+	printf("%-34s %-16s %-10s %-20s %s\n", rec->serial,
+	    rec->product[0] ? rec->product : "-", rec->role, na, rec->subject);
+	return 0;
+}
+
+int cmd_cert_list(int argc, char **argv)
+{
+	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_ROLE),
+		ALLOW(OPT_SUBJECT), ALLOW(OPT_EXPIRES), ALLOW(OPT_LIMIT), ALLOW(OPT_JSON), '\0' };
+	struct tsr_cert_filter f;
+	struct list_ctx l = { NULL, 0 };
+	struct cert_args a;
+	struct tsr_ca *ca = NULL;
+	const char *home;
+	int r;
+
+	if ((r = parse(argc, argv, cli_usage_cert_list, allowed, &a)) != 0)
+		return r;
+	if ((r = cli_home(a.home, &home)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
+		return r;
+	memset(&f, 0, sizeof(f));
+	f.product = a.product;
+	f.role = a.role;
+	f.subject_like = a.subject;
+	f.expires_before = a.expires_before;
+	f.limit = (unsigned)a.limit;
+	if (a.json && (l.array = json_array()) == NULL)
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if (r == 0 && !a.json)
+		printf("%-34s %-16s %-10s %-20s %s\n", "SERIAL", "PRODUCT", "ROLE", "NOT AFTER",
+		    "SUBJECT");
+	if (r == 0)
+		r = tsr_store_cert_list(tsr_ca_store(ca), &f, list_one, &l);
+	if (r == 0 && l.array != NULL) {
+		r = cli_json_print(l.array);
+		l.array = NULL;
+	}
+	json_decref(l.array);
+	tsr_ca_close(ca);
+	return r;
+}

@@ -1,1 +1,114 @@
-int main(void) { return 0; }
+/*
+ * main.c - `tessera`: the command table and dispatch.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "cli/cli.h"
+
+#ifndef TESSERA_VERSION
+#define TESSERA_VERSION "0.1.0"
+#endif
+
+static const struct cli_command commands[] = {
+	{ "init", NULL, "create a CA home: keys on a PKCS#11 token, CA certificates, config",
+	    cli_usage_init, cmd_init },
+	{ "cert", "issue", "issue a subscriber certificate for a product from a CSR",
+	    cli_usage_cert_issue, cmd_cert_issue },
+	{ "cert", "show", "show one certificate", cli_usage_cert_show, cmd_cert_show },
+	{ "cert", "list", "list certificates, newest first", cli_usage_cert_list, cmd_cert_list },
+	{ "product", "list", "list the products this CA offers",
+	    cli_usage_product_list, cmd_product_list },
+	{ "product", "show", "show one product's profile and enrollment policy",
+	    cli_usage_product_show, cmd_product_show },
+	{ "audit", "verify", "verify the hash chain of the audit log",
+	    cli_usage_audit_verify, cmd_audit_verify },
+	{ "audit", "list", "list audit records", cli_usage_audit_list, cmd_audit_list },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tessera <command> [<subcommand>] [options]\n\n"
+	    "Tessera is an identity-proofing certificate authority.\n\ncommands:\n");
+	for (size_t i = 0; i < TSR_ARRAY_LEN(commands); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s %s", commands[i].group,
+		    commands[i].name ? commands[i].name : "");
+		fprintf(f, "  %-16s %s\n", name, commands[i].summary);
+	}
+	fprintf(f, "\n`tessera <command> --help` describes each command's options.\n"
+	    "Environment: TESSERA_HOME stands for --home DIR.\n");
+}
+
+static void group_usage(const char *group)
+{
+	fprintf(stdout, "usage: tessera %s <subcommand> [options]\n\nsubcommands:\n", group);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].group, group) == 0)
+			fprintf(stdout, "  %-8s %s\n", commands[i].name, commands[i].summary);
+}
+
+static const struct cli_command *find(int argc, char **argv, bool *group_only)
+{
+	*group_only = false;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(commands); i++) {
+		if (strcmp(commands[i].group, argv[1]) != 0)
+			continue;
+		if (commands[i].name == NULL)
+			return &commands[i];
+		*group_only = true;
+		if (argc > 2 && strcmp(commands[i].name, argv[2]) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static int run(const struct cli_command *c, int argc, char **argv)
+{
+	int skip = c->name ? 2 : 1;
+	int r;
+
+	tsr_error_clear();
+	r = c->run(argc - skip, argv + skip);
+	if (r == CLI_HELP)
+		return 0;
+	if (r != 0) {
+		const char *detail = tsr_error_detail();
+
+		fprintf(stderr, "tessera: error: %s\n", detail[0] ? detail : tsr_strerror(r));
+		return tsr_error_exit_status(r);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *c;
+	bool group_only;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 64 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("tessera %s (%s)\n", TESSERA_VERSION, OpenSSL_version(OPENSSL_VERSION));
+		return 0;
+	}
+	if ((c = find(argc, argv, &group_only)) != NULL)
+		return run(c, argc, argv);
+	if (group_only) {
+		if (argc > 2 && strcmp(argv[2], "--help") != 0 && strcmp(argv[2], "-h") != 0) {
+			fprintf(stderr, "tessera: error: unknown command '%s %s'\n", argv[1], argv[2]);
+			group_usage(argv[1]);
+			return 64;
+		}
+		group_usage(argv[1]);
+		return argc > 2 ? 0 : 64;
+	}
+	fprintf(stderr, "tessera: error: unknown command '%s' (see tessera --help)\n", argv[1]);
+	return 64;
+}

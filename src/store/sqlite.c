@@ -1,1 +1,773 @@
-/* placeholder: being written */
+/*
+ * sqlite.c - the SQLite backend of the store.
+ *
+ * One connection per handle, in WAL mode with synchronous=FULL: a CA must
+ * not lose a committed issuance or audit record to a power cut.  Every
+ * statement is a constant SQL text with bound parameters; nothing here
+ * builds SQL from data.  The schema grows by numbered migrations, each
+ * applied once in its own transaction and recorded in schema_migrations.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_impl.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct sq {
+	sqlite3 *db;
+	char *path;        /* as the user gave it, for messages */
+	int last_rc;       /* extended result code of the last failure */
+};
+
+/* ------------------------------------------------------------------ schema */
+
+/*
+ * Migration n (1-based) is migrations[n - 1].  Append only: a migration that
+ * has shipped is never edited, since databases in the field already ran it.
+ */
+static const char *const migrations[] = {
+	/* 1: the initial schema */
+	"CREATE TABLE meta("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  value TEXT NOT NULL);"
+	"CREATE TABLE certificates("
+	"  serial TEXT PRIMARY KEY NOT NULL,"
+	"  issuer TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN ('reserved', 'issued')),"
+	"  role TEXT, product TEXT, key_type TEXT, status TEXT, fingerprint TEXT,"
+	"  not_before INTEGER, not_after INTEGER, issued_at INTEGER,"
+	"  subject TEXT, sans TEXT, der BLOB,"
+	"  CHECK(state = 'reserved' OR (role IS NOT NULL AND product IS NOT NULL"
+	"    AND key_type IS NOT NULL AND status IS NOT NULL AND fingerprint IS NOT NULL"
+	"    AND not_before IS NOT NULL AND not_after IS NOT NULL AND issued_at IS NOT NULL"
+	"    AND subject IS NOT NULL AND sans IS NOT NULL AND der IS NOT NULL)));"
+	"CREATE INDEX certificates_product ON certificates(product);"
+	"CREATE INDEX certificates_not_after ON certificates(not_after);"
+	"CREATE INDEX certificates_subject ON certificates(subject);"
+	"CREATE INDEX certificates_issued_at ON certificates(issued_at);"
+	"CREATE TABLE audit("
+	"  seq INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL, detail TEXT NOT NULL,"
+	"  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	/* The chain already detects tampering; the triggers stop accidents
+	 * (and make a deliberate change take a visible extra step). */
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+};
+
+#define CERT_COLUMNS \
+	"serial, issuer, role, product, key_type, status, fingerprint," \
+	" not_before, not_after, issued_at, subject, sans, der"
+#define AUDIT_COLUMNS "seq, time, actor, action, object, outcome, detail, prev_hash, hash"
+
+/* ------------------------------------------------------------------ statements */
+
+enum param_type { PARAM_NULL, PARAM_TEXT, PARAM_INT, PARAM_BLOB };
+
+/* One bound parameter; a TEXT with a NULL pointer binds SQL NULL. */
+struct param {
+	enum param_type type;
+	const char *text;
+	int64_t num;
+	const void *blob;
+	size_t len;
+};
+
+#define P_NULL { .type = PARAM_NULL }
+#define P_TEXT(s) { .type = PARAM_TEXT, .text = (s) }
+#define P_INT(v) { .type = PARAM_INT, .num = (v) }
+#define P_BLOB(p, n) { .type = PARAM_BLOB, .blob = (p), .len = (n) }
+
+static int db_error(struct sq *sq, const char *what)
+{
+	sq->last_rc = sqlite3_extended_errcode(sq->db);
+	if ((sq->last_rc & 0xff) == SQLITE_BUSY)
+		return tsr_error(TSR_ERR_STORE,
+		    "%s: %s: database is locked (another process kept it busy for %d s)",
+		    sq->path, what, BUSY_TIMEOUT_MS / 1000);
+	return tsr_error(TSR_ERR_STORE, "%s: %s: %s", sq->path, what, sqlite3_errmsg(sq->db));
+}
+
+static int bind(sqlite3_stmt *stmt, int i, const struct param *p)
+{
+	switch (p->type) {
+	case PARAM_TEXT:
+		if (p->text != NULL)
+			return sqlite3_bind_text(stmt, i, p->text, -1, SQLITE_STATIC);
+		return sqlite3_bind_null(stmt, i);
+	case PARAM_INT:
+		return sqlite3_bind_int64(stmt, i, p->num);
+	case PARAM_BLOB:
+		return sqlite3_bind_blob64(stmt, i, p->blob, p->len, SQLITE_STATIC);
+	case PARAM_NULL:
+	default:
+		return sqlite3_bind_null(stmt, i);
+	}
+}
+
+/* Prepare sql and bind p[0..n) to ?1..?n.  The bound strings must outlive
+ * the statement (they are not copied). */
+static int prepare(struct sq *sq, const char *what, const char *sql, const struct param *p,
+    size_t n, sqlite3_stmt **out)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc, r;
+
+	*out = NULL;
+	rc = sqlite3_prepare_v2(sq->db, sql, -1, &stmt, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < n; i++)
+		rc = bind(stmt, (int)i + 1, &p[i]);
+	if (rc != SQLITE_OK) {
+		r = db_error(sq, what);
+		sqlite3_finalize(stmt);
+		return r;
+	}
+	*out = stmt;
+	return 0;
+}
+
+/* Run a statement that returns no rows; *changes (if not NULL) gets the
+ * number of rows it inserted, updated or deleted. */
+static int run(struct sq *sq, const char *what, const char *sql, const struct param *p, size_t n,
+    int *changes)
+{
+	sqlite3_stmt *stmt;
+	int r;
+
+	if ((r = prepare(sq, what, sql, p, n, &stmt)) != 0)
+		return r;
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		r = db_error(sq, what);
+	else if (changes != NULL)
+		*changes = sqlite3_changes(sq->db);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* Run a statement that returns one integer (e.g. a count). */
+static int query_int(struct sq *sq, const char *what, const char *sql, const struct param *p,
+    size_t n, int64_t *out)
+{
+	sqlite3_stmt *stmt;
+	int r;
+
+	if ((r = prepare(sq, what, sql, p, n, &stmt)) != 0)
+		return r;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*out = sqlite3_column_int64(stmt, 0);
+	else
+		r = db_error(sq, what);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* Column i as text of n bytes; NULL reads as "".  A NUL inside the value can
+ * only come from a row written outside Tessera and would hide bytes from C
+ * strings, so it is refused. */
+static int col_text(struct sq *sq, sqlite3_stmt *stmt, int i, const char **text, size_t *n)
+{
+	const unsigned char *t = sqlite3_column_text(stmt, i);
+
+	if (t == NULL && sqlite3_errcode(sq->db) == SQLITE_NOMEM)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	*text = t != NULL ? (const char *)t : "";
+	*n = t != NULL ? (size_t)sqlite3_column_bytes(stmt, i) : 0;
+	if (memchr(*text, '\0', *n) != NULL)
+		return tsr_error(TSR_ERR_STORE, "%s: column %s holds a NUL byte (written outside Tessera?)",
+		    sq->path, sqlite3_column_name(stmt, i));
+	return 0;
+}
+
+static int col_dup(struct sq *sq, sqlite3_stmt *stmt, int i, char **out)
+{
+	const char *t;
+	size_t n;
+	int r;
+
+	if ((r = col_text(sq, stmt, i, &t, &n)) != 0)
+		return r;
+	if ((*out = malloc(n + 1)) == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	memcpy(*out, t, n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+static int col_copy(struct sq *sq, sqlite3_stmt *stmt, int i, char *buf, size_t size)
+{
+	const char *t;
+	size_t n;
+	int r;
+
+	if ((r = col_text(sq, stmt, i, &t, &n)) != 0)
+		return r;
+	if (n >= size)
+		return tsr_error(TSR_ERR_STORE, "%s: column %s is %zu bytes, more than the %zu allowed",
+		    sq->path, sqlite3_column_name(stmt, i), n, size - 1);
+	memcpy(buf, t, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static int sq_begin(void *be)
+{
+	struct sq *sq = be;
+
+	/* IMMEDIATE takes the write lock now, so two processes can never both
+	 * read the same audit head and append after it. */
+	return run(sq, "begin transaction", "BEGIN IMMEDIATE", NULL, 0, NULL);
+}
+
+static bool sq_in_transaction(const void *be)
+{
+	const struct sq *sq = be;
+
+	return sqlite3_get_autocommit(sq->db) == 0;
+}
+
+static void sq_rollback(void *be)
+{
+	struct sq *sq = be;
+
+	/* SQLite may already have rolled back after certain errors. */
+	if (sq_in_transaction(sq))
+		sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int sq_commit(void *be)
+{
+	struct sq *sq = be;
+	int r;
+
+	if ((r = run(sq, "commit", "COMMIT", NULL, 0, NULL)) != 0)
+		sq_rollback(sq);
+	return r;
+}
+
+/* ------------------------------------------------------------------ migrations */
+
+static int schema_version(struct sq *sq, int64_t *out)
+{
+	return query_int(sq, "reading the schema version",
+	    "SELECT IFNULL(MAX(version), 0) FROM schema_migrations", NULL, 0, out);
+}
+
+static int run_migration(struct sq *sq, int64_t version)
+{
+	struct param p[] = { P_INT(version), P_INT((int64_t)tsr_now()) };
+
+	if (sqlite3_exec(sq->db, migrations[version - 1], NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(sq, "applying a schema migration");
+	return run(sq, "recording a schema migration",
+	    "INSERT INTO schema_migrations(version, applied_at) VALUES(?1, ?2)",
+	    p, TSR_ARRAY_LEN(p), NULL);
+}
+
+/* Apply migration version and record it, all in one transaction. */
+static int apply_migration(struct sq *sq, int64_t version)
+{
+	int64_t current = 0;
+	int r;
+
+	if ((r = sq_begin(sq)) != 0)
+		return r;
+	/* Another process may have migrated while we waited for the lock. */
+	if ((r = schema_version(sq, &current)) == 0 && current < version)
+		r = run_migration(sq, version);
+	if (r == 0)
+		return sq_commit(sq);
+	sq_rollback(sq);
+	return r;
+}
+
+/* Refuse to turn someone else's database into ours. */
+static int check_foreign(struct sq *sq, bool *fresh)
+{
+	int64_t ours = 0, objects = 0;
+	int r;
+
+	if ((r = query_int(sq, "reading the schema",
+	    "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'",
+	    NULL, 0, &ours)) != 0 ||
+	    (r = query_int(sq, "reading the schema", "SELECT count(*) FROM sqlite_master",
+	    NULL, 0, &objects)) != 0)
+		return r;
+	if (ours == 0 && objects > 0)
+		return tsr_error(TSR_ERR_STORE, "%s: not a Tessera database", sq->path);
+	*fresh = ours == 0;
+	return 0;
+}
+
+static int migrate(struct sq *sq)
+{
+	const int64_t known = (int64_t)TSR_ARRAY_LEN(migrations);
+	int64_t version = 0;
+	bool fresh;
+	int r;
+
+	if ((r = check_foreign(sq, &fresh)) != 0)
+		return r;
+	if (fresh && (r = run(sq, "creating the schema table",
+	    "CREATE TABLE IF NOT EXISTS schema_migrations("
+	    "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+	    NULL, 0, NULL)) != 0)
+		return r;
+	if ((r = schema_version(sq, &version)) != 0)
+		return r;
+	if (version > known)
+		return tsr_error(TSR_ERR_STORE,
+		    "%s: database schema version %lld is newer than this build of Tessera knows (%lld); "
+		    "use a newer Tessera", sq->path, (long long)version, (long long)known);
+	for (int64_t v = version + 1; v <= known; v++)
+		if ((r = apply_migration(sq, v)) != 0)
+			return r;
+	return 0;
+}
+
+static int sq_schema_version(void *be, int *out)
+{
+	int64_t v = 0;
+	int r;
+
+	if ((r = schema_version(be, &v)) == 0)
+		*out = (int)v;
+	return r;
+}
+
+/* ------------------------------------------------------------------ open and close */
+
+static int create_file(const char *dbpath, const char *path)
+{
+	int fd = open(dbpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return tsr_error(errno == EEXIST ? TSR_ERR_EXISTS : TSR_ERR_IO, "%s: %s", path,
+		    errno == EEXIST ? "a database already exists there" : strerror(errno));
+	/* The umask may have taken bits away; 0600 is what we want, exactly.
+	 * SQLite gives the -wal and -shm files the database file's mode. */
+	if (fchmod(fd, 0600) != 0) {
+		int r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+
+		close(fd);
+		unlink(dbpath);
+		return r;
+	}
+	close(fd);
+	return 0;
+}
+
+static void remove_files(const char *dbpath)
+{
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	char *p;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(suffixes); i++) {
+		if (asprintf(&p, "%s%s", dbpath, suffixes[i]) >= 0) {
+			unlink(p);
+			free(p);
+		}
+	}
+	unlink(dbpath);
+}
+
+static int configure(struct sq *sq)
+{
+	const unsigned char *mode;
+	sqlite3_stmt *stmt;
+	int r;
+
+	sqlite3_busy_timeout(sq->db, BUSY_TIMEOUT_MS);
+	/* Defensive mode forbids the pragmas that can corrupt a database. */
+	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	if (sqlite3_exec(sq->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+	    " PRAGMA trusted_schema = OFF;", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(sq, "configuring the connection");
+	if ((r = prepare(sq, "switching to WAL mode", "PRAGMA journal_mode = WAL", NULL, 0,
+	    &stmt)) != 0)
+		return r;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		r = db_error(sq, "switching to WAL mode");
+	} else {
+		mode = sqlite3_column_text(stmt, 0);
+		if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
+			r = tsr_error(TSR_ERR_STORE, "%s: the database refused WAL mode", sq->path);
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static void sq_close(void *be)
+{
+	struct sq *sq = be;
+
+	if (sq == NULL)
+		return;
+	if (sq->db != NULL) {
+		sq_rollback(sq);
+		sqlite3_close(sq->db);
+	}
+	free(sq->path);
+	free(sq);
+}
+
+static int sq_open(const char *path, bool create, void **be)
+{
+	struct sq *sq = NULL;
+	char *dbpath = NULL;
+	struct stat sb;
+	bool created = false;
+	int r = 0, flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+
+	*be = NULL;
+	/* This SQLite reads "file:" names as URIs; "./" keeps a path a path. */
+	if (asprintf(&dbpath, "%s%s", path[0] == '/' ? "" : "./", path) < 0 ||
+	    (sq = calloc(1, sizeof(*sq))) == NULL || (sq->path = strdup(path)) == NULL) {
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (create) {
+		if ((r = create_file(dbpath, path)) != 0)
+			goto out;
+		created = true;
+	} else if (stat(dbpath, &sb) != 0) {
+		r = tsr_error(errno == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, "%s: %s", path,
+		    errno == ENOENT ? "no database there" : strerror(errno));
+		goto out;
+	}
+	if (sqlite3_open_v2(dbpath, &sq->db, flags, NULL) != SQLITE_OK) {
+		r = sq->db != NULL ? db_error(sq, "opening the database") :
+		    tsr_error(TSR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = configure(sq)) != 0 || (r = migrate(sq)) != 0)
+		goto out;
+	*be = sq;
+	sq = NULL;
+out:
+	sq_close(sq);
+	if (r != 0 && created)
+		remove_files(dbpath);
+	free(dbpath);
+	return r;
+}
+
+/* ------------------------------------------------------------------ metadata */
+
+static int sq_meta_set(void *be, const char *key, const char *value)
+{
+	struct param p[] = { P_TEXT(key), P_TEXT(value) };
+
+	return run(be, "setting metadata",
+	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	    p, TSR_ARRAY_LEN(p), NULL);
+}
+
+static int sq_meta_get(void *be, const char *key, char **out)
+{
+	struct param p[] = { P_TEXT(key) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading metadata", "SELECT value FROM meta WHERE key = ?1", p,
+	    TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = col_dup(sq, stmt, 0, out);
+	else if (rc == SQLITE_DONE)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "metadata '%s' is not set", key);
+	else
+		r = db_error(sq, "reading metadata");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* ------------------------------------------------------------------ certificates */
+
+static int sq_serial_reserve(void *be, const char *serial, const char *issuer)
+{
+	struct param p[] = { P_TEXT(serial), P_TEXT(issuer) };
+	struct sq *sq = be;
+	int r;
+
+	r = run(sq, "reserving a serial number",
+	    "INSERT INTO certificates(serial, issuer, state) VALUES(?1, ?2, 'reserved')",
+	    p, TSR_ARRAY_LEN(p), NULL);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already in use", serial);
+	return r;
+}
+
+/* Say why a put found no reserved row to fill. */
+static int put_refused(struct sq *sq, const char *serial, const char *issuer)
+{
+	struct param p[] = { P_TEXT(serial) };
+	sqlite3_stmt *stmt;
+	const unsigned char *state, *reserved_for;
+	int r, rc;
+
+	if ((r = prepare(sq, "storing a certificate",
+	    "SELECT state, issuer FROM certificates WHERE serial = ?1",
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		r = tsr_error(TSR_ERR_NOT_FOUND, "serial number %s was not reserved", serial);
+	} else if (rc != SQLITE_ROW) {
+		r = db_error(sq, "storing a certificate");
+	} else {
+		state = sqlite3_column_text(stmt, 0);
+		reserved_for = sqlite3_column_text(stmt, 1);
+		if (state != NULL && strcmp((const char *)state, "issued") == 0)
+			r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already issued", serial);
+		else
+			r = tsr_error(TSR_ERR_NOT_FOUND,
+			    "serial number %s was reserved for issuer '%s', not '%s'", serial,
+			    reserved_for != NULL ? (const char *)reserved_for : "", issuer);
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_cert_put(void *be, const struct tsr_cert_record *rec)
+{
+	struct param p[] = {
+		P_TEXT(rec->serial), P_TEXT(rec->issuer), P_TEXT(rec->role),
+		P_TEXT(rec->product), P_TEXT(rec->key_type), P_TEXT(rec->status),
+		P_TEXT(rec->fingerprint), P_INT(rec->not_before), P_INT(rec->not_after),
+		P_INT(rec->issued_at), P_TEXT(rec->subject), P_TEXT(rec->sans),
+		P_BLOB(rec->der, rec->der_len),
+	};
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	r = run(sq, "storing a certificate",
+	    "UPDATE certificates SET state = 'issued', role = ?3, product = ?4, key_type = ?5,"
+	    " status = ?6, fingerprint = ?7, not_before = ?8, not_after = ?9, issued_at = ?10,"
+	    " subject = ?11, sans = ?12, der = ?13"
+	    " WHERE serial = ?1 AND issuer = ?2 AND state = 'reserved'",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = put_refused(sq, rec->serial, rec->issuer);
+	return r;
+}
+
+/* Fill rec from a row of CERT_COLUMNS. */
+static int row_to_cert(struct sq *sq, sqlite3_stmt *stmt, struct tsr_cert_record *rec)
+{
+	const void *der;
+	int r;
+
+	if ((r = col_copy(sq, stmt, 0, rec->serial, sizeof(rec->serial))) != 0 ||
+	    (r = col_copy(sq, stmt, 1, rec->issuer, sizeof(rec->issuer))) != 0 ||
+	    (r = col_copy(sq, stmt, 2, rec->role, sizeof(rec->role))) != 0 ||
+	    (r = col_copy(sq, stmt, 3, rec->product, sizeof(rec->product))) != 0 ||
+	    (r = col_copy(sq, stmt, 4, rec->key_type, sizeof(rec->key_type))) != 0 ||
+	    (r = col_copy(sq, stmt, 5, rec->status, sizeof(rec->status))) != 0 ||
+	    (r = col_copy(sq, stmt, 6, rec->fingerprint, sizeof(rec->fingerprint))) != 0 ||
+	    (r = col_dup(sq, stmt, 10, &rec->subject)) != 0 ||
+	    (r = col_dup(sq, stmt, 11, &rec->sans)) != 0)
+		return r;
+	rec->not_before = sqlite3_column_int64(stmt, 7);
+	rec->not_after = sqlite3_column_int64(stmt, 8);
+	rec->issued_at = sqlite3_column_int64(stmt, 9);
+	der = sqlite3_column_blob(stmt, 12);
+	rec->der_len = (size_t)sqlite3_column_bytes(stmt, 12);
+	if (der == NULL || rec->der_len == 0)
+		return tsr_error(TSR_ERR_STORE, "%s: certificate %s has no DER", sq->path,
+		    rec->serial);
+	if ((rec->der = malloc(rec->der_len)) == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	memcpy(rec->der, der, rec->der_len);
+	return 0;
+}
+
+static int sq_cert_get(void *be, const char *serial, struct tsr_cert_record *out)
+{
+	struct param p[] = { P_TEXT(serial) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading a certificate",
+	    "SELECT " CERT_COLUMNS " FROM certificates WHERE serial = ?1 AND state = 'issued'",
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = row_to_cert(sq, stmt, out);
+	else if (rc == SQLITE_DONE)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
+	else
+		r = db_error(sq, "reading a certificate");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_cert_list(void *be, const struct tsr_cert_filter *f, tsr_cert_fn fn, void *ctx)
+{
+	/* Absent filters bind NULL, which the WHERE clause reads as "any". */
+	struct param p[] = {
+		P_TEXT(f->product), P_TEXT(f->role), P_TEXT(f->issuer), P_TEXT(f->status),
+		P_TEXT(f->subject_like),
+		f->expires_before != 0 ? (struct param)P_INT(f->expires_before) : (struct param)P_NULL,
+		f->expires_after != 0 ? (struct param)P_INT(f->expires_after) : (struct param)P_NULL,
+		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
+	};
+	struct tsr_cert_record rec;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "listing certificates",
+	    "SELECT " CERT_COLUMNS " FROM certificates WHERE state = 'issued'"
+	    " AND (?1 IS NULL OR product = ?1) AND (?2 IS NULL OR role = ?2)"
+	    " AND (?3 IS NULL OR issuer = ?3) AND (?4 IS NULL OR status = ?4)"
+	    " AND (?5 IS NULL OR instr(lower(subject), lower(?5)) > 0)"
+	    " AND (?6 IS NULL OR not_after < ?6) AND (?7 IS NULL OR not_after > ?7)"
+	    " ORDER BY issued_at DESC, serial LIMIT ?8",
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&rec, 0, sizeof(rec));
+		if ((r = row_to_cert(sq, stmt, &rec)) == 0)
+			r = fn(&rec, ctx);
+		tsr_cert_record_clear(&rec);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "listing certificates");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_cert_count(void *be, int64_t *out)
+{
+	return query_int(be, "counting certificates", "SELECT count(*) FROM certificates", NULL,
+	    0, out);
+}
+
+/* ------------------------------------------------------------------ audit rows */
+
+/* Fill rec from a row of AUDIT_COLUMNS. */
+static int row_to_audit(struct sq *sq, sqlite3_stmt *stmt, struct tsr_audit_record *rec)
+{
+	int r;
+
+	rec->seq = sqlite3_column_int64(stmt, 0);
+	rec->time = sqlite3_column_int64(stmt, 1);
+	if ((r = col_dup(sq, stmt, 2, &rec->actor)) != 0 ||
+	    (r = col_dup(sq, stmt, 3, &rec->action)) != 0 ||
+	    (r = col_dup(sq, stmt, 4, &rec->object)) != 0 ||
+	    (r = col_dup(sq, stmt, 5, &rec->outcome)) != 0 ||
+	    (r = col_dup(sq, stmt, 6, &rec->detail)) != 0 ||
+	    (r = col_copy(sq, stmt, 7, rec->prev_hash, sizeof(rec->prev_hash))) != 0 ||
+	    (r = col_copy(sq, stmt, 8, rec->hash, sizeof(rec->hash))) != 0)
+		return r;
+	return 0;
+}
+
+static int sq_audit_last(void *be, struct tsr_audit_record *out)
+{
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading the audit log",
+	    "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq DESC LIMIT 1", NULL, 0,
+	    &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = row_to_audit(sq, stmt, out);
+	else if (rc == SQLITE_DONE)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "the audit log is empty");
+	else
+		r = db_error(sq, "reading the audit log");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_audit_insert(void *be, const struct tsr_audit_record *rec)
+{
+	struct param p[] = {
+		P_INT(rec->seq), P_INT(rec->time), P_TEXT(rec->actor), P_TEXT(rec->action),
+		P_TEXT(rec->object), P_TEXT(rec->outcome), P_TEXT(rec->detail),
+		P_TEXT(rec->prev_hash), P_TEXT(rec->hash),
+	};
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	/* The WHERE makes "seq is last + 1" part of the insert itself. */
+	r = run(sq, "appending to the audit log",
+	    "INSERT INTO audit(" AUDIT_COLUMNS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+	    " WHERE ?1 = (SELECT IFNULL(MAX(seq), 0) + 1 FROM audit)",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = tsr_error(TSR_ERR_INTERNAL, "audit record %lld does not follow the last record",
+		    (long long)rec->seq);
+	return r;
+}
+
+static int sq_audit_iter(void *be, tsr_audit_fn fn, void *ctx)
+{
+	struct tsr_audit_record rec;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading the audit log",
+	    "SELECT " AUDIT_COLUMNS " FROM audit ORDER BY seq", NULL, 0, &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&rec, 0, sizeof(rec));
+		if ((r = row_to_audit(sq, stmt, &rec)) == 0)
+			r = fn(&rec, ctx);
+		tsr_audit_record_clear(&rec);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "reading the audit log");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+const struct store_ops tsr_store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.schema_version = sq_schema_version,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.in_transaction = sq_in_transaction,
+	.meta_set = sq_meta_set,
+	.meta_get = sq_meta_get,
+	.serial_reserve = sq_serial_reserve,
+	.cert_put = sq_cert_put,
+	.cert_get = sq_cert_get,
+	.cert_list = sq_cert_list,
+	.cert_count = sq_cert_count,
+	.audit_last = sq_audit_last,
+	.audit_insert = sq_audit_insert,
+	.audit_iter = sq_audit_iter,
+};

@@ -1,1 +1,326 @@
-/* placeholder: being written */
+/*
+ * store.c - the backend-neutral front of the store.
+ *
+ * Callers hold a struct tsr_store; it forwards to a backend's operations
+ * (store_impl.h).  Everything that must behave the same whatever the backend
+ * lives here: choosing the backend from the path, argument checks, the
+ * canonical form of serial numbers and the transaction rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/store_impl.h"
+
+struct tsr_store {
+	const struct store_ops *ops;
+	void *be;
+};
+
+/* Serial numbers as users type them may carry upper case or leading zeros;
+ * we accept a little slack but no more than that. */
+#define SERIAL_INPUT_MAX 128
+
+static const struct {
+	const char *prefix;
+	const struct store_ops *ops; /* NULL: recognised but not supported yet */
+	const char *name;
+} backends[] = {
+	{ "sqlite:", &tsr_store_sqlite_ops, "SQLite" },
+	{ "postgresql://", NULL, "PostgreSQL" },
+	{ "postgres://", NULL, "PostgreSQL" },
+};
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * Open the store at path: "sqlite:PATH" or a plain path selects SQLite.
+ * On success *out is a new handle for tsr_store_close().
+ */
+int tsr_store_open(const char *path, bool create, struct tsr_store **out)
+{
+	const struct store_ops *ops = &tsr_store_sqlite_ops;
+	struct tsr_store *st;
+	int r;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return tsr_error(TSR_ERR_INVALID, "no database path given");
+	for (size_t i = 0; i < TSR_ARRAY_LEN(backends); i++) {
+		if (!has_prefix(path, backends[i].prefix))
+			continue;
+		if (backends[i].ops == NULL)
+			return tsr_error(TSR_ERR_INVALID, "%s is not supported yet",
+			    backends[i].name);
+		ops = backends[i].ops;
+		path += strlen(backends[i].prefix);
+		break;
+	}
+	if (*path == '\0')
+		return tsr_error(TSR_ERR_INVALID, "no database path given");
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	st->ops = ops;
+	if ((r = ops->open(path, create, &st->be)) != 0) {
+		free(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+/* Close the store, rolling back a transaction left open.  NULL is fine. */
+void tsr_store_close(struct tsr_store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st->be);
+	free(st);
+}
+
+/* The number of the last migration applied to this database. */
+int tsr_store_schema_version(struct tsr_store *st, int *out)
+{
+	return st->ops->schema_version(st->be, out);
+}
+
+/* Begin a write transaction; TSR_ERR_INTERNAL if one is already open. */
+int tsr_store_begin(struct tsr_store *st)
+{
+	if (st->ops->in_transaction(st->be))
+		return tsr_error(TSR_ERR_INTERNAL, "a store transaction is already open");
+	return st->ops->begin(st->be);
+}
+
+/* Commit the open transaction; TSR_ERR_INTERNAL if there is none.  On
+ * failure nothing is committed and no transaction remains open. */
+int tsr_store_commit(struct tsr_store *st)
+{
+	if (!st->ops->in_transaction(st->be))
+		return tsr_error(TSR_ERR_INTERNAL, "commit without an open store transaction");
+	return st->ops->commit(st->be);
+}
+
+/* Roll back the open transaction, if any. */
+void tsr_store_rollback(struct tsr_store *st)
+{
+	if (st != NULL && st->ops->in_transaction(st->be))
+		st->ops->rollback(st->be);
+}
+
+/* True while a transaction begun with tsr_store_begin() is open. */
+bool tsr_store_in_transaction(const struct tsr_store *st)
+{
+	return st->ops->in_transaction(st->be);
+}
+
+static int require_transaction(const struct tsr_store *st, const char *what)
+{
+	if (!st->ops->in_transaction(st->be))
+		return tsr_error(TSR_ERR_INTERNAL, "%s outside a store transaction", what);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ metadata */
+
+/* Set (or overwrite) the metadata value under key. */
+int tsr_store_meta_set(struct tsr_store *st, const char *key, const char *value)
+{
+	if (key == NULL || *key == '\0' || value == NULL)
+		return tsr_error(TSR_ERR_INVALID, "metadata needs a key and a value");
+	return st->ops->meta_set(st->be, key, value);
+}
+
+/* Read the metadata value under key into a new string. */
+int tsr_store_meta_get(struct tsr_store *st, const char *key, char **out)
+{
+	*out = NULL;
+	if (key == NULL || *key == '\0')
+		return tsr_error(TSR_ERR_INVALID, "metadata needs a key");
+	return st->ops->meta_get(st->be, key, out);
+}
+
+/* ------------------------------------------------------------------ certificates */
+
+/*
+ * The canonical form of a serial is the lower-case hex of its value as the
+ * shortest whole-octet string: an even number of digits with no leading
+ * "00" pair ("00" itself for zero).  That is what tsr_hex_encode() gives for
+ * the serial octets, so stored serials and typed ones compare as strings.
+ */
+static int serial_normalise(const char *in, char out[TSR_SERIAL_HEX_MAX + 1])
+{
+	size_t len, start, digits, o = 0;
+
+	if (in == NULL || *in == '\0')
+		return tsr_error(TSR_ERR_INVALID, "no serial number given");
+	len = strnlen(in, SERIAL_INPUT_MAX + 1);
+	if (len > SERIAL_INPUT_MAX)
+		return tsr_error(TSR_ERR_INVALID, "serial number longer than %d digits",
+		    SERIAL_INPUT_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (strchr("0123456789abcdefABCDEF", in[i]) == NULL)
+			return tsr_error(TSR_ERR_INVALID,
+			    "serial number: not a hex digit at position %zu", i + 1);
+	for (start = 0; start < len && in[start] == '0'; start++)
+		;
+	digits = len - start;
+	if (digits > TSR_SERIAL_HEX_MAX)
+		return tsr_error(TSR_ERR_INVALID, "serial number longer than %d octets",
+		    TSR_SERIAL_HEX_MAX / 2);
+	if (digits == 0 || digits % 2 == 1)
+		out[o++] = '0';
+	if (digits == 0)
+		out[o++] = '0';
+	for (size_t i = start; i < len; i++)
+		out[o++] = (char)(in[i] >= 'A' && in[i] <= 'F' ? in[i] - 'A' + 'a' : in[i]);
+	out[o] = '\0';
+	return 0;
+}
+
+/* A fixed-size text member must be terminated inside its array. */
+#define FIELD_OK(rec, member, may_be_empty) \
+	(strnlen((rec)->member, sizeof((rec)->member)) < sizeof((rec)->member) && \
+	    ((may_be_empty) || (rec)->member[0] != '\0'))
+
+static int check_record(const struct tsr_cert_record *rec)
+{
+	if (!FIELD_OK(rec, issuer, false) || !FIELD_OK(rec, role, false) ||
+	    !FIELD_OK(rec, product, true) || !FIELD_OK(rec, key_type, false) ||
+	    !FIELD_OK(rec, status, false) || !FIELD_OK(rec, fingerprint, false))
+		return tsr_error(TSR_ERR_INVALID,
+		    "certificate record: issuer, role, key type, status and fingerprint are required");
+	if (rec->der == NULL || rec->der_len == 0)
+		return tsr_error(TSR_ERR_INVALID, "certificate record without its DER");
+	return 0;
+}
+
+/* Free the heap members of rec and zero it. */
+void tsr_cert_record_clear(struct tsr_cert_record *rec)
+{
+	if (rec == NULL)
+		return;
+	free(rec->subject);
+	free(rec->sans);
+	free(rec->der);
+	memset(rec, 0, sizeof(*rec));
+}
+
+/* Reserve serial for issuer inside the open transaction. */
+int tsr_store_serial_reserve(struct tsr_store *st, const char *serial, const char *issuer)
+{
+	char norm[TSR_SERIAL_HEX_MAX + 1];
+	struct tsr_cert_record probe;
+	int r;
+
+	if ((r = require_transaction(st, "serial reservation")) != 0)
+		return r;
+	if ((r = serial_normalise(serial, norm)) != 0)
+		return r;
+	if (issuer == NULL || *issuer == '\0' || strlen(issuer) >= sizeof(probe.issuer))
+		return tsr_error(TSR_ERR_INVALID, "serial reservation needs an issuer name of 1 to %zu characters",
+		    sizeof(probe.issuer) - 1);
+	return st->ops->serial_reserve(st->be, norm, issuer);
+}
+
+/* Store the issued certificate rec in the row its serial reserved. */
+int tsr_store_cert_put(struct tsr_store *st, const struct tsr_cert_record *rec)
+{
+	struct tsr_cert_record copy = *rec;
+	char norm[TSR_SERIAL_HEX_MAX + 1];
+	int r;
+
+	if ((r = require_transaction(st, "storing a certificate")) != 0)
+		return r;
+	if (strnlen(rec->serial, sizeof(rec->serial)) == sizeof(rec->serial))
+		return tsr_error(TSR_ERR_INVALID, "certificate record: serial not terminated");
+	if ((r = serial_normalise(rec->serial, norm)) != 0 || (r = check_record(rec)) != 0)
+		return r;
+	memcpy(copy.serial, norm, sizeof(norm));
+	if (copy.subject == NULL)
+		copy.subject = "";
+	if (copy.sans == NULL)
+		copy.sans = "";
+	return st->ops->cert_put(st->be, &copy);
+}
+
+/* Read the certificate with serial into out (clear it after use). */
+int tsr_store_cert_get(struct tsr_store *st, const char *serial, struct tsr_cert_record *out)
+{
+	char norm[TSR_SERIAL_HEX_MAX + 1];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = serial_normalise(serial, norm)) != 0)
+		return r;
+	if ((r = st->ops->cert_get(st->be, norm, out)) != 0)
+		tsr_cert_record_clear(out);
+	return r;
+}
+
+/* Call fn for each issued certificate matching f (NULL: all), newest first. */
+int tsr_store_cert_list(struct tsr_store *st, const struct tsr_cert_filter *f, tsr_cert_fn fn,
+    void *ctx)
+{
+	static const struct tsr_cert_filter all;
+
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "certificate listing without a callback");
+	return st->ops->cert_list(st->be, f != NULL ? f : &all, fn, ctx);
+}
+
+/* Count every row of the certificates table, reservations included. */
+int tsr_store_cert_count(struct tsr_store *st, int64_t *out)
+{
+	return st->ops->cert_count(st->be, out);
+}
+
+/* ------------------------------------------------------------------ audit rows */
+
+/* Free the heap members of r and zero it. */
+void tsr_audit_record_clear(struct tsr_audit_record *r)
+{
+	if (r == NULL)
+		return;
+	free(r->actor);
+	free(r->action);
+	free(r->object);
+	free(r->outcome);
+	free(r->detail);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The last audit row into out (clear it after use); NOT_FOUND if none. */
+int tsr_store_audit_last(struct tsr_store *st, struct tsr_audit_record *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = st->ops->audit_last(st->be, out)) != 0)
+		tsr_audit_record_clear(out);
+	return r;
+}
+
+/* Append rec, which must directly follow the last row, in the open transaction. */
+int tsr_store_audit_insert(struct tsr_store *st, const struct tsr_audit_record *rec)
+{
+	int r;
+
+	if ((r = require_transaction(st, "audit append")) != 0)
+		return r;
+	if (rec->actor == NULL || rec->action == NULL || rec->object == NULL ||
+	    rec->outcome == NULL || rec->detail == NULL)
+		return tsr_error(TSR_ERR_INVALID, "audit record with a missing field");
+	return st->ops->audit_insert(st->be, rec);
+}
+
+/* Call fn for every audit row in seq order. */
+int tsr_store_audit_iter(struct tsr_store *st, tsr_audit_fn fn, void *ctx)
+{
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "audit iteration without a callback");
+	return st->ops->audit_iter(st->be, fn, ctx);
+}

@@ -1,1 +1,660 @@
-int main(void) { return 0; } /* placeholder: being written */
+/*
+ * test_store.c - the store against real SQLite files in a temporary
+ * directory: open rules, migrations, metadata, serial reservation and
+ * certificate rows, listing filters, transactions, and the audit table's
+ * append-only triggers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/base.h"
+#include "store/store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct tsr_store *st;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/tsr-store-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof(fx->path), "%s/tessera.db", fx->dir);
+	if (tsr_store_open(fx->path, true, &fx->st) != 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	tsr_store_close(fx->st);
+	if (tsr_dir_remove_tree(fx->dir) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+/* Run SQL on the database file behind Tessera's back, as anyone with
+ * access to the file could; returns the SQLite result code. */
+static int raw_sql(const char *path, const char *sql, char *errbuf, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+	if (errbuf != NULL)
+		snprintf(errbuf, errlen, "%s", err != NULL ? err : "");
+	sqlite3_free(err);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int64_t raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+static const uint8_t der_bytes[] = { 0x30, 0x82, 0x00, 0x05, 0x00, 0xff, 0x01, 0x00, 0x7f };
+
+static void make_rec(struct tsr_cert_record *rec, const char *serial, const char *product,
+    const char *role, const char *subject, int64_t not_after, int64_t issued_at)
+{
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->serial, sizeof(rec->serial), "%s", serial);
+	snprintf(rec->issuer, sizeof(rec->issuer), "issuing");
+	snprintf(rec->role, sizeof(rec->role), "%s", role);
+	snprintf(rec->product, sizeof(rec->product), "%s", product);
+	snprintf(rec->key_type, sizeof(rec->key_type), "ec-p256");
+	snprintf(rec->status, sizeof(rec->status), "valid");
+	memset(rec->fingerprint, 'f', 64);
+	rec->not_before = issued_at - 60;
+	rec->not_after = not_after;
+	rec->issued_at = issued_at;
+	rec->subject = (char *)subject;
+	rec->sans = (char *)"dns:a.example, email:x@y.example";
+	rec->der = (uint8_t *)der_bytes;
+	rec->der_len = sizeof(der_bytes);
+}
+
+/* Reserve, store and commit one certificate. */
+static void issue(struct tsr_store *st, const struct tsr_cert_record *rec)
+{
+	assert_int_equal(tsr_store_begin(st), 0);
+	assert_int_equal(tsr_store_serial_reserve(st, rec->serial, rec->issuer), 0);
+	assert_int_equal(tsr_store_cert_put(st, rec), 0);
+	assert_int_equal(tsr_store_commit(st), 0);
+}
+
+static int64_t count(struct tsr_store *st)
+{
+	int64_t n = -1;
+
+	assert_int_equal(tsr_store_cert_count(st, &n), 0);
+	return n;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static void test_open_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *st = NULL;
+	char path[192];
+	struct stat sb;
+
+	/* The fixture created the file: 0600, and create refuses to reuse it. */
+	assert_int_equal(stat(fx->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	snprintf(path, sizeof(path), "%s-wal", fx->path);
+	if (stat(path, &sb) == 0)
+		assert_int_equal(sb.st_mode & 07777, 0600);
+	assert_int_equal(tsr_store_open(fx->path, true, &st), TSR_ERR_EXISTS);
+	assert_null(st);
+
+	/* Without create it opens, also under the explicit "sqlite:" prefix. */
+	snprintf(path, sizeof(path), "sqlite:%s", fx->path);
+	assert_int_equal(tsr_store_open(path, false, &st), 0);
+	tsr_store_close(st);
+
+	/* Missing file without create: not found, and nothing is created. */
+	snprintf(path, sizeof(path), "%s/missing.db", fx->dir);
+	assert_int_equal(tsr_store_open(path, false, &st), TSR_ERR_NOT_FOUND);
+	assert_false(tsr_file_exists(path));
+
+	/* The mode holds even under a permissive umask. */
+	mode_t old = umask(0);
+	snprintf(path, sizeof(path), "%s/new.db", fx->dir);
+	assert_int_equal(tsr_store_open(path, true, &st), 0);
+	umask(old);
+	tsr_store_close(st);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+
+	/* A directory that does not exist is an I/O error. */
+	snprintf(path, sizeof(path), "%s/no/such/dir.db", fx->dir);
+	assert_int_equal(tsr_store_open(path, true, &st), TSR_ERR_IO);
+
+	assert_int_equal(tsr_store_open("postgresql://ca@db/tessera", false, &st), TSR_ERR_INVALID);
+	assert_non_null(strstr(tsr_error_detail(), "PostgreSQL is not supported yet"));
+	assert_int_equal(tsr_store_open("", false, &st), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_open("sqlite:", false, &st), TSR_ERR_INVALID);
+}
+
+static void test_open_refuses_foreign_files(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *st = NULL;
+	char path[192];
+
+	/* Someone else's SQLite database is not silently turned into ours. */
+	snprintf(path, sizeof(path), "%s/other.db", fx->dir);
+	assert_int_equal(tsr_file_create(path, "", 0, 0600), 0);
+	assert_int_equal(raw_sql(path, "CREATE TABLE songs(title TEXT)", NULL, 0), SQLITE_OK);
+	assert_int_equal(tsr_store_open(path, false, &st), TSR_ERR_STORE);
+	assert_non_null(strstr(tsr_error_detail(), "not a Tessera database"));
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1);
+
+	/* A file that is not a database at all. */
+	snprintf(path, sizeof(path), "%s/junk.db", fx->dir);
+	assert_int_equal(tsr_file_create(path, "this is not sqlite, not at all, no no no", 40,
+	    0600), 0);
+	assert_int_equal(tsr_store_open(path, false, &st), TSR_ERR_STORE);
+	assert_null(st);
+}
+
+static void test_migrations(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *st = NULL;
+	int v = -1;
+
+	assert_int_equal(tsr_store_schema_version(fx->st, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_true(raw_int(fx->path, "SELECT applied_at FROM schema_migrations WHERE version = 1")
+	    > 0);
+
+	/* Reopening applies nothing twice. */
+	tsr_store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(tsr_store_open(fx->path, false, &st), 0);
+	assert_int_equal(tsr_store_schema_version(st, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(raw_int(fx->path,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
+	fx->st = st;
+}
+
+static void test_too_new_schema_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *st = NULL;
+
+	tsr_store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(raw_sql(fx->path,
+	    "INSERT INTO schema_migrations(version, applied_at) VALUES(999, 0)", NULL, 0),
+	    SQLITE_OK);
+	assert_int_equal(tsr_store_open(fx->path, false, &st), TSR_ERR_STORE);
+	assert_null(st);
+	assert_non_null(strstr(tsr_error_detail(), "schema version 999 is newer"));
+}
+
+/* ------------------------------------------------------------------ meta */
+
+static void test_meta(void **state)
+{
+	struct fx *fx = *state;
+	char *v = NULL;
+
+	assert_int_equal(tsr_store_meta_get(fx->st, "policy_arc", &v), TSR_ERR_NOT_FOUND);
+	assert_null(v);
+	assert_int_equal(tsr_store_meta_set(fx->st, "policy_arc", "1.3.6.1.4.1.99999.1"), 0);
+	assert_int_equal(tsr_store_meta_get(fx->st, "policy_arc", &v), 0);
+	assert_string_equal(v, "1.3.6.1.4.1.99999.1");
+	free(v);
+	assert_int_equal(tsr_store_meta_set(fx->st, "policy_arc", "2.999"), 0);
+	assert_int_equal(tsr_store_meta_get(fx->st, "policy_arc", &v), 0);
+	assert_string_equal(v, "2.999");
+	free(v);
+	/* Quotes and SQL in values are just data. */
+	assert_int_equal(tsr_store_meta_set(fx->st, "k'; DROP TABLE meta; --", "it's"), 0);
+	assert_int_equal(tsr_store_meta_get(fx->st, "k'; DROP TABLE meta; --", &v), 0);
+	assert_string_equal(v, "it's");
+	free(v);
+	assert_int_equal(tsr_store_meta_set(fx->st, "", "x"), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_meta_set(fx->st, "k", NULL), TSR_ERR_INVALID);
+}
+
+/* ------------------------------------------------------------------ certificates */
+
+static void test_cert_round_trip(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec, got;
+
+	make_rec(&rec, "5f01a2", "epcs", "subscriber", "CN=Alice Example,O=Example", 2000000000,
+	    1700000000);
+	issue(fx->st, &rec);
+	assert_int_equal(tsr_store_cert_get(fx->st, "5f01a2", &got), 0);
+	assert_string_equal(got.serial, "5f01a2");
+	assert_string_equal(got.issuer, "issuing");
+	assert_string_equal(got.role, "subscriber");
+	assert_string_equal(got.product, "epcs");
+	assert_string_equal(got.key_type, "ec-p256");
+	assert_string_equal(got.status, "valid");
+	assert_string_equal(got.fingerprint, rec.fingerprint);
+	assert_int_equal(got.not_before, 1700000000 - 60);
+	assert_int_equal(got.not_after, 2000000000);
+	assert_int_equal(got.issued_at, 1700000000);
+	assert_string_equal(got.subject, "CN=Alice Example,O=Example");
+	assert_string_equal(got.sans, "dns:a.example, email:x@y.example");
+	assert_int_equal(got.der_len, sizeof(der_bytes));
+	assert_memory_equal(got.der, der_bytes, sizeof(der_bytes));
+	tsr_cert_record_clear(&got);
+	assert_null(got.der);
+
+	/* The state column says what the row is. */
+	assert_int_equal(raw_int(fx->path,
+	    "SELECT count(*) FROM certificates WHERE state = 'issued'"), 1);
+}
+
+static void test_serial_forms(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec, got;
+
+	make_rec(&rec, "0A12", "epcs", "subscriber", "CN=Bob", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	/* Stored in canonical form: lower case, whole octets, no 00 prefix. */
+	assert_int_equal(raw_int(fx->path,
+	    "SELECT count(*) FROM certificates WHERE serial = '0a12'"), 1);
+	const char *same[] = { "0a12", "0A12", "a12", "A12", "000a12", "00000A12" };
+	for (size_t i = 0; i < TSR_ARRAY_LEN(same); i++) {
+		assert_int_equal(tsr_store_cert_get(fx->st, same[i], &got), 0);
+		assert_string_equal(got.serial, "0a12");
+		tsr_cert_record_clear(&got);
+	}
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a13", &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_cert_get(fx->st, "a1", &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_cert_get(fx->st, "xyz", &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a:12", &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a12' OR '1'='1", &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_get(fx->st, "", &got), TSR_ERR_INVALID);
+	/* 21 octets is more than RFC 5280 allows; 20 is fine (leading zeros aside). */
+	assert_int_equal(tsr_store_cert_get(fx->st, "010203040506070809101112131415161718192021",
+	    &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_get(fx->st,
+	    "000102030405060708091011121314151617181920", &got), TSR_ERR_NOT_FOUND);
+}
+
+static void test_reserve_twice(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec;
+
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "77aa", "issuing"), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "77AA", "issuing"), TSR_ERR_EXISTS);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0077aa", "root"), TSR_ERR_EXISTS);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+
+	/* An issued serial cannot be reserved again either. */
+	make_rec(&rec, "1234", "epcs", "subscriber", "CN=C", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "1234", "issuing"), TSR_ERR_EXISTS);
+	tsr_store_rollback(fx->st);
+	assert_int_equal(count(fx->st), 2);
+}
+
+static void test_rollback_releases_reservation(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(count(fx->st), 0);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "abcd", "issuing"), 0);
+	assert_int_equal(count(fx->st), 1);
+	tsr_store_rollback(fx->st);
+	assert_false(tsr_store_in_transaction(fx->st));
+	assert_int_equal(count(fx->st), 0);
+	/* The serial is free again. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "abcd", "issuing"), 0);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	assert_int_equal(count(fx->st), 1);
+}
+
+static void test_put_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec, got;
+
+	make_rec(&rec, "beef", "epcs", "subscriber", "CN=D", 2000000000, 1700000000);
+	/* Not reserved. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), TSR_ERR_NOT_FOUND);
+	tsr_store_rollback(fx->st);
+	assert_int_equal(count(fx->st), 0);
+
+	/* Reserved for another issuer. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "beef", "root"), 0);
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), TSR_ERR_NOT_FOUND);
+	tsr_store_rollback(fx->st);
+
+	/* Reserved, but no DER: refused before touching the row. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "beef", "issuing"), 0);
+	rec.der_len = 0;
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), TSR_ERR_INVALID);
+	rec.der_len = sizeof(der_bytes);
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), 0);
+	/* A reserved-but-unfilled row is never handed out; an issued one once. */
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), TSR_ERR_EXISTS);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+
+	/* Outside a transaction. */
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), TSR_ERR_INTERNAL);
+	assert_int_equal(tsr_store_cert_get(fx->st, "beef", &got), 0);
+	tsr_cert_record_clear(&got);
+
+	/* A reservation alone is not a certificate. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "cafe", "issuing"), 0);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	assert_int_equal(tsr_store_cert_get(fx->st, "cafe", &got), TSR_ERR_NOT_FOUND);
+}
+
+static void test_transaction_rules(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_false(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0101", "issuing"), TSR_ERR_INTERNAL);
+	assert_int_equal(count(fx->st), 0);
+	assert_int_equal(tsr_store_commit(fx->st), TSR_ERR_INTERNAL);
+	tsr_store_rollback(fx->st);   /* nothing open: harmless */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_true(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_begin(fx->st), TSR_ERR_INTERNAL);
+	assert_true(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	assert_false(tsr_store_in_transaction(fx->st));
+}
+
+/* begin takes the write lock: a second handle (another process, in
+ * production) waits for the busy timeout and then gets a clear error.
+ * This test therefore takes about five seconds. */
+static void test_begin_takes_write_lock(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *other = NULL;
+
+	assert_int_equal(tsr_store_open(fx->path, false, &other), 0);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0202", "issuing"), 0);
+	/* Readers are not blocked (WAL), and see only committed rows. */
+	assert_int_equal(count(other), 0);
+	assert_int_equal(tsr_store_begin(other), TSR_ERR_STORE);
+	assert_non_null(strstr(tsr_error_detail(), "database is locked"));
+	assert_false(tsr_store_in_transaction(other));
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	assert_int_equal(count(other), 1);
+	assert_int_equal(tsr_store_begin(other), 0);
+	tsr_store_rollback(other);
+	tsr_store_close(other);
+}
+
+/* ------------------------------------------------------------------ listing */
+
+struct seen {
+	char serials[16][TSR_SERIAL_HEX_MAX + 1];
+	int n;
+	int stop_after;
+};
+
+static int collect(const struct tsr_cert_record *rec, void *ctx)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < 16);
+	snprintf(s->serials[s->n], sizeof(s->serials[0]), "%s", rec->serial);
+	s->n++;
+	assert_int_equal(rec->der_len, sizeof(der_bytes));
+	return s->stop_after != 0 && s->n == s->stop_after ? 42 : 0;
+}
+
+static struct seen list(struct tsr_store *st, const struct tsr_cert_filter *f)
+{
+	struct seen s = { .n = 0 };
+
+	assert_int_equal(tsr_store_cert_list(st, f, collect, &s), 0);
+	return s;
+}
+
+static void test_list_filters(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec;
+	struct tsr_cert_filter f;
+	struct seen s;
+
+	/* issued_at gives the order: 05 newest ... 01 oldest. */
+	make_rec(&rec, "01", "epcs", "subscriber", "CN=Alice,O=Example", 1800000000, 1000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "02", "tls", "subscriber", "CN=www.example,O=Example", 1900000000, 2000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "03", "", "ocsp", "CN=OCSP Responder", 1850000000, 3000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "04", "epcs", "subscriber", "CN=ALICE Smith", 2000000000, 4000);
+	snprintf(rec.status, sizeof(rec.status), "revoked");
+	issue(fx->st, &rec);
+	make_rec(&rec, "05", "", "ca", "CN=Issuing CA", 2100000000, 5000);
+	snprintf(rec.issuer, sizeof(rec.issuer), "root");
+	issue(fx->st, &rec);
+	/* A reservation never shows up in a listing. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "06", "issuing"), 0);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	assert_int_equal(count(fx->st), 6);
+
+	s = list(fx->st, NULL);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.serials[0], "05");
+	assert_string_equal(s.serials[4], "01");
+
+	f = (struct tsr_cert_filter){ .product = "epcs" };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.serials[0], "04");
+	assert_string_equal(s.serials[1], "01");
+
+	f = (struct tsr_cert_filter){ .role = "ocsp" };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.serials[0], "03");
+
+	f = (struct tsr_cert_filter){ .issuer = "root" };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.serials[0], "05");
+
+	f = (struct tsr_cert_filter){ .status = "revoked" };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.serials[0], "04");
+
+	/* Case-insensitive substring; % and _ are not wildcards. */
+	f = (struct tsr_cert_filter){ .subject_like = "alice" };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.serials[0], "04");
+	assert_string_equal(s.serials[1], "01");
+	f = (struct tsr_cert_filter){ .subject_like = "%" };
+	assert_int_equal(list(fx->st, &f).n, 0);
+	f = (struct tsr_cert_filter){ .subject_like = "CN=_" };
+	assert_int_equal(list(fx->st, &f).n, 0);
+
+	f = (struct tsr_cert_filter){ .expires_before = 1900000000 };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.serials[0], "03");
+	assert_string_equal(s.serials[1], "01");
+
+	f = (struct tsr_cert_filter){ .expires_after = 1900000000 };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.serials[0], "05");
+	assert_string_equal(s.serials[1], "04");
+
+	f = (struct tsr_cert_filter){ .expires_after = 1800000000, .expires_before = 2000000000,
+		.role = "subscriber" };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.serials[0], "02");
+
+	f = (struct tsr_cert_filter){ .limit = 2 };
+	s = list(fx->st, &f);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.serials[0], "05");
+	assert_string_equal(s.serials[1], "04");
+
+	f = (struct tsr_cert_filter){ .product = "nonesuch" };
+	assert_int_equal(list(fx->st, &f).n, 0);
+
+	/* The callback's non-zero return stops the walk and is returned. */
+	s = (struct seen){ .stop_after = 3 };
+	assert_int_equal(tsr_store_cert_list(fx->st, NULL, collect, &s), 42);
+	assert_int_equal(s.n, 3);
+}
+
+/* ------------------------------------------------------------------ audit rows */
+
+static void fill_audit(struct tsr_audit_record *r, int64_t seq)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->time = 1700000000 + seq;
+	r->actor = (char *)"cli:alice";
+	r->action = (char *)"test.row";
+	r->object = (char *)"";
+	r->outcome = (char *)"success";
+	r->detail = (char *)"row";
+	memset(r->prev_hash, '0', 64);
+	memset(r->hash, 'a', 64);
+}
+
+static int count_audit(const struct tsr_audit_record *rec, void *ctx)
+{
+	int64_t *n = ctx;
+
+	assert_int_equal(rec->seq, *n + 1);
+	(*n)++;
+	return 0;
+}
+
+static void test_audit_rows(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_audit_record r, last;
+	char err[256];
+	int64_t n = 0;
+
+	assert_int_equal(tsr_store_audit_last(fx->st, &last), TSR_ERR_NOT_FOUND);
+	fill_audit(&r, 1);
+	assert_int_equal(tsr_store_audit_insert(fx->st, &r), TSR_ERR_INTERNAL);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_audit_insert(fx->st, &r), 0);
+	fill_audit(&r, 3);   /* not last + 1 */
+	assert_int_equal(tsr_store_audit_insert(fx->st, &r), TSR_ERR_INTERNAL);
+	fill_audit(&r, 1);   /* a duplicate is not last + 1 either */
+	assert_int_equal(tsr_store_audit_insert(fx->st, &r), TSR_ERR_INTERNAL);
+	fill_audit(&r, 2);
+	r.detail = (char *)"second";
+	assert_int_equal(tsr_store_audit_insert(fx->st, &r), 0);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+
+	assert_int_equal(tsr_store_audit_last(fx->st, &last), 0);
+	assert_int_equal(last.seq, 2);
+	assert_int_equal(last.time, 1700000002);
+	assert_string_equal(last.actor, "cli:alice");
+	assert_string_equal(last.object, "");
+	assert_string_equal(last.detail, "second");
+	assert_string_equal(last.hash, r.hash);
+	tsr_audit_record_clear(&last);
+	assert_int_equal(tsr_store_audit_iter(fx->st, count_audit, &n), 0);
+	assert_int_equal(n, 2);
+
+	/* The table is append-only even for someone with raw SQL access... */
+	assert_int_equal(raw_sql(fx->path, "UPDATE audit SET actor = 'cli:mallory' WHERE seq = 1",
+	    err, sizeof(err)), SQLITE_CONSTRAINT);
+	assert_non_null(strstr(err, "audit log is append-only"));
+	assert_int_equal(raw_sql(fx->path, "DELETE FROM audit WHERE seq = 2", err, sizeof(err)),
+	    SQLITE_CONSTRAINT);
+	assert_non_null(strstr(err, "audit log is append-only"));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM audit"), 2);
+	assert_int_equal(raw_int(fx->path,
+	    "SELECT count(*) FROM audit WHERE actor = 'cli:alice'"), 2);
+	/* ...unless they drop the trigger first (what test_audit's tampering tests do). */
+	assert_int_equal(raw_sql(fx->path, "DROP TRIGGER audit_no_delete; "
+	    "DELETE FROM audit WHERE seq = 2", NULL, 0), SQLITE_OK);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM audit"), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_refuses_foreign_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_new_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serial_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_releases_reservation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transaction_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_begin_takes_write_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,50 @@
+/*
+ * cli.h - the `tessera` command: its command table and shared helpers.
+ * One file per command group (cmd_*.c); main.c holds the table.
+ */
+#ifndef TSR_CLI_H
+#define TSR_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+
+#include "base/base.h"
+
+struct cli_command {
+	const char *group;     /* "cert" */
+	const char *name;      /* "issue", or NULL for a command without subcommands */
+	const char *summary;   /* one line for `tessera --help` */
+	const char *usage;     /* the full `--help` text */
+	int (*run)(int argc, char **argv);
+};
+
+/* Exit statuses besides those of tsr_error_exit_status(). */
+#define CLI_HELP 1000          /* run() printed help: exit 0 */
+
+int cmd_init(int argc, char **argv);
+int cmd_cert_issue(int argc, char **argv);
+int cmd_cert_show(int argc, char **argv);
+int cmd_cert_list(int argc, char **argv);
+int cmd_product_list(int argc, char **argv);
+int cmd_product_show(int argc, char **argv);
+int cmd_audit_verify(int argc, char **argv);
+int cmd_audit_list(int argc, char **argv);
+
+extern const char cli_usage_init[], cli_usage_cert_issue[], cli_usage_cert_show[],
+    cli_usage_cert_list[], cli_usage_product_list[], cli_usage_product_show[],
+    cli_usage_audit_verify[], cli_usage_audit_list[];
+
+/* "cli:<login name>": who is acting, for the audit log. */
+const char *cli_actor(void);
+/* --home, else $TESSERA_HOME, else an error. */
+int cli_home(const char *opt, const char **out) TSR_MUST_CHECK;
+/* Print usage for an unknown option or missing argument: TSR_ERR_INVALID. */
+int cli_usage_error(const char *usage, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* Parse a non-negative decimal integer option. */
+int cli_parse_uint(const char *opt, const char *s, long max, long *out) TSR_MUST_CHECK;
+/* Parse YYYY-MM-DD (UTC midnight). */
+int cli_parse_date(const char *opt, const char *s, time_t *out) TSR_MUST_CHECK;
+/* Print a JSON value to stdout with a newline, and free it. */
+int cli_json_print(json_t *v) TSR_MUST_CHECK;
+
+#endif /* TSR_CLI_H */

@@ -1,0 +1,50 @@
+/*
+ * store_impl.h - what a storage backend implements (internal to src/store).
+ *
+ * store.c is the front: it picks a backend from the path, checks arguments,
+ * normalises serial numbers and enforces the transaction rules (no nested
+ * begin, reservations and audit inserts only inside a transaction).  A
+ * backend therefore receives well-formed arguments and only persists them.
+ *
+ * Every operation takes the backend's own state (the be pointer its open
+ * returned) and follows the error model of base.h; a database failure is
+ * TSR_ERR_STORE with the database's own message in the detail.
+ */
+#ifndef TSR_STORE_IMPL_H
+#define TSR_STORE_IMPL_H
+
+#include "store/store.h"
+
+struct store_ops {
+	const char *name;
+
+	/* path is the backend's part of the store path (prefix removed). */
+	int (*open)(const char *path, bool create, void **be);
+	void (*close)(void *be);
+	int (*schema_version)(void *be, int *out);
+
+	/* begin takes the write lock at once.  A failed commit leaves no
+	 * transaction open (the backend rolls back). */
+	int (*begin)(void *be);
+	int (*commit)(void *be);
+	void (*rollback)(void *be);
+	bool (*in_transaction)(const void *be);
+
+	int (*meta_set)(void *be, const char *key, const char *value);
+	int (*meta_get)(void *be, const char *key, char **out);
+
+	/* Serials arrive normalised (see store.c). */
+	int (*serial_reserve)(void *be, const char *serial, const char *issuer);
+	int (*cert_put)(void *be, const struct tsr_cert_record *rec);
+	int (*cert_get)(void *be, const char *serial, struct tsr_cert_record *out);
+	int (*cert_list)(void *be, const struct tsr_cert_filter *f, tsr_cert_fn fn, void *ctx);
+	int (*cert_count)(void *be, int64_t *out);
+
+	int (*audit_last)(void *be, struct tsr_audit_record *out);
+	int (*audit_insert)(void *be, const struct tsr_audit_record *rec);
+	int (*audit_iter)(void *be, tsr_audit_fn fn, void *ctx);
+};
+
+extern const struct store_ops tsr_store_sqlite_ops;
+
+#endif /* TSR_STORE_IMPL_H */

@@ -1,0 +1,352 @@
+# lib.sh - helpers shared by Tessera's integration tests (sourced, never run).
+#
+# The tests drive the real `tessera` binary and judge what it made with
+# independent implementations: OpenSSL, GnuTLS certtool, NSS and OpenSC.
+# meson passes the environment (tests/integration/meson.build):
+#   TESSERA          the binary under test
+#   SOFTHSM_MODULE   the SoftHSM2 PKCS#11 module
+#   SRCDIR           the source tree
+#
+# Conventions: every check prints one "ok" line; the first failure prints
+# "FAIL: ..." with what was expected and what happened, and exits 1.  Exit 77
+# (meson's "skipped") is reserved for a missing third-party tool, so a tessera
+# command that happens to exit 77 (wrong PIN) can never pass as a skip.
+
+set -Eeuo pipefail
+
+: "${TESSERA:?TESSERA must name the tessera binary (run through meson test)}"
+: "${SOFTHSM_MODULE:=/usr/lib/softhsm/libsofthsm2.so}"
+export LC_ALL=C TZ=UTC
+# Never let a caller's environment pick the home or the token for us.
+unset TESSERA_HOME SOFTHSM2_CONF
+
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-$TEST_NAME.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+# A command that fails outside a check is a test failure (status 1), whatever
+# status it had: see the note on 77 above.
+trap 'echo "FAIL: line $LINENO: command failed (status $?): $BASH_COMMAND" >&2; exit 1' ERR
+
+# ------------------------------------------------------------------ reporting
+section() { printf '\n== %s\n' "$*"; }
+pass() { printf 'ok   %s\n' "$*"; }
+fail()
+{
+	printf 'FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# The last command's output, indented, for failure messages.
+show_output()
+{
+	local f
+	for f in "$WORK/out" "$WORK/err"; do
+		[ -s "$f" ] && head -c 2000 "$f" | sed 's/^/    | /' >&2
+	done
+	return 0
+}
+
+# need TOOL...: skip the whole script unless every tool is installed.
+need()
+{
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || {
+			echo "SKIP: $t is not installed (scripts/install-deps installs it)"
+			exit 77
+		}
+	done
+}
+
+# run CMD...: run a command, keeping stdout in $WORK/out, stderr in
+# $WORK/err and the status in $RC; never fails itself.
+run()
+{
+	RC=0
+	"$@" </dev/null >"$WORK/out" 2>"$WORK/err" || RC=$?
+}
+
+# check DESC CMD...: CMD must succeed.
+check()
+{
+	local desc=$1
+	shift
+	run "$@"
+	if [ "$RC" -ne 0 ]; then
+		show_output
+		fail "$desc (status $RC: $*)"
+	fi
+	pass "$desc"
+}
+
+# check_fails DESC CMD...: CMD must fail.
+check_fails()
+{
+	local desc=$1
+	shift
+	run "$@"
+	if [ "$RC" -eq 0 ]; then
+		show_output
+		fail "$desc: expected a failure, it succeeded ($*)"
+	fi
+	pass "$desc"
+}
+
+# expect DESC ACTUAL WANTED: two strings must be equal.
+expect()
+{
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+	pass "$1"
+}
+
+# expect_match DESC TEXT REGEX: TEXT must match the extended regex.
+expect_match()
+{
+	printf '%s\n' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not match /$3/"
+	pass "$1"
+}
+
+# file_has DESC FILE REGEX / file_lacks DESC FILE REGEX
+file_has()
+{
+	grep -Eq -- "$3" "$2" || {
+		sed 's/^/    | /' "$2" | head -60 >&2
+		fail "$1: no line matches /$3/"
+	}
+	pass "$1"
+}
+file_lacks()
+{
+	if grep -Eq -- "$3" "$2"; then
+		grep -E -- "$3" "$2" | sed 's/^/    | /' >&2
+		fail "$1: a line matches /$3/"
+	fi
+	pass "$1"
+}
+
+# ------------------------------------------------------------------ tessera
+# tsr ARGS...: run tessera (output in $WORK/out, $WORK/err, status in $RC).
+tsr() { run "$TESSERA" "$@"; }
+
+# tsr_ok DESC ARGS...: tessera must succeed and be quiet on stderr.
+tsr_ok()
+{
+	local desc=$1
+	shift
+	tsr "$@"
+	if [ "$RC" -ne 0 ]; then
+		show_output
+		fail "$desc: tessera $* exited $RC"
+	fi
+	pass "$desc"
+}
+
+# tsr_fails DESC STATUS REGEX ARGS...: tessera must exit with STATUS ("any"
+# for any non-zero status) and print exactly one line on stderr,
+# "tessera: error: ..." matching REGEX (case-insensitive), and nothing on
+# stdout.  The message is kept in $ERR_LINE.
+tsr_fails()
+{
+	local desc=$1 want=$2 re=$3 lines
+	shift 3
+	tsr "$@"
+	ERR_LINE=$(head -n 1 "$WORK/err")
+	if [ "$RC" -eq 0 ]; then
+		show_output
+		fail "$desc: tessera $* succeeded, expected a failure"
+	fi
+	if [ "$want" != any ] && [ "$RC" -ne "$want" ]; then
+		show_output
+		fail "$desc: tessera exited $RC, expected $want"
+	fi
+	lines=$(wc -l <"$WORK/err")
+	if [ "$lines" -ne 1 ] || ! grep -q '^tessera: error: ' "$WORK/err"; then
+		show_output
+		fail "$desc: expected one line 'tessera: error: ...' on stderr, got $lines lines"
+	fi
+	if ! grep -Eiq -- "$re" "$WORK/err"; then
+		show_output
+		fail "$desc: the error does not name the problem (/$re/)"
+	fi
+	if [ -s "$WORK/out" ]; then
+		show_output
+		fail "$desc: a failing command wrote to stdout"
+	fi
+	pass "$desc (exit $RC: ${ERR_LINE#tessera: error: })"
+}
+
+# init_home DIR [ARGS...]: tessera init a new home at DIR.
+init_home()
+{
+	local dir=$1
+	shift
+	tsr init --home "$dir" "$@"
+	if [ "$RC" -ne 0 ]; then
+		show_output
+		fail "tessera init --home $dir $* exited $RC"
+	fi
+}
+
+# base_home: the script's one initialized home (default options), made on
+# first use; sets $BASE.  Tests that change a home work on a copy_home.
+BASE=
+base_home()
+{
+	if [ -z "$BASE" ]; then
+		BASE=$WORK/base
+		init_home "$BASE"
+	fi
+}
+
+# copy_home SRC DST: an independent copy of a home.  The config files name
+# absolute paths (database, PIN file, SoftHSM2 token directory), so they are
+# rewritten to point into the copy, which then has its own token and store.
+copy_home()
+{
+	local src=$1 dst=$2 f
+	cp -a "$src" "$dst"
+	for f in "$dst/tessera.conf" "$dst/softhsm2.conf"; do
+		[ -f "$f" ] && sed -i "s|$src/|$dst/|g; s|$src\$|$dst|g" "$f"
+	done
+	if grep -qs -- "$src/" "$dst/tessera.conf" "$dst/softhsm2.conf"; then
+		fail "copy_home: $dst still names $src"
+	fi
+	return 0
+}
+
+# ------------------------------------------------------------------ JSON (jq)
+# Tessera's JSON lists may be a bare array or an object holding one array;
+# $JQ_ITEMS turns either into the array.
+JQ_ITEMS='(if type == "array" then . else ([.[] | select(type == "array")] | .[0] // []) end)'
+
+# audit_json HOME: `tessera audit list --json` into $WORK/audit.json.
+audit_json()
+{
+	tsr audit list --home "$1" --json
+	if [ "$RC" -ne 0 ]; then
+		show_output
+		fail "tessera audit list --json exited $RC"
+	fi
+	cp "$WORK/out" "$WORK/audit.json"
+}
+
+# audit_count HOME: number of audit records (stdout).
+audit_count()
+{
+	audit_json "$1"
+	jq "$JQ_ITEMS | length" "$WORK/audit.json"
+}
+
+# cert_count_json HOME: number of certificates `cert list --json` shows.
+cert_count_json()
+{
+	tsr cert list --home "$1" --json
+	[ "$RC" -eq 0 ] || { show_output; fail "tessera cert list --json exited $RC"; }
+	jq "$JQ_ITEMS | length" "$WORK/out"
+}
+
+# cert_count_db HOME: rows in the certificates table (reservations included).
+cert_count_db() { sqlite3 "$1/tessera.db" 'SELECT count(*) FROM certificates;'; }
+
+# ------------------------------------------------------------------ products
+# product_info HOME NAME: read `tessera product show --json` into P_* variables.
+product_info()
+{
+	tsr product show --home "$1" "$2" --json
+	[ "$RC" -eq 0 ] || { show_output; fail "tessera product show $2 --json exited $RC"; }
+	local j=$WORK/product.json
+	cp "$WORK/out" "$j"
+	P_CLASS=$(jq -r '.class' "$j")
+	P_VALIDITY=$(jq -r '.validity_days' "$j")
+	P_KEYS=$(jq -r '.key_types[]' "$j")
+	P_EKU=$(jq -r '.eku[]' "$j")
+	P_POLICIES=$(jq -r '.policies[]' "$j")
+	P_REQ=$(jq -r '.subject_required[]' "$j")
+	P_ALLOWED=$(jq -r '.subject_allowed[]' "$j")
+	P_SANS=$(jq -r '.san_allowed[]' "$j")
+	P_SAN_REQ=$(jq -r '.san_required' "$j")
+	[ -n "$P_EKU" ] && [ -n "$P_POLICIES" ] && [ -n "$P_KEYS" ] && [ "$P_VALIDITY" -gt 0 ] ||
+	    fail "product show $2 --json lacks eku, policies, key_types or validity_days"
+}
+
+# in_list WORD LIST: WORD is one of the words of LIST.
+in_list() { grep -qx -- "$1" <<<"$2"; }
+
+# ------------------------------------------------------------------ tokens
+# p11 HOME ARGS...: pkcs11-tool on a home's built-in SoftHSM2 token.
+p11()
+{
+	local home=$1
+	shift
+	SOFTHSM2_CONF=$home/softhsm2.conf pkcs11-tool --module "$SOFTHSM_MODULE" "$@"
+}
+
+# private_key_access FILE: the Access: line of every private key in a
+# `pkcs11-tool --list-objects` listing, one per line.
+private_key_access()
+{
+	awk '/^Private Key Object/ { inkey = 1; next }
+	     /^[A-Z]/ { inkey = 0 }
+	     inkey && /^ *Access:/ { sub(/^ *Access: */, ""); print }' "$1"
+}
+
+# ------------------------------------------------------------------ keys, CSRs, certificates
+# make_key TYPE FILE: a software key for a CSR.  TYPE is a Tessera key type
+# (ec-p256, rsa-2048, ...) or one it must refuse (rsa-1024, secp256k1,
+# ec-p521, ed25519).  Keys are cached per type: RSA generation is slow.
+make_key()
+{
+	local type=$1 out=$2 cache=$WORK/keycache/$1.pem
+	mkdir -p "$WORK/keycache"
+	if [ ! -f "$cache" ]; then
+		case $type in
+		ec-p256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$cache" ;;
+		ec-p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$cache" ;;
+		ec-p521) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$cache" ;;
+		secp256k1) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out "$cache" ;;
+		ed25519) openssl genpkey -algorithm ED25519 -out "$cache" ;;
+		rsa-*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${type#rsa-}" -out "$cache" ;;
+		*) fail "make_key: unknown key type $type" ;;
+		esac 2>/dev/null
+	fi
+	cp "$cache" "$out"
+}
+
+# make_csr KEY OUT SUBJ [openssl req options...]: a PEM CSR.
+make_csr()
+{
+	local key=$1 out=$2 subj=$3
+	shift 3
+	openssl req -new -key "$key" -subj "$subj" -out "$out" "$@"
+}
+
+# ext PEM NAME...: the named extensions as `openssl x509 -ext` prints them.
+ext() { local pem=$1; shift; openssl x509 -in "$pem" -noout -ext "$(IFS=,; echo "$*")" 2>/dev/null; }
+
+# cert_seconds PEM: the validity period in seconds.
+cert_seconds()
+{
+	local nb na
+	nb=$(openssl x509 -in "$1" -noout -startdate | sed 's/^notBefore=//')
+	na=$(openssl x509 -in "$1" -noout -enddate | sed 's/^notAfter=//')
+	echo $(($(date -u -d "$na" +%s) - $(date -u -d "$nb" +%s)))
+}
+
+# cert_serial PEM: the serial in lower-case hex, no leading zeros.
+cert_serial()
+{
+	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//; s/^0*//' | tr 'A-F' 'a-f'
+}
+
+# hexid TEXT: a key identifier from openssl output, "keyid:" and colons removed.
+hexid() { tr -d ' \n:' <<<"$1" | sed 's/^keyid//; s/^X509v3[A-Za-z]*KeyIdentifier//' | tr 'a-f' 'A-F'; }
+
+# ski PEM / aki PEM: subject and authority key identifiers (upper-case hex).
+ski() { hexid "$(ext "$1" subjectKeyIdentifier | tail -n +2)"; }
+aki() { hexid "$(ext "$1" authorityKeyIdentifier | tail -n +2 | grep -v -i -E 'DirName|serial')"; }
+
+# oid_name OID: the name OpenSSL prints for OID (the OID itself if unknown).
+oid_name() { openssl asn1parse -genstr "OID:$1" | sed 's/.*OBJECT *://'; }
+
+# sha FILE...: one SHA-256 over the files' contents.
+sha() { cat "$@" | sha256sum | cut -d' ' -f1; }
