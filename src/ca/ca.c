@@ -180,6 +180,7 @@ static int build_lint_sign(struct ca_job *job, X509 **cert)
 int ca_make_cert(struct tsr_store *st, struct ca_job *job, X509 **cert,
     struct tsr_cert_record *rec)
 {
+	char object[TSR_SERIAL_HEX_MAX + 8];
 	int r;
 
 	*cert = NULL;
@@ -191,8 +192,9 @@ int ca_make_cert(struct tsr_store *st, struct ca_job *job, X509 **cert,
 	    (r = fill_record(job, *cert, rec)) != 0 ||
 	    (r = tsr_store_cert_put(st, rec)) != 0)
 		goto out;
-	if ((r = tsr_audit_append(st, job->actor, "cert.issue", "", TSR_AUDIT_SUCCESS,
-	    "serial=%s role=%s product=%s key=%s subject=%s%s%s", rec->serial, rec->role,
+	snprintf(object, sizeof(object), "serial:%s", rec->serial);
+	if ((r = tsr_audit_append(st, job->actor, "cert.issue", object, TSR_AUDIT_SUCCESS,
+	    "issuer=%s role=%s product=%s key=%s subject=%s%s%s", rec->issuer, rec->role,
 	    rec->product[0] ? rec->product : "-", rec->key_type, rec->subject,
 	    rec->sans[0] ? " san=" : "", rec->sans)) != 0)
 		goto out;

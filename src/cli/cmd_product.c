@@ -121,7 +121,7 @@ static json_t *product_json(const struct tsr_product *p)
 
 static void print_list(const char *label, char *const *v, size_t n)
 {
-	printf("%-18s", label);
+	printf("%-20s", label);
 	for (size_t i = 0; i < n; i++)
 		printf("%s%s", i ? ", " : "", v[i]);
 	printf("%s\n", n ? "" : "-");
@@ -131,23 +131,23 @@ static void print_product(const struct tsr_product *p)
 {
 	char buf[256];
 
-	printf("%-18s%s\n%-18s%s\n", "name", p->name, "title", p->title);
+	printf("%-20s%s\n%-20s%s\n", "name", p->name, "title", p->title);
 	if (p->description[0] != '\0')
-		printf("%-18s%s\n", "description", p->description);
-	printf("%-18s%s (keyUsage %s, critical)\n", "class", tsr_product_class_name(p->class_),
+		printf("%-20s%s\n", "description", p->description);
+	printf("%-20s%s (keyUsage %s, critical)\n", "class", tsr_product_class_name(p->class_),
 	    p->class_ == TSR_CLASS_SIGNING ? "digitalSignature, nonRepudiation" :
 	    "digitalSignature");
 	print_list("extended key usage", p->eku, p->n_eku);
 	print_list("policies", p->policies, p->n_policies);
-	printf("%-18s%d days (cap %d)\n", "validity", p->validity_days, p->max_validity_days);
+	printf("%-20s%d days (cap %d)\n", "validity", p->validity_days, p->max_validity_days);
 	key_names(p->key_types, buf, sizeof(buf), NULL);
-	printf("%-18s%s\n", "key types", buf);
+	printf("%-20s%s\n", "key types", buf);
 	print_list("subject required", p->subject_required, p->n_subject_required);
 	print_list("subject allowed", p->subject_allowed, p->n_subject_allowed);
 	san_names(p->san_allowed, buf, sizeof(buf), NULL);
-	printf("%-18s%s%s\n", "SANs", buf[0] ? buf : "none",
+	printf("%-20s%s%s\n", "SANs", buf[0] ? buf : "none",
 	    p->san_required ? " (at least one required)" : "");
-	printf("%-18s%s\n%-18s%d\n%-18s%s\n", "key storage", tsr_storage_name(p->storage),
+	printf("%-20s%s\n%-20s%d\n%-20s%s\n", "key storage", tsr_storage_name(p->storage),
 	    "RA approvals", p->ra_approvals, "payment", p->payment);
 	print_list("applicant fields", p->applicant_fields, p->n_applicant_fields);
 }
@@ -166,14 +166,14 @@ int cmd_product_list(int argc, char **argv)
 	if (json)
 		a = json_array();
 	else
-		printf("%-18s %-15s %-9s %-9s %s\n", "NAME", "CLASS", "STORAGE", "VALIDITY", "TITLE");
+		printf("%-20s %-15s %-9s %-9s %s\n", "NAME", "CLASS", "STORAGE", "VALIDITY", "TITLE");
 	for (size_t i = 0; i < cfg.products.n; i++) {
 		const struct tsr_product *p = &cfg.products.items[i];
 
 		if (a != NULL)
 			json_array_append_new(a, product_json(p));
 		else
-			printf("%-18s %-15s %-9s %4d days %s\n", p->name,
+			printf("%-20s %-15s %-9s %4d days %s\n", p->name,
 			    tsr_product_class_name(p->class_), tsr_storage_name(p->storage),
 			    p->validity_days, p->title);
 	}

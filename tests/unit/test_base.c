@@ -1,1 +1,210 @@
-int main(void) { return 0; } /* placeholder: being written */
+/*
+ * test_base.c - errors, buffers, files, hex, clock, random, key types.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+static void test_error_table(void **state)
+{
+	(void)state;
+	/* Every code has its own name, message and a 4xx/5xx status. */
+	for (int code = TSR_ERR_NOMEM; code > TSR_ERR_LAST; code--) {
+		assert_string_not_equal(tsr_error_name(code), "unknown");
+		assert_string_not_equal(tsr_strerror(code), "unknown error");
+		assert_true(tsr_error_http_status(code) >= 400);
+		assert_true(tsr_error_exit_status(code) > 0);
+		for (int other = code - 1; other > TSR_ERR_LAST; other--)
+			assert_string_not_equal(tsr_error_name(code), tsr_error_name(other));
+	}
+	assert_int_equal(tsr_error_exit_status(TSR_OK), 0);
+	assert_string_equal(tsr_error_name(-999), "unknown");
+	assert_int_equal(tsr_error_http_status(TSR_ERR_NOT_FOUND), 404);
+}
+
+static void test_error_detail_and_wrap(void **state)
+{
+	(void)state;
+	assert_int_equal(tsr_error(TSR_ERR_PARSE, "line %d: bad", 7), TSR_ERR_PARSE);
+	assert_string_equal(tsr_error_detail(), "line 7: bad");
+	assert_int_equal(tsr_error_wrap(TSR_ERR_CONFIG, "%s", "tessera.conf"), TSR_ERR_CONFIG);
+	assert_string_equal(tsr_error_detail(), "tessera.conf: line 7: bad");
+	assert_int_equal(tsr_error_wrap(TSR_ERR_IO, NULL), TSR_ERR_IO);
+	assert_string_equal(tsr_error_detail(), "tessera.conf: line 7: bad");
+	tsr_error_clear();
+	assert_string_equal(tsr_error_detail(), "");
+}
+
+static void test_buf_cap(void **state)
+{
+	struct tsr_buf b;
+	const char *s;
+
+	(void)state;
+	tsr_buf_init(&b, 10);
+	assert_int_equal(tsr_buf_append(&b, "12345", 5), 0);
+	assert_int_equal(tsr_buf_printf(&b, "%d", 678), 0);
+	assert_int_equal(tsr_buf_append(&b, "9ab", 3), TSR_ERR_TOO_LARGE);
+	/* a refused append leaves the buffer as it was */
+	assert_int_equal(b.len, 8);
+	assert_int_equal(tsr_buf_cstr(&b, &s), 0);
+	assert_string_equal(s, "12345678");
+	assert_int_equal(tsr_buf_append_str(&b, "90"), 0);
+	assert_int_equal(b.len, 10);
+	tsr_buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	tsr_buf_free(&b);
+
+	tsr_buf_init_secret(&b, 1 << 20);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(tsr_buf_append(&b, "secret", 6), 0);
+	assert_int_equal(b.len, 6000);
+	tsr_buf_free(&b);
+}
+
+static void test_equal_ct_and_wipe(void **state)
+{
+	char s[] = "hunter2";
+
+	(void)state;
+	assert_true(tsr_equal_ct("abcd", "abcd", 4));
+	assert_false(tsr_equal_ct("abcd", "abce", 4));
+	assert_true(tsr_equal_ct("", "", 0));
+	tsr_wipe(s, sizeof(s));
+	for (size_t i = 0; i < sizeof(s); i++)
+		assert_int_equal(s[i], 0);
+}
+
+static void test_hex(void **state)
+{
+	uint8_t in[] = { 0x00, 0x7f, 0xab, 0xff }, out[8];
+	char hex[9];
+	size_t n;
+
+	(void)state;
+	tsr_hex_encode(in, sizeof(in), hex);
+	assert_string_equal(hex, "007fabff");
+	assert_int_equal(tsr_hex_decode("007FabFF", out, sizeof(out), &n), 0);
+	assert_int_equal(n, 4);
+	assert_memory_equal(out, in, 4);
+	assert_int_equal(tsr_hex_decode("abc", out, sizeof(out), &n), TSR_ERR_PARSE);
+	assert_int_equal(tsr_hex_decode("zz", out, sizeof(out), &n), TSR_ERR_PARSE);
+	assert_int_equal(tsr_hex_decode("000000000000000000", out, sizeof(out), &n),
+	    TSR_ERR_TOO_LARGE);
+}
+
+static char *temp_dir(void)
+{
+	char *d = strdup("/tmp/tessera-test-base-XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void test_files(void **state)
+{
+	struct tsr_buf b;
+	struct stat st;
+	char *dir = temp_dir(), *path = NULL, *sub = NULL;
+
+	(void)state;
+	tsr_buf_init(&b, 16);
+	assert_int_equal(tsr_path_join(dir, "f", &path), 0);
+	assert_int_equal(tsr_file_read(path, 16, &b), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_file_create(path, "hello", 5, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(tsr_file_create(path, "again", 5, 0600), TSR_ERR_EXISTS);
+	assert_int_equal(tsr_file_read(path, 16, &b), 0);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.data, "hello", 5);
+	/* over the cap: refused, not truncated */
+	assert_int_equal(tsr_file_write(path, "0123456789abcdefXYZ", 19, 0644), 0);
+	assert_int_equal(tsr_file_read(path, 16, &b), TSR_ERR_TOO_LARGE);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_true(tsr_file_exists(path));
+	assert_int_equal(tsr_path_join(dir, "/abs", &sub), 0);
+	assert_string_equal(sub, "/abs");
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	assert_false(tsr_file_exists(dir));
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	tsr_buf_free(&b);
+	free(dir);
+	free(path);
+	free(sub);
+}
+
+static time_t fixed_clock(void *ctx)
+{
+	return *(time_t *)ctx;
+}
+
+static void test_clock(void **state)
+{
+	time_t t = 1767225600;   /* 2026-01-01T00:00:00Z */
+	char out[21];
+
+	(void)state;
+	tsr_clock_set(fixed_clock, &t);
+	assert_int_equal(tsr_now(), t);
+	tsr_time_format(tsr_now(), out);
+	assert_string_equal(out, "2026-01-01T00:00:00Z");
+	tsr_clock_set(NULL, NULL);
+	assert_true(tsr_now() > t);
+}
+
+static void test_random(void **state)
+{
+	uint8_t a[32], b[32];
+
+	(void)state;
+	assert_int_equal(tsr_random(a, sizeof(a)), 0);
+	assert_int_equal(tsr_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+}
+
+static void test_key_types(void **state)
+{
+	enum tsr_key_type t;
+
+	(void)state;
+	assert_int_equal(tsr_key_type_parse("ec-p384", &t), 0);
+	assert_int_equal(t, TSR_KEY_EC_P384);
+	assert_int_equal(tsr_key_type_bits(t), 384);
+	assert_false(tsr_key_type_is_rsa(t));
+	assert_int_equal(tsr_key_type_parse("rsa-3072", &t), 0);
+	assert_true(tsr_key_type_is_rsa(t));
+	assert_string_equal(tsr_key_type_name(TSR_KEY_RSA_4096), "rsa-4096");
+	assert_int_equal(tsr_key_type_parse("rsa-1024", &t), TSR_ERR_KEY);
+	assert_non_null(strstr(tsr_error_detail(), "rsa-1024"));
+	assert_int_equal(tsr_key_type_parse("ed25519", &t), TSR_ERR_KEY);
+	assert_int_equal(tsr_key_type_parse("", &t), TSR_ERR_KEY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_table),
+		cmocka_unit_test(test_error_detail_and_wrap),
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_equal_ct_and_wipe),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_clock),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_key_types),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,1 +1,508 @@
-int main(void) { return 0; } /* placeholder: being written */
+/*
+ * test_ca.c - the CA layer against real SoftHSM2 tokens and SQLite files:
+ * init, the refusal of an existing home, external tokens and their PINs,
+ * issuance, and refusals that leave nothing behind.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "audit/audit.h"
+#include "ca/ca.h"
+#include "pkcs11/p11.h"
+
+static const char *module(void)
+{
+	const char *m = getenv("SOFTHSM_MODULE");
+
+	return m ? m : "/usr/lib/softhsm/libsofthsm2.so";
+}
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/tessera-test-ca-XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *p = NULL;
+
+	assert_int_equal(tsr_path_join(a, b, &p), 0);
+	return p;
+}
+
+static void init_home(const char *home, enum tsr_key_type kt)
+{
+	struct tsr_init_options o;
+
+	tsr_init_options_default(&o);
+	o.home = home;
+	o.key_type = kt;
+	o.organization = "Test Clinic";
+	o.country = "US";
+	o.softhsm_module = module();
+	assert_int_equal(tsr_ca_init(&o, "test"), 0);
+}
+
+static int64_t cert_rows(struct tsr_ca *ca)
+{
+	int64_t n = -1;
+
+	assert_int_equal(tsr_store_cert_count(tsr_ca_store(ca), &n), 0);
+	return n;
+}
+
+struct last_audit {
+	char action[64];
+	char outcome[32];
+	char detail[512];
+	int64_t n;
+};
+
+static int keep_last(const struct tsr_audit_record *r, void *ctx)
+{
+	struct last_audit *l = ctx;
+
+	snprintf(l->action, sizeof(l->action), "%s", r->action);
+	snprintf(l->outcome, sizeof(l->outcome), "%s", r->outcome);
+	snprintf(l->detail, sizeof(l->detail), "%s", r->detail);
+	l->n++;
+	return 0;
+}
+
+static struct last_audit last_audit(struct tsr_store *st)
+{
+	struct last_audit l;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(tsr_store_audit_iter(st, keep_last, &l), 0);
+	return l;
+}
+
+static struct tsr_buf csr_for(const char *alg, const char *param)
+{
+	EVP_PKEY *k = strcmp(alg, "RSA") == 0 ?
+	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(param)) :
+	    EVP_PKEY_Q_keygen(NULL, NULL, alg, param);
+	X509_REQ *req = X509_REQ_new();
+	unsigned char *der = NULL;
+	struct tsr_buf b;
+	int n;
+
+	assert_non_null(k);
+	assert_int_equal(X509_REQ_set_pubkey(req, k), 1);
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	tsr_buf_init(&b, 1 << 16);
+	assert_int_equal(tsr_buf_append(&b, der, (size_t)n), 0);
+	OPENSSL_free(der);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+	return b;
+}
+
+/* --------------------------------------------------------------- init */
+
+static void test_init_creates_home(void **state)
+{
+	char *dir = tmpdir(), *home = join(dir, "ca");
+	const char *files[] = { "tessera.conf", "tessera.db", "token.pin", "softhsm2.conf",
+		"certs/root.pem", "certs/issuing.pem", "certs/ocsp.pem", "certs/chain.pem" };
+	struct tsr_audit_report rep;
+	struct tsr_ca *ca = NULL;
+	struct last_audit l;
+	struct stat st;
+
+	(void)state;
+	init_home(home, TSR_KEY_EC_P256);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(files); i++) {
+		char *p = join(home, files[i]);
+
+		assert_int_equal(stat(p, &st), 0);
+		if (strcmp(files[i], "tessera.db") == 0 || strcmp(files[i], "token.pin") == 0)
+			assert_int_equal(st.st_mode & 0077, 0);
+		free(p);
+	}
+	/* nothing but the home: the staging directory is gone */
+	assert_int_equal(tsr_ca_open(home, &ca), 0);
+	assert_int_equal(tsr_ca_config(ca)->products.n, 8);
+	assert_int_equal(cert_rows(ca), 3);   /* root, issuing, OCSP */
+	assert_int_equal(X509_check_issued((X509 *)tsr_ca_root_cert(ca),
+	    (X509 *)tsr_ca_issuing_cert(ca)), X509_V_OK);
+	assert_int_equal(tsr_audit_verify(tsr_ca_store(ca), &rep), 0);
+	l = last_audit(tsr_ca_store(ca));
+	assert_string_equal(l.action, "ca.init");
+	assert_string_equal(l.outcome, "success");
+	assert_int_equal(l.n, 7);   /* 3 keys, 3 certificates, init */
+	/* the keys are on the token and can sign */
+	assert_int_equal(tsr_ca_login(ca, "test"), 0);
+	tsr_ca_close(ca);
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	free(home);
+	free(dir);
+}
+
+static void test_init_refuses_existing_home(void **state)
+{
+	char *dir = tmpdir(), *home = join(dir, "ca"), *conf = join(home, "tessera.conf");
+	struct tsr_init_options o;
+	struct tsr_ca *ca = NULL;
+	struct tsr_buf before, after;
+	struct last_audit l;
+
+	(void)state;
+	init_home(home, TSR_KEY_EC_P256);
+	tsr_buf_init(&before, 1 << 20);
+	tsr_buf_init(&after, 1 << 20);
+	assert_int_equal(tsr_file_read(conf, 1 << 20, &before), 0);
+	tsr_init_options_default(&o);
+	o.home = home;
+	o.softhsm_module = module();
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_EXISTS);
+	assert_non_null(strstr(tsr_error_detail(), "already exists"));
+	assert_int_equal(tsr_file_read(conf, 1 << 20, &after), 0);
+	assert_int_equal(before.len, after.len);
+	assert_memory_equal(before.data, after.data, before.len);
+	assert_int_equal(tsr_ca_open(home, &ca), 0);
+	l = last_audit(tsr_ca_store(ca));
+	assert_string_equal(l.action, "ca.init");
+	assert_string_equal(l.outcome, "refused");
+	assert_int_equal(cert_rows(ca), 3);
+	tsr_ca_close(ca);
+	/* a non-empty directory that is not a home is refused too */
+	free(conf);
+	conf = join(dir, "other");
+	assert_int_equal(mkdir(conf, 0700), 0);
+	free(home);
+	home = join(conf, "file");
+	assert_int_equal(tsr_file_create(home, "x", 1, 0600), 0);
+	o.home = conf;
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_EXISTS);
+	tsr_buf_free(&before);
+	tsr_buf_free(&after);
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	free(home);
+	free(conf);
+	free(dir);
+}
+
+static void test_init_bad_options_leave_nothing(void **state)
+{
+	char *dir = tmpdir(), *home = join(dir, "ca");
+	struct tsr_init_options o;
+
+	(void)state;
+	tsr_init_options_default(&o);
+	o.home = home;
+	o.softhsm_module = module();
+	o.key_type = TSR_KEY_RSA_2048;
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_KEY);
+	o.key_type = TSR_KEY_EC_P256;
+	o.country = "USA";
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_INVALID);
+	o.country = NULL;
+	o.ocsp_days = 121;
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_INVALID);
+	o.ocsp_days = 90;
+	o.issuing_days = 4000;
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_INVALID);
+	o.issuing_days = 3650;
+	o.softhsm_module = "/nonexistent/libsofthsm2.so";
+	assert_int_not_equal(tsr_ca_init(&o, "test"), 0);
+	assert_false(tsr_file_exists(home));
+	/* the parent holds nothing either: no staging directory left */
+	assert_int_equal(rmdir(dir), 0);
+	free(home);
+	free(dir);
+}
+
+/* An external token: made here as an HSM administrator would. */
+static char *make_external_token(const char *dir, const char *pin)
+{
+	char *conf = join(dir, "hsm.conf"), *tokens = join(dir, "hsm-tokens");
+	struct tsr_p11_module *mod = NULL;
+	char text[512];
+
+	assert_int_equal(mkdir(tokens, 0700), 0);
+	snprintf(text, sizeof(text), "directories.tokendir = %s\nobjectstore.backend = file\n"
+	    "log.level = ERROR\n", tokens);
+	assert_int_equal(tsr_file_create(conf, text, strlen(text), 0600), 0);
+	assert_int_equal(setenv("SOFTHSM2_CONF", conf, 1), 0);
+	assert_int_equal(tsr_p11_module_load(module(), &mod), 0);
+	assert_int_equal(tsr_p11_token_init(mod, "My HSM", "so-secret", pin), 0);
+	tsr_p11_module_unload(mod);
+	free(tokens);
+	return conf;
+}
+
+static void test_init_external_token(void **state)
+{
+	char *dir = tmpdir(), *home = join(dir, "ca"), *pinfile = join(dir, "pin");
+	char *conf = make_external_token(dir, "1234-right");
+	struct tsr_init_options o;
+	struct tsr_ca *ca = NULL;
+
+	(void)state;
+	tsr_init_options_default(&o);
+	o.home = home;
+	o.module_path = module();
+	o.token_uri = "pkcs11:token=My%20HSM";
+	o.pin_file = pinfile;
+	o.key_type = TSR_KEY_EC_P256;
+	assert_int_equal(tsr_file_create(pinfile, "0000-wrong\n", 11, 0600), 0);
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_PIN);
+	assert_non_null(strstr(tsr_error_detail(), "PIN"));
+	assert_false(tsr_file_exists(home));
+	assert_int_equal(tsr_file_write(pinfile, "1234-right\n", 11, 0600), 0);
+	o.token_uri = "pkcs11:token=No%20Such%20Token";
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_NOT_FOUND);
+	assert_false(tsr_file_exists(home));
+	o.token_uri = "pkcs11:token=My%20HSM";
+	assert_int_equal(tsr_ca_init(&o, "test"), 0);
+	/* the home has no token of its own, and works with the external one */
+	free(pinfile);
+	pinfile = join(home, "tokens");
+	assert_false(tsr_file_exists(pinfile));
+	assert_int_equal(setenv("SOFTHSM2_CONF", conf, 1), 0);
+	assert_int_equal(tsr_ca_open(home, &ca), 0);
+	assert_int_equal(tsr_ca_login(ca, "test"), 0);
+	tsr_ca_close(ca);
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	free(conf);
+	free(pinfile);
+	free(home);
+	free(dir);
+}
+
+/* --------------------------------------------------------------- issuance */
+
+struct fixture {
+	char *dir;
+	char *home;
+	struct tsr_ca *ca;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->dir = tmpdir();
+	f->home = join(f->dir, "ca");
+	init_home(f->home, TSR_KEY_EC_P384);
+	assert_int_equal(tsr_ca_open(f->home, &f->ca), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tsr_ca_close(f->ca);
+	assert_int_equal(tsr_dir_remove_tree(f->dir), 0);
+	free(f->home);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_issue_every_product(void **state)
+{
+	struct fixture *f = *state;
+	const struct {
+		const char *product, *subject, *san;
+	} cases[] = {
+		{ "epcs", "CN=Jane Doe,C=US", NULL },
+		{ "identity", "CN=John Roe,C=US", NULL },
+		{ "eca-medium", "CN=Ann Contractor,O=Acme,C=US", "email:ann@acme.example" },
+		{ "tls-server", "CN=www.example.org", "dns:www.example.org" },
+		{ "smime", "CN=Bob,C=US", "email:bob@example.org" },
+		{ "code-signing", "CN=Acme Software,O=Acme,C=US", NULL },
+		{ "document-signing", "CN=Jane Doe,C=US", NULL },
+		{ "device", "CN=sensor-1.example.org", "dns:sensor-1.example.org" },
+	};
+	X509_STORE *trust = X509_STORE_new();
+	STACK_OF(X509) *chain = sk_X509_new_null();
+
+	X509_STORE_add_cert(trust, (X509 *)tsr_ca_root_cert(f->ca));
+	sk_X509_push(chain, (X509 *)tsr_ca_issuing_cert(f->ca));
+	for (size_t i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+		struct tsr_buf csr = csr_for("EC", "P-256");
+		struct tsr_issue_request req = { cases[i].product, csr.data, csr.len,
+			cases[i].subject, &cases[i].san, cases[i].san ? 1 : 0 };
+		struct tsr_cert_record rec, stored;
+		const unsigned char *p;
+		X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+		X509 *x;
+
+		if (tsr_ca_issue(f->ca, "test", &req, &rec) != 0)
+			fail_msg("%s: %s", cases[i].product, tsr_error_detail());
+		assert_string_equal(rec.product, cases[i].product);
+		assert_string_equal(rec.role, "subscriber");
+		/* stored before it is returned */
+		assert_int_equal(tsr_store_cert_get(tsr_ca_store(f->ca), rec.serial, &stored), 0);
+		assert_int_equal(stored.der_len, rec.der_len);
+		assert_memory_equal(stored.der, rec.der, rec.der_len);
+		p = rec.der;
+		x = d2i_X509(NULL, &p, (long)rec.der_len);
+		assert_non_null(x);
+		X509_STORE_CTX_init(ctx, trust, x, chain);
+		if (X509_verify_cert(ctx) != 1)
+			fail_msg("%s: %s", cases[i].product,
+			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+		X509_STORE_CTX_free(ctx);
+		X509_free(x);
+		tsr_cert_record_clear(&rec);
+		tsr_cert_record_clear(&stored);
+		tsr_buf_free(&csr);
+	}
+	assert_int_equal(cert_rows(f->ca), 3 + 8);
+	X509_STORE_free(trust);
+	sk_X509_free(chain);
+}
+
+/* Each refusal: the right code, an audit record, no row left behind. */
+static void expect_refusal(struct fixture *f, struct tsr_issue_request *req, int code,
+    const char *needle)
+{
+	struct tsr_cert_record rec;
+	struct tsr_audit_report rep;
+	struct last_audit l;
+	int64_t before = cert_rows(f->ca);
+	int r = tsr_ca_issue(f->ca, "test", req, &rec);
+
+	if (r != code)
+		fail_msg("expected %d got %d: %s", code, r, tsr_error_detail());
+	if (strstr(tsr_error_detail(), needle) == NULL)
+		fail_msg("'%s' not in '%s'", needle, tsr_error_detail());
+	assert_int_equal(cert_rows(f->ca), before);
+	l = last_audit(tsr_ca_store(f->ca));
+	assert_string_equal(l.action, "cert.issue");
+	assert_string_equal(l.outcome, "refused");
+	assert_int_equal(tsr_audit_verify(tsr_ca_store(f->ca), &rep), 0);
+}
+
+static void test_issue_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_buf good = csr_for("EC", "P-256"), rsa1024 = csr_for("RSA", "1024");
+	struct tsr_buf k1 = csr_for("EC", "secp256k1"), bad = csr_for("EC", "P-256");
+	const char *ou[] = { "dns:www.example.org" };
+	struct tsr_issue_request req = { "epcs", good.data, good.len, "CN=Jane Doe,C=US", NULL, 0 };
+
+	req.product = "no-such-product";
+	expect_refusal(f, &req, TSR_ERR_NOT_FOUND, "unknown product");
+	req.product = NULL;
+	expect_refusal(f, &req, TSR_ERR_INVALID, "product");
+	req.product = "epcs";
+	req.subject = "CN=Jane Doe,OU=Pharmacy,C=US";
+	expect_refusal(f, &req, TSR_ERR_POLICY, "OU");
+	req.subject = "CN=Jane Doe";
+	expect_refusal(f, &req, TSR_ERR_POLICY, "C");
+	req.subject = "CN=Jane Doe,C=US";
+	req.sans = ou;
+	req.n_sans = 1;
+	expect_refusal(f, &req, TSR_ERR_POLICY, "dns");
+	req.product = "tls-server";
+	req.subject = "CN=www.example.org";
+	req.sans = NULL;
+	req.n_sans = 0;
+	expect_refusal(f, &req, TSR_ERR_POLICY, "SAN");
+	req.product = "epcs";
+	req.subject = "CN=Jane Doe,C=US";
+	req.csr = rsa1024.data;
+	req.csr_len = rsa1024.len;
+	expect_refusal(f, &req, TSR_ERR_KEY, "1024");
+	req.csr = k1.data;
+	req.csr_len = k1.len;
+	expect_refusal(f, &req, TSR_ERR_KEY, "secp256k1");
+	bad.data[bad.len - 5] ^= 0x01;   /* inside the signature */
+	req.csr = bad.data;
+	req.csr_len = bad.len;
+	expect_refusal(f, &req, TSR_ERR_SIGNATURE, "signature");
+	assert_int_equal(tsr_buf_append(&good, "\0", 1), 0);
+	req.csr = good.data;
+	req.csr_len = good.len;
+	expect_refusal(f, &req, TSR_ERR_PARSE, "trailing");
+	req.csr_len = good.len - 20;
+	expect_refusal(f, &req, TSR_ERR_PARSE, "CSR");
+	req.csr_len = TSR_CSR_MAX + 1;
+	expect_refusal(f, &req, TSR_ERR_TOO_LARGE, "CSR");
+	tsr_buf_free(&good);
+	tsr_buf_free(&rsa1024);
+	tsr_buf_free(&k1);
+	tsr_buf_free(&bad);
+}
+
+static void test_issue_wrong_pin(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_buf csr = csr_for("EC", "P-256");
+	struct tsr_issue_request req = { "epcs", csr.data, csr.len, "CN=Jane Doe,C=US", NULL, 0 };
+	struct tsr_cert_record rec;
+	struct tsr_ca *ca = NULL;
+	struct last_audit l;
+	char *pin = join(f->home, "token.pin");
+
+	assert_int_equal(tsr_file_write(pin, "not-the-pin\n", 12, 0600), 0);
+	assert_int_equal(tsr_ca_open(f->home, &ca), 0);
+	assert_int_equal(tsr_ca_issue(ca, "test", &req, &rec), TSR_ERR_PIN);
+	assert_non_null(strstr(tsr_error_detail(), "PIN"));
+	assert_int_equal(cert_rows(ca), 3);
+	l = last_audit(tsr_ca_store(ca));
+	assert_string_equal(l.action, "token.login");
+	assert_string_equal(l.outcome, "failure");
+	tsr_ca_close(ca);
+	free(pin);
+	tsr_buf_free(&csr);
+}
+
+/* ---------------------------------------------------------------- config */
+
+static void test_config_errors(void **state)
+{
+	const char *bad[] = {
+		"[ca]\norganization = x\n",                       /* required keys missing */
+		"[nope]\n",                                       /* unknown section */
+		"[ca]\ncolour = blue\n",                          /* unknown key */
+		"key = value\n",                                  /* outside a section */
+	};
+	struct tsr_config c;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++)
+		assert_int_equal(tsr_config_parse(bad[i], strlen(bad[i]), "/h", &c), TSR_ERR_CONFIG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_creates_home),
+		cmocka_unit_test(test_init_refuses_existing_home),
+		cmocka_unit_test(test_init_bad_options_leave_nothing),
+		cmocka_unit_test(test_init_external_token),
+		cmocka_unit_test_setup_teardown(test_issue_every_product, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_issue_wrong_pin, setup, teardown),
+		cmocka_unit_test(test_config_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
