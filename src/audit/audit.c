@@ -61,7 +61,8 @@ static int hash_field(EVP_MD_CTX *md, const char *s)
 
 	if (n > UINT32_MAX)
 		return 0;
-	return EVP_DigestUpdate(md, len, sizeof(len)) && EVP_DigestUpdate(md, s != NULL ? s : "", n);
+	return EVP_DigestUpdate(md, len, sizeof(len)) &&
+	    EVP_DigestUpdate(md, s != NULL ? s : "", n);
 }
 
 /* Compute the chain hash of r (see the top of this file) into out.  NULL
@@ -129,7 +130,9 @@ static int format_detail(char **out, const char *fmt, va_list ap)
 	char buf[DETAIL_MAX + 1];
 	int n;
 
-	n = fmt != NULL ? vsnprintf(buf, sizeof(buf), fmt, ap) : snprintf(buf, sizeof(buf), "%s", "");
+	if (fmt == NULL)
+		fmt = "";
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (n < 0)
 		return tsr_error(TSR_ERR_INVALID, "audit detail: bad format");
 	if ((size_t)n > DETAIL_MAX) {
@@ -164,7 +167,8 @@ static int fill_fields(struct tsr_audit_record *rec, const char *actor, const ch
 
 	if (outcome == NULL || (strcmp(outcome, TSR_AUDIT_SUCCESS) != 0 &&
 	    strcmp(outcome, TSR_AUDIT_FAILURE) != 0 && strcmp(outcome, TSR_AUDIT_REFUSED) != 0))
-		return tsr_error(TSR_ERR_INVALID, "audit outcome must be success, failure or refused");
+		return tsr_error(TSR_ERR_INVALID,
+		    "audit outcome must be success, failure or refused");
 	if ((r = copy_field("actor", actor, false, &rec->actor)) != 0 ||
 	    (r = copy_field("action", action, false, &rec->action)) != 0 ||
 	    (r = copy_field("object", object, true, &rec->object)) != 0 ||

@@ -69,7 +69,8 @@ static int id_taken(struct tsr_p11_session *s, const uint8_t *id, size_t id_len)
 	if ((rc = tsr_p11_find(s, tmpl, TSR_ARRAY_LEN(tmpl), &h, 1, &n)) < 0)
 		return rc;
 	if (n > 0)
-		return tsr_error(TSR_ERR_EXISTS, "a private key with this id is already on the token");
+		return tsr_error(TSR_ERR_EXISTS,
+		    "a private key with this id is already on the token");
 	return 0;
 }
 
@@ -157,6 +158,9 @@ int tsr_p11_keygen(struct tsr_p11_session *s, enum tsr_key_type type, const char
 		return tsr_error(TSR_ERR_INVALID, "key generation needs a session, label and id");
 	if (id_len == 0 || id_len > ID_MAX)
 		return tsr_error(TSR_ERR_INVALID, "key id must be 1 to %d bytes", ID_MAX);
+	if (tsr_key_type_bits(type) == 0)
+		return tsr_error(TSR_ERR_KEY, "cannot generate a key of type %s",
+		    tsr_key_type_name(type));
 	if ((rc = id_taken(s, id, id_len)) < 0)
 		return rc;
 	k = calloc(1, sizeof(*k));

@@ -201,7 +201,8 @@ int tsr_p11_cert_store(struct tsr_p11_session *s, const char *label, const uint8
 	int rc;
 
 	if (s == NULL || label == NULL || der == NULL || (id == NULL && id_len > 0))
-		return tsr_error(TSR_ERR_INVALID, "certificate store needs a label and a certificate");
+		return tsr_error(TSR_ERR_INVALID,
+		    "certificate store needs a label and a certificate");
 	if (id_len > 64)
 		return tsr_error(TSR_ERR_INVALID, "CKA_ID longer than 64 bytes");
 	if (der_len == 0 || der_len > CERT_MAX)

@@ -8,6 +8,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,6 +165,31 @@ static bool token_matches(const struct tsr_p11_uri *uri, CK_SLOT_ID slot,
 	    (uri->slot_id < 0 || (CK_SLOT_ID)uri->slot_id == slot);
 }
 
+/* "token=CA, serial=12ab" for an error detail: the token attributes uri sets. */
+static void describe(const struct tsr_p11_uri *uri, char *buf, size_t size)
+{
+	const struct {
+		const char *name, *value;
+	} attrs[] = {
+		{ "token", uri ? uri->token : NULL },
+		{ "manufacturer", uri ? uri->manufacturer : NULL },
+		{ "model", uri ? uri->model : NULL },
+		{ "serial", uri ? uri->serial : NULL },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < TSR_ARRAY_LEN(attrs) && used < size; i++)
+		if (attrs[i].value != NULL)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s=%s",
+			    used ? ", " : "", attrs[i].name, attrs[i].value);
+	if (uri != NULL && uri->slot_id >= 0 && used < size)
+		used += (size_t)snprintf(buf + used, size - used, "%sslot-id=%ld", used ? ", " : "",
+		    uri->slot_id);
+	if (used == 0)
+		snprintf(buf, size, "any token");
+}
+
 /*
  * Find the one initialized token matching uri.  Uninitialized tokens are
  * skipped: nothing can be done with them but C_InitToken, and SoftHSM2
@@ -174,6 +200,7 @@ static int find_token(struct tsr_p11_module *mod, const struct tsr_p11_uri *uri,
 {
 	CK_SLOT_ID *slots;
 	CK_ULONG n, matches = 0;
+	char what[256];
 	int rc;
 
 	if ((rc = present_slots(mod, &slots, &n)) < 0)
@@ -193,12 +220,12 @@ static int find_token(struct tsr_p11_module *mod, const struct tsr_p11_uri *uri,
 		if (matches++ == 0)
 			*out = slots[i];
 	}
+	describe(uri, what, sizeof(what));
 	if (matches == 0)
-		rc = tsr_error(TSR_ERR_NOT_FOUND, "no initialized PKCS#11 token matches%s%s",
-		    uri && uri->token ? " the label " : "", uri && uri->token ? uri->token : "");
+		rc = tsr_error(TSR_ERR_NOT_FOUND, "no initialized PKCS#11 token matches %s", what);
 	else if (matches > 1)
-		rc = tsr_error(TSR_ERR_INVALID, "%lu PKCS#11 tokens match; add serial= to the URI",
-		    matches);
+		rc = tsr_error(TSR_ERR_INVALID,
+		    "%lu PKCS#11 tokens match %s; add serial= to the URI", matches, what);
 out:
 	free(slots);
 	return rc;

@@ -51,7 +51,8 @@ int tsr_p11_module_load(const char *path, struct tsr_p11_module **out) TSR_MUST_
 void tsr_p11_module_unload(struct tsr_p11_module *mod);
 
 /* Initialize the first token that is present but not initialized (SoftHSM's
- * free slot) with label, SO PIN and user PIN. */
+ * free slot) with label, SO PIN and user PIN.  TSR_ERR_EXISTS if a token
+ * with that label is already initialized (tokens are found by label). */
 int tsr_p11_token_init(struct tsr_p11_module *mod, const char *label,
     const char *so_pin, const char *user_pin) TSR_MUST_CHECK;
 

@@ -68,6 +68,9 @@ static const struct attr_def attr_defs[] = {
 	{ "pin-value", true, ATTR_SECRET, FIELD(pin_value) },
 };
 
+/* parse_attr() remembers which attributes it has seen as bits of a uint32_t */
+_Static_assert(TSR_ARRAY_LEN(attr_defs) <= 32, "too many attributes for the seen mask");
+
 static const char *const object_types[] = { "public", "private", "cert", "secret-key", "data" };
 
 /* A value being parsed: where it sits in the URI, for error details. */
@@ -181,8 +184,8 @@ static int parse_id(const struct value *v, struct tsr_p11_uri *uri)
 	if (rc < 0)
 		goto out;
 	if (len > sizeof(uri->id)) {
-		rc = tsr_error(TSR_ERR_TOO_LARGE, "PKCS#11 URI: id is %zu bytes, at most %zu allowed",
-		    len, sizeof(uri->id));
+		rc = tsr_error(TSR_ERR_TOO_LARGE,
+		    "PKCS#11 URI: id is %zu bytes, at most %zu allowed", len, sizeof(uri->id));
 		goto out;
 	}
 	memcpy(uri->id, tmp, len);
@@ -204,7 +207,8 @@ static int parse_slot_id(const struct value *v, struct tsr_p11_uri *uri)
 
 		if (c < '0' || c > '9')
 			return tsr_error(TSR_ERR_PARSE,
-			    "PKCS#11 URI: slot-id must be a decimal number (offset %zu)", v->at + i);
+			    "PKCS#11 URI: slot-id must be a decimal number (offset %zu)",
+			    v->at + i);
 		if (id > (LONG_MAX - (c - '0')) / 10)
 			return tsr_error(TSR_ERR_PARSE, "PKCS#11 URI: slot-id is too large");
 		id = id * 10 + (c - '0');
@@ -268,6 +272,20 @@ static int set_string(const struct value *v, struct tsr_p11_uri *uri)
 	}
 }
 
+/* An ignored value is still checked, so a malformed URI is never half-accepted. */
+static int check_only(const struct value *v)
+{
+	uint8_t *tmp = malloc(v->n + 1);
+	size_t len;
+	int rc;
+
+	if (tmp == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	rc = decode(v, true, tmp, &len);
+	free(tmp);
+	return rc;
+}
+
 static int set_value(const struct value *v, struct tsr_p11_uri *uri)
 {
 	switch (v->def->kind) {
@@ -280,18 +298,8 @@ static int set_value(const struct value *v, struct tsr_p11_uri *uri)
 		return parse_id(v, uri);
 	case ATTR_SLOT_ID:
 		return parse_slot_id(v, uri);
-	case ATTR_IGNORE: {
-		/* still checked, so a malformed URI is never half-accepted */
-		uint8_t *tmp = malloc(v->n + 1);
-		size_t len;
-		int rc;
-
-		if (tmp == NULL)
-			return tsr_error(TSR_ERR_NOMEM, "out of memory");
-		rc = decode(v, true, tmp, &len);
-		free(tmp);
-		return rc;
-	}
+	case ATTR_IGNORE:
+		return check_only(v);
 	case ATTR_REFUSE:
 		return tsr_error(TSR_ERR_PARSE,
 		    "PKCS#11 URI: %s is not supported; select the token by token, serial or "
@@ -397,7 +405,8 @@ int tsr_p11_uri_parse(const char *s, struct tsr_p11_uri *out)
 		return tsr_error(TSR_ERR_TOO_LARGE, "PKCS#11 URI longer than %d bytes", URI_MAX);
 	/* URI schemes are case-insensitive (RFC 3986 section 3.1) */
 	if (strncasecmp(s, SCHEME, strlen(SCHEME)) != 0)
-		return tsr_error(TSR_ERR_PARSE, "not a PKCS#11 URI: it must start with \"pkcs11:\"");
+		return tsr_error(TSR_ERR_PARSE,
+		    "not a PKCS#11 URI: it must start with \"pkcs11:\"");
 	path = s + strlen(SCHEME);
 	query = memchr(path, '?', len - strlen(SCHEME));
 	rc = parse_part(s, path, (size_t)((query ? query : s + len) - path), ';', false, &seen,

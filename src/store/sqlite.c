@@ -186,8 +186,9 @@ static int col_text(struct sq *sq, sqlite3_stmt *stmt, int i, const char **text,
 	*text = t != NULL ? (const char *)t : "";
 	*n = t != NULL ? (size_t)sqlite3_column_bytes(stmt, i) : 0;
 	if (memchr(*text, '\0', *n) != NULL)
-		return tsr_error(TSR_ERR_STORE, "%s: column %s holds a NUL byte (written outside Tessera?)",
-		    sq->path, sqlite3_column_name(stmt, i));
+		return tsr_error(TSR_ERR_STORE,
+		    "%s: column %s holds a NUL byte (written outside Tessera?)", sq->path,
+		    sqlite3_column_name(stmt, i));
 	return 0;
 }
 
@@ -215,8 +216,9 @@ static int col_copy(struct sq *sq, sqlite3_stmt *stmt, int i, char *buf, size_t 
 	if ((r = col_text(sq, stmt, i, &t, &n)) != 0)
 		return r;
 	if (n >= size)
-		return tsr_error(TSR_ERR_STORE, "%s: column %s is %zu bytes, more than the %zu allowed",
-		    sq->path, sqlite3_column_name(stmt, i), n, size - 1);
+		return tsr_error(TSR_ERR_STORE,
+		    "%s: column %s is %zu bytes, more than the %zu allowed", sq->path,
+		    sqlite3_column_name(stmt, i), n, size - 1);
 	memcpy(buf, t, n);
 	buf[n] = '\0';
 	return 0;
@@ -313,15 +315,13 @@ static int check_foreign(struct sq *sq, bool *fresh)
 	return 0;
 }
 
-static int migrate(struct sq *sq)
+/* Apply the migrations this database has not had yet. */
+static int migrate(struct sq *sq, bool fresh)
 {
 	const int64_t known = (int64_t)TSR_ARRAY_LEN(migrations);
 	int64_t version = 0;
-	bool fresh;
 	int r;
 
-	if ((r = check_foreign(sq, &fresh)) != 0)
-		return r;
 	if (fresh && (r = run(sq, "creating the schema table",
 	    "CREATE TABLE IF NOT EXISTS schema_migrations("
 	    "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
@@ -331,8 +331,9 @@ static int migrate(struct sq *sq)
 		return r;
 	if (version > known)
 		return tsr_error(TSR_ERR_STORE,
-		    "%s: database schema version %lld is newer than this build of Tessera knows (%lld); "
-		    "use a newer Tessera", sq->path, (long long)version, (long long)known);
+		    "%s: database schema version %lld is newer than this build of Tessera "
+		    "knows (%lld); use a newer Tessera", sq->path, (long long)version,
+		    (long long)known);
 	for (int64_t v = version + 1; v <= known; v++)
 		if ((r = apply_migration(sq, v)) != 0)
 			return r;
@@ -385,18 +386,27 @@ static void remove_files(const char *dbpath)
 	unlink(dbpath);
 }
 
+/* Settings of this connection only; nothing is written to the file. */
 static int configure(struct sq *sq)
 {
-	const unsigned char *mode;
-	sqlite3_stmt *stmt;
-	int r;
-
 	sqlite3_busy_timeout(sq->db, BUSY_TIMEOUT_MS);
 	/* Defensive mode forbids the pragmas that can corrupt a database. */
 	sqlite3_db_config(sq->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	if (sqlite3_exec(sq->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
 	    " PRAGMA trusted_schema = OFF;", NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(sq, "configuring the connection");
+	return 0;
+}
+
+/* WAL lets readers (OCSP, listings) run while an issuance holds the write
+ * lock.  The mode is stored in the file, so this comes after the check
+ * that the file is ours. */
+static int enable_wal(struct sq *sq)
+{
+	const unsigned char *mode;
+	sqlite3_stmt *stmt;
+	int r;
+
 	if ((r = prepare(sq, "switching to WAL mode", "PRAGMA journal_mode = WAL", NULL, 0,
 	    &stmt)) != 0)
 		return r;
@@ -430,7 +440,7 @@ static int sq_open(const char *path, bool create, void **be)
 	struct sq *sq = NULL;
 	char *dbpath = NULL;
 	struct stat sb;
-	bool created = false;
+	bool created = false, fresh = false;
 	int r = 0, flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
 
 	*be = NULL;
@@ -454,7 +464,8 @@ static int sq_open(const char *path, bool create, void **be)
 		    tsr_error(TSR_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = configure(sq)) != 0 || (r = migrate(sq)) != 0)
+	if ((r = configure(sq)) != 0 || (r = check_foreign(sq, &fresh)) != 0 ||
+	    (r = enable_wal(sq)) != 0 || (r = migrate(sq, fresh)) != 0)
 		goto out;
 	*be = sq;
 	sq = NULL;
@@ -627,8 +638,10 @@ static int sq_cert_list(void *be, const struct tsr_cert_filter *f, tsr_cert_fn f
 	struct param p[] = {
 		P_TEXT(f->product), P_TEXT(f->role), P_TEXT(f->issuer), P_TEXT(f->status),
 		P_TEXT(f->subject_like),
-		f->expires_before != 0 ? (struct param)P_INT(f->expires_before) : (struct param)P_NULL,
-		f->expires_after != 0 ? (struct param)P_INT(f->expires_after) : (struct param)P_NULL,
+		f->expires_before != 0 ? (struct param)P_INT(f->expires_before) :
+		    (struct param)P_NULL,
+		f->expires_after != 0 ? (struct param)P_INT(f->expires_after) :
+		    (struct param)P_NULL,
 		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
 	};
 	struct tsr_cert_record rec;

@@ -191,8 +191,8 @@ static int check_record(const struct tsr_cert_record *rec)
 	if (!FIELD_OK(rec, issuer, false) || !FIELD_OK(rec, role, false) ||
 	    !FIELD_OK(rec, product, true) || !FIELD_OK(rec, key_type, false) ||
 	    !FIELD_OK(rec, status, false) || !FIELD_OK(rec, fingerprint, false))
-		return tsr_error(TSR_ERR_INVALID,
-		    "certificate record: issuer, role, key type, status and fingerprint are required");
+		return tsr_error(TSR_ERR_INVALID, "certificate record: issuer, role, key type, "
+		    "status and fingerprint are required");
 	if (rec->der == NULL || rec->der_len == 0)
 		return tsr_error(TSR_ERR_INVALID, "certificate record without its DER");
 	return 0;
@@ -221,7 +221,8 @@ int tsr_store_serial_reserve(struct tsr_store *st, const char *serial, const cha
 	if ((r = serial_normalise(serial, norm)) != 0)
 		return r;
 	if (issuer == NULL || *issuer == '\0' || strlen(issuer) >= sizeof(probe.issuer))
-		return tsr_error(TSR_ERR_INVALID, "serial reservation needs an issuer name of 1 to %zu characters",
+		return tsr_error(TSR_ERR_INVALID,
+		    "serial reservation needs an issuer name of 1 to %zu characters",
 		    sizeof(probe.issuer) - 1);
 	return st->ops->serial_reserve(st->be, norm, issuer);
 }

@@ -59,7 +59,7 @@ static int pem_label(const uint8_t *p, size_t n, size_t *i, const char *line, co
 {
 	size_t start = *i, end = *i;
 
-	while (end < n && ((p[end] >= 'A' && p[end] <= 'Z') || p[end] == ' '))
+	while (end < n && p[end] >= 0x20 && p[end] < 0x7f && !has_prefix(p, n, end, PEM_DASHES))
 		end++;
 	if (!has_prefix(p, n, end, PEM_DASHES))
 		return tsr_error(TSR_ERR_PARSE, "malformed PEM %s line", line);
@@ -193,6 +193,69 @@ out:
 }
 
 /* ------------------------------------------------------------------ DER */
+/* Deeper than any PKCS#10 request, shallow enough for the stack. */
+#define DER_MAX_DEPTH 32
+
+/* The header of the TLV at p[0..n): definite, minimal length, low tag number. */
+static int der_header(const uint8_t *p, size_t n, size_t *hl, size_t *len)
+{
+	size_t k;
+
+	if (n < 2 || (p[0] & 0x1f) == 0x1f)
+		return tsr_error(TSR_ERR_PARSE, "the CSR is not DER-encoded (bad ASN.1 header)");
+	if (p[1] < 0x80) {
+		*hl = 2;
+		*len = p[1];
+	} else {
+		k = p[1] & 0x7f;
+		if (k == 0)
+			return tsr_error(TSR_ERR_PARSE, "the CSR is not DER-encoded (indefinite "
+			    "length)");
+		/* Four bytes are plenty: the length is checked against n below. */
+		if (k > 4 || n - 2 < k)
+			return tsr_error(TSR_ERR_PARSE, "the CSR is not DER-encoded (length out of "
+			    "range)");
+		*len = 0;
+		for (size_t i = 0; i < k; i++)
+			*len = *len << 8 | p[2 + i];
+		if (p[2] == 0 || *len < 0x80)
+			return tsr_error(TSR_ERR_PARSE, "the CSR is not DER-encoded (non-minimal "
+			    "length)");
+		*hl = 2 + k;
+	}
+	if (*len > n - *hl)
+		return tsr_error(TSR_ERR_PARSE, "the CSR is not DER-encoded (length past the end)");
+	return 0;
+}
+
+/*
+ * Walk every TLV of p[0..n), including those inside attribute values that
+ * OpenSSL keeps as opaque bytes and would re-encode verbatim: lengths must
+ * be DER, and only SEQUENCE and SET may be constructed among universal tags.
+ */
+static int der_walk(const uint8_t *p, size_t n, int depth)
+{
+	size_t hl = 0, len = 0;
+	int rc;
+
+	while (n > 0) {
+		if ((rc = der_header(p, n, &hl, &len)) != 0)
+			return rc;
+		if (p[0] & 0x20) {
+			if ((p[0] & 0xc0) == 0 && p[0] != 0x30 && p[0] != 0x31)
+				return tsr_error(TSR_ERR_PARSE, "the CSR is not DER-encoded "
+				    "(constructed string)");
+			if (depth >= DER_MAX_DEPTH)
+				return tsr_error(TSR_ERR_PARSE, "the CSR is nested too deeply");
+			if ((rc = der_walk(p + hl, len, depth + 1)) != 0)
+				return rc;
+		}
+		p += hl + len;
+		n -= hl + len;
+	}
+	return 0;
+}
+
 /*
  * X509_NAME keeps the bytes it was decoded from and i2d returns them, so a
  * BER subject would survive a re-encoding of the request: rebuild the name
@@ -284,7 +347,7 @@ static int csr_from_der(const uint8_t *p, size_t n, X509_REQ **out)
 		    (size_t)(p + n - q));
 		goto out;
 	}
-	if ((rc = check_der(req, p, n)) != 0)
+	if ((rc = der_walk(p, n, 0)) != 0 || (rc = check_der(req, p, n)) != 0)
 		goto out;
 	if ((version = X509_REQ_get_version(req)) != X509_REQ_VERSION_1) {
 		rc = tsr_error_openssl(TSR_ERR_PARSE, "CSR version field is %ld, not 0 (v1)",

@@ -89,8 +89,14 @@ static const char *oid_text(const ASN1_OBJECT *obj, char buf[OID_TEXT_MAX])
 
 static void oid_list_add(struct oid_list *o, const ASN1_OBJECT *obj)
 {
-	if (o->n == OID_LIST_MAX ||
-	    OBJ_obj2txt(o->oid[o->n], OID_TEXT_MAX, obj, 1) >= OID_TEXT_MAX) {
+	int n;
+
+	if (o->n == OID_LIST_MAX) {
+		o->overflow = true;
+		return;
+	}
+	n = OBJ_obj2txt(o->oid[o->n], OID_TEXT_MAX, obj, 1);
+	if (n <= 0 || n >= OID_TEXT_MAX) {
 		o->overflow = true;
 		return;
 	}
@@ -146,42 +152,6 @@ static bool time_of(const ASN1_TIME *t, time_t *out)
 	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
 		return false;
 	*out = timegm(&tm);
-	return true;
-}
-
-/* A whole-field UTF-8 check: no overlong forms, surrogates or values past
- * U+10FFFF (RFC 3629). */
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = p[i], need, cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, cp = c & 0x07;
-		else
-			return false;
-		if (n - i <= need)
-			return false;
-		for (unsigned k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += need + 1;
-	}
 	return true;
 }
 
@@ -652,6 +622,14 @@ static void check_issuer_name(struct lint *l)
 		    l->kind == TSR_CERT_ROOT ? " (a root is self-issued)" : "");
 }
 
+static bool is_letter(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* A UTF8String needs no check of its own: OpenSSL refuses to encode or to
+ * parse a name holding invalid UTF-8, so such a certificate fails the
+ * round trip in reparse(). */
 static void check_attribute_string(struct lint *l, const X509_NAME_ENTRY *e)
 {
 	const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
@@ -667,8 +645,8 @@ static void check_attribute_string(struct lint *l, const X509_NAME_ENTRY *e)
 	if (n == 0)
 		finding(l, "RFC 5280 4.1.2.6: subject attribute %s is empty", name);
 	if (nid == NID_countryName) {
-		if (type != V_ASN1_PRINTABLESTRING || n != 2 || !printable_valid(p, n) ||
-		    p[0] < 'A' || p[1] < 'A' || p[0] > 'z' || p[1] > 'z')
+		if (type != V_ASN1_PRINTABLESTRING || n != 2 || !is_letter(p[0]) ||
+		    !is_letter(p[1]))
 			finding(l, "RFC 5280 A.1: C must be a 2-letter PrintableString");
 	} else if (nid == NID_pkcs9_emailAddress || nid == NID_domainComponent) {
 		if (type != V_ASN1_IA5STRING || !graphic_ascii(p, n))
@@ -677,10 +655,7 @@ static void check_attribute_string(struct lint *l, const X509_NAME_ENTRY *e)
 		if (!printable_valid(p, n))
 			finding(l, "X.680 41.4: %s holds characters PrintableString does not allow",
 			    name);
-	} else if (type == V_ASN1_UTF8STRING) {
-		if (!utf8_valid(p, n))
-			finding(l, "RFC 3629: %s is not valid UTF-8", name);
-	} else {
+	} else if (type != V_ASN1_UTF8STRING) {
 		finding(l, "RFC 5280 4.1.2.6: %s must be PrintableString or UTF8String", name);
 	}
 }
@@ -1085,7 +1060,11 @@ static bool cn_in_sans(const ASN1_STRING *cn, const GENERAL_NAMES *gens)
 	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
 
-		if (gn->type == GEN_DNS && ASN1_STRING_cmp(gn->d.dNSName, cn) == 0)
+		/* The CN is a UTF8String or PrintableString, the SAN an
+		 * IA5String: compare the bytes, not the types. */
+		if (gn->type == GEN_DNS && ASN1_STRING_length(gn->d.dNSName) == n &&
+		    memcmp(ASN1_STRING_get0_data(gn->d.dNSName), ASN1_STRING_get0_data(cn),
+		    (size_t)n) == 0)
 			return true;
 		if (gn->type == GEN_IPADD && ip_len > 0 &&
 		    ASN1_STRING_length(gn->d.iPAddress) == ip_len &&
@@ -1234,6 +1213,8 @@ int tsr_lint_cert(X509 *cert, enum tsr_cert_kind kind, const X509 *issuer,
 	struct lint l = { .kind = kind, .issuer = issuer, .product = product, .now = now,
 	    .out = out };
 
+	if (out == NULL)
+		return tsr_error(TSR_ERR_INVALID, "lint: no place for the findings");
 	out->n = 0;
 	if (cert == NULL)
 		return tsr_error(TSR_ERR_INVALID, "lint: no certificate");

@@ -74,7 +74,8 @@ struct validity_cap {
 static const struct validity_cap validity_caps[] = {
 	{ OID_SERVER_AUTH, "serverAuth", 200,
 	    "CA/Browser Forum TLS Baseline Requirements, since 15 March 2026" },
-	{ OID_CODE_SIGNING, "codeSigning", 460, "CA/Browser Forum Code Signing Baseline Requirements" },
+	{ OID_CODE_SIGNING, "codeSigning", 460,
+	    "CA/Browser Forum Code Signing Baseline Requirements" },
 	{ OID_EMAIL_PROTECTION, "emailProtection", 825,
 	    "CA/Browser Forum S/MIME Baseline Requirements" },
 };
@@ -84,7 +85,8 @@ static const struct validity_cap default_cap = {
 };
 
 static const char *const applicant_field_names[] = {
-	"name", "address", "date_of_birth", "email", "npi", "dea", "organization", "phone", "domain",
+	"name", "address", "date_of_birth", "email", "npi", "dea", "organization", "phone",
+	"domain",
 };
 
 /* ------------------------------------------------------------------ small helpers */
@@ -132,16 +134,16 @@ static void list_free(char **v, size_t n)
 	free(v);
 }
 
-/* Append name to a ", "-separated list in buf (truncating, never overflowing). */
-static void join(char *buf, size_t size, const char *name)
+/* Append name to the sep-separated list in buf (truncating, never overflowing). */
+static void join(char *buf, size_t size, const char *sep, const char *name)
 {
 	size_t used = strlen(buf);
 
 	if (used + 1 < size)
-		snprintf(buf + used, size - used, "%s%s", used > 0 ? ", " : "", name);
+		snprintf(buf + used, size - used, "%s%s", used > 0 ? sep : "", name);
 }
 
-/* Choose the word in words[] equal to s; its index or -1. */
+/* The index of s in words[], or -1. */
 static int word_index(const char *s, const char *const *words, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -153,7 +155,8 @@ static int word_index(const char *s, const char *const *words, size_t n)
 /*
  * A dotted OID: arcs of digits without leading zeros, separated by single
  * dots, at least two of them.  OBJ_txt2obj() alone is too lenient ("1..2"
- * becomes 1.0.2), so it only adds its own checks on the first two arcs.
+ * becomes 1.0.2), so it runs after this syntax check, for its own checks of
+ * the first two arcs (0..2, then below 40 under 0 and 1).
  */
 static bool oid_valid(const char *s)
 {
@@ -199,9 +202,11 @@ static int for_each_item(struct tsr_product *p, const char *value, item_fn fn)
 	char *copy, *s, *comma;
 	int r = 0;
 
+	if (*value == '\0')
+		return 0;
 	if ((copy = strdup(value)) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	for (s = copy; *value != '\0'; s = comma + 1) {
+	for (s = copy;; s = comma + 1) {
 		if ((comma = strchr(s, ',')) != NULL)
 			*comma = '\0';
 		s = trim(s);
@@ -284,8 +289,8 @@ static int policy_item(struct tsr_product *p, const char *item)
 	if (!oid_valid(item))
 		return tsr_error(TSR_ERR_CONFIG, "'%s' is not a dotted OID", item);
 	if (strcmp(item, OID_ANY_POLICY) == 0)
-		return tsr_error(TSR_ERR_CONFIG, "anyPolicy is refused for subscriber certificates: "
-		    "name the policies the certificate is issued under");
+		return tsr_error(TSR_ERR_CONFIG, "anyPolicy is refused for subscriber "
+		    "certificates: name the policies the certificate is issued under");
 	return list_add(&p->policies, &p->n_policies, item);
 }
 
@@ -553,15 +558,20 @@ static int rule_class(struct tsr_product *p)
 	return 0;
 }
 
+/* TLS clients find a server's names in dns and ip SANs only, and the TLS
+ * Baseline Requirements allow no other type; S/MIME needs the address. */
 static int rule_san(struct tsr_product *p)
 {
 	unsigned dns_ip = 1u << TSR_SAN_DNS | 1u << TSR_SAN_IP;
 
 	if (has_eku(p, OID_SERVER_AUTH) && (p->san_allowed & dns_ip) == 0)
 		return tsr_error(TSR_ERR_CONFIG, "a serverAuth product must allow dns or ip SANs");
+	if (has_eku(p, OID_SERVER_AUTH) && (p->san_allowed & ~dns_ip) != 0)
+		return tsr_error(TSR_ERR_CONFIG, "a serverAuth product may allow only dns and ip "
+		    "SANs (CA/Browser Forum TLS Baseline Requirements)");
 	if (has_eku(p, OID_EMAIL_PROTECTION) && (p->san_allowed & 1u << TSR_SAN_EMAIL) == 0)
 		return tsr_error(TSR_ERR_CONFIG, "an emailProtection product must allow email "
-		    "SANs");
+		    "SANs (CA/Browser Forum S/MIME Baseline Requirements)");
 	return 0;
 }
 
@@ -570,6 +580,9 @@ static int rule_san_required(struct tsr_product *p)
 	if (has_eku(p, OID_SERVER_AUTH) && !p->san_required)
 		return tsr_error(TSR_ERR_CONFIG, "a serverAuth product must require a SAN: set "
 		    "san_required = yes");
+	if (has_eku(p, OID_EMAIL_PROTECTION) && !p->san_required)
+		return tsr_error(TSR_ERR_CONFIG, "an emailProtection product must require a SAN: "
+		    "set san_required = yes");
 	if (p->san_required && p->san_allowed == 0)
 		return tsr_error(TSR_ERR_CONFIG, "a SAN is required but san allows no type");
 	return 0;
@@ -579,7 +592,8 @@ static int rule_storage(struct tsr_product *p)
 {
 	if (has_eku(p, OID_CODE_SIGNING) && p->storage != TSR_STORAGE_HARDWARE)
 		return tsr_error(TSR_ERR_CONFIG, "code-signing keys must be on hardware "
-		    "(CA/Browser Forum Code Signing Baseline Requirements): set storage = hardware");
+		    "(CA/Browser Forum Code Signing Baseline Requirements): set "
+		    "storage = hardware");
 	return 0;
 }
 
@@ -672,9 +686,10 @@ static void product_free(struct tsr_product *p)
 }
 
 /*
- * Build every product from the [product NAME] sections of ini into out
- * (freed with tsr_products_free(), also after a failure).  Other sections
- * are left to their own modules.  TSR_ERR_CONFIG names the line at fault.
+ * Build every product from the [product NAME] sections of ini into out, to
+ * be freed with tsr_products_free(); on failure out is left empty.  Other
+ * sections are left to their own modules.  TSR_ERR_CONFIG names the line at
+ * fault; the products copy what they keep, so ini may be freed afterwards.
  */
 int tsr_products_load(const struct tsr_ini *ini, struct tsr_products *out)
 {
@@ -685,9 +700,11 @@ int tsr_products_load(const struct tsr_ini *ini, struct tsr_products *out)
 	for (size_t i = 0; i < ini->n_sections; i++) {
 		const struct tsr_ini_section *sec = &ini->sections[i];
 
-		if (strcmp(sec->name, "product") == 0)
-			return tsr_error(TSR_ERR_CONFIG, "line %d: [product] needs a name, as in "
+		if (strcmp(sec->name, "product") == 0) {
+			r = tsr_error(TSR_ERR_CONFIG, "line %d: [product] needs a name, as in "
 			    "[product epcs]", sec->line);
+			goto out;
+		}
 		if (strncmp(sec->name, "product ", 8) != 0)
 			continue;
 		if ((items = realloc(out->items, (out->n + 1) * sizeof(*items))) == NULL) {
@@ -778,7 +795,8 @@ int tsr_product_check_key(const struct tsr_product *p, enum tsr_key_type t)
 		return 0;
 	for (int i = TSR_KEY_NONE + 1; i < TSR_KEY_TYPE_COUNT; i++)
 		if (p->key_types & (1u << i))
-			join(allowed, sizeof(allowed), tsr_key_type_name((enum tsr_key_type)i));
+			join(allowed, sizeof(allowed), ", ",
+			    tsr_key_type_name((enum tsr_key_type)i));
 	return tsr_error(TSR_ERR_KEY, "key type %s is not allowed by product %s (allowed: %s)",
 	    tsr_key_type_name(t), p->name, allowed);
 }
@@ -788,7 +806,7 @@ static int attr_not_allowed(const struct tsr_product *p, const char *attr)
 	char allowed[256] = "";
 
 	for (size_t i = 0; i < p->n_subject_allowed; i++)
-		join(allowed, sizeof(allowed), p->subject_allowed[i]);
+		join(allowed, sizeof(allowed), ", ", p->subject_allowed[i]);
 	return tsr_error(TSR_ERR_POLICY, "subject attribute %s is not allowed by product %s "
 	    "(allowed: %s)", attr, p->name, allowed);
 }
@@ -832,12 +850,9 @@ static void san_types_allowed(const struct tsr_product *p, char *buf, size_t siz
     const char *sep)
 {
 	buf[0] = '\0';
-	for (int t = 0; t < TSR_SAN_TYPE_COUNT; t++) {
-		if ((p->san_allowed & (1u << t)) == 0)
-			continue;
-		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? sep : "",
-		    tsr_san_type_name((enum tsr_san_type)t));
-	}
+	for (int t = 0; t < TSR_SAN_TYPE_COUNT; t++)
+		if (p->san_allowed & (1u << t))
+			join(buf, size, sep, tsr_san_type_name((enum tsr_san_type)t));
 }
 
 static int check_sans(const struct tsr_product *p, const struct tsr_san *sans, size_t n)
@@ -856,7 +871,8 @@ static int check_sans(const struct tsr_product *p, const struct tsr_san *sans, s
 			    "(allowed: %s)", tsr_san_type_name(sans[i].type), p->name,
 			    types[0] ? types : "none");
 		for (size_t j = 0; j < i; j++)
-			if (sans[j].type == sans[i].type && strcmp(sans[j].value, sans[i].value) == 0)
+			if (sans[j].type == sans[i].type &&
+			    strcmp(sans[j].value, sans[i].value) == 0)
 				return tsr_error(TSR_ERR_POLICY, "SAN %s:%s is given twice",
 				    tsr_san_type_name(sans[i].type), sans[i].value);
 	}
@@ -866,6 +882,14 @@ static int check_sans(const struct tsr_product *p, const struct tsr_san *sans, s
 		    types);
 	}
 	return 0;
+}
+
+static bool has_san_type(const struct tsr_san *sans, size_t n, enum tsr_san_type t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sans[i].type == t)
+			return true;
+	return false;
 }
 
 static bool cn_in_sans(const char *cn, const struct tsr_san *sans, size_t n)
@@ -889,10 +913,12 @@ static int check_cn_matches(const struct tsr_product *p, const X509_NAME *subjec
 		unsigned char *cn = NULL;
 
 		if ((len = ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(e))) < 0)
-			return tsr_error_openssl(TSR_ERR_POLICY, "subject CN is not a valid string");
+			return tsr_error_openssl(TSR_ERR_POLICY, "subject CN is not a valid "
+			    "string");
 		if (strlen((char *)cn) != (size_t)len || !cn_in_sans((char *)cn, sans, n))
-			r = tsr_error(TSR_ERR_POLICY, "subject CN '%.200s' is not one of the dns or "
-			    "ip SANs, as product %s (serverAuth) requires", (char *)cn, p->name);
+			r = tsr_error(TSR_ERR_POLICY, "subject CN '%.200s' is not one of the dns "
+			    "or ip SANs, as product %s (serverAuth) requires", (char *)cn,
+			    p->name);
 		OPENSSL_free(cn);
 		if (r != 0)
 			return r;
@@ -914,6 +940,9 @@ int tsr_product_check_subject(const struct tsr_product *p, const X509_NAME *subj
 		return r;
 	if ((r = check_sans(p, sans, n_sans)) != 0)
 		return r;
+	if (has_eku(p, OID_EMAIL_PROTECTION) && !has_san_type(sans, n_sans, TSR_SAN_EMAIL))
+		return tsr_error(TSR_ERR_POLICY, "product %s (emailProtection) requires an email "
+		    "SAN", p->name);
 	if (has_eku(p, OID_SERVER_AUTH))
 		return check_cn_matches(p, subject, sans, n_sans);
 	return 0;
@@ -944,8 +973,8 @@ static const char default_intro[] =
     "#    emailProtection 825 days (CA/Browser Forum S/MIME Baseline Requirements),\n"
     "#    anything else 1095 days (3 years).  With several EKUs the smallest applies.\n"
     "#  - anyExtendedKeyUsage, OCSPSigning and anyPolicy are refused.\n"
-    "#  - serverAuth: dns or ip SANs allowed and one required, every CN repeats a\n"
-    "#    SAN, class = authentication.  emailProtection: email SANs allowed.\n"
+    "#  - serverAuth: only dns and ip SANs, one of them required, every CN repeats\n"
+    "#    a SAN, class = authentication.  emailProtection: an email SAN required.\n"
     "#    codeSigning: class = authentication and storage = hardware.\n"
     "#\n"
     "# The policy OIDs below are under this CA's own arc, @ARC@.\n"
@@ -962,8 +991,8 @@ static const char *const default_products[] = {
 	"# to check.\n"
 	"[product epcs]\n"
 	"title = EPCS prescriber certificate\n"
-	"description = Signs electronic prescriptions, including for controlled substances. "
-	"The key is generated on your hardware token.\n"
+	"description = Signs e-prescriptions, including for controlled substances, with a key "
+	"on your token.\n"
 	"class = signing\n"
 	"extended_key_usage = documentSigning\n"
 	"policies = @ARC@.1.1\n"
@@ -1005,8 +1034,8 @@ static const char *const default_products[] = {
 	"# Key on a hardware token, two RA approvals, billed by invoice.\n"
 	"[product eca-medium]\n"
 	"title = ECA medium hardware assurance identity\n"
-	"description = Identity certificate on a hardware token for logging in and signing "
-	"e-mail with US DoD partners.\n"
+	"description = Log in and sign e-mail with US DoD partners, with a key on your hardware "
+	"token.\n"
 	"class = authentication\n"
 	"extended_key_usage = clientAuth, emailProtection, smartcardLogon\n"
 	"policies = @ARC@.1.3\n"
@@ -1026,8 +1055,9 @@ static const char *const default_products[] = {
 	"# period counts its last second too.  Every name the server answers to goes\n"
 	"# in a dns or ip SAN; a CN is optional and, if given, must repeat one of them.\n"
 	"# O, L, ST and C make an organisation-validated certificate: the RA must\n"
-	"# check them.  Without keyEncipherment, RSA keys work with ECDHE and TLS 1.3\n"
-	"# only.  Browsers trust this CA only once it is in their root programs.\n"
+	"# check them.  Without keyEncipherment, RSA keys work only with (EC)DHE key\n"
+	"# exchange, as in all of TLS 1.3.  Browsers trust this CA only once it is in\n"
+	"# their root programs.\n"
 	"[product tls-server]\n"
 	"title = TLS server certificate\n"
 	"description = For a web or other TLS server; its names go in dns or ip SANs.\n"
@@ -1072,8 +1102,8 @@ static const char *const default_products[] = {
 	"# ask for RSA keys of at least 3072 bits, hence no rsa-2048.\n"
 	"[product code-signing]\n"
 	"title = Code signing certificate\n"
-	"description = Signs software published by your organisation. The key is generated "
-	"on a hardware token.\n"
+	"description = Signs software published by your organisation, with a key on a hardware "
+	"token.\n"
 	"class = authentication\n"
 	"extended_key_usage = codeSigning\n"
 	"policies = @ARC@.1.6\n"

@@ -20,8 +20,14 @@
  * street, postalCode, serialNumber, emailAddress, GN (givenName), SN
  * (surname), title, DC, UID, pseudonym.  Escapes: \, \+ \" \\ \< \> \; \=
  * \# \<space> and \XX hex pairs (UTF-8).  Refused: unknown types, empty
- * values, multi-valued RDNs ("+"), values over the RFC 5280 upper bound,
- * C that is not two letters, invalid UTF-8, strings over 4096 bytes.
+ * values, multi-valued RDNs ("+"), values over the RFC 5280 upper bound
+ * (counted in characters), C that is not two letters, invalid UTF-8,
+ * control and bidirectional-control characters (even escaped), OID types
+ * ("2.5.4.3=") and #hex values, strings over 4096 bytes.  Types are
+ * case-insensitive; spaces after a ',' are skipped ("CN=Jane, O=Acme"),
+ * spaces around '=' refused; C is upper-cased ("c=us" gives "US").
+ * Encodings: C and serialNumber PrintableString, emailAddress and DC
+ * IA5String, the rest UTF8String.
  */
 #define TSR_DN_MAX 4096
 
@@ -48,7 +54,8 @@ struct tsr_san {
  * "ip:2001:db8::1", "uri:https://example.com/x".  DNS names: LDH labels,
  * 1..63 bytes each, 253 in all, at least two labels, no wildcards, no
  * trailing dot.  Emails: one @, a valid local part (RFC 5321 dot-atom, ASCII)
- * and a DNS domain.  URIs: a scheme and no spaces or control characters. */
+ * and a DNS domain.  URIs: a scheme and no spaces or control characters.
+ * The type is case-insensitive; over 1024 bytes is TSR_ERR_TOO_LARGE. */
 int tsr_san_parse(const char *s, struct tsr_san *out) TSR_MUST_CHECK;
 void tsr_san_clear(struct tsr_san *san);
 /* "dns", "email", "ip", "uri". */

@@ -185,7 +185,10 @@ static void test_open_refuses_foreign_files(void **state)
 	assert_int_equal(raw_sql(path, "CREATE TABLE songs(title TEXT)", NULL, 0), SQLITE_OK);
 	assert_int_equal(tsr_store_open(path, false, &st), TSR_ERR_STORE);
 	assert_non_null(strstr(tsr_error_detail(), "not a Tessera database"));
+	/* ...and left as it was: no tables added, journal mode untouched. */
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1);
+	assert_int_equal(raw_int(path,
+	    "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'delete'"), 1);
 
 	/* A file that is not a database at all. */
 	snprintf(path, sizeof(path), "%s/junk.db", fx->dir);
@@ -648,7 +651,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cert_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serial_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reserve_twice, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback_releases_reservation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_releases_reservation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_put_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transaction_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_takes_write_lock, setup, teardown),
