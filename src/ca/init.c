@@ -361,7 +361,8 @@ static int make_ca_cert(struct init *in, const struct ca_cert_spec *sp)
 	job.t.subject = name;
 	job.t.pubkey = pub;
 	job.t.not_before = now;
-	job.t.not_after = now + (time_t)sp->days * DAY;
+	/* Validity counts both ends (RFC 5280 4.1.2.5), hence the second less. */
+	job.t.not_after = now + (time_t)sp->days * DAY - 1;
 	job.t.issuer = sp->kind == TSR_CERT_ROOT ? NULL : in->certs[sp->issuer];
 	job.t.crl_url = sp->crl ? crl : NULL;
 	job.t.ca_issuers_url = sp->ca_issuers ? issuers : NULL;

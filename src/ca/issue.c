@@ -90,7 +90,8 @@ static int sign_and_store(struct tsr_ca *ca, const char *actor, struct parsed *p
 	job.t.n_sans = p->n_sans;
 	job.t.pubkey = p->pubkey;
 	job.t.not_before = now;
-	job.t.not_after = now + (time_t)p->product->validity_days * DAY;
+	/* Validity counts both ends (RFC 5280 4.1.2.5), hence the second less. */
+	job.t.not_after = now + (time_t)p->product->validity_days * DAY - 1;
 	job.t.issuer = ca->issuing;
 	job.t.ocsp_url = ocsp;
 	job.t.ca_issuers_url = issuers;

@@ -742,7 +742,9 @@ static void check_validity(struct lint *l)
 /* notAfter - notBefore, counted in seconds, at most days. */
 static void check_max_validity(struct lint *l, long days, const char *source, const char *what)
 {
-	if (l->times_ok && (long long)l->not_after - l->not_before > (long long)days * DAY)
+	/* RFC 5280 4.1.2.5 and the BRs count both ends: the period is
+	 * notAfter - notBefore + 1 second. */
+	if (l->times_ok && (long long)l->not_after - l->not_before + 1 > (long long)days * DAY)
 		finding(l, "%s: validity exceeds %s of %ld days", source, what, days);
 }
 

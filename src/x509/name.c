@@ -204,6 +204,7 @@ static const char *char_desc(int c, char buf[8])
 static int parse_type(const char *s, size_t *pos, int rdn, const struct attr **out)
 {
 	size_t start = *pos, i = *pos;
+	int shown;
 	char cb[8];
 
 	if (is_digit((unsigned char)s[i]))
@@ -211,21 +212,22 @@ static int parse_type(const char *s, size_t *pos, int rdn, const struct attr **o
 		    "not supported; use the short name (CN=...)", rdn);
 	while (is_alpha((unsigned char)s[i]) || is_digit((unsigned char)s[i]) || s[i] == '-')
 		i++;
+	/* Quote at most 32 bytes of what was typed. */
+	shown = (int)(i - start > 32 ? 32 : i - start);
 	if (i == start)
 		return tsr_error(TSR_ERR_PARSE, "RDN %d: expected an attribute type such as CN=, "
 		    "found %s", rdn, s[i] ? char_desc((unsigned char)s[i], cb) : "the end");
 	if (s[i] == ' ')
 		return tsr_error(TSR_ERR_PARSE, "RDN %d: space after '%.*s': write TYPE=value with "
-		    "no spaces around '='", rdn, (int)(i - start), s + start);
+		    "no spaces around '='", rdn, shown, s + start);
 	if (s[i] != '=')
-		return tsr_error(TSR_ERR_PARSE, "RDN %d: expected '=' after '%.*s'", rdn,
-		    (int)(i - start), s + start);
+		return tsr_error(TSR_ERR_PARSE, "RDN %d: expected '=' after '%.*s'", rdn, shown,
+		    s + start);
 	*out = attr_by_name(s + start, i - start);
 	if (*out == NULL)
 		return tsr_error(TSR_ERR_PARSE, "RDN %d: unknown attribute type '%.*s' (supported: "
 		    "CN, O, OU, L, ST, C, street, postalCode, serialNumber, emailAddress, GN, SN, "
-		    "title, DC, UID, pseudonym)", rdn, (int)(i - start > 32 ? 32 : i - start),
-		    s + start);
+		    "title, DC, UID, pseudonym)", rdn, shown, s + start);
 	*pos = i + 1;
 	return 0;
 }

@@ -195,8 +195,8 @@ grep -aq 'not-the-pin-1234' "$HP/tessera.db" && fail "the wrong PIN is in the da
 pass "the wrong PIN is not written to the database"
 tsr_ok "the audit chain verifies after the failures" audit verify --home "$HP"
 
-refused "a home that does not exist" any 'home|no such|not found|nohome' no "$WORK/nohome" \
-    "${GOOD[@]}" --csr "$D/good.pem"
+tsr_fails "a home that does not exist" 66 'home|no such|not found|nohome' cert issue \
+    --home "$WORK/nohome" "${GOOD[@]}" --csr "$D/good.pem"
 [ ! -e "$WORK/nohome" ] || fail "a refused command created the home"
 HC=$WORK/conf-home
 copy_home "$H" "$HC"

@@ -99,13 +99,6 @@ expect()
 	pass "$1"
 }
 
-# expect_match DESC TEXT REGEX: TEXT must match the extended regex.
-expect_match()
-{
-	printf '%s\n' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not match /$3/"
-	pass "$1"
-}
-
 # file_has DESC FILE REGEX / file_lacks DESC FILE REGEX
 file_has()
 {
@@ -128,7 +121,7 @@ file_lacks()
 # tsr ARGS...: run tessera (output in $WORK/out, $WORK/err, status in $RC).
 tsr() { run "$TESSERA" "$@"; }
 
-# tsr_ok DESC ARGS...: tessera must succeed and be quiet on stderr.
+# tsr_ok DESC ARGS...: tessera must succeed.
 tsr_ok()
 {
 	local desc=$1
@@ -271,7 +264,6 @@ product_info()
 	P_REQ=$(jq -r '.subject_required[]' "$j")
 	P_ALLOWED=$(jq -r '.subject_allowed[]' "$j")
 	P_SANS=$(jq -r '.san_allowed[]' "$j")
-	P_SAN_REQ=$(jq -r '.san_required' "$j")
 	[ -n "$P_EKU" ] && [ -n "$P_POLICIES" ] && [ -n "$P_KEYS" ] && [ "$P_VALIDITY" -gt 0 ] ||
 	    fail "product show $2 --json lacks eku, policies, key_types or validity_days"
 }
@@ -292,7 +284,7 @@ DN_ORDER="CN GN SN pseudonym title serialNumber emailAddress UID OU O street L S
 # allowed type (dns and email first); for serverAuth, CN = the DNS name.
 make_request()
 {
-	local host="$1.example.com" a
+	local host="$1.example.com" a v
 	SANS=()
 	in_list dns "$P_SANS" && SANS+=("dns:$host")
 	in_list email "$P_SANS" && SANS+=("email:$1@example.com")
@@ -302,8 +294,11 @@ make_request()
 	fi
 	SUBJECT=
 	for a in $DN_ORDER; do
-		in_list "$a" "$P_REQ" || { { [ "$a" = CN ] || [ "$a" = O ]; } && in_list "$a" "$P_ALLOWED"; } || continue
-		local v=${VALUE[$a]}
+		if ! in_list "$a" "$P_REQ"; then
+			[ "$a" = CN ] || [ "$a" = O ] || continue
+			in_list "$a" "$P_ALLOWED" || continue
+		fi
+		v=${VALUE[$a]}
 		[ "$a" = CN ] && in_list 1.3.6.1.5.5.7.3.1 "$P_EKU" && v=$host
 		SUBJECT+="${SUBJECT:+,}$a=$v"
 	done
@@ -311,14 +306,6 @@ make_request()
 }
 
 # ------------------------------------------------------------------ tokens
-# p11 HOME ARGS...: pkcs11-tool on a home's built-in SoftHSM2 token.
-p11()
-{
-	local home=$1
-	shift
-	SOFTHSM2_CONF=$home/softhsm2.conf pkcs11-tool --module "$SOFTHSM_MODULE" "$@"
-}
-
 # private_key_access FILE: the Access: line of every private key in a
 # `pkcs11-tool --list-objects` listing, one per line.
 private_key_access()
@@ -377,7 +364,7 @@ cert_serial()
 }
 
 # hexid TEXT: a key identifier from openssl output, "keyid:" and colons removed.
-hexid() { tr -d ' \n:' <<<"$1" | sed 's/^keyid//; s/^X509v3[A-Za-z]*KeyIdentifier//' | tr 'a-f' 'A-F'; }
+hexid() { tr -d ' \n:' <<<"$1" | sed 's/^keyid//' | tr 'a-f' 'A-F'; }
 
 # ski PEM / aki PEM: subject and authority key identifiers (upper-case hex).
 ski() { hexid "$(ext "$1" subjectKeyIdentifier | tail -n +2)"; }

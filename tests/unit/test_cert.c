@@ -120,7 +120,7 @@ static int make(enum tsr_cert_kind kind, X509_NAME *subject, EVP_PKEY *pub, stru
 	t.pubkey = pub;
 	assert_int_equal(tsr_serial_random(t.serial, &t.serial_len), 0);
 	t.not_before = nb;
-	t.not_after = nb + (time_t)days * DAY;
+	t.not_after = nb + (time_t)days * DAY - 1;   /* both ends count */
 	t.issuer = issuer ? issuer->cert : NULL;
 	if (kind != TSR_CERT_ROOT) {
 		t.ca_issuers_url = "http://localhost:8080/ca/x.crt";

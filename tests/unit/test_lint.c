@@ -242,7 +242,7 @@ static void spec_subscriber(struct spec *s, const char *cn)
 	s->sign_key = fx.ca_key;
 	s->md = EVP_sha256();
 	s->not_before = NOW;
-	s->not_after = NOW + 365L * DAY;
+	s->not_after = NOW + 365L * DAY - 1;
 	ext_set(s, "basicConstraints", "critical,CA:FALSE");
 	ext_set(s, "authorityInfoAccess", "OCSP;URI:http://ocsp.example/,"
 	    "caIssuers;URI:http://ca.example/issuing.crt");
@@ -263,7 +263,7 @@ static void spec_tls(struct spec *s)
 {
 	spec_subscriber(s, "www.example.com");
 	s->product = tls_product;
-	s->not_after = NOW + 200L * DAY;
+	s->not_after = NOW + 200L * DAY - 1;
 	ext_set(s, "keyUsage", "critical,digitalSignature");
 	ext_set(s, "extendedKeyUsage", "serverAuth,clientAuth");
 	ext_set(s, "certificatePolicies", "2.25.2222");
@@ -1000,7 +1000,8 @@ static void v_multi_rdn(struct spec *s)
 	s->subject[1].merge = true;
 }
 
-/* CA kinds */
+/* CA kinds.  Validity counts both ends (RFC 5280 4.1.2.5): N days is
+ * notAfter = notBefore + N * DAY - 1, and + N * DAY is one second over. */
 static void v_pathlen_1(struct spec *s)
 {
 	ext_set(s, "basicConstraints", "critical,CA:TRUE,pathlen:1");
@@ -1008,17 +1009,17 @@ static void v_pathlen_1(struct spec *s)
 
 static void v_root_7305(struct spec *s)
 {
-	s->not_after = s->not_before + 7305L * DAY;
+	s->not_after = s->not_before + 7305L * DAY - 1;
 }
 
 static void v_root_7305_1s(struct spec *s)
 {
-	s->not_after = s->not_before + 7305L * DAY + 1;
+	s->not_after = s->not_before + 7305L * DAY;
 }
 
 static void v_issuing_3653_1s(struct spec *s)
 {
-	s->not_after = s->not_before + 3653L * DAY + 1;
+	s->not_after = s->not_before + 3653L * DAY;
 }
 
 /* OCSP */
@@ -1029,19 +1030,19 @@ static void v_ocsp_121(struct spec *s)
 
 static void v_ocsp_120(struct spec *s)
 {
-	s->not_after = s->not_before + 120L * DAY;
+	s->not_after = s->not_before + 120L * DAY - 1;
 }
 
 /* Subscribers */
 static void v_validity_plus_1s(struct spec *s)
 {
-	s->not_after = s->not_before + 365L * DAY + 1;
+	s->not_after = s->not_before + 365L * DAY;
 }
 
 static void v_validity_max(struct spec *s)
 {
 	s->product.validity_days = 900;
-	s->not_after = s->not_before + 825L * DAY + 1;
+	s->not_after = s->not_before + 825L * DAY;
 }
 
 static void v_tls_cn_ip(struct spec *s)
