@@ -283,7 +283,7 @@ struct bad_product {
 #define CAP_TEXT(d, eku, why) #d "-day cap for " eku " certificates (" why ")"
 
 static const struct bad_product bad_products[] = {
-	{ { { NULL } }, "colour = blue", "line 18: [product p] unknown key 'colour'" },
+	{ { { NULL, NULL } }, "colour = blue", "line 18: [product p] unknown key 'colour'" },
 	{ { { "title", NULL } }, NULL, "line 3: [product p] missing required key 'title'" },
 	{ { { "class", NULL } }, NULL, "line 3: [product p] missing required key 'class'" },
 	{ { { "payment", NULL } }, NULL, "line 3: [product p] missing required key 'payment'" },
@@ -423,20 +423,20 @@ static const struct bad_product bad_products[] = {
 	    "line 5: [product p] class: codeSigning certificates may have only digitalSignature "
 	    "(CA/Browser Forum Code Signing Baseline Requirements): use class = authentication" },
 	/* section names */
-	{ { { NULL } }, "[product]",
+	{ { { NULL, NULL } }, "[product]",
 	    "line 18: [product] needs a name, as in [product epcs]" },
-	{ { { NULL } }, "[product Big]",
+	{ { { NULL, NULL } }, "[product Big]",
 	    "line 18: [product Big] a product name is 1 to 63 characters of a-z, 0-9 and '-'" },
-	{ { { NULL } }, "[product a_b]",
+	{ { { NULL, NULL } }, "[product a_b]",
 	    "line 18: [product a_b] a product name is 1 to 63 characters of a-z, 0-9 and '-'" },
-	{ { { NULL } }, "[product two words]",
+	{ { { NULL, NULL } }, "[product two words]",
 	    "line 18: [product two words] a product name is 1 to 63 characters of a-z, 0-9 and "
 	    "'-'" },
-	{ { { NULL } },
+	{ { { NULL, NULL } },
 	    "[product x123456789012345678901234567890123456789012345678901234567890123]",
 	    "line 18: [product x123456789012345678901234567890123456789012345678901234567890123] a "
 	    "product name is 1 to 63 characters of a-z, 0-9 and '-'" },
-	{ { { NULL } }, "[product q]",
+	{ { { NULL, NULL } }, "[product q]",
 	    "line 18: [product q] missing required key 'title'" },
 };
 
