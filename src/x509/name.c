@@ -470,9 +470,12 @@ static int append_hex_bytes(struct tsr_buf *b, const uint8_t *p, size_t n)
 }
 
 /*
- * Append a UTF-8 value with RFC 4514 escaping: ,+"\<>;= always, '#' and
+ * Append a UTF-8 value with RFC 4514 escaping: ,+"\<>; always, '#' and
  * space at the start, space at the end; code points a name may not hold
  * (and bytes that are not UTF-8) as \XX so that nothing hides on screen.
+ * '=' may stay bare (RFC 4514 2.4) and does: then every character is
+ * written no longer than tsr_name_parse() had to read it, so the output of
+ * a parsed name always fits TSR_DN_MAX and parses back.
  */
 static int append_escaped(struct tsr_buf *b, const uint8_t *v, size_t n)
 {
@@ -487,7 +490,7 @@ static int append_escaped(struct tsr_buf *b, const uint8_t *v, size_t n)
 			i = start + 1;
 		} else if (is_forbidden_cp(cp)) {
 			rc = append_hex_bytes(b, &v[start], i - start);
-		} else if ((cp < 0x80 && strchr(",+\"\\<>;=", (int)cp) != NULL) ||
+		} else if ((cp < 0x80 && strchr(",+\"\\<>;", (int)cp) != NULL) ||
 		    (start == 0 && (cp == ' ' || cp == '#')) || (i == n && cp == ' ')) {
 			rc = tsr_buf_printf(b, "\\%c", (int)cp);
 		} else {

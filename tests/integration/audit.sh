@@ -50,7 +50,8 @@ pass "the token PIN appears nowhere in the database"
 section "the database refuses to rewrite the log"
 sqlite3 "$H/tessera.db" .schema >"$WORK/schema"
 file_has "the audit table exists" "$WORK/schema" 'CREATE TABLE (IF NOT EXISTS )?"?audit"?'
-TRIGGERS=$(sqlite3 "$H/tessera.db" "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")
+TRIGGERS=$(sqlite3 "$H/tessera.db" \
+    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")
 [ -n "$TRIGGERS" ] || fail "no trigger guards the audit table"
 pass "triggers on audit: $(echo $TRIGGERS)"
 cp -a "$H/tessera.db" "$WORK/guard.db"
@@ -58,8 +59,9 @@ check_fails "UPDATE of an audit record is refused" sqlite3 "$WORK/guard.db" \
     "UPDATE audit SET detail = 'x' WHERE seq = 2"
 check_fails "DELETE of an audit record is refused" sqlite3 "$WORK/guard.db" \
     "DELETE FROM audit WHERE seq = 2"
-expect "the guarded log is unchanged" "$(sqlite3 "$WORK/guard.db" 'SELECT count(*), group_concat(detail) FROM audit')" \
-    "$(sqlite3 "$H/tessera.db" 'SELECT count(*), group_concat(detail) FROM audit')"
+q='SELECT count(*), group_concat(detail) FROM audit'
+expect "the guarded log is unchanged" "$(sqlite3 "$WORK/guard.db" "$q")" \
+    "$(sqlite3 "$H/tessera.db" "$q")"
 
 # tamper NAME SQL: a fresh copy of the home with the triggers dropped and SQL
 # run; `audit verify` on it is left in $WORK/out, $WORK/err, $RC.
@@ -86,7 +88,8 @@ names_seq()
 		show_output
 		fail "$desc: audit verify should name record $seq, it names: ${nums:-nothing}"
 	fi
-	pass "$desc: audit verify fails (exit $RC) naming record $seq: $(cat "$WORK/err" "$WORK/out" | head -1)"
+	pass "$desc: audit verify fails (exit $RC) naming record $seq:" \
+	    "$(cat "$WORK/err" "$WORK/out" | head -1)"
 }
 
 section "tampering is detected"
@@ -97,7 +100,8 @@ pass "control: a copy with the triggers dropped still verifies"
 
 tamper alter "UPDATE audit SET detail = detail || ' (edited)' WHERE seq = 3"
 names_seq "detail of record 3 altered" 3
-tamper outcome "UPDATE audit SET outcome = 'success' WHERE action = 'cert.issue' AND outcome = 'refused'"
+tamper outcome "UPDATE audit SET outcome = 'success'
+    WHERE action = 'cert.issue' AND outcome = 'refused'"
 names_seq "a refusal rewritten as success" "$(jq "$JQ_ITEMS | map(select(.outcome == \"refused\")) |
     .[0].seq" "$WORK/audit.json")"
 tamper time "UPDATE audit SET time = time - 3600 WHERE seq = 2"
@@ -109,7 +113,8 @@ tamper swap "UPDATE audit SET seq = -1 WHERE seq = 2; UPDATE audit SET seq = 2 W
 names_seq "records 2 and 3 swapped" 2
 tamper first "DELETE FROM audit WHERE seq = 1"
 names_seq "the first record deleted" 1
-tamper rehash "UPDATE audit SET detail = 'forged', hash = '$(printf '0%.0s' $(seq 64))' WHERE seq = 4"
+tamper rehash "UPDATE audit SET detail = 'forged', hash = '$(printf '0%.0s' $(seq 64))'
+    WHERE seq = 4"
 names_seq "record 4 altered and its hash replaced" 4
 
 # A hash chain cannot see its own tail cut off; what verify offers instead

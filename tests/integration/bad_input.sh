@@ -52,8 +52,10 @@ make_key ec-p256 "$D/key.pem"
 make_csr "$D/key.pem" "$D/good.pem" /CN=good
 openssl req -in "$D/good.pem" -outform DER -out "$D/good.der"
 GOOD=(--product tls-server --subject CN=www.example.com,O=Test,C=US --san dns:www.example.com)
-tsr_ok "control: the good PEM request is issued" cert issue --home "$H" "${GOOD[@]}" --csr "$D/good.pem"
-tsr_ok "control: the good DER request is issued" cert issue --home "$H" "${GOOD[@]}" --csr "$D/good.der"
+tsr_ok "control: the good PEM request is issued" cert issue --home "$H" "${GOOD[@]}" \
+    --csr "$D/good.pem"
+tsr_ok "control: the good DER request is issued" cert issue --home "$H" "${GOOD[@]}" \
+    --csr "$D/good.der"
 # The tls-server product and a good CSR: subject and SANs vary below.
 TLS=(--product tls-server --csr "$D/good.pem")
 
@@ -63,7 +65,8 @@ section "bad CSRs"
 cp "$D/good.der" "$D/badsig.der"
 size=$(stat -c %s "$D/badsig.der")
 last=$(od -An -tu1 -j $((size - 1)) "$D/badsig.der" | tr -d ' ')
-printf "$(printf '\\%03o' $((last ^ 1)))" | dd of="$D/badsig.der" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+printf "$(printf '\\%03o' $((last ^ 1)))" |
+    dd of="$D/badsig.der" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
 check "the corrupted CSR is well-formed DER" openssl asn1parse -inform DER -in "$D/badsig.der"
 # (openssl req -verify exits 0 either way in OpenSSL 3.0; its message tells.)
 run openssl req -inform DER -in "$D/badsig.der" -verify -noout
@@ -91,22 +94,27 @@ head -c $(($(stat -c %s "$D/good.der") - 9)) "$D/good.der" >"$D/truncated.der"
 refused "truncated DER" 65 'truncat|malformed|parse|DER|too short|CSR' audit "$H" "${GOOD[@]}" \
     --csr "$D/truncated.der"
 cat "$D/good.pem" "$D/good.pem" >"$D/two.pem"
-refused "PEM with two requests" 65 'one|block|trailing|PEM|CSR' audit "$H" "${GOOD[@]}" --csr "$D/two.pem"
+refused "PEM with two requests" 65 'one|block|trailing|PEM|CSR' audit "$H" "${GOOD[@]}" \
+    --csr "$D/two.pem"
 { cat "$D/good.pem"; echo "some trailing text"; } >"$D/pemtail.pem"
-refused "PEM with trailing text" 65 'trailing|PEM|CSR' audit "$H" "${GOOD[@]}" --csr "$D/pemtail.pem"
+refused "PEM with trailing text" 65 'trailing|PEM|CSR' audit "$H" "${GOOD[@]}" \
+    --csr "$D/pemtail.pem"
 head -c 600 /dev/urandom >"$D/random.bin"
-refused "random bytes" 65 'CSR|PEM|DER|parse|malformed' audit "$H" "${GOOD[@]}" --csr "$D/random.bin"
+refused "random bytes" 65 'CSR|PEM|DER|parse|malformed' audit "$H" "${GOOD[@]}" \
+    --csr "$D/random.bin"
 : >"$D/empty.pem"
 refused "an empty file" 65 'empty|CSR|PEM|DER|parse' audit "$H" "${GOOD[@]}" --csr "$D/empty.pem"
 cp "$H/certs/issuing.pem" "$D/cert.pem"
-refused "a certificate instead of a CSR" 65 'CSR|CERTIFICATE REQUEST|request' audit "$H" "${GOOD[@]}" \
+refused "a certificate instead of a CSR" 65 'CSR|CERTIFICATE REQUEST|request' audit "$H" \
+    "${GOOD[@]}" \
     --csr "$D/cert.pem"
 make_csr "$D/key.pem" "$D/big.pem" /CN=big \
     -addext "1.2.3.4=ASN1:UTF8String:$(head -c 70000 /dev/zero | tr '\0' a)"
 [ "$(stat -c %s "$D/big.pem")" -gt 65536 ] || fail "the oversize CSR is not over 64 KiB"
 check "the oversize CSR is itself valid" openssl req -in "$D/big.pem" -verify -noout
 grep -q 'verify OK' "$WORK/err" || fail "openssl finds the oversize CSR's signature bad"
-refused "a CSR over 64 KiB" 65 'large|size|64|65536|KiB|bytes' audit "$H" "${GOOD[@]}" --csr "$D/big.pem"
+refused "a CSR over 64 KiB" 65 'large|size|64|65536|KiB|bytes' audit "$H" "${GOOD[@]}" \
+    --csr "$D/big.pem"
 refused "a CSR file that does not exist" 66 'no such|not found|nope' no "$H" "${GOOD[@]}" \
     --csr "$D/nope.pem"
 
@@ -171,7 +179,8 @@ section "malformed subjects and SANs"
 for dn in 'CN=' 'XX=foo,C=US' 'CN=a+O=b,C=US' 'CN=www.example.com,C=USA' \
     'CN=www.example.com,CN=www.example.com,C=US' 'CN=www.example.com,,C=US' \
     "CN=$(head -c 200 /dev/zero | tr '\0' a).example.com,C=US" $'CN=\xff\xfe,C=US'; do
-	refused "subject '${dn:0:40}'" 65 'subject|DN|name|CN|XX|C|attribute|UTF|long|empty|twice|dup|multi' \
+	refused "subject '${dn:0:40}'" 65 \
+	    'subject|DN|name|CN|XX|C|attribute|UTF|long|empty|twice|dup|multi' \
 	    audit "$H" "${TLS[@]}" --subject "$dn" --san dns:www.example.com
 done
 for san in 'dns:*.example.com' 'dns:localhost' 'dns:www.example.com.' 'dns:-bad-.example.com' \

@@ -202,7 +202,8 @@ check "ocsp: verifies against the root via the issuing CA" \
 section "chain.pem"
 expect "chain.pem holds two certificates" "$(grep -c 'BEGIN CERTIFICATE' "$C")" 2
 expect "chain.pem starts with the issuing CA" \
-    "$(openssl x509 -in "$C" -outform DER | sha256sum)" "$(openssl x509 -in "$I" -outform DER | sha256sum)"
+    "$(openssl x509 -in "$C" -outform DER | sha256sum)" \
+    "$(openssl x509 -in "$I" -outform DER | sha256sum)"
 check "chain.pem ends with the root" grep -qF "$(sed -n 2p "$R")" "$C"
 check "the OCSP certificate verifies with chain.pem as the untrusted chain" \
     openssl verify -CAfile "$R" -untrusted "$C" "$O"
@@ -222,7 +223,8 @@ expect "cert list --json shows the three CA certificates" "$(cert_count_json "$H
 section "audit after init"
 audit_json "$H"
 expect "the audit log records ca.init with outcome success" \
-    "$(jq -r "$JQ_ITEMS | map(select(.action == \"ca.init\")) | .[0].outcome" "$WORK/audit.json")" success
+    "$(jq -r "$JQ_ITEMS | map(select(.action == \"ca.init\")) | .[0].outcome" \
+    "$WORK/audit.json")" success
 tsr_ok "tessera audit verify" audit verify --home "$H"
 
 section "CA keys on the built-in SoftHSM2 token"
@@ -243,7 +245,8 @@ expect "the last audit record is ca.init / refused" \
 tsr_ok "the audit chain still verifies" audit verify --home "$H"
 
 mkdir -p "$WORK/full" && echo keep >"$WORK/full/notes.txt"
-tsr_fails "init in a non-empty directory that is not a home" any 'exist|empty' init --home "$WORK/full"
+tsr_fails "init in a non-empty directory that is not a home" any 'exist|empty' \
+    init --home "$WORK/full"
 expect "the directory is untouched" "$(ls -A "$WORK/full")" notes.txt
 echo x >"$WORK/afile"
 tsr_fails "init where the home is a file" any 'exist|directory' init --home "$WORK/afile"
@@ -288,7 +291,8 @@ init_home "$H3" --key-type ec-p256 --public-url http://ca.example.test --root-da
     --issuing-days 1825 --ocsp-days 30
 pass "init --key-type ec-p256 --public-url ... --root-days 3650 --issuing-days 1825 --ocsp-days 30"
 check_text "issuing: P-256 key" "$H3/certs/issuing.pem" 'ASN1 OID: prime256v1'
-check_text "issuing: ecdsa-with-SHA256" "$H3/certs/issuing.pem" 'Signature Algorithm: ecdsa-with-SHA256'
+check_text "issuing: ecdsa-with-SHA256" "$H3/certs/issuing.pem" \
+    'Signature Algorithm: ecdsa-with-SHA256'
 for pd in root:3650 issuing:1825 ocsp:30; do
 	s=$(cert_seconds "$H3/certs/${pd%:*}.pem")
 	want=$((${pd#*:} * DAY))
@@ -298,7 +302,8 @@ for pd in root:3650 issuing:1825 ocsp:30; do
 done
 file_has "tessera.conf records the public URL" "$H3/tessera.conf" 'http://ca\.example\.test'
 check "ec-p256: the OCSP certificate verifies" \
-    openssl verify -CAfile "$H3/certs/root.pem" -untrusted "$H3/certs/issuing.pem" "$H3/certs/ocsp.pem"
+    openssl verify -CAfile "$H3/certs/root.pem" -untrusted "$H3/certs/issuing.pem" \
+    "$H3/certs/ocsp.pem"
 
 section "init with an external token"
 X=$WORK/hsm

@@ -39,7 +39,7 @@ nss_db()
 # and NSS for every usage its EKUs name, and for its names and policies.
 verify_three()
 {
-	local desc=$1 home=$2 db=$3 leaf=$4 root=$2/certs/root.pem iss=$2/certs/issuing.pem
+	local desc=$1 db=$3 leaf=$4 root=$2/certs/root.pem iss=$2/certs/issuing.pem
 	local names=() ekus pol n oid purpose usage usages=0 host email
 	ekus=$(ext "$leaf" extendedKeyUsage | tail -n +2 | tr ',' '\n' | sed 's/^ *//')
 	pol=$(ext "$leaf" certificatePolicies | sed -n 's/^ *Policy: //p' | head -1)
@@ -92,7 +92,8 @@ verify_three()
 		usages=$((usages + 1))
 		check "$desc: NSS vfychain -pp -u $usage" vfychain -d "sql:$db" -pp -u $usage \
 		    "$WORK/leaf.der"
-		cat "$WORK/out" "$WORK/err" | grep -q 'Chain is good' || fail "$desc: vfychain did not say the chain is good"
+		cat "$WORK/out" "$WORK/err" | grep -q 'Chain is good' ||
+		    fail "$desc: vfychain did not say the chain is good"
 	done
 	[ $usages -gt 0 ] && return
 	# NSS has no usage for these EKUs (documentSigning, RFC 9336): the best
@@ -234,7 +235,8 @@ for p in $PRODUCTS; do
 	expect "$p: cert show --json names the product" "$(jq -r .product "$WORK/out")" "$p"
 	tsr_ok "$p: cert list --product $p --json" cert list --home "$H" --product "$p" --json
 	jq -e --arg s "$serial" "$JQ_ITEMS | map(.serial | ascii_downcase | ltrimstr(\"0\")) |
-	    index(\$s) != null" "$WORK/out" >/dev/null || fail "$p: cert list --product does not list $serial"
+	    index(\$s) != null" "$WORK/out" >/dev/null ||
+	    fail "$p: cert list --product does not list $serial"
 	expect "$p: cert list --product lists only $p" \
 	    "$(jq -r "$JQ_ITEMS | map(.product) | unique | join(\",\")" "$WORK/out")" "$p"
 done
@@ -262,11 +264,13 @@ expect "cert list --role subscriber counts every issued certificate" \
     "$(jq "$JQ_ITEMS | length" "$WORK/out")" "${#ISSUED[@]}"
 tsr_ok "cert list --limit 3 --json" cert list --home "$H" --limit 3 --json
 expect "cert list --limit 3 shows three" "$(jq "$JQ_ITEMS | length" "$WORK/out")" 3
-expect "cert list is newest first" "$(jq -r "$JQ_ITEMS | .[0].serial | ascii_downcase | ltrimstr(\"0\")" \
+expect "cert list is newest first" \
+    "$(jq -r "$JQ_ITEMS | .[0].serial | ascii_downcase | ltrimstr(\"0\")" \
     "$WORK/out")" "${ISSUED[-1]}"
 tsr_ok "cert list --subject tls-server.example --json" cert list --home "$H" --subject \
     tls-server.example --json
-expect "cert list --subject finds the 12 TLS certificates" "$(jq "$JQ_ITEMS | length" "$WORK/out")" 12
+expect "cert list --subject finds the 12 TLS certificates" \
+    "$(jq "$JQ_ITEMS | length" "$WORK/out")" 12
 tsr_ok "cert list --expires-before 2000-01-01 --json" cert list --home "$H" --expires-before \
     2000-01-01 --json
 expect "nothing expires before 2000" "$(jq "$JQ_ITEMS | length" "$WORK/out")" 0
@@ -275,7 +279,8 @@ for s in "${ISSUED[@]:0:3}"; do
 	grep -qi "$s" "$WORK/out" || fail "cert list does not show $s"
 done
 pass "cert list (text) shows the serials"
-tsr_fails "cert show of an unknown serial" 66 'not found|no cert' cert show --home "$H" 0123456789abcdef
+tsr_fails "cert show of an unknown serial" 66 'not found|no cert' \
+    cert show --home "$H" 0123456789abcdef
 
 section "serials never repeat"
 tsr_ok "cert list --json" cert list --home "$H" --json

@@ -346,7 +346,12 @@ make_csr()
 }
 
 # ext PEM NAME...: the named extensions as `openssl x509 -ext` prints them.
-ext() { local pem=$1; shift; openssl x509 -in "$pem" -noout -ext "$(IFS=,; echo "$*")" 2>/dev/null; }
+ext()
+{
+	local pem=$1
+	shift
+	openssl x509 -in "$pem" -noout -ext "$(IFS=,; echo "$*")" 2>/dev/null
+}
 
 # cert_seconds PEM: the validity period in seconds.
 cert_seconds()
