@@ -1,9 +1,12 @@
 /*
  * cmd_cert.c - `tessera cert issue|show|list`.
  */
+#include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 
@@ -170,6 +173,24 @@ static int der_to_pem(const struct tsr_cert_record *rec, struct tsr_buf *out)
 	return r;
 }
 
+/* The directory of path must exist and be writable (the file is replaced
+ * atomically through a temporary file beside it). */
+static int check_writable(const char *path)
+{
+	char *copy = strdup(path);
+	const char *dir;
+	int r = 0;
+
+	if (copy == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	dir = dirname(copy);
+	if (access(dir, W_OK | X_OK) != 0)
+		r = tsr_error(TSR_ERR_IO, "--out %s: cannot write in %s: %s", path, dir,
+		    strerror(errno));
+	free(copy);
+	return r;
+}
+
 int cmd_cert_issue(int argc, char **argv)
 {
 	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_CSR), ALLOW(OPT_SUBJECT),
@@ -193,6 +214,10 @@ int cmd_cert_issue(int argc, char **argv)
 		r = cli_usage_error(cli_usage_cert_issue, "--csr FILE is required");
 		goto out;
 	}
+	/* Find out now, not after the certificate was issued, that it cannot
+	 * be written where it was asked for. */
+	if (a.out != NULL && (r = check_writable(a.out)) != 0)
+		goto out;
 	if ((r = tsr_ca_open(home, &ca)) != 0)
 		goto out;
 	memset(&req, 0, sizeof(req));
@@ -212,9 +237,12 @@ int cmd_cert_issue(int argc, char **argv)
 		goto out;
 	if (a.out != NULL)
 		r = tsr_file_write(a.out, pem.data, pem.len, 0644);
-	else if (fwrite(pem.data, 1, pem.len, stdout) != pem.len)
+	else if (fwrite(pem.data, 1, pem.len, stdout) != pem.len || fflush(stdout) != 0)
 		r = tsr_error(TSR_ERR_IO, "cannot write to standard output");
-	if (r == 0)
+	if (r != 0)
+		r = tsr_error_wrap(r, "certificate %s was issued and stored, but not written "
+		    "(get it with: tessera cert show --pem %s)", rec.serial, rec.serial);
+	else
 		fprintf(stderr, "issued %s for product %s: %s\n", rec.serial, rec.product,
 		    rec.subject);
 out:

@@ -315,6 +315,36 @@ static int check_der(X509_REQ *req, const uint8_t *p, size_t n)
 	return rc;
 }
 
+/*
+ * The proof of possession must use a signature algorithm we would accept
+ * anywhere else: SHA-2 with RSA (PKCS#1 v1.5 or PSS) or ECDSA.  SHA-1 and
+ * MD5 are refused even here, so no client keeps relying on them.
+ */
+static int check_signature_algorithm(const X509_REQ *req)
+{
+	static const int allowed[] = {
+		NID_sha256WithRSAEncryption, NID_sha384WithRSAEncryption,
+		NID_sha512WithRSAEncryption, NID_rsassaPss, NID_ecdsa_with_SHA256,
+		NID_ecdsa_with_SHA384, NID_ecdsa_with_SHA512,
+	};
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *obj = NULL;
+	char name[80];
+	int nid;
+
+	X509_REQ_get0_signature(req, NULL, &alg);
+	if (alg != NULL)
+		X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	nid = obj ? OBJ_obj2nid(obj) : NID_undef;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(allowed); i++)
+		if (nid == allowed[i])
+			return 0;
+	if (obj == NULL || OBJ_obj2txt(name, sizeof(name), obj, 0) <= 0)
+		snprintf(name, sizeof(name), "unknown");
+	return tsr_error(TSR_ERR_SIGNATURE, "the CSR is signed with %s; use SHA-256 or stronger "
+	    "with RSA or ECDSA", name);
+}
+
 /* Key before signature: refusing a 16384-bit RSA key is cheaper than verifying it. */
 static int check_key_and_signature(X509_REQ *req)
 {
@@ -326,6 +356,8 @@ static int check_key_and_signature(X509_REQ *req)
 		return tsr_error_openssl(TSR_ERR_KEY, "the CSR's public key is of an unknown type "
 		    "or cannot be decoded");
 	if ((rc = tsr_pubkey_classify(pk, &type)) != 0)
+		return rc;
+	if ((rc = check_signature_algorithm(req)) != 0)
 		return rc;
 	if (X509_REQ_verify(req, pk) != 1)
 		return tsr_error_openssl(TSR_ERR_SIGNATURE, "the CSR's signature does not verify "

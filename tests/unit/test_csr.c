@@ -530,6 +530,48 @@ static void test_csr_other_signer(void **state)
 	OPENSSL_free(der);
 }
 
+static uint8_t *csr_signed_with(EVP_PKEY *k, const EVP_MD *md, size_t *len)
+{
+	X509_REQ *req = X509_REQ_new();
+	uint8_t *der = NULL;
+	int n;
+
+	assert_true(X509_REQ_set_pubkey(req, k));
+	assert_true(X509_REQ_sign(req, k, md) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	X509_REQ_free(req);
+	return der;
+}
+
+/* Proof of possession with a weak hash is refused, a strong one accepted. */
+static void test_csr_signature_algorithm(void **state)
+{
+	X509_REQ *req = NULL;
+	uint8_t *der;
+	size_t len;
+
+	(void)state;
+	der = csr_signed_with(keys[K_RSA2048], EVP_sha1(), &len);
+	csr_fails(der, len, TSR_ERR_SIGNATURE, "sha1WithRSAEncryption");
+	OPENSSL_free(der);
+	der = csr_signed_with(keys[K_P256], EVP_sha1(), &len);
+	csr_fails(der, len, TSR_ERR_SIGNATURE, "ecdsa-with-SHA1");
+	OPENSSL_free(der);
+	der = csr_signed_with(keys[K_P256], EVP_sha224(), &len);
+	csr_fails(der, len, TSR_ERR_SIGNATURE, "SHA-256 or stronger");
+	OPENSSL_free(der);
+	der = csr_signed_with(keys[K_P384], EVP_sha384(), &len);
+	assert_int_equal(tsr_csr_parse(der, len, &req), 0);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+	der = csr_signed_with(keys[K_RSA3072], EVP_sha512(), &len);
+	assert_int_equal(tsr_csr_parse(der, len, &req), 0);
+	X509_REQ_free(req);
+	OPENSSL_free(der);
+}
+
 static void test_csr_version(void **state)
 {
 	size_t len;
@@ -805,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_csr_refused_key_types),
 		cmocka_unit_test(test_csr_bad_signature),
 		cmocka_unit_test(test_csr_other_signer),
+		cmocka_unit_test(test_csr_signature_algorithm),
 		cmocka_unit_test(test_csr_version),
 		cmocka_unit_test(test_csr_der_framing),
 		cmocka_unit_test(test_csr_size),
