@@ -38,8 +38,10 @@ extern const char cli_usage_init[], cli_usage_cert_issue[], cli_usage_cert_show[
 const char *cli_actor(void);
 /* --home, else $TESSERA_HOME, else an error. */
 int cli_home(const char *opt, const char **out) TSR_MUST_CHECK;
-/* Print usage for an unknown option or missing argument: TSR_ERR_INVALID. */
+/* A usage mistake: TSR_ERR_INVALID, detail "<what> (usage: <synopsis>)". */
 int cli_usage_error(const char *usage, const char *fmt, ...) TSR_PRINTF(2, 3);
+/* The option getopt_long() just refused, as a usage mistake. */
+int cli_bad_option(const char *usage, char **argv);
 /* Parse a non-negative decimal integer option. */
 int cli_parse_uint(const char *opt, const char *s, long max, long *out) TSR_MUST_CHECK;
 /* Parse YYYY-MM-DD (UTC midnight). */

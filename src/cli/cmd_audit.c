@@ -51,6 +51,7 @@ static int parse(int argc, char **argv, const char *usage, bool list, struct aud
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
+	opterr = 0;   /* one error line, ours */
 	while (r == 0 && (c = getopt_long(argc, argv, "", audit_options, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(usage, stdout);
@@ -63,7 +64,7 @@ static int parse(int argc, char **argv, const char *usage, bool list, struct aud
 		else if (list && c == OPT_JSON)
 			a->json = true;
 		else
-			return cli_usage_error(usage, "bad option (see --help)");
+			return cli_bad_option(usage, argv);
 	}
 	if (r == 0 && optind < argc)
 		r = cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);

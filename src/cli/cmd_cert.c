@@ -96,13 +96,14 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
+	opterr = 0;   /* one error line, ours */
 	while (r == 0 && (c = getopt_long(argc, argv, "", cert_options, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(usage, stdout);
 			return CLI_HELP;
 		}
 		if (c <= 0 || c >= OPT_HELP || strchr(allowed, 'a' + c) == NULL)
-			return cli_usage_error(usage, "bad option (see --help)");
+			return cli_bad_option(usage, argv);
 		switch (c) {
 		case OPT_HOME: a->home = optarg; break;
 		case OPT_PRODUCT: a->product = optarg; break;
@@ -120,7 +121,7 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 			a->sans[a->n_sans++] = optarg;
 			break;
 		default:
-			return cli_usage_error(usage, "bad option (see --help)");
+			return cli_bad_option(usage, argv);
 		}
 	}
 	if (r == 0 && optind < argc && strchr(allowed, 'S') != NULL)

@@ -69,6 +69,7 @@ static int parse(int argc, char **argv, struct tsr_init_options *o, const char *
 
 	*home = NULL;
 	optind = 1;
+	opterr = 0;   /* one error line, ours */
 	while (r == 0 && (c = getopt_long(argc, argv, "", init_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_HOME: *home = optarg; break;
@@ -84,7 +85,7 @@ static int parse(int argc, char **argv, struct tsr_init_options *o, const char *
 		case OPT_PIN_FILE: o->pin_file = optarg; break;
 		case OPT_SOFTHSM: o->softhsm_module = optarg; break;
 		case OPT_HELP: fputs(cli_usage_init, stdout); return CLI_HELP;
-		default: return cli_usage_error(cli_usage_init, "bad option (see tessera init --help)");
+		default: return cli_bad_option(cli_usage_init, argv);
 		}
 	}
 	if (r == 0 && optind < argc)

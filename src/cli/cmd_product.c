@@ -46,12 +46,13 @@ static int parse(int argc, char **argv, const char *usage, const char **home, bo
 	*home = NULL;
 	*json = false;
 	optind = 1;
+	opterr = 0;   /* one error line, ours */
 	while ((c = getopt_long(argc, argv, "", product_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_HOME: *home = optarg; break;
 		case OPT_JSON: *json = true; break;
 		case OPT_HELP: fputs(usage, stdout); return CLI_HELP;
-		default: return cli_usage_error(usage, "bad option (see --help)");
+		default: return cli_bad_option(usage, argv);
 		}
 	}
 	if (name != NULL && optind < argc)

@@ -35,14 +35,24 @@ int cli_home(const char *opt, const char **out)
 int cli_usage_error(const char *usage, const char *fmt, ...)
 {
 	char msg[512];
+	const char *synopsis = usage + strlen("usage: ");
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* The first line of a usage text is the synopsis. */
-	fprintf(stderr, "%.*s", (int)strcspn(usage, "\n") + 1, usage);
-	return tsr_error(TSR_ERR_INVALID, "%s", msg);
+	/* One line: what is wrong, then the command's synopsis. */
+	return tsr_error(TSR_ERR_INVALID, "%s (usage: %.*s)", msg, (int)strcspn(synopsis, "\n"),
+	    synopsis);
+}
+
+int cli_bad_option(const char *usage, char **argv)
+{
+	const char *opt = optind > 0 ? argv[optind - 1] : "?";
+
+	if (optopt != 0 && strncmp(opt, "--", 2) == 0 && strchr(opt, '=') == NULL)
+		return cli_usage_error(usage, "option %s needs a value", opt);
+	return cli_usage_error(usage, "unknown option %s", opt);
 }
 
 int cli_parse_uint(const char *opt, const char *s, long max, long *out)
