@@ -225,6 +225,19 @@ rm "$HC/tessera.conf"
 tsr_fails "a home without tessera.conf" any 'tessera.conf|config|home|no such|not found' \
     cert issue --home "$HC" "${GOOD[@]}" --csr "$D/good.pem"
 
+section "bad arguments to the other commands"
+tsr_fails "cert issue with an unknown option" 64 'bogus-option' cert issue --home "$H" \
+    "${GOOD[@]}" --csr "$D/good.pem" --bogus-option
+tsr_fails "an unknown command" 64 'frob' frob --home "$H"
+tsr_fails "cert show of a serial that is not hex" 64 'hex|serial' cert show --home "$H" zz-not-hex
+tsr_fails "cert show of a serial over 20 octets" 64 '20|long|serial' cert show --home "$H" \
+    "$(printf 'a%.0s' $(seq 42))"
+tsr_fails "cert list --expires-before with a bad date" 64 'date|expires' cert list --home "$H" \
+    --expires-before 2026-13-45
+tsr_fails "cert list --limit -1" 64 'limit' cert list --home "$H" --limit -1
+tsr_fails "product show of an unknown product" 66 'nope' product show --home "$H" nope
+tsr_fails "audit list --limit x" 64 'limit' audit list --home "$H" --limit x
+
 section "the audit chain after all refusals"
 tsr_ok "tessera audit verify" audit verify --home "$H"
 
