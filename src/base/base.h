@@ -112,6 +112,8 @@ int tsr_path_join(const char *dir, const char *name, char **out) TSR_MUST_CHECK;
 /* ------------------------------------------------------------------ encodings */
 /* Lower-case hex of n bytes into out (2n+1 bytes, NUL-terminated). */
 void tsr_hex_encode(const uint8_t *p, size_t n, char *out);
+/* The value of one hex digit (either case), or -1. */
+int tsr_hex_digit(int c);
 /* Decode hex (either case, no separators) into out (at most max bytes). */
 int tsr_hex_decode(const char *s, uint8_t *out, size_t max, size_t *outlen) TSR_MUST_CHECK;
 

@@ -21,7 +21,7 @@ void tsr_hex_encode(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hex_value(char c)
+int tsr_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -41,7 +41,7 @@ int tsr_hex_decode(const char *s, uint8_t *out, size_t max, size_t *outlen)
 	if (n / 2 > max)
 		return tsr_error(TSR_ERR_TOO_LARGE, "hex string longer than %zu bytes", max);
 	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+		int hi = tsr_hex_digit(s[2 * i]), lo = tsr_hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return tsr_error(TSR_ERR_PARSE, "not a hex digit at position %zu",

@@ -104,16 +104,6 @@ static bool is_name_char(char c)
 	    c == '-' || c == '_';
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* ------------------------------------------------------------------ values */
 /*
@@ -135,8 +125,8 @@ static int decode(const struct value *v, bool allow_nul, uint8_t *out, size_t *o
 			out[o++] = (uint8_t)c;
 			continue;
 		}
-		int hi = i + 2 < v->n ? hex_digit(v->p[i + 1]) : -1;
-		int lo = hi >= 0 ? hex_digit(v->p[i + 2]) : -1;
+		int hi = i + 2 < v->n ? tsr_hex_digit(v->p[i + 1]) : -1;
+		int lo = hi >= 0 ? tsr_hex_digit(v->p[i + 2]) : -1;
 
 		if (hi < 0 || lo < 0)
 			return tsr_error(TSR_ERR_PARSE,

@@ -121,16 +121,6 @@ static bool is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_digit(int c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Characters that may follow a backslash as themselves (RFC 4514 "special"
  * plus space and '#'). */
@@ -243,8 +233,8 @@ static int parse_escape(const char *s, size_t *i, int rdn, const struct attr *a,
 		*i += 2;
 		return 0;
 	}
-	hi = hex_digit(c);
-	lo = c ? hex_digit((unsigned char)s[*i + 2]) : -1;
+	hi = tsr_hex_digit(c);
+	lo = c ? tsr_hex_digit((unsigned char)s[*i + 2]) : -1;
 	if (hi < 0 || lo < 0)
 		return tsr_error(TSR_ERR_PARSE, "RDN %d (%s): bad escape: '\\' must be followed by "
 		    "one of ,+\"\\<>;=# space or two hex digits, not %s", rdn, a->name,
