@@ -340,6 +340,10 @@ int cmd_cert_list(int argc, char **argv)
 
 	if ((r = parse(argc, argv, cli_usage_cert_list, allowed, &a)) != 0)
 		return r;
+	if (a.role != NULL && strcmp(a.role, "ca") != 0 && strcmp(a.role, "ocsp") != 0 &&
+	    strcmp(a.role, "subscriber") != 0)
+		return cli_usage_error(cli_usage_cert_list,
+		    "--role must be ca, ocsp or subscriber, not '%s'", a.role);
 	if ((r = cli_home(a.home, &home)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
 		return r;
 	memset(&f, 0, sizeof(f));

@@ -104,8 +104,6 @@ int cmd_init(int argc, char **argv)
 		return r;
 	if ((r = cli_home(home, &o.home)) != 0)
 		return r;
-	fprintf(stderr, "Creating a CA home in %s (keys: %s)...\n", o.home,
-	    tsr_key_type_name(o.key_type));
 	if ((r = tsr_ca_init(&o, cli_actor())) != 0)
 		return r;
 	printf("Created the CA home %s\n"

@@ -649,13 +649,15 @@ static int sq_cert_list(void *be, const struct tsr_cert_filter *f, tsr_cert_fn f
 	sqlite3_stmt *stmt;
 	int r, rc;
 
+	/* Many certificates share a second: the rowid, taken when the serial
+	 * was reserved, keeps "newest first" exact among them. */
 	if ((r = prepare(sq, "listing certificates",
 	    "SELECT " CERT_COLUMNS " FROM certificates WHERE state = 'issued'"
 	    " AND (?1 IS NULL OR product = ?1) AND (?2 IS NULL OR role = ?2)"
 	    " AND (?3 IS NULL OR issuer = ?3) AND (?4 IS NULL OR status = ?4)"
 	    " AND (?5 IS NULL OR instr(lower(subject), lower(?5)) > 0)"
 	    " AND (?6 IS NULL OR not_after < ?6) AND (?7 IS NULL OR not_after > ?7)"
-	    " ORDER BY issued_at DESC, serial LIMIT ?8",
+	    " ORDER BY issued_at DESC, rowid DESC LIMIT ?8",
 	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
 		return r;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
