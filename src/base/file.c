@@ -65,15 +65,25 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * The temporary file gets an unpredictable name from mkstemp() in the
+ * target's directory (O_EXCL, never following a link), so a file planted
+ * in a shared directory cannot redirect the write.
+ */
 int tsr_file_write(const char *path, const void *p, size_t n, unsigned mode)
 {
 	char *tmp = NULL;
 	int fd = -1, r = 0;
 
-	if (asprintf(&tmp, "%s.tmp-%ld", path, (long)getpid()) < 0)
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0 || fchmod(fd, mode) != 0 || write_all(fd, p, n) != 0 || fsync(fd) != 0) {
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+		free(tmp);
+		return r;
+	}
+	if (fchmod(fd, mode) != 0 || write_all(fd, p, n) != 0 || fsync(fd) != 0) {
 		r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -98,7 +108,7 @@ int tsr_file_create(const char *path, const void *p, size_t n, unsigned mode)
 {
 	int fd, r = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return tsr_error(errno == EEXIST ? TSR_ERR_EXISTS : TSR_ERR_IO,
 		    "%s: %s", path, strerror(errno));

@@ -36,6 +36,22 @@ out:
 	return r;
 }
 
+int ca_check_token_uri(const char *s)
+{
+	struct tsr_p11_uri uri;
+	bool pin;
+
+	memset(&uri, 0, sizeof(uri));
+	if (tsr_p11_uri_parse(s, &uri) != 0)
+		return tsr_error_wrap(TSR_ERR_INVALID, "token URI");
+	pin = uri.pin_value != NULL || uri.pin_source != NULL;
+	tsr_p11_uri_free(&uri);
+	if (pin)
+		return tsr_error(TSR_ERR_INVALID, "the token URI must not carry a PIN "
+		    "(pin-value, pin-source): give the PIN in a file instead");
+	return 0;
+}
+
 int ca_token_open(const char *module, const char *softhsm_conf, const char *token_uri,
     const char *pin, struct tsr_p11_module **mod, struct tsr_p11_session **sess)
 {
@@ -49,8 +65,9 @@ int ca_token_open(const char *module, const char *softhsm_conf, const char *toke
 	 * when it is initialized; the built-in token has its own. */
 	if (softhsm_conf != NULL && setenv("SOFTHSM2_CONF", softhsm_conf, 1) != 0)
 		return tsr_error(TSR_ERR_IO, "cannot set SOFTHSM2_CONF");
-	if ((r = tsr_p11_uri_parse(token_uri, &uri)) != 0)
-		return tsr_error_wrap(TSR_ERR_CONFIG, "token URI");
+	if ((r = ca_check_token_uri(token_uri)) != 0 ||
+	    (r = tsr_p11_uri_parse(token_uri, &uri)) != 0)
+		return tsr_error_wrap(TSR_ERR_CONFIG, NULL);
 	if ((r = tsr_p11_module_load(module, mod)) != 0)
 		goto out;
 	if ((r = tsr_p11_open(*mod, &uri, sess)) != 0)

@@ -91,11 +91,16 @@ struct tsr_issue_request {
 	const char *subject;          /* RFC 4514 */
 	const char *const *sans;      /* "dns:..." strings */
 	size_t n_sans;
+	/* Who verified, outside Tessera, that the key was generated on a
+	 * hardware token (attestation checked, key generation witnessed).
+	 * Required for products with storage = hardware, since a CSR alone
+	 * does not show where its key lives; recorded in the audit log. */
+	const char *hardware_verified_by;
 };
 
 /* Issue a subscriber certificate: validate the request against the product,
- * build, lint, reserve the serial, sign in the token, store and audit, all
- * in one transaction.  Every refusal is audited and leaves no row behind.
+ * then in one transaction reserve the serial, build, lint, sign in the
+ * token, verify, store and audit.  Every refusal is audited and leaves no row behind.
  * On success *out holds the stored record (tsr_cert_record_clear() it). */
 int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
     struct tsr_cert_record *out) TSR_MUST_CHECK;

@@ -24,6 +24,11 @@ struct tsr_ca {
 /* Read a PIN file: the first line, without its newline; wiped on free. */
 int ca_read_pin(const char *path, char **out) TSR_MUST_CHECK;
 
+/* Check a token URI for the config: it parses, and it carries no PIN
+ * (pin-value, pin-source), since the URI is written to tessera.conf and
+ * to the audit log.  PINs come from the pin file. */
+int ca_check_token_uri(const char *uri) TSR_MUST_CHECK;
+
 /* Load module (after pointing SoftHSM at softhsm_conf, if given), open the
  * token named by token_uri and log in with pin. */
 int ca_token_open(const char *module, const char *softhsm_conf, const char *token_uri,

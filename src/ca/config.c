@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/ca.h"
+#include "ca/ca_impl.h"
 
 #define CONFIG_MAX (1024 * 1024)
 
@@ -76,9 +76,8 @@ static int check_ca_values(const struct tsr_ini_section *s, struct tsr_ca_config
 	if (strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0)
 		return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] public_url must start with http://",
 		    entry_line(s, "public_url"));
-	if (strncmp(c->token_uri, "pkcs11:", 7) != 0)
-		return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] token must be a pkcs11: URI",
-		    entry_line(s, "token"));
+	if (ca_check_token_uri(c->token_uri) != 0)
+		return tsr_error_wrap(TSR_ERR_CONFIG, "line %d: [ca] token", entry_line(s, "token"));
 	c->ocsp_validity_days = 90;
 	if (days != NULL) {
 		n = strtol(days, &end, 10);

@@ -85,6 +85,8 @@ static int check_options(const struct tsr_init_options *o)
 		    "--pkcs11-module, --token and --pin-file go together");
 	if (strncmp(o->public_url, "http://", 7) != 0 && strncmp(o->public_url, "https://", 8) != 0)
 		return tsr_error(TSR_ERR_INVALID, "--public-url must start with http:// or https://");
+	if (o->token_uri != NULL && ca_check_token_uri(o->token_uri) != 0)
+		return tsr_error_wrap(TSR_ERR_INVALID, "--token");
 	return 0;
 }
 

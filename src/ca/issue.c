@@ -33,6 +33,27 @@ static void parsed_free(struct parsed *p)
 		tsr_san_clear(&p->sans[i]);
 }
 
+/*
+ * A CSR proves possession of a key, not where the key lives.  Until the
+ * retrieval flow generates the key on the token itself, a hardware product
+ * needs a person to vouch for it, by name, in the audit log.
+ */
+static int check_storage(const struct tsr_product *product, const struct tsr_issue_request *req)
+{
+	const char *who = req->hardware_verified_by;
+
+	if (product->storage != TSR_STORAGE_HARDWARE)
+		return 0;
+	if (who == NULL || who[0] == '\0')
+		return tsr_error(TSR_ERR_POLICY, "product %s requires a key generated on a hardware "
+		    "token, which a CSR alone does not show: verify it (attestation, witnessed key "
+		    "generation) and name who did with --hardware-verified-by", product->name);
+	if (strlen(who) > 128 || strpbrk(who, "\n\r\t") != NULL)
+		return tsr_error(TSR_ERR_INVALID, "--hardware-verified-by: one line of at most 128 "
+		    "characters");
+	return 0;
+}
+
 /* Everything that can be refused is checked before the store is touched. */
 static int check_request(struct tsr_ca *ca, const struct tsr_issue_request *req,
     struct parsed *p)
@@ -66,7 +87,9 @@ static int check_request(struct tsr_ca *ca, const struct tsr_issue_request *req,
 			return tsr_error_wrap(r, "SAN '%s'", req->sans[i]);
 		p->n_sans++;
 	}
-	return tsr_product_check_subject(p->product, p->subject, p->sans, p->n_sans);
+	if ((r = tsr_product_check_subject(p->product, p->subject, p->sans, p->n_sans)) != 0)
+		return r;
+	return check_storage(p->product, req);
 }
 
 static int sign_and_store(struct tsr_ca *ca, const char *actor, struct parsed *p,
@@ -126,7 +149,12 @@ int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_re
 			    tsr_error_detail());
 		goto out;
 	}
-	if ((r = sign_and_store(ca, actor, &p, out)) != 0)
+	if ((r = sign_and_store(ca, actor, &p, out)) == 0 && req->hardware_verified_by != NULL &&
+	    p.product->storage == TSR_STORAGE_HARDWARE)
+		tsr_ca_audit(ca, actor, "cert.hardware-key", out->serial, TSR_AUDIT_SUCCESS,
+		    "hardware key generation for serial %s verified by %s (not attested to Tessera)",
+		    out->serial, req->hardware_verified_by);
+	if (r != 0)
 		tsr_ca_audit(ca, actor, "cert.issue", object,
 		    r == TSR_ERR_LINT ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s",
 		    tsr_error_detail());

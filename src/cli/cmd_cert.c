@@ -15,7 +15,7 @@
 
 const char cli_usage_cert_issue[] =
     "usage: tessera cert issue --home DIR --product NAME --csr FILE --subject DN\n"
-    "                          [--san TYPE:VALUE]... [--out FILE]\n"
+    "                          [--san TYPE:VALUE]... [--hardware-verified-by WHO] [--out FILE]\n"
     "\n"
     "Issue a subscriber certificate.  The CSR (PEM or DER, at most 64 KiB) proves\n"
     "possession of the key and supplies the public key; its subject and extensions\n"
@@ -30,6 +30,10 @@ const char cli_usage_cert_issue[] =
     "  --subject DN      RFC 4514 subject, most specific first: 'CN=Jane Doe,O=Acme,C=US'\n"
     "  --san TYPE:VALUE  subject alternative name: dns:NAME, email:ADDR, ip:ADDR, uri:URI\n"
     "                    (repeatable)\n"
+    "  --hardware-verified-by WHO\n"
+    "                    required for products with storage = hardware: who verified\n"
+    "                    that the key was generated on a hardware token (a CSR cannot\n"
+    "                    show it); recorded in the audit log\n"
     "  --out FILE        write the PEM certificate here (default: standard output)\n"
     "  --help            this text\n";
 
@@ -60,7 +64,7 @@ const char cli_usage_cert_list[] =
     "  --help                  this text\n";
 
 enum { OPT_HOME = 1, OPT_PRODUCT, OPT_CSR, OPT_SUBJECT, OPT_SAN, OPT_OUT, OPT_PEM, OPT_JSON,
-	OPT_ROLE, OPT_EXPIRES, OPT_LIMIT, OPT_HELP };
+	OPT_ROLE, OPT_EXPIRES, OPT_LIMIT, OPT_HARDWARE, OPT_HELP };
 
 static const struct option cert_options[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
@@ -74,12 +78,13 @@ static const struct option cert_options[] = {
 	{ "role", required_argument, NULL, OPT_ROLE },
 	{ "expires-before", required_argument, NULL, OPT_EXPIRES },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "hardware-verified-by", required_argument, NULL, OPT_HARDWARE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cert_args {
-	const char *home, *product, *csr, *subject, *out, *role;
+	const char *home, *product, *csr, *subject, *out, *role, *hardware;
 	const char *sans[TSR_SAN_MAX];
 	size_t n_sans;
 	bool pem, json;
@@ -113,6 +118,7 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 		case OPT_PEM: a->pem = true; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_ROLE: a->role = optarg; break;
+		case OPT_HARDWARE: a->hardware = optarg; break;
 		case OPT_EXPIRES: r = cli_parse_date("--expires-before", optarg, &a->expires_before); break;
 		case OPT_LIMIT: r = cli_parse_uint("--limit", optarg, 1000000, &a->limit); break;
 		case OPT_SAN:
@@ -195,7 +201,7 @@ static int check_writable(const char *path)
 int cmd_cert_issue(int argc, char **argv)
 {
 	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_CSR), ALLOW(OPT_SUBJECT),
-		ALLOW(OPT_SAN), ALLOW(OPT_OUT), '\0' };
+		ALLOW(OPT_SAN), ALLOW(OPT_OUT), ALLOW(OPT_HARDWARE), '\0' };
 	struct tsr_issue_request req;
 	struct tsr_cert_record rec;
 	struct cert_args a;
@@ -226,6 +232,7 @@ int cmd_cert_issue(int argc, char **argv)
 	req.subject = a.subject;
 	req.sans = a.sans;
 	req.n_sans = a.n_sans;
+	req.hardware_verified_by = a.hardware;
 	if ((r = tsr_file_read(a.csr, TSR_CSR_MAX, &csr)) != 0) {
 		/* An unreadable or oversized CSR is a refusal like any other. */
 		tsr_ca_audit(ca, cli_actor(), "cert.issue", "", "refused", "CSR %s", tsr_error_detail());

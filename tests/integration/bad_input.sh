@@ -137,6 +137,11 @@ for p in epcs identity smime code-signing; do
 	make_request "$p"
 	args=()
 	for s in "${SANS[@]}"; do args+=(--san "$s"); done
+	if [ "$P_STORAGE" = hardware ]; then
+		refused "$p: a hardware product without --hardware-verified-by" 65 'hardware' \
+		    audit "$H" --product "$p" --csr "$D/good.pem" --subject "$SUBJECT" "${args[@]}"
+	fi
+	args+=("${HW[@]}")
 	tsr_ok "control: $p accepts '$SUBJECT' ${SANS[*]}" cert issue --home "$H" --product "$p" \
 	    --csr "$D/good.pem" --subject "$SUBJECT" "${args[@]}"
 	for a in OU L serialNumber DC UID; do

@@ -229,7 +229,7 @@ for p in $PRODUCTS; do
 	    -addext "subjectAltName=DNS:evil.example,email:evil@evil.example" \
 	    -addext "basicConstraints=critical,CA:TRUE" \
 	    -addext "1.2.3.4.5.6.7.8=ASN1:UTF8String:bogus-extension"
-	args=()
+	args=("${HW[@]}")
 	for s in "${SANS[@]}"; do args+=(--san "$s"); done
 	tsr_ok "issue $p: $kt key, subject '$SUBJECT', ${SANS[*]:-no SAN}" cert issue --home "$H" \
 	    --product "$p" --csr "$d/csr.pem" --subject "$SUBJECT" "${args[@]}" --out "$d/cert.pem"

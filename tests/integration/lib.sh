@@ -257,6 +257,11 @@ product_info()
 	local j=$WORK/product.json
 	cp "$WORK/out" "$j"
 	P_CLASS=$(jq -r '.class' "$j")
+	P_STORAGE=$(jq -r '.storage' "$j")
+	# A hardware product needs someone to vouch for the key's token: a CSR
+	# alone cannot show where its key was generated.
+	HW=()
+	[ "$P_STORAGE" = hardware ] && HW=(--hardware-verified-by "integration test officer")
 	P_VALIDITY=$(jq -r '.validity_days' "$j")
 	P_KEYS=$(jq -r '.key_types[]' "$j")
 	P_EKU=$(jq -r '.extended_key_usage[]' "$j")

@@ -145,6 +145,42 @@ static void test_files(void **state)
 	free(sub);
 }
 
+/* A link planted where a temporary file might go is never written through. */
+static void test_file_write_ignores_planted_links(void **state)
+{
+	char *dir = temp_dir(), *victim = NULL, *out = NULL, link[512];
+	struct tsr_buf b;
+	struct stat st;
+
+	(void)state;
+	tsr_buf_init(&b, 64);
+	assert_int_equal(tsr_path_join(dir, "victim", &victim), 0);
+	assert_int_equal(tsr_path_join(dir, "out.pem", &out), 0);
+	assert_int_equal(tsr_file_create(victim, "secret", 6, 0600), 0);
+	/* the old scheme's predictable names, and the target itself */
+	snprintf(link, sizeof(link), "%s.tmp-%ld", out, (long)getpid());
+	assert_int_equal(symlink(victim, link), 0);
+	assert_int_equal(tsr_file_write(out, "cert", 4, 0644), 0);
+	assert_int_equal(tsr_file_read(victim, 64, &b), 0);
+	assert_int_equal(b.len, 6);
+	assert_memory_equal(b.data, "secret", 6);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(tsr_file_read(out, 64, &b), 0);
+	assert_memory_equal(b.data, "cert", 4);
+	/* tsr_file_create refuses a link in its place */
+	unlink(out);
+	assert_int_equal(symlink(victim, out), 0);
+	assert_int_equal(tsr_file_create(out, "x", 1, 0600), TSR_ERR_EXISTS);
+	assert_int_equal(tsr_file_read(victim, 64, &b), 0);
+	assert_memory_equal(b.data, "secret", 6);
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	tsr_buf_free(&b);
+	free(victim);
+	free(out);
+	free(dir);
+}
+
 static time_t fixed_clock(void *ctx)
 {
 	return *(time_t *)ctx;
@@ -201,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_equal_ct_and_wipe),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_file_write_ignores_planted_links),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_key_types),

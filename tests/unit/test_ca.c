@@ -346,7 +346,9 @@ static void test_issue_every_product(void **state)
 	for (size_t i = 0; i < TSR_ARRAY_LEN(cases); i++) {
 		struct tsr_buf csr = csr_for("EC", "P-256");
 		struct tsr_issue_request req = { cases[i].product, csr.data, csr.len,
-			cases[i].subject, &cases[i].san, cases[i].san ? 1 : 0 };
+			cases[i].subject, &cases[i].san, cases[i].san ? 1 : 0, "officer Alice" };
+		const struct tsr_product *prod = tsr_product_find(&tsr_ca_config(f->ca)->products,
+		    cases[i].product);
 		struct tsr_cert_record rec, stored;
 		const unsigned char *p;
 		X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -355,6 +357,16 @@ static void test_issue_every_product(void **state)
 		if (tsr_ca_issue(f->ca, "test", &req, &rec) != 0)
 			fail_msg("%s: %s", cases[i].product, tsr_error_detail());
 		assert_string_equal(rec.product, cases[i].product);
+		if (prod->storage == TSR_STORAGE_HARDWARE) {
+			struct last_audit l = last_audit(tsr_ca_store(f->ca));
+
+			assert_string_equal(l.action, "cert.hardware-key");
+			assert_non_null(strstr(l.detail, "verified by officer Alice"));
+			assert_non_null(strstr(l.detail, rec.serial));
+		}
+		/* exactly validity_days, both ends counted (RFC 5280 4.1.2.5) */
+		assert_int_equal(rec.not_after - rec.not_before + 1,
+		    (int64_t)prod->validity_days * 86400);
 		assert_string_equal(rec.role, "subscriber");
 		/* stored before it is returned */
 		assert_int_equal(tsr_store_cert_get(tsr_ca_store(f->ca), rec.serial, &stored), 0);
@@ -374,6 +386,8 @@ static void test_issue_every_product(void **state)
 		tsr_buf_free(&csr);
 	}
 	assert_int_equal(cert_rows(f->ca), 3 + 8);
+	/* the last product (device) is software: its issuance is the last record */
+	assert_string_equal(last_audit(tsr_ca_store(f->ca)).action, "cert.issue");
 	X509_STORE_free(trust);
 	sk_X509_free(chain);
 }
@@ -405,8 +419,12 @@ static void test_issue_refusals(void **state)
 	struct tsr_buf good = csr_for("EC", "P-256"), rsa1024 = csr_for("RSA", "1024");
 	struct tsr_buf k1 = csr_for("EC", "secp256k1"), bad = csr_for("EC", "P-256");
 	const char *ou[] = { "dns:www.example.org" };
-	struct tsr_issue_request req = { "epcs", good.data, good.len, "CN=Jane Doe,C=US", NULL, 0 };
+	struct tsr_issue_request req = { "epcs", good.data, good.len, "CN=Jane Doe,C=US", NULL, 0,
+		NULL };
 
+	/* a hardware product needs someone to vouch for the key's token */
+	expect_refusal(f, &req, TSR_ERR_POLICY, "hardware");
+	req.hardware_verified_by = "officer Alice";
 	req.product = "no-such-product";
 	expect_refusal(f, &req, TSR_ERR_NOT_FOUND, "unknown product");
 	req.product = NULL;
@@ -455,7 +473,8 @@ static void test_issue_wrong_pin(void **state)
 {
 	struct fixture *f = *state;
 	struct tsr_buf csr = csr_for("EC", "P-256");
-	struct tsr_issue_request req = { "epcs", csr.data, csr.len, "CN=Jane Doe,C=US", NULL, 0 };
+	struct tsr_issue_request req = { "epcs", csr.data, csr.len, "CN=Jane Doe,C=US", NULL, 0,
+		"officer Alice" };
 	struct tsr_cert_record rec;
 	struct tsr_ca *ca = NULL;
 	struct last_audit l;
