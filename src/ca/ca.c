@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/pem.h>
 
@@ -13,6 +14,7 @@
 
 int ca_read_pin(const char *path, char **out)
 {
+	struct stat st;
 	struct tsr_buf b;
 	const char *s;
 	size_t n;
@@ -20,6 +22,10 @@ int ca_read_pin(const char *path, char **out)
 
 	*out = NULL;
 	tsr_buf_init_secret(&b, CA_PIN_MAX);
+	/* Like ssh with its keys: a PIN others can read is no longer a secret. */
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		return tsr_error(TSR_ERR_PIN, "PIN file %s can be read by others (mode %04o): "
+		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
 	if ((r = tsr_file_read(path, CA_PIN_MAX, &b)) != 0)
 		goto out;
 	if ((r = tsr_buf_cstr(&b, &s)) != 0)
@@ -82,6 +88,23 @@ out:
 		*mod = NULL;
 	}
 	return r;
+}
+
+/* A token that ignored CKA_SENSITIVE or CKA_EXTRACTABLE must not hold a CA key. */
+int ca_check_key_protected(struct tsr_p11_key *key, const char *label)
+{
+	struct tsr_p11_key_attrs a;
+	int r;
+
+	if ((r = tsr_p11_key_attrs(key, &a)) != 0)
+		return r;
+	if (!a.sensitive || !a.always_sensitive || a.extractable || !a.never_extractable ||
+	    !a.private_ || !a.token)
+		return tsr_error(TSR_ERR_PKCS11, "the token did not protect the new key '%s' as "
+		    "asked (sensitive %d, always sensitive %d, extractable %d, never extractable %d, "
+		    "private %d, token %d): refusing to use it", label, a.sensitive,
+		    a.always_sensitive, a.extractable, a.never_extractable, a.private_, a.token);
+	return 0;
 }
 
 static int token_sign(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen)
@@ -292,14 +315,24 @@ out:
 	return r;
 }
 
-void tsr_ca_close(struct tsr_ca *ca)
+/* Back to the state before tsr_ca_login(): a retry starts clean. */
+static void logout(struct tsr_ca *ca)
 {
-	if (ca == NULL)
-		return;
 	tsr_signer_free(ca->signer);
 	tsr_p11_key_free(ca->issuing_key);
 	tsr_p11_close(ca->sess);
 	tsr_p11_module_unload(ca->mod);
+	ca->signer = NULL;
+	ca->issuing_key = NULL;
+	ca->sess = NULL;
+	ca->mod = NULL;
+}
+
+void tsr_ca_close(struct tsr_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	logout(ca);
 	X509_free(ca->root);
 	X509_free(ca->issuing);
 	tsr_store_close(ca->store);
@@ -343,6 +376,8 @@ static int find_issuing_key(struct tsr_ca *ca)
 		return tsr_error_wrap(TSR_ERR_STORE, "issuing_key_id");
 	if ((r = tsr_p11_key_find(ca->sess, NULL, id, id_len, &ca->issuing_key)) != 0)
 		return tsr_error_wrap(r, "the issuing CA key is not on the token");
+	if ((r = ca_check_key_protected(ca->issuing_key, "issuing CA")) != 0)
+		return r;
 	return ca_signer_for(ca->issuing_key, &ca->signer);
 }
 
@@ -375,5 +410,7 @@ int tsr_ca_login(struct tsr_ca *ca, const char *actor)
 	EVP_PKEY_free(pub);
 out:
 	tsr_free_secret(pin);
+	if (r != 0)
+		logout(ca);
 	return r;
 }

@@ -18,6 +18,9 @@
 #include "store/store.h"
 #include "x509/x509.h"
 
+/* Longest public_url: the URLs built from it must fit in certificates. */
+#define TSR_PUBLIC_URL_MAX 200
+
 /* The [ca] section of tessera.conf. */
 struct tsr_ca_config {
 	char *organization;
@@ -56,7 +59,7 @@ struct tsr_init_options {
 	const char *pin_file;         /* with module_path: file holding the user PIN */
 	const char *public_url;       /* default "http://localhost:8080" */
 	int root_days;                /* default 20 years */
-	int issuing_days;             /* default 10 years */
+	int issuing_days;             /* default 10 years (3650), at most 3653 */
 	int ocsp_days;                /* default 90 */
 	const char *softhsm_module;   /* default: the Debian path */
 };

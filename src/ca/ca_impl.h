@@ -34,6 +34,10 @@ int ca_check_token_uri(const char *uri) TSR_MUST_CHECK;
 int ca_token_open(const char *module, const char *softhsm_conf, const char *token_uri,
     const char *pin, struct tsr_p11_module **mod, struct tsr_p11_session **sess) TSR_MUST_CHECK;
 
+/* TSR_ERR_PKCS11 unless the token reports key as sensitive, always
+ * sensitive, not extractable, never extractable, private and a token object. */
+int ca_check_key_protected(struct tsr_p11_key *key, const char *label) TSR_MUST_CHECK;
+
 /* A signer whose signatures are made by key on its token. */
 int ca_signer_for(struct tsr_p11_key *key, struct tsr_signer **out) TSR_MUST_CHECK;
 

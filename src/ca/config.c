@@ -3,6 +3,7 @@
  * sections in x509/product.c.  Unknown sections and keys are errors, so a
  * typo never silently falls back to a default.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,9 +74,11 @@ static int check_ca_values(const struct tsr_ini_section *s, struct tsr_ca_config
 	    c->country[0] > 'Z' || c->country[1] < 'A' || c->country[1] > 'Z'))
 		return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] country must be two capital letters",
 		    entry_line(s, "country"));
-	if (strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0)
-		return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] public_url must start with http://",
-		    entry_line(s, "public_url"));
+	if ((strncmp(c->public_url, "http://", 7) != 0 && strncmp(c->public_url, "https://", 8) != 0) ||
+	    strlen(c->public_url) > TSR_PUBLIC_URL_MAX)
+		return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] public_url must start with http:// "
+		    "or https:// and be at most %d characters", entry_line(s, "public_url"),
+		    TSR_PUBLIC_URL_MAX);
 	if (ca_check_token_uri(c->token_uri) != 0)
 		return tsr_error_wrap(TSR_ERR_CONFIG, "line %d: [ca] token", entry_line(s, "token"));
 	c->ocsp_validity_days = 90;
@@ -150,12 +153,19 @@ out:
 int tsr_config_load(const char *home, struct tsr_config *out)
 {
 	struct tsr_buf text;
-	char *path = NULL;
+	char *path = NULL, *abs_home = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	tsr_buf_init(&text, CONFIG_MAX);
-	if ((r = tsr_path_join(home, "tessera.conf", &path)) != 0)
+	/* Relative paths in the config are relative to the home, wherever the
+	 * command runs from: resolve the home first. */
+	if ((abs_home = realpath(home, NULL)) == NULL) {
+		r = tsr_error(errno == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO,
+		    "%s is not a Tessera home: %s", home, strerror(errno));
+		goto out;
+	}
+	if ((r = tsr_path_join(abs_home, "tessera.conf", &path)) != 0)
 		goto out;
 	if ((r = tsr_file_read(path, CONFIG_MAX, &text)) != 0) {
 		if (r == TSR_ERR_NOT_FOUND)
@@ -163,7 +173,7 @@ int tsr_config_load(const char *home, struct tsr_config *out)
 			    home);
 		goto out;
 	}
-	if ((r = tsr_config_parse((const char *)text.data, text.len, home, out)) != 0) {
+	if ((r = tsr_config_parse((const char *)text.data, text.len, abs_home, out)) != 0) {
 		r = tsr_error_wrap(r, "%s", path);
 		goto out;
 	}
@@ -171,6 +181,7 @@ int tsr_config_load(const char *home, struct tsr_config *out)
 	path = NULL;
 out:
 	free(path);
+	free(abs_home);
 	tsr_buf_free(&text);
 	return r;
 }

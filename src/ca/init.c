@@ -36,6 +36,7 @@ struct init {
 	char *module;
 	char *softhsm_conf;        /* staging copy (built-in token only) */
 	char *token_uri;
+	char *pin_file;                 /* external token: absolute path */
 	char *policy_arc;
 	struct tsr_store *store;
 	struct tsr_p11_module *mod;
@@ -43,6 +44,8 @@ struct init {
 	struct tsr_p11_key *keys[KEY_COUNT];
 	struct tsr_signer *signers[KEY_COUNT];
 	uint8_t key_ids[KEY_COUNT][16];
+	bool generated[KEY_COUNT];      /* objects with key_ids[k] exist on the token */
+	time_t now;                     /* one instant for the whole hierarchy */
 	X509 *certs[KEY_COUNT];
 	char serials[KEY_COUNT][TSR_SERIAL_HEX_MAX + 1];
 };
@@ -61,12 +64,13 @@ void tsr_init_options_default(struct tsr_init_options *o)
 
 static int check_options(const struct tsr_init_options *o)
 {
-	size_t n = strlen(o->organization);
+	size_t n = o->organization ? strlen(o->organization) : 0;
 
 	if (o->home == NULL || o->home[0] == '\0')
 		return tsr_error(TSR_ERR_INVALID, "--home is required");
-	if (n == 0 || n > 50)
-		return tsr_error(TSR_ERR_INVALID, "the organization name must be 1 to 50 characters");
+	/* "<org> OCSP Responder" must fit RFC 5280's 64-character CN bound. */
+	if (n == 0 || n > 49)
+		return tsr_error(TSR_ERR_INVALID, "the organization name must be 1 to 49 characters");
 	if (o->key_type == TSR_KEY_RSA_2048 || o->key_type == TSR_KEY_NONE)
 		return tsr_error(TSR_ERR_KEY, "CA keys must be ec-p256, ec-p384, rsa-3072 or rsa-4096");
 	if (o->country != NULL && (strlen(o->country) != 2 || o->country[0] < 'A' ||
@@ -74,17 +78,20 @@ static int check_options(const struct tsr_init_options *o)
 		return tsr_error(TSR_ERR_INVALID, "--country must be two capital letters, e.g. US");
 	if (o->root_days < 1 || o->root_days > 7305)
 		return tsr_error(TSR_ERR_INVALID, "--root-days must be 1..7305 (20 years)");
-	if (o->issuing_days < 1 || o->issuing_days > 3652 || o->issuing_days > o->root_days)
+	if (o->issuing_days < 1 || o->issuing_days > 3653 || o->issuing_days > o->root_days)
 		return tsr_error(TSR_ERR_INVALID,
-		    "--issuing-days must be 1..3652 (10 years) and not exceed --root-days");
+		    "--issuing-days must be 1..3653 (10 years) and not exceed --root-days");
 	if (o->ocsp_days < 1 || o->ocsp_days > 120 || o->ocsp_days > o->issuing_days)
-		return tsr_error(TSR_ERR_INVALID, "--ocsp-days must be 1..120");
+		return tsr_error(TSR_ERR_INVALID,
+		    "--ocsp-days must be 1..120 and not exceed --issuing-days");
 	if ((o->module_path == NULL) != (o->token_uri == NULL) ||
 	    (o->module_path == NULL) != (o->pin_file == NULL))
 		return tsr_error(TSR_ERR_INVALID,
 		    "--pkcs11-module, --token and --pin-file go together");
-	if (strncmp(o->public_url, "http://", 7) != 0 && strncmp(o->public_url, "https://", 8) != 0)
-		return tsr_error(TSR_ERR_INVALID, "--public-url must start with http:// or https://");
+	if (o->public_url == NULL || strlen(o->public_url) > TSR_PUBLIC_URL_MAX ||
+	    (strncmp(o->public_url, "http://", 7) != 0 && strncmp(o->public_url, "https://", 8) != 0))
+		return tsr_error(TSR_ERR_INVALID, "--public-url must start with http:// or https:// "
+		    "and be at most %d characters", TSR_PUBLIC_URL_MAX);
 	if (o->token_uri != NULL && ca_check_token_uri(o->token_uri) != 0)
 		return tsr_error_wrap(TSR_ERR_INVALID, "--token");
 	return 0;
@@ -268,11 +275,19 @@ static int open_token(struct init *in)
 		if ((r = builtin_token(in, &pin)) != 0)
 			goto out;
 	} else {
-		in->module = strdup(o->module_path);
-		in->token_uri = strdup(o->token_uri);
-		if (in->module == NULL || in->token_uri == NULL)
+		/* The config resolves relative paths against the home, so keep
+		 * absolute ones; a bare module name is left to dlopen's search. */
+		in->module = strchr(o->module_path, '/') ? realpath(o->module_path, NULL) :
+		    strdup(o->module_path);
+		if (in->module == NULL)
+			return tsr_error(TSR_ERR_NOT_FOUND, "--pkcs11-module %s: %s", o->module_path,
+			    strerror(errno));
+		if ((in->pin_file = realpath(o->pin_file, NULL)) == NULL)
+			return tsr_error(TSR_ERR_NOT_FOUND, "--pin-file %s: %s", o->pin_file,
+			    strerror(errno));
+		if ((in->token_uri = strdup(o->token_uri)) == NULL)
 			return tsr_error(TSR_ERR_NOMEM, "out of memory");
-		if ((r = ca_read_pin(o->pin_file, &pin)) != 0)
+		if ((r = ca_read_pin(in->pin_file, &pin)) != 0)
 			goto out;
 	}
 	r = ca_token_open(in->module, in->softhsm_conf, in->token_uri, pin, &in->mod, &in->sess);
@@ -294,11 +309,11 @@ static int generate_keys(struct init *in)
 		r = tsr_p11_keygen(in->sess, in->o->key_type, key_labels[k], in->key_ids[k],
 		    sizeof(in->key_ids[k]), &in->keys[k]);
 		tsr_hex_encode(in->key_ids[k], sizeof(in->key_ids[k]), idhex);
-		if (r != 0) {
-			tsr_ca_audit(&(struct tsr_ca){ .store = in->store }, in->actor, "key.generate",
-			    key_labels[k], TSR_AUDIT_FAILURE, "%s", tsr_error_detail());
+		if (r != 0)
 			return r;
-		}
+		in->generated[k] = true;
+		if ((r = ca_check_key_protected(in->keys[k], key_labels[k])) != 0)
+			return r;
 		if ((r = tsr_audit_append(in->store, in->actor, "key.generate", key_labels[k],
 		    TSR_AUDIT_SUCCESS, "type=%s id=%s on the token, sensitive, not extractable",
 		    tsr_key_type_name(in->o->key_type), idhex)) != 0)
@@ -349,13 +364,14 @@ static int make_ca_cert(struct init *in, const struct ca_cert_spec *sp)
 	X509_NAME *name = NULL;
 	EVP_PKEY *pub = NULL;
 	char crl[512], issuers[512];
-	time_t now = tsr_now();
+	time_t now = in->now;
 	int r;
 
 	memset(&job, 0, sizeof(job));
 	if ((r = ca_name(in->o, sp->what, &name)) != 0 ||
 	    (r = tsr_p11_key_public(in->keys[sp->key], &pub)) != 0)
 		goto out;
+	/* check_options() capped public_url, so these cannot truncate. */
 	snprintf(crl, sizeof(crl), "%s%s", in->o->public_url, sp->crl ? sp->crl : "");
 	snprintf(issuers, sizeof(issuers), "%s%s", in->o->public_url,
 	    sp->ca_issuers ? sp->ca_issuers : "");
@@ -372,11 +388,8 @@ static int make_ca_cert(struct init *in, const struct ca_cert_spec *sp)
 	job.issuer_label = sp->issuer == KEY_ROOT ? "root" : "issuing";
 	job.role = sp->kind == TSR_CERT_OCSP ? "ocsp" : "ca";
 	job.actor = in->actor;
-	if ((r = ca_make_cert(in->store, &job, &in->certs[sp->key], &rec)) != 0) {
-		tsr_ca_audit(&(struct tsr_ca){ .store = in->store }, in->actor, "cert.issue",
-		    sp->what, TSR_AUDIT_FAILURE, "%s", tsr_error_detail());
+	if ((r = ca_make_cert(in->store, &job, &in->certs[sp->key], &rec)) != 0)
 		goto out;
-	}
 	snprintf(in->serials[sp->key], sizeof(in->serials[sp->key]), "%s", rec.serial);
 	tsr_cert_record_clear(&rec);
 out:
@@ -519,7 +532,7 @@ static int write_config(struct init *in)
 	    "# Validity of the delegated OCSP-signing certificate, in days (at most 120).\n"
 	    "ocsp_validity_days = %d\n\n",
 	    when, o->organization, o->country ? o->country : "", tsr_key_type_name(o->key_type),
-	    in->module, in->token_uri, o->module_path ? o->pin_file : "token.pin",
+	    in->module, in->token_uri, o->module_path ? in->pin_file : "token.pin",
 	    o->module_path ? "" : "softhsm2.conf", o->public_url, in->policy_arc, o->ocsp_days);
 	if (r == 0)
 		r = tsr_products_default_config(in->policy_arc, &b);
@@ -562,12 +575,10 @@ static int build_home(struct init *in)
 	    (r = tsr_path_join(in->staging, "tessera.db", &db)) != 0 ||
 	    (r = tsr_store_open(db, true, &in->store)) != 0)
 		goto out;
-	if ((r = open_token(in)) != 0) {
-		tsr_ca_audit(&(struct tsr_ca){ .store = in->store }, in->actor, "token.login",
-		    in->token_uri ? in->token_uri : "", TSR_AUDIT_FAILURE, "%s",
-		    tsr_error_detail());
+	/* Failures from here on cannot be audited: the log is in the staging
+	 * directory that a failure removes.  They are reported to the caller. */
+	if ((r = open_token(in)) != 0)
 		goto out;
-	}
 	if ((r = generate_keys(in)) != 0 || (r = make_ca_certs(in)) != 0 ||
 	    (r = save_certs(in)) != 0 || (r = record_meta(in)) != 0 ||
 	    (r = write_config(in)) != 0)
@@ -586,39 +597,77 @@ out:
 	return r;
 }
 
-/* Move the staging directory into place and point SoftHSM at the final path. */
-static int finish_home(struct init *in)
+/* The absolute path the home will have: realpath() of its parent, since the
+ * home itself does not exist yet. */
+static int final_path(const char *home, char **out)
 {
-	struct tsr_buf conf;
-	char *abs_home = NULL, *path = NULL;
+	char *a = strdup(home), *b = strdup(home), *parent = NULL;
 	int r = 0;
 
-	if (rename(in->staging, in->o->home) != 0)
-		return tsr_error(TSR_ERR_IO, "cannot move %s to %s: %s", in->staging, in->o->home,
-		    strerror(errno));
-	if (in->o->module_path != NULL)
-		return 0;
-	tsr_buf_init(&conf, 4096);
-	if ((abs_home = realpath(in->o->home, NULL)) == NULL)
-		r = tsr_error(TSR_ERR_IO, "%s: %s", in->o->home, strerror(errno));
-	if (r == 0 && (r = softhsm_conf_text(abs_home, &conf)) == 0 &&
-	    (r = tsr_path_join(abs_home, "softhsm2.conf", &path)) == 0)
-		r = tsr_file_write(path, conf.data, conf.len, 0600);
-	tsr_buf_free(&conf);
-	free(abs_home);
-	free(path);
+	*out = NULL;
+	if (a == NULL || b == NULL) {
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((parent = realpath(dirname(a), NULL)) == NULL) {
+		r = tsr_error(TSR_ERR_IO, "%s: %s", home, strerror(errno));
+		goto out;
+	}
+	r = tsr_path_join(parent, basename(b), out);
+out:
+	free(a);
+	free(b);
+	free(parent);
 	return r;
 }
 
-static void undo_keys(struct init *in)
+/* Point the built-in token's SoftHSM configuration at where the home will
+ * be, before the rename, so that the rename is the last step of init. */
+static int point_softhsm_home(struct init *in)
 {
-	/* Only keys on an external HSM outlive the staging directory. */
-	if (in->o->module_path == NULL)
+	struct tsr_buf conf;
+	char *home = NULL;
+	int r;
+
+	if (in->o->module_path != NULL)
+		return 0;
+	tsr_buf_init(&conf, 4096);
+	if ((r = final_path(in->o->home, &home)) == 0 &&
+	    (r = softhsm_conf_text(home, &conf)) == 0)
+		r = tsr_file_write(in->softhsm_conf, conf.data, conf.len, 0600);
+	tsr_buf_free(&conf);
+	free(home);
+	return r;
+}
+
+/* Destroy what init made on an external token: each key pair and the
+ * certificate stored beside it share an id.  (The built-in token goes with
+ * the staging directory.) */
+static void undo_token(struct init *in)
+{
+	int n;
+
+	if (in->o->module_path == NULL || in->sess == NULL)
 		return;
 	for (int k = 0; k < KEY_COUNT; k++)
-		if (in->keys[k] != NULL && tsr_p11_key_destroy(in->keys[k]) != 0)
-			fprintf(stderr, "tessera: warning: could not remove key '%s' from the "
-			    "token: %s\n", key_labels[k], tsr_error_detail());
+		if (in->generated[k] && tsr_p11_destroy_by_id(in->sess, in->key_ids[k],
+		    sizeof(in->key_ids[k]), &n) != 0)
+			fprintf(stderr, "tessera: warning: could not remove '%s' from the token: %s\n",
+			    key_labels[k], tsr_error_detail());
+}
+
+static void close_token(struct init *in)
+{
+	for (int k = 0; k < KEY_COUNT; k++) {
+		tsr_signer_free(in->signers[k]);
+		tsr_p11_key_free(in->keys[k]);
+		in->signers[k] = NULL;
+		in->keys[k] = NULL;
+	}
+	tsr_p11_close(in->sess);
+	tsr_p11_module_unload(in->mod);
+	in->sess = NULL;
+	in->mod = NULL;
 }
 
 static void init_free(struct init *in)
@@ -635,6 +684,7 @@ static void init_free(struct init *in)
 	free(in->module);
 	free(in->softhsm_conf);
 	free(in->token_uri);
+	free(in->pin_file);
 	free(in->policy_arc);
 }
 
@@ -647,35 +697,32 @@ int tsr_ca_init(const struct tsr_init_options *o, const char *actor)
 	memset(&in, 0, sizeof(in));
 	in.o = o;
 	in.actor = actor;
+	in.now = tsr_now();
 	if ((r = check_options(o)) != 0 || (r = refuse_existing(o, actor)) != 0)
 		return r;
-	if ((r = make_staging(&in)) != 0)
+	if ((r = make_staging(&in)) != 0 || (r = build_home(&in)) != 0)
 		goto out;
-	if ((r = build_home(&in)) != 0)
-		goto out;
-	/* Everything that writes under the staging directory stops before the
-	 * rename: the store, and SoftHSM, whose configuration names that path. */
+	/* Nothing may write under the staging directory once it moves: close
+	 * the store, and the built-in token whose files live there.  An
+	 * external token stays open so that a failed rename can be undone. */
 	tsr_store_close(in.store);
 	in.store = NULL;
-	for (int k = 0; k < KEY_COUNT; k++) {
-		tsr_signer_free(in.signers[k]);
-		tsr_p11_key_free(in.keys[k]);
-		in.signers[k] = NULL;
-		in.keys[k] = NULL;
-	}
-	tsr_p11_close(in.sess);
-	tsr_p11_module_unload(in.mod);
-	in.sess = NULL;
-	in.mod = NULL;
-	r = finish_home(&in);
+	if (o->module_path == NULL)
+		close_token(&in);
+	if ((r = point_softhsm_home(&in)) != 0)
+		goto out;
+	if (rename(in.staging, o->home) != 0)
+		r = tsr_error(TSR_ERR_IO, "cannot move %s to %s: %s", in.staging, o->home,
+		    strerror(errno));
 out:
 	if (r != 0) {
 		snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
-		undo_keys(&in);
+		undo_token(&in);
 		if (in.staging != NULL && tsr_dir_remove_tree(in.staging) != 0)
 			fprintf(stderr, "tessera: warning: %s\n", tsr_error_detail());
 		tsr_error(r, "%s", saved);
 	}
+	close_token(&in);
 	init_free(&in);
 	return r;
 }

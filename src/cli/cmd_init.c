@@ -24,7 +24,7 @@ const char cli_usage_init[] =
     "  --public-url URL      base of the OCSP, CRL and CA-certificate URLs written into\n"
     "                        certificates (default http://localhost:8080)\n"
     "  --root-days N         root CA validity in days (default 7300, at most 7305)\n"
-    "  --issuing-days N      issuing CA validity in days (default 3650, at most 3652)\n"
+    "  --issuing-days N      issuing CA validity in days (default 3650, at most 3653)\n"
     "  --ocsp-days N         OCSP-signing certificate validity in days (default 90, at most 120)\n"
     "  --pkcs11-module PATH  use an existing PKCS#11 token through this module...\n"
     "  --token URI           ...the token, as an RFC 7512 URI, e.g. 'pkcs11:token=My%20HSM'\n"
@@ -59,7 +59,8 @@ static int set_days(const char *opt, const char *arg, int *out)
 	long v;
 	int r = cli_parse_uint(opt, arg, 100000, &v);
 
-	*out = (int)v;
+	if (r == 0)
+		*out = (int)v;
 	return r;
 }
 

@@ -213,3 +213,35 @@ int tsr_p11_cert_store(struct tsr_p11_session *s, const char *label, const uint8
 	cert_fields_free(&f);
 	return rc;
 }
+
+/*
+ * Destroy every object with this CKA_ID: a key pair and the certificates
+ * stored beside it.  Used to undo an init that failed after it had created
+ * objects on an external token.  *destroyed says how many went.
+ */
+int tsr_p11_destroy_by_id(struct tsr_p11_session *s, const uint8_t *id, size_t id_len,
+    int *destroyed)
+{
+	CK_ATTRIBUTE tmpl[] = { { CKA_ID, (void *)id, id_len } };
+	CK_OBJECT_HANDLE found[16];
+	CK_ULONG n = 0;
+	CK_RV rv;
+	int rc;
+
+	*destroyed = 0;
+	if (s == NULL || id == NULL || id_len == 0 || id_len > 64)
+		return tsr_error(TSR_ERR_INVALID, "destroying objects needs a CKA_ID of 1 to 64 bytes");
+	/* Search again after each batch: destroying invalidates nothing we
+	 * still hold, and a token may return fewer objects than exist. */
+	do {
+		if ((rc = tsr_p11_find(s, tmpl, 1, found, TSR_ARRAY_LEN(found), &n)) != 0)
+			return rc;
+		for (CK_ULONG i = 0; i < n; i++) {
+			rv = s->mod->fn->C_DestroyObject(s->h, found[i]);
+			if (rv != CKR_OK)
+				return tsr_p11_rv_error("C_DestroyObject", rv);
+			(*destroyed)++;
+		}
+	} while (n > 0 && *destroyed < 1024);
+	return 0;
+}

@@ -112,6 +112,11 @@ int tsr_p11_key_sign(struct tsr_p11_key *k, const uint8_t *in, size_t inlen,
 /* Destroy both halves of a key (used to undo a failed init). */
 int tsr_p11_key_destroy(struct tsr_p11_key *k) TSR_MUST_CHECK;
 
+/* Destroy every object (keys, certificates) whose CKA_ID is id; *destroyed
+ * counts them.  Used to undo a failed init on an external token. */
+int tsr_p11_destroy_by_id(struct tsr_p11_session *s, const uint8_t *id, size_t id_len,
+    int *destroyed) TSR_MUST_CHECK;
+
 /* Store a DER certificate on the token as a CKO_CERTIFICATE with label/id. */
 int tsr_p11_cert_store(struct tsr_p11_session *s, const char *label,
     const uint8_t *id, size_t id_len, const uint8_t *der, size_t der_len) TSR_MUST_CHECK;

@@ -15,8 +15,6 @@
 
 #include "x509/x509.h"
 
-#define DAY 86400
-
 int tsr_serial_random(uint8_t serial[20], size_t *len)
 {
 	int r;
@@ -482,7 +480,7 @@ int tsr_cert_sign(X509 *cert, struct tsr_signer *signer, const X509 *issuer,
 	 * wrong key must never produce a certificate we hand out. */
 	verify_key = X509_get0_pubkey(issuer ? issuer : cert);
 	if (verify_key == NULL || X509_verify(cert, verify_key) != 1)
-		r = tsr_error_openssl(TSR_ERR_SIGNATURE,
+		r = tsr_error_openssl(TSR_ERR_PKCS11,
 		    "the token's signature does not verify with the issuer's key");
 out:
 	OPENSSL_free(signed_tbs);

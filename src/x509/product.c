@@ -892,11 +892,13 @@ static bool has_san_type(const struct tsr_san *sans, size_t n, enum tsr_san_type
 	return false;
 }
 
+/* BR 7.1.4.3: the CN is a byte-for-byte copy of a SAN, and SANs are
+ * canonical (DNS names lower-case), so compare exactly, as lint does. */
 static bool cn_in_sans(const char *cn, const struct tsr_san *sans, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if ((sans[i].type == TSR_SAN_DNS || sans[i].type == TSR_SAN_IP) &&
-		    strcasecmp(cn, sans[i].value) == 0)
+		    strcmp(cn, sans[i].value) == 0)
 			return true;
 	return false;
 }
@@ -916,9 +918,9 @@ static int check_cn_matches(const struct tsr_product *p, const X509_NAME *subjec
 			return tsr_error_openssl(TSR_ERR_POLICY, "subject CN is not a valid "
 			    "string");
 		if (strlen((char *)cn) != (size_t)len || !cn_in_sans((char *)cn, sans, n))
-			r = tsr_error(TSR_ERR_POLICY, "subject CN '%.200s' is not one of the dns "
-			    "or ip SANs, as product %s (serverAuth) requires", (char *)cn,
-			    p->name);
+			r = tsr_error(TSR_ERR_POLICY, "subject CN '%.200s' is not a copy of one "
+			    "of the dns or ip SANs (lower-case), as product %s (serverAuth) "
+			    "requires", (char *)cn, p->name);
 		OPENSSL_free(cn);
 		if (r != 0)
 			return r;

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,21 @@ static void test_init_external_token(void **state)
 	o.token_uri = "pkcs11:token=No%20Such%20Token";
 	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_NOT_FOUND);
 	assert_false(tsr_file_exists(home));
+	o.token_uri = "pkcs11:token=My%20HSM?pin-value=1234-right";
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_INVALID);
+	assert_non_null(strstr(tsr_error_detail(), "must not carry a PIN"));
 	o.token_uri = "pkcs11:token=My%20HSM";
+	assert_int_equal(chmod(pinfile, 0644), 0);
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_PIN);
+	assert_non_null(strstr(tsr_error_detail(), "chmod 600"));
+	assert_false(tsr_file_exists(home));
+	assert_int_equal(chmod(pinfile, 0600), 0);
+	/* a relative --pin-file is stored as an absolute path: the home works
+	 * from any directory */
+	assert_int_equal(chdir(dir), 0);
+	o.pin_file = "pin";
 	assert_int_equal(tsr_ca_init(&o, "test"), 0);
+	assert_int_equal(chdir("/"), 0);
 	/* the home has no token of its own, and works with the external one */
 	free(pinfile);
 	pinfile = join(home, "tokens");
@@ -284,6 +298,67 @@ static void test_init_external_token(void **state)
 	assert_int_equal(tsr_ca_open(home, &ca), 0);
 	assert_int_equal(tsr_ca_login(ca, "test"), 0);
 	tsr_ca_close(ca);
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	free(conf);
+	free(pinfile);
+	free(home);
+	free(dir);
+}
+
+/* A clock that jumps three days after its first reading: init takes its
+ * one "now" first, so the first certificate then fails lint (notBefore too
+ * far in the past) after the keys are already on the token. */
+static time_t jumping_clock(void *ctx)
+{
+	int *calls = ctx;
+
+	return 1790000000 + ((*calls)++ > 0 ? 3 * 86400 : 0);
+}
+
+static void test_init_failure_cleans_external_token(void **state)
+{
+	char *dir = tmpdir(), *home = join(dir, "ca"), *pinfile = join(dir, "pin");
+	char *conf = make_external_token(dir, "1234-right");
+	const char *labels[] = { "tessera root CA", "tessera issuing CA", "tessera OCSP responder" };
+	struct tsr_p11_module *mod = NULL;
+	struct tsr_p11_session *sess = NULL;
+	struct tsr_p11_uri uri;
+	struct tsr_p11_key *k = NULL;
+	struct tsr_init_options o;
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(tsr_file_create(pinfile, "1234-right\n", 11, 0600), 0);
+	tsr_init_options_default(&o);
+	o.home = home;
+	o.module_path = module();
+	o.token_uri = "pkcs11:token=My%20HSM";
+	o.pin_file = pinfile;
+	o.key_type = TSR_KEY_EC_P256;
+	tsr_clock_set(jumping_clock, &calls);
+	assert_int_equal(tsr_ca_init(&o, "test"), TSR_ERR_LINT);
+	tsr_clock_set(NULL, NULL);
+	assert_non_null(strstr(tsr_error_detail(), "notBefore"));
+	assert_false(tsr_file_exists(home));
+	/* the token holds nothing init made: no key, no certificate */
+	assert_int_equal(setenv("SOFTHSM2_CONF", conf, 1), 0);
+	assert_int_equal(tsr_p11_uri_parse("pkcs11:token=My%20HSM", &uri), 0);
+	assert_int_equal(tsr_p11_module_load(module(), &mod), 0);
+	assert_int_equal(tsr_p11_open(mod, &uri, &sess), 0);
+	assert_int_equal(tsr_p11_login(sess, "1234-right"), 0);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(labels); i++)
+		assert_int_equal(tsr_p11_key_find(sess, labels[i], NULL, 0, &k), TSR_ERR_NOT_FOUND);
+	tsr_p11_close(sess);
+	tsr_p11_module_unload(mod);
+	tsr_p11_uri_free(&uri);
+	/* and no staging directory is left beside the home */
+	{
+		char pattern[512];
+		glob_t g;
+
+		snprintf(pattern, sizeof(pattern), "%s.init-*", home);
+		assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+	}
 	assert_int_equal(tsr_dir_remove_tree(dir), 0);
 	free(conf);
 	free(pinfile);
@@ -517,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_init_refuses_existing_home),
 		cmocka_unit_test(test_init_bad_options_leave_nothing),
 		cmocka_unit_test(test_init_external_token),
+		cmocka_unit_test(test_init_failure_cleans_external_token),
 		cmocka_unit_test_setup_teardown(test_issue_every_product, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_wrong_pin, setup, teardown),

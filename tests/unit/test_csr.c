@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -562,6 +563,26 @@ static void test_csr_signature_algorithm(void **state)
 	der = csr_signed_with(keys[K_P256], EVP_sha224(), &len);
 	csr_fails(der, len, TSR_ERR_SIGNATURE, "SHA-256 or stronger");
 	OPENSSL_free(der);
+	{
+		/* RSA-PSS, even over SHA-256: its hash hides in parameters */
+		X509_REQ *pss = X509_REQ_new();
+		EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+		EVP_PKEY_CTX *pctx = NULL;
+		int n;
+
+		der = NULL;
+		assert_true(X509_REQ_set_pubkey(pss, keys[K_RSA2048]));
+		assert_int_equal(EVP_DigestSignInit(mctx, &pctx, EVP_sha256(), NULL,
+		    keys[K_RSA2048]), 1);
+		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0);
+		assert_true(X509_REQ_sign_ctx(pss, mctx) > 0);
+		n = i2d_X509_REQ(pss, &der);
+		assert_true(n > 0);
+		csr_fails(der, (size_t)n, TSR_ERR_SIGNATURE, "rsassaPss");
+		OPENSSL_free(der);
+		EVP_MD_CTX_free(mctx);
+		X509_REQ_free(pss);
+	}
 	der = csr_signed_with(keys[K_P384], EVP_sha384(), &len);
 	assert_int_equal(tsr_csr_parse(der, len, &req), 0);
 	X509_REQ_free(req);

@@ -796,6 +796,35 @@ static void test_cert_store(void **state)
 	OPENSSL_free(der);
 }
 
+/* Undoing a failed init: the key pair and the certificate beside it go. */
+static void test_destroy_by_id(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t id[] = { 0xde, 0xad, 0x01 }, other[] = { 0xde, 0xad, 0x02 };
+	struct tsr_p11_key *k, *keep;
+	uint8_t *der;
+	int len, n = -1;
+
+	assert_int_equal(tsr_p11_keygen(f->s, TSR_KEY_EC_P256, "undo", id, sizeof(id), &k), 0);
+	assert_int_equal(tsr_p11_keygen(f->s, TSR_KEY_EC_P256, "keep", other, sizeof(other),
+	    &keep), 0);
+	der = make_cert(&len);
+	assert_int_equal(tsr_p11_cert_store(f->s, "undo", id, sizeof(id), der, (size_t)len), 0);
+	assert_int_equal(tsr_p11_destroy_by_id(f->s, id, sizeof(id), &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(count_objects(f->s, CKO_PRIVATE_KEY, id, sizeof(id), NULL), 0);
+	assert_int_equal(count_objects(f->s, CKO_PUBLIC_KEY, id, sizeof(id), NULL), 0);
+	assert_int_equal(count_objects(f->s, CKO_CERTIFICATE, id, sizeof(id), NULL), 0);
+	/* other objects are untouched; nothing left is not an error */
+	assert_int_equal(count_objects(f->s, CKO_PRIVATE_KEY, other, sizeof(other), NULL), 1);
+	assert_int_equal(tsr_p11_destroy_by_id(f->s, id, sizeof(id), &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tsr_p11_destroy_by_id(f->s, NULL, 0, &n), TSR_ERR_INVALID);
+	tsr_p11_key_free(k);
+	tsr_p11_key_free(keep);
+	OPENSSL_free(der);
+}
+
 static void test_persist(void **state)
 {
 	struct fixture *f = *state;
@@ -853,6 +882,7 @@ int main(void)
 		cmocka_unit_test(test_key_find),
 		cmocka_unit_test(test_key_destroy),
 		cmocka_unit_test(test_cert_store),
+		cmocka_unit_test(test_destroy_by_id),
 		cmocka_unit_test(test_persist),
 	};
 	int failed = cmocka_run_group_tests_name("pkcs11 URIs", uri_tests, NULL, NULL);

@@ -663,8 +663,11 @@ static void test_check_subject_server(void **state)
 	    "SAN type email is not allowed by product tls-server (allowed: dns, ip)");
 	X509_NAME_free(n);
 
+	/* a copy of the SAN, byte for byte (BR 7.1.4.3); SANs are lower-case */
 	n = make_name("C", "US", "O", "Example Inc", "CN", "WWW.Example.COM", NULL);
-	assert_int_equal(tsr_product_check_subject(tls, n, sans, 3), 0);
+	expect_policy(tsr_product_check_subject(tls, n, sans, 3),
+	    "subject CN 'WWW.Example.COM' is not a copy of one of the dns or ip SANs "
+	    "(lower-case), as product tls-server (serverAuth) requires");
 	X509_NAME_free(n);
 
 	n = make_name("CN", "192.0.2.1", NULL);
@@ -673,11 +676,11 @@ static void test_check_subject_server(void **state)
 
 	n = make_name("CN", "mail.example.com", NULL);
 	expect_policy(tsr_product_check_subject(tls, n, sans, 3),
-	    "subject CN 'mail.example.com' is not one of the dns or ip SANs, as product "
-	    "tls-server (serverAuth) requires");
+	    "subject CN 'mail.example.com' is not a copy of one of the dns or ip SANs "
+	    "(lower-case), as product tls-server (serverAuth) requires");
 	expect_policy(tsr_product_check_subject(device, n, sans, 2),
-	    "subject CN 'mail.example.com' is not one of the dns or ip SANs, as product "
-	    "device (serverAuth) requires");
+	    "subject CN 'mail.example.com' is not a copy of one of the dns or ip SANs "
+	    "(lower-case), as product device (serverAuth) requires");
 	X509_NAME_free(n);
 
 	n = make_name("OU", "Web", "CN", "www.example.com", NULL);
