@@ -198,25 +198,6 @@ static int reserve_serial(struct tsr_store *st, struct ca_job *job)
 	return r;
 }
 
-static int build_lint_sign(struct ca_job *job, X509 **cert)
-{
-	struct tsr_lint_findings findings;
-	uint8_t *tbs = NULL;
-	size_t tbs_len = 0;
-	int r;
-
-	if ((r = tsr_cert_build(&job->t, job->signer, cert)) != 0)
-		return r;
-	if ((r = tsr_lint_cert(*cert, job->t.kind, job->t.issuer, job->t.product, tsr_now(),
-	    &findings)) != 0)
-		return r;
-	if ((r = tsr_cert_tbs_der(*cert, &tbs, &tbs_len)) != 0)
-		return r;
-	r = tsr_cert_sign(*cert, job->signer, job->t.issuer, tbs, tbs_len);
-	OPENSSL_free(tbs);
-	return r;
-}
-
 int ca_make_cert(struct tsr_store *st, struct ca_job *job, X509 **cert,
     struct tsr_cert_record *rec)
 {
@@ -228,7 +209,7 @@ int ca_make_cert(struct tsr_store *st, struct ca_job *job, X509 **cert,
 	if ((r = tsr_store_begin(st)) != 0)
 		return r;
 	if ((r = reserve_serial(st, job)) != 0 ||
-	    (r = build_lint_sign(job, cert)) != 0 ||
+	    (r = tsr_cert_make(&job->t, job->signer, tsr_now(), NULL, cert)) != 0 ||
 	    (r = fill_record(job, *cert, rec)) != 0 ||
 	    (r = tsr_store_cert_put(st, rec)) != 0)
 		goto out;

@@ -10,6 +10,7 @@
 
 #include <openssl/pem.h>
 
+#include "audit/audit.h"
 #include "ca/ca.h"
 #include "cli/cli.h"
 
@@ -235,7 +236,8 @@ int cmd_cert_issue(int argc, char **argv)
 	req.hardware_verified_by = a.hardware;
 	if ((r = tsr_file_read(a.csr, TSR_CSR_MAX, &csr)) != 0) {
 		/* An unreadable or oversized CSR is a refusal like any other. */
-		tsr_ca_audit(ca, cli_actor(), "cert.issue", "", "refused", "CSR %s", tsr_error_detail());
+		tsr_ca_audit(ca, cli_actor(), "cert.issue", "", TSR_AUDIT_REFUSED, "CSR %s",
+		    tsr_error_detail());
 		goto out;
 	}
 	req.csr = csr.data;
@@ -300,8 +302,9 @@ int cmd_cert_show(int argc, char **argv)
 	if ((r = tsr_store_cert_get(tsr_ca_store(ca), a.serial, &rec)) != 0)
 		goto out;
 	if (a.pem) {
-		if ((r = der_to_pem(&rec, &pem)) == 0)
-			fwrite(pem.data, 1, pem.len, stdout);
+		if ((r = der_to_pem(&rec, &pem)) == 0 &&
+		    (fwrite(pem.data, 1, pem.len, stdout) != pem.len || fflush(stdout) != 0))
+			r = tsr_error(TSR_ERR_IO, "cannot write to standard output");
 	} else if (a.json) {
 		r = cli_json_print(record_json(&rec));
 	} else {

@@ -486,3 +486,28 @@ out:
 	OPENSSL_free(signed_tbs);
 	return r;
 }
+
+int tsr_cert_make(const struct tsr_cert_template *t, struct tsr_signer *signer, time_t now,
+    struct tsr_lint_findings *findings, X509 **out)
+{
+	struct tsr_lint_findings local;
+	uint8_t *tbs = NULL;
+	size_t tbs_len = 0;
+	X509 *cert = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = tsr_cert_build(t, signer, &cert)) != 0)
+		return r;
+	if ((r = tsr_lint_cert(cert, t->kind, t->issuer, t->product, now,
+	    findings ? findings : &local)) != 0 ||
+	    (r = tsr_cert_tbs_der(cert, &tbs, &tbs_len)) != 0 ||
+	    (r = tsr_cert_sign(cert, signer, t->issuer, tbs, tbs_len)) != 0)
+		goto out;
+	*out = cert;
+	cert = NULL;
+out:
+	OPENSSL_free(tbs);
+	X509_free(cert);
+	return r;
+}

@@ -215,6 +215,15 @@ int tsr_cert_build(const struct tsr_cert_template *t, const struct tsr_signer *s
 int tsr_cert_sign(X509 *cert, struct tsr_signer *signer, const X509 *issuer,
     const uint8_t *tbs_der, size_t tbs_len) TSR_MUST_CHECK;
 
+struct tsr_lint_findings;
+
+/* Build, lint and sign: the one way the CA makes a certificate, so that
+ * nothing is signed that did not pass lint (issuer is t->issuer; now is the
+ * time lint judges by).  On a lint failure, findings (if not NULL) lists
+ * every finding. */
+int tsr_cert_make(const struct tsr_cert_template *t, struct tsr_signer *signer, time_t now,
+    struct tsr_lint_findings *findings, X509 **out) TSR_MUST_CHECK;
+
 /* DER of the TBSCertificate (new buffer, OPENSSL_free()). */
 int tsr_cert_tbs_der(X509 *cert, uint8_t **out, size_t *len) TSR_MUST_CHECK;
 

@@ -295,6 +295,45 @@ static void test_tbs_must_match_lint(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* tsr_cert_make signs nothing lint refuses: one second over the product. */
+static void test_make_refuses_on_lint(void **state)
+{
+	struct ca root = { 0 }, issuing = { 0 };
+	struct tsr_cert_template t;
+	struct tsr_lint_findings f;
+	EVP_PKEY *sub = make_key(TSR_KEY_EC_P256);
+	X509_NAME *n = name("Jane Doe");
+	X509 *cert = (X509 *)1;
+	time_t now = 1790000000;
+
+	(void)state;
+	make_ca(TSR_KEY_EC_P256, &root, &issuing, now);
+	memset(&t, 0, sizeof(t));
+	t.kind = TSR_CERT_SUBSCRIBER;
+	t.product = &product;
+	t.subject = n;
+	t.pubkey = sub;
+	assert_int_equal(tsr_serial_random(t.serial, &t.serial_len), 0);
+	t.not_before = now;
+	t.not_after = now + 730 * DAY;   /* 730 days and one second */
+	t.issuer = issuing.cert;
+	t.ocsp_url = "http://localhost:8080/ocsp";
+	t.ca_issuers_url = "http://localhost:8080/ca/x.crt";
+	t.crl_url = "http://localhost:8080/crl/x.crl";
+	assert_int_equal(tsr_cert_make(&t, issuing.signer, now, &f, &cert), TSR_ERR_LINT);
+	assert_null(cert);
+	assert_true(f.n >= 1);
+	assert_non_null(strstr(tsr_error_detail(), "validity"));
+	t.not_after -= 1;
+	assert_int_equal(tsr_cert_make(&t, issuing.signer, now, NULL, &cert), 0);
+	verify_chain(cert, issuing.cert, root.cert, now + DAY);
+	X509_free(cert);
+	X509_NAME_free(n);
+	EVP_PKEY_free(sub);
+	free_ca(&root);
+	free_ca(&issuing);
+}
+
 static void test_serial_and_time_encoding(void **state)
 {
 	uint8_t serial[20];
@@ -329,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_subscriber_contents),
 		cmocka_unit_test(test_wrong_key_is_caught),
 		cmocka_unit_test(test_tbs_must_match_lint),
+		cmocka_unit_test(test_make_refuses_on_lint),
 		cmocka_unit_test(test_serial_and_time_encoding),
 	};
 
