@@ -34,6 +34,7 @@ struct tsr_ca_config {
 	char *public_url;         /* base of the OCSP, CRL and caIssuers URLs */
 	char *policy_arc;         /* the CA's own OID arc */
 	int ocsp_validity_days;   /* delegated OCSP certificate, <= 120 */
+	char *server_names;       /* names of `tessera serve`'s certificate */
 };
 
 struct tsr_config {
@@ -107,6 +108,13 @@ struct tsr_issue_request {
  * On success *out holds the stored record (tsr_cert_record_clear() it). */
 int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
     struct tsr_cert_record *out) TSR_MUST_CHECK;
+
+/* Make sure home/tls/server.pem (leaf + issuing CA) and server.key hold a
+ * certificate for the configured server_names that is valid for more than
+ * 30 days; otherwise issue a new one (logs in to the token).  The paths are
+ * new strings (free()). */
+int tsr_ca_server_cert(struct tsr_ca *ca, const char *actor, char **cert_path,
+    char **key_path) TSR_MUST_CHECK;
 
 /* The issuing CA's and root's certificates (borrowed). */
 const X509 *tsr_ca_issuing_cert(const struct tsr_ca *ca);

@@ -14,6 +14,7 @@
 static const char *const ca_keys[] = {
 	"organization", "country", "key_type", "pkcs11_module", "token", "pin_file",
 	"softhsm_conf", "database", "public_url", "policy_arc", "ocsp_validity_days",
+	"server_names",
 };
 
 static bool known_ca_key(const char *key)
@@ -106,11 +107,17 @@ static int parse_ca(const struct tsr_ini_section *s, const char *home, struct ts
 	    (r = take(s, "token", true, &c->token_uri)) != 0 ||
 	    (r = take(s, "public_url", true, &c->public_url)) != 0 ||
 	    (r = take(s, "policy_arc", true, &c->policy_arc)) != 0 ||
+	    (r = take(s, "server_names", false, &c->server_names)) != 0 ||
 	    (r = take_path(s, "pkcs11_module", true, home, &c->pkcs11_module)) != 0 ||
 	    (r = take_path(s, "pin_file", true, home, &c->pin_file)) != 0 ||
 	    (r = take_path(s, "softhsm_conf", false, home, &c->softhsm_conf)) != 0 ||
 	    (r = take_path(s, "database", true, home, &c->database)) != 0)
 		return r;
+	if (c->server_names[0] == '\0') {
+		free(c->server_names);
+		if ((c->server_names = strdup("localhost, 127.0.0.1, ::1")) == NULL)
+			return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	}
 	/* URLs get paths appended; a trailing slash would double it. */
 	for (size_t n = strlen(c->public_url); n > 0 && c->public_url[n - 1] == '/'; n--)
 		c->public_url[n - 1] = '\0';
@@ -199,6 +206,7 @@ void tsr_config_free(struct tsr_config *c)
 	free(ca->database);
 	free(ca->public_url);
 	free(ca->policy_arc);
+	free(ca->server_names);
 	tsr_products_free(&c->products);
 	free(c->path);
 	memset(c, 0, sizeof(*c));

@@ -530,7 +530,10 @@ static int write_config(struct init *in)
 	    "# This CA's own OID arc (a UUID OID, ITU-T X.667); product policy OIDs sit under it.\n"
 	    "policy_arc = %s\n"
 	    "# Validity of the delegated OCSP-signing certificate, in days (at most 120).\n"
-	    "ocsp_validity_days = %d\n\n",
+	    "ocsp_validity_days = %d\n"
+	    "# Names (DNS first, then IP addresses) in the TLS certificate of `tessera serve`;\n"
+	    "# the server renews that certificate itself when these change.\n"
+	    "server_names = localhost, 127.0.0.1, ::1\n\n",
 	    when, o->organization, o->country ? o->country : "", tsr_key_type_name(o->key_type),
 	    in->module, in->token_uri, o->module_path ? in->pin_file : "token.pin",
 	    o->module_path ? "" : "softhsm2.conf", o->public_url, in->policy_arc, o->ocsp_days);

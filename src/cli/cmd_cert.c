@@ -57,7 +57,8 @@ const char cli_usage_cert_list[] =
     "options:\n"
     "  --home DIR              the CA home (or $TESSERA_HOME)\n"
     "  --product NAME          only this product\n"
-    "  --role ROLE             only ca, ocsp or subscriber certificates\n"
+    "  --role ROLE             only ca, ocsp, server (tessera serve's own) or subscriber\n"
+    "                          certificates\n"
     "  --subject TEXT          subject contains TEXT (case-insensitive)\n"
     "  --expires-before DATE   not after earlier than DATE (YYYY-MM-DD)\n"
     "  --limit N               at most N certificates\n"
@@ -351,9 +352,9 @@ int cmd_cert_list(int argc, char **argv)
 	if ((r = parse(argc, argv, cli_usage_cert_list, allowed, &a)) != 0)
 		return r;
 	if (a.role != NULL && strcmp(a.role, "ca") != 0 && strcmp(a.role, "ocsp") != 0 &&
-	    strcmp(a.role, "subscriber") != 0)
+	    strcmp(a.role, "subscriber") != 0 && strcmp(a.role, "server") != 0)
 		return cli_usage_error(cli_usage_cert_list,
-		    "--role must be ca, ocsp or subscriber, not '%s'", a.role);
+		    "--role must be ca, ocsp, server or subscriber, not '%s'", a.role);
 	if ((r = cli_home(a.home, &home)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
 		return r;
 	memset(&f, 0, sizeof(f));

@@ -147,7 +147,7 @@ static int add_crl_dp(X509 *x, const char *url)
 	CRL_DIST_POINTS *dps = sk_DIST_POINT_new_null();
 	DIST_POINT *dp = DIST_POINT_new();
 	GENERAL_NAME *gn = uri_name(url);
-	int r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+	int r = TSR_ERR_NOMEM;
 
 	if (dps == NULL || dp == NULL || gn == NULL)
 		goto out;
@@ -163,6 +163,8 @@ static int add_crl_dp(X509 *x, const char *url)
 	dp = NULL;
 	r = add_ext(x, NID_crl_distribution_points, dps, 0);
 out:
+	if (r == TSR_ERR_NOMEM)
+		tsr_error(r, "out of memory");
 	GENERAL_NAME_free(gn);
 	DIST_POINT_free(dp);
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
@@ -273,7 +275,7 @@ static int add_key_ids(X509 *x, const X509 *issuer)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	const ASN1_OCTET_STRING *issuer_ski;
-	int r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+	int r = TSR_ERR_NOMEM;
 
 	if (ski == NULL || aki == NULL)
 		goto out;
@@ -295,6 +297,8 @@ static int add_key_ids(X509 *x, const X509 *issuer)
 	}
 	r = add_ext(x, NID_authority_key_identifier, aki, 0);
 out:
+	if (r == TSR_ERR_NOMEM)
+		tsr_error(r, "out of memory");
 	ASN1_OCTET_STRING_free(ski);
 	AUTHORITY_KEYID_free(aki);
 	return r;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -568,6 +569,82 @@ static void test_issue_wrong_pin(void **state)
 	tsr_buf_free(&csr);
 }
 
+/* ------------------------------------------------------------ server cert */
+
+static time_t clock_at(void *ctx)
+{
+	return *(time_t *)ctx;
+}
+
+static void fingerprint(const char *path, char out[65])
+{
+	BIO *bio = BIO_new_file(path, "r");
+	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	assert_non_null(x);
+	assert_int_equal(X509_digest(x, EVP_sha256(), md, &n), 1);
+	tsr_hex_encode(md, n, out);
+	X509_free(x);
+	BIO_free(bio);
+}
+
+static void test_server_cert(void **state)
+{
+	struct fixture *f = *state;
+	char *cert = NULL, *key = NULL, first[65], again[65], later[65];
+	X509_STORE *trust = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	STACK_OF(X509) *chain = NULL;
+	X509_VERIFY_PARAM *param;
+	struct stat st;
+	BIO *bio;
+	X509 *leaf;
+	time_t now = tsr_now();
+
+	assert_int_equal(tsr_ca_server_cert(f->ca, "test", &cert, &key), 0);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	fingerprint(cert, first);
+	/* server.pem holds the leaf and the issuing CA: it verifies for TLS
+	 * server use as localhost, 127.0.0.1 and ::1 against the root alone */
+	bio = BIO_new_file(cert, "r");
+	leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	chain = sk_X509_new_null();
+	sk_X509_push(chain, PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	X509_STORE_add_cert(trust, (X509 *)tsr_ca_root_cert(f->ca));
+	assert_int_equal(X509_STORE_CTX_init(ctx, trust, leaf, chain), 1);
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+	X509_VERIFY_PARAM_set1_host(param, "localhost", 0);
+	assert_int_equal(X509_verify_cert(ctx), 1);
+	assert_int_equal(X509_check_ip_asc(leaf, "::1", 0), 1);
+	assert_int_equal(X509_check_ip_asc(leaf, "127.0.0.1", 0), 1);
+	/* kept while good */
+	free(cert);
+	free(key);
+	assert_int_equal(tsr_ca_server_cert(f->ca, "test", &cert, &key), 0);
+	fingerprint(cert, again);
+	assert_string_equal(first, again);
+	/* renewed once fewer than 30 of its 90 days are left */
+	now += 61 * 86400;
+	tsr_clock_set(clock_at, &now);
+	free(cert);
+	free(key);
+	assert_int_equal(tsr_ca_server_cert(f->ca, "test", &cert, &key), 0);
+	tsr_clock_set(NULL, NULL);
+	fingerprint(cert, later);
+	assert_string_not_equal(first, later);
+	free(cert);
+	free(key);
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
+	BIO_free(bio);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(trust);
+}
+
 /* ---------------------------------------------------------------- config */
 
 static void test_config_errors(void **state)
@@ -596,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_issue_every_product, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_wrong_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_server_cert, setup, teardown),
 		cmocka_unit_test(test_config_errors),
 	};
 
