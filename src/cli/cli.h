@@ -34,6 +34,24 @@ extern const char cli_usage_init[], cli_usage_cert_issue[], cli_usage_cert_show[
     cli_usage_cert_list[], cli_usage_product_list[], cli_usage_product_show[],
     cli_usage_audit_verify[], cli_usage_audit_list[];
 
+/* cmd_user.c, cmd_voucher.c: officers and voucher batches. */
+int cmd_user_add(int argc, char **argv);
+int cmd_user_list(int argc, char **argv);
+int cmd_user_show(int argc, char **argv);
+int cmd_user_passwd(int argc, char **argv);
+int cmd_user_roles(int argc, char **argv);
+int cmd_user_disable(int argc, char **argv);
+int cmd_user_enable(int argc, char **argv);
+int cmd_user_unlock(int argc, char **argv);
+int cmd_voucher_create(int argc, char **argv);
+int cmd_voucher_list(int argc, char **argv);
+int cmd_voucher_revoke(int argc, char **argv);
+
+extern const char cli_usage_user_add[], cli_usage_user_list[], cli_usage_user_show[],
+    cli_usage_user_passwd[], cli_usage_user_roles[], cli_usage_user_disable[],
+    cli_usage_user_enable[], cli_usage_user_unlock[], cli_usage_voucher_create[],
+    cli_usage_voucher_list[], cli_usage_voucher_revoke[];
+
 /* "cli:<login name>": who is acting, for the audit log. */
 const char *cli_actor(void);
 /* --home, else $TESSERA_HOME, else an error. */

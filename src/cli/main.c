@@ -26,6 +26,23 @@ static const struct cli_command commands[] = {
 	{ "audit", "verify", "verify the hash chain of the audit log",
 	    cli_usage_audit_verify, cmd_audit_verify },
 	{ "audit", "list", "list audit records", cli_usage_audit_list, cmd_audit_list },
+	{ "user", "add", "add an officer who logs in to the RA", cli_usage_user_add, cmd_user_add },
+	{ "user", "list", "list the officers", cli_usage_user_list, cmd_user_list },
+	{ "user", "show", "show one officer", cli_usage_user_show, cmd_user_show },
+	{ "user", "passwd", "set an officer's password", cli_usage_user_passwd, cmd_user_passwd },
+	{ "user", "roles", "replace an officer's roles", cli_usage_user_roles, cmd_user_roles },
+	{ "user", "disable", "switch an officer's account off", cli_usage_user_disable,
+	    cmd_user_disable },
+	{ "user", "enable", "switch an officer's account on again", cli_usage_user_enable,
+	    cmd_user_enable },
+	{ "user", "unlock", "unlock an account locked by failed logins", cli_usage_user_unlock,
+	    cmd_user_unlock },
+	{ "voucher", "create", "make a batch of voucher codes for a product",
+	    cli_usage_voucher_create, cmd_voucher_create },
+	{ "voucher", "list", "list voucher batches and their counts (never codes)",
+	    cli_usage_voucher_list, cmd_voucher_list },
+	{ "voucher", "revoke", "revoke the unused codes of a batch", cli_usage_voucher_revoke,
+	    cmd_voucher_revoke },
 };
 
 static void usage(FILE *f)

@@ -1,1 +1,896 @@
-/* placeholder: being written */
+/*
+ * server.c - the HTTPS server: listening, TLS, limits, routing, the life of
+ * a request, security headers and the access log.
+ *
+ * Threading: one thread per connection (MHD_USE_THREAD_PER_CONNECTION).
+ * Handlers block - Argon2id, SQLite, PKCS#11 signing, mail and webhook
+ * calls are coming - and in a thread pool's event loop a blocked handler
+ * stalls every other connection of its worker.  With a thread per
+ * connection it stalls only its own, and max_connections bounds the
+ * threads.  Each thread also keeps its own tsr_error() detail.
+ *
+ * A request's record is made when its request line arrives (the URI log
+ * callback, which also gives us the target exactly as sent) and freed when
+ * libmicrohttpd reports it complete; the records in between are the
+ * requests in flight that tsr_http_server_stop() waits for.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "http/http.h"
+
+/* GnuTLS priorities: TLS 1.3 and 1.2 only; for 1.2 only ECDHE with AEAD
+ * ciphers (forward secrecy, no CBC); no SHA-1 signatures. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:" \
+	"+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1:%SERVER_PRECEDENCE"
+
+/* Per-connection memory: the request line and headers must fit in it
+ * (with room for libmicrohttpd's buffers), so it is the header-size cap.
+ * Bodies do not count: they are read in pieces into our own buffer. */
+#define CONNECTION_MEMORY (16 * 1024)
+#define PEM_MAX (64 * 1024)
+#define LISTEN_BACKLOG 128
+
+struct tsr_http_server {
+	struct MHD_Daemon *mhd;
+	struct tsr_http_app *app;
+	const struct tsr_http_route *routes;
+	size_t n_routes;
+	size_t max_body_anonymous;
+	size_t max_body_authenticated;
+	unsigned drain_seconds;
+	uint16_t port;
+	FILE *log;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned in_flight;
+	bool draining;
+};
+
+struct request {
+	struct tsr_http_server *srv;
+	struct timespec start;
+	char ip[INET6_ADDRSTRLEN];
+	char method[16];
+	char *target;                  /* the request target as sent */
+	char *path;                    /* its path: the target up to '?' */
+	bool begun, answered, too_large;
+	struct tsr_http_match match;
+	char actor[128];
+	struct tsr_buf body;
+	int status;
+	size_t bytes;
+};
+
+/* ------------------------------------------------------------------ routing */
+
+static bool method_matches(const char *route, const char *method)
+{
+	return strcmp(route, method) == 0 ||
+	    (strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* Percent-decode one captured segment into out; false if it is malformed
+ * or decodes to something no identifier holds ('/', controls). */
+static bool decode_segment(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				return false;
+			hi = tsr_hex_digit(s[i + 1]);
+			lo = tsr_hex_digit(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return false;
+			c = hi << 4 | lo;
+			i += 2;
+		}
+		if (c == '/' || c < 0x20 || c == 0x7f || o + 1 >= size)
+			return false;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return o > 0;
+}
+
+static bool capture(const char *pseg, size_t plen, const char *qseg, size_t qlen,
+    struct tsr_http_match *m)
+{
+	struct tsr_http_param *p;
+
+	if (m->n_params == TSR_HTTP_MAX_PARAMS || plen - 2 >= sizeof(p->name))
+		return false;
+	p = &m->params[m->n_params];
+	memcpy(p->name, pseg + 1, plen - 2);
+	p->name[plen - 2] = '\0';
+	if (!decode_segment(qseg, qlen, p->value, sizeof(p->value)))
+		return false;
+	m->n_params++;
+	return true;
+}
+
+/* Walk pattern and path segment by segment (both start with '/'). */
+static bool path_matches(const char *pattern, const char *path, struct tsr_http_match *m)
+{
+	const char *p = pattern + 1, *q = path + 1;
+
+	m->n_params = 0;
+	for (;;) {
+		size_t plen = strcspn(p, "/"), qlen = strcspn(q, "/");
+
+		if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
+			if (!capture(p, plen, q, qlen, m))
+				return false;
+		} else if (plen != qlen || memcmp(p, q, plen) != 0 || plen == 0) {
+			return false;
+		}
+		if (p[plen] == '\0' || q[qlen] == '\0')
+			return p[plen] == q[qlen];
+		p += plen + 1;
+		q += qlen + 1;
+	}
+}
+
+static void allow_add(char *allow, size_t size, const char *method)
+{
+	size_t used = strlen(allow);
+
+	snprintf(allow + used, size - used, "%s%s", used ? ", " : "", method);
+}
+
+int tsr_http_route_find(const struct tsr_http_route *routes, size_t n, const char *method,
+    const char *path, struct tsr_http_match *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (path[0] != '/' || strlen(path) > TSR_HTTP_PATH_MAX)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no such resource");
+	for (size_t i = 0; i < n; i++) {
+		struct tsr_http_match m = { .route = &routes[i] };
+
+		if (!path_matches(routes[i].pattern, path, &m))
+			continue;
+		if (method_matches(routes[i].method, method)) {
+			*out = m;
+			out->allow[0] = '\0';
+			return 0;
+		}
+		allow_add(out->allow, sizeof(out->allow), routes[i].method);
+		if (strcmp(routes[i].method, "GET") == 0)
+			allow_add(out->allow, sizeof(out->allow), "HEAD");
+	}
+	return tsr_error(TSR_ERR_NOT_FOUND, "no such resource");
+}
+
+const char *tsr_http_param(const struct tsr_http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_params; i++)
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ text for logs */
+
+/* Copy a path (or a query key) into out for a log line or a problem's
+ * instance: RFC 3986 path characters stay, anything else is %XX, so the
+ * result holds no space, quote or control character whatever was sent. */
+static void escape(const char *s, size_t n, char *out, size_t size)
+{
+	static const char safe[] = "-._~!$&'()*+,;=:@/%";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (o + 4 >= size) {
+			snprintf(out + o, size - o, "...");
+			return;
+		}
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c != '\0' && strchr(safe, c) != NULL))
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", c);
+	}
+	out[o] = '\0';
+}
+
+/* The path plus the names (never the values) of the query's parameters:
+ * values could be codes. */
+static void log_target(const struct request *rq, char *out, size_t size)
+{
+	const char *q = strchr(rq->target, '?');
+	char sep = '?';
+	size_t used;
+
+	escape(rq->path, strlen(rq->path), out, size);
+	while (q != NULL && (used = strlen(out)) + 2 < size) {
+		q++;
+		out[used++] = sep;
+		escape(q, strcspn(q, "=&"), out + used, size - used);
+		sep = '&';
+		q = strchr(q, '&');
+	}
+}
+
+static const char *termination(enum MHD_RequestTerminationCode toe)
+{
+	switch (toe) {
+	case MHD_REQUEST_TERMINATED_COMPLETED_OK: return NULL;
+	case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+	case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+	case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client-abort";
+	case MHD_REQUEST_TERMINATED_READ_ERROR: return "read-error";
+	default: return "error";
+	}
+}
+
+/* One line per request; never a body, a header value or a query value. */
+static void log_request(const struct request *rq, enum MHD_RequestTerminationCode toe)
+{
+	char when[21], target[512], status[8];
+	const char *end = termination(toe);
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - rq->start.tv_sec) * 1000 + (now.tv_nsec - rq->start.tv_nsec) / 1000000;
+	tsr_time_format(time(NULL), when);
+	log_target(rq, target, sizeof(target));
+	if (rq->answered)
+		snprintf(status, sizeof(status), "%d", rq->status);
+	else
+		snprintf(status, sizeof(status), "-");
+	/* One fprintf: stdio locks the stream, so lines never interleave. */
+	fprintf(rq->srv->log, "time=%s ip=%s method=%s path=%s status=%s bytes=%zu ms=%ld%s%s\n",
+	    when, rq->ip, rq->method[0] ? rq->method : "-", target, status, rq->bytes, ms,
+	    end ? " end=" : "", end ? end : "");
+}
+
+/* ------------------------------------------------------------------ responses */
+
+static const char nomem_problem[] = "{\"type\":\"" TSR_PROBLEM_TYPE_BASE "nomem\","
+	"\"title\":\"out of memory\",\"status\":503}";
+
+static bool add_headers(struct MHD_Response *resp, const char *content_type, const char *allow,
+    bool close)
+{
+	static const char *const fixed[][2] = {
+		{ "Cache-Control", "no-store" },
+		{ "X-Content-Type-Options", "nosniff" },
+		{ "Strict-Transport-Security", "max-age=31536000" },
+		{ "Referrer-Policy", "no-referrer" },
+		{ "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
+	};
+	bool ok = MHD_add_response_header(resp, "Content-Type", content_type) == MHD_YES;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(fixed); i++)
+		ok = ok && MHD_add_response_header(resp, fixed[i][0], fixed[i][1]) == MHD_YES;
+	if (allow != NULL && allow[0] != '\0')
+		ok = ok && MHD_add_response_header(resp, "Allow", allow) == MHD_YES;
+	if (close)
+		ok = ok && MHD_add_response_header(resp, "Connection", "close") == MHD_YES;
+	return ok;
+}
+
+/* Queue doc (a reference we take) as the response. */
+static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, int status,
+    json_t *doc, const char *content_type, const char *allow)
+{
+	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret = MHD_NO;
+	char *text = NULL;
+	size_t len = 0;
+	bool close;
+
+	if (doc != NULL && tsr_json_encode(doc, &text, &len) == 0) {
+		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL)
+			free(text);
+	}
+	json_decref(doc);
+	if (resp == NULL) {
+		status = 503;
+		content_type = "application/problem+json";
+		len = strlen(nomem_problem);
+		resp = MHD_create_response_from_buffer(len, (void *)nomem_problem,
+		    MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			return MHD_NO;
+	}
+	pthread_mutex_lock(&rq->srv->lock);
+	close = rq->srv->draining;
+	pthread_mutex_unlock(&rq->srv->lock);
+	/* A header we cannot add is a response we must not send. */
+	if (add_headers(resp, content_type, allow, close))
+		ret = MHD_queue_response(con, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	rq->answered = true;
+	rq->status = status;
+	rq->bytes = len;
+	return ret;
+}
+
+static enum MHD_Result fail(struct request *rq, struct MHD_Connection *con, int code)
+{
+	char instance[TSR_HTTP_PATH_MAX / 4];
+	json_t *doc;
+	int status;
+
+	escape(rq->path, strlen(rq->path), instance, sizeof(instance));
+	doc = tsr_problem_from_error(code, tsr_error_detail(), instance, &status);
+	/* The client gets a generic detail for these; the operator the real one. */
+	if (status >= 500)
+		tsr_log(TSR_LOG_ERROR, "%s %s: %s: %s", rq->method, instance, tsr_strerror(code),
+		    tsr_error_detail());
+	return answer(rq, con, status, doc, "application/problem+json", NULL);
+}
+
+static enum MHD_Result refuse(struct request *rq, struct MHD_Connection *con,
+    enum tsr_http_refusal r, const char *detail)
+{
+	char instance[TSR_HTTP_PATH_MAX / 4];
+	json_t *doc;
+	int status;
+
+	escape(rq->path, strlen(rq->path), instance, sizeof(instance));
+	doc = tsr_problem_from_refusal(r, detail, instance, &status);
+	return answer(rq, con, status, doc, "application/problem+json",
+	    r == TSR_HTTP_METHOD_NOT_ALLOWED ? rq->match.allow : NULL);
+}
+
+/* ------------------------------------------------------------------ requests */
+
+/* application/json, optionally with charset=utf-8 (any case), nothing else. */
+static bool is_json_type(const char *v)
+{
+	if (v == NULL || strncasecmp(v, "application/json", 16) != 0)
+		return false;
+	v += 16;
+	v += strspn(v, " \t");
+	if (*v == '\0')
+		return true;
+	if (*v++ != ';')
+		return false;
+	v += strspn(v, " \t");
+	return strncasecmp(v, "charset=utf-8", 13) == 0 && v[13 + strspn(v + 13, " \t")] == '\0';
+}
+
+/* The declared body length; -1 if the header is absent, -2 if malformed. */
+static long long content_length(struct MHD_Connection *con)
+{
+	const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+	long long n = 0;
+
+	if (v == NULL)
+		return -1;
+	if (*v == '\0' || strlen(v) > 15 || strspn(v, "0123456789") != strlen(v))
+		return -2;
+	for (; *v != '\0'; v++)
+		n = n * 10 + (*v - '0');
+	return n;
+}
+
+/* Runs for authenticated routes before a byte of the body is read. */
+static bool authenticate(struct request *rq, struct MHD_Connection *con)
+{
+	struct tsr_http_app *app = rq->srv->app;
+	const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+
+	if (app->authenticate == NULL)
+		return false;
+	rq->actor[0] = '\0';
+	return app->authenticate(app, auth, rq->actor, sizeof(rq->actor)) == 0 &&
+	    rq->actor[0] != '\0';
+}
+
+/* The first call for a request: headers are in, the body is not.  Every
+ * refusal that needs no body happens here, so an oversized or unwanted
+ * body is never read. */
+static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
+{
+	struct tsr_http_server *srv = rq->srv;
+	const struct tsr_http_route *route;
+	long long length;
+	bool authed = false;
+	size_t cap;
+
+	if (tsr_http_route_find(srv->routes, srv->n_routes, rq->method, rq->path,
+	    &rq->match) != 0) {
+		if (rq->match.allow[0] != '\0')
+			return refuse(rq, con, TSR_HTTP_METHOD_NOT_ALLOWED, "this resource allows "
+			    "only the methods in the Allow header");
+		return fail(rq, con, TSR_ERR_NOT_FOUND);
+	}
+	route = rq->match.route;
+	if (MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding") != NULL)
+		return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
+		    "send the body with a Content-Length, not chunked");
+	if ((route->flags & TSR_HTTP_AUTH) && !(authed = authenticate(rq, con)))
+		return refuse(rq, con, TSR_HTTP_UNAUTHENTICATED, "missing or invalid credentials");
+	cap = route->body == NULL ? 0 : authed ? srv->max_body_authenticated :
+	    srv->max_body_anonymous;
+	if ((length = content_length(con)) == -2)
+		return fail(rq, con, tsr_error(TSR_ERR_PARSE, "malformed Content-Length"));
+	if (length > (long long)cap)
+		return fail(rq, con, cap == 0 ?
+		    tsr_error(TSR_ERR_TOO_LARGE, "%s %s takes no request body", rq->method,
+		    route->pattern) :
+		    tsr_error(TSR_ERR_TOO_LARGE, "the request body has %lld bytes; the limit is %zu",
+		    length, cap));
+	if (route->body != NULL) {
+		if (!is_json_type(MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		    "Content-Type")))
+			return refuse(rq, con, TSR_HTTP_UNSUPPORTED_MEDIA,
+			    "the body must be application/json");
+		if (length < 0)
+			return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
+			    "send the body with a Content-Length");
+	}
+	tsr_buf_init(&rq->body, cap);
+	return MHD_YES;
+}
+
+/* The last call: the whole body is in.  Check it, run the handler, answer. */
+static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
+{
+	const struct tsr_http_route *route = rq->match.route;
+	struct tsr_http_request req = {
+		.app = rq->srv->app, .route = route, .method = rq->method, .path = rq->path,
+		.n_params = rq->match.n_params, .actor = rq->actor[0] ? rq->actor : NULL,
+	};
+	struct tsr_http_response res = { .status = 0 };
+	json_t *body = NULL;
+	int r;
+
+	if (rq->too_large)
+		return fail(rq, con, tsr_error(TSR_ERR_TOO_LARGE, "the request body is too large"));
+	memcpy(req.params, rq->match.params, sizeof(req.params));
+	if (route->body != NULL) {
+		if ((r = tsr_json_read(rq->body.len ? (const char *)rq->body.data : "",
+		    rq->body.len, route->body, &body)) != 0)
+			return fail(rq, con, r);
+		req.body = body;
+	}
+	tsr_error_clear();
+	r = route->handler(&req, &res);
+	json_decref(body);
+	if (r == 0 && res.json == NULL)
+		r = tsr_error(TSR_ERR_INTERNAL, "%s %s: the handler gave no body", rq->method,
+		    route->pattern);
+	if (r != 0) {
+		json_decref(res.json);
+		return fail(rq, con, r);
+	}
+	return answer(rq, con, res.status ? res.status : 200, res.json, "application/json", NULL);
+}
+
+static void copy_method(const char *method, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; method[i] != '\0' && i + 1 < size; i++)
+		out[i] = (method[i] >= 'A' && method[i] <= 'Z') ? method[i] : '?';
+	out[i] = '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct request *rq = *con_cls;
+
+	(void)cls;
+	(void)url;        /* already unescaped by libmicrohttpd: we route on rq->path */
+	(void)version;
+	if (rq == NULL || rq->path == NULL)
+		return MHD_NO;
+	if (!rq->begun) {
+		rq->begun = true;
+		copy_method(method, rq->method, sizeof(rq->method));
+		return begin(rq, con);
+	}
+	if (*upload_data_size > 0) {
+		/* Content-Length was checked against the cap, so this cannot
+		 * overflow; if it does anyway, the body is dropped. */
+		if (!rq->answered && !rq->too_large &&
+		    tsr_buf_append(&rq->body, upload_data, *upload_data_size) != 0)
+			rq->too_large = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->answered)
+		return MHD_YES;
+	return finish(rq, con);
+}
+
+static void client_ip(struct MHD_Connection *con, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, size, "-");
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		    (socklen_t)size);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, (socklen_t)size);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct tsr_http_server *srv = cls;
+	struct request *rq = calloc(1, sizeof(*rq));
+
+	if (rq == NULL)
+		return NULL;
+	rq->srv = srv;
+	clock_gettime(CLOCK_MONOTONIC, &rq->start);
+	client_ip(con, rq->ip, sizeof(rq->ip));
+	if ((rq->target = strdup(uri)) != NULL)
+		rq->path = strndup(uri, strcspn(uri, "?#"));
+	tsr_buf_init(&rq->body, 0);
+	pthread_mutex_lock(&srv->lock);
+	srv->in_flight++;
+	pthread_mutex_unlock(&srv->lock);
+	return rq;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct tsr_http_server *srv = cls;
+	struct request *rq = *con_cls;
+
+	(void)con;
+	if (rq == NULL)
+		return;
+	*con_cls = NULL;
+	if (rq->path != NULL)
+		log_request(rq, toe);
+	tsr_buf_free(&rq->body);
+	free(rq->target);
+	free(rq->path);
+	free(rq);
+	pthread_mutex_lock(&srv->lock);
+	if (--srv->in_flight == 0)
+		pthread_cond_broadcast(&srv->idle);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void on_mhd_message(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	tsr_log(TSR_LOG_WARN, "https: %s", msg);
+}
+
+/* ------------------------------------------------------------------ listening */
+
+void tsr_http_config_default(struct tsr_http_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen = TSR_HTTP_DEFAULT_LISTEN;
+	c->max_body_anonymous = 64 * 1024;
+	c->max_body_authenticated = 1024 * 1024;
+	c->max_connections = 256;
+	c->per_ip_connections = 16;
+	c->timeout_seconds = 30;
+}
+
+static bool parse_port(const char *s, uint16_t *port)
+{
+	unsigned long n = 0;
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 5 || strspn(s, "0123456789") != len)
+		return false;
+	for (; *s != '\0'; s++)
+		n = n * 10 + (unsigned long)(*s - '0');
+	if (n > 65535)
+		return false;
+	*port = (uint16_t)n;
+	return true;
+}
+
+int tsr_http_listen_parse(const char *s, struct sockaddr_storage *out, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon;
+	uint16_t port;
+	size_t hlen;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || s[0] == '\0')
+		goto bad;
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+		const char *close = strstr(s, "]:");
+
+		if (close == NULL || (hlen = (size_t)(close - s - 1)) >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1 || !parse_port(close + 2, &port))
+			goto bad;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(port);
+		*len = sizeof(*a);
+		return 0;
+	}
+	if ((colon = strchr(s, ':')) == NULL || (hlen = (size_t)(colon - s)) >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	{
+		struct sockaddr_in *a = (struct sockaddr_in *)out;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1 || !parse_port(colon + 1, &port))
+			goto bad;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		*len = sizeof(*a);
+	}
+	return 0;
+bad:
+	return tsr_error(TSR_ERR_INVALID, "listen address '%s' must be IPv4:PORT "
+	    "(127.0.0.1:8443) or [IPv6]:PORT ([::1]:8443)", s ? s : "");
+}
+
+/* Our own listening socket: errors name the address and errno, and the
+ * port is known at once (port 0 picks a free one). */
+static int open_listener(const char *listen_at, int *fd_out, uint16_t *port)
+{
+	struct sockaddr_storage ss, bound;
+	socklen_t len, blen = sizeof(bound);
+	int fd, one = 1, r;
+
+	*fd_out = -1;
+	if ((r = tsr_http_listen_parse(listen_at, &ss, &len)) != 0)
+		return r;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return tsr_error(TSR_ERR_IO, "socket: %s", strerror(errno));
+	/* [::]:port means IPv6 only; IPv4 clients need their own address. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, LISTEN_BACKLOG) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&bound, &blen) != 0) {
+		r = tsr_error(TSR_ERR_IO, "cannot listen on %s: %s", listen_at, strerror(errno));
+		close(fd);
+		return r;
+	}
+	*port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port :
+	    ((struct sockaddr_in6 *)&bound)->sin6_port);
+	*fd_out = fd;
+	return 0;
+}
+
+static int open_log(const char *path, FILE **out)
+{
+	int fd;
+
+	*out = stderr;
+	if (path == NULL)
+		return 0;
+	/* Client addresses are personal data: not world-readable. */
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return tsr_error(TSR_ERR_IO, "cannot open access log %s: %s", path, strerror(errno));
+	if ((*out = fdopen(fd, "a")) == NULL) {
+		close(fd);
+		*out = stderr;
+		return tsr_error(TSR_ERR_IO, "cannot open access log %s: %s", path, strerror(errno));
+	}
+	setvbuf(*out, NULL, _IOLBF, 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ TLS material */
+
+/* Read the PEM files and check that the key belongs to the certificate, so
+ * that a mistake gets a sentence rather than an anonymous TLS failure. */
+static int read_tls(const struct tsr_http_config *c, struct tsr_buf *cert, struct tsr_buf *key)
+{
+	const char *cert_pem, *key_pem;
+	EVP_PKEY *pk = NULL;
+	X509 *x = NULL;
+	BIO *bio;
+	int r;
+
+	if ((r = tsr_file_read(c->cert_pem_path, PEM_MAX, cert)) != 0 ||
+	    (r = tsr_buf_cstr(cert, &cert_pem)) != 0 ||
+	    (r = tsr_file_read(c->key_pem_path, PEM_MAX, key)) != 0 ||
+	    (r = tsr_buf_cstr(key, &key_pem)) != 0)
+		return r;
+	if ((bio = BIO_new_mem_buf(cert_pem, -1)) != NULL)
+		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if ((bio = BIO_new_mem_buf(key_pem, -1)) != NULL)
+		pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL)
+		r = tsr_error_openssl(TSR_ERR_CRYPTO, "%s: no PEM certificate", c->cert_pem_path);
+	else if (pk == NULL)
+		r = tsr_error_openssl(TSR_ERR_CRYPTO, "%s: no unencrypted PEM private key",
+		    c->key_pem_path);
+	else if (X509_check_private_key(x, pk) != 1)
+		r = tsr_error_openssl(TSR_ERR_CRYPTO, "%s is not the key of the certificate in %s",
+		    c->key_pem_path, c->cert_pem_path);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+/* ------------------------------------------------------------------ start, stop */
+
+static int check_config(const struct tsr_http_config *c, const struct tsr_http_app *app)
+{
+	if (app == NULL || c->cert_pem_path == NULL || c->key_pem_path == NULL)
+		return tsr_error(TSR_ERR_INVALID, "the HTTPS server needs a certificate and a key");
+	if (c->max_body_anonymous == 0 || c->max_body_authenticated < c->max_body_anonymous)
+		return tsr_error(TSR_ERR_INVALID, "body limits must be positive, and no tighter "
+		    "after authentication than before");
+	if (c->max_connections == 0 || c->per_ip_connections == 0 ||
+	    c->per_ip_connections > c->max_connections || c->timeout_seconds == 0)
+		return tsr_error(TSR_ERR_INVALID, "connection limits and the timeout must be "
+		    "positive, and the per-address limit at most the total");
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return tsr_error(TSR_ERR_INTERNAL, "libmicrohttpd was built without TLS");
+	return 0;
+}
+
+static int server_new(const struct tsr_http_config *c, struct tsr_http_app *app,
+    struct tsr_http_server **out)
+{
+	struct tsr_http_server *s = calloc(1, sizeof(*s));
+	pthread_condattr_t attr;
+
+	if (s == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	s->app = app;
+	s->routes = app->routes;
+	s->n_routes = app->n_routes;
+	if (s->routes == NULL)
+		s->routes = tsr_http_api_routes(&s->n_routes);
+	s->max_body_anonymous = c->max_body_anonymous;
+	s->max_body_authenticated = c->max_body_authenticated;
+	s->drain_seconds = c->timeout_seconds;
+	s->log = stderr;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle, &attr);
+	pthread_condattr_destroy(&attr);
+	*out = s;
+	return 0;
+}
+
+static void server_free(struct tsr_http_server *s)
+{
+	if (s->log != NULL && s->log != stderr)
+		fclose(s->log);
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static struct MHD_Daemon *daemon_start(struct tsr_http_server *s,
+    const struct tsr_http_config *c, int fd, const char *cert, const char *key)
+{
+	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, s,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key,
+	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+	    MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_END);
+}
+
+int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *app,
+    struct tsr_http_server **out)
+{
+	struct tsr_http_server *s = NULL;
+	struct tsr_buf cert, key;
+	const char *cert_pem, *key_pem;
+	int fd = -1, r;
+
+	*out = NULL;
+	tsr_buf_init(&cert, PEM_MAX);
+	tsr_buf_init_secret(&key, PEM_MAX);
+	if ((r = check_config(c, app)) != 0 || (r = read_tls(c, &cert, &key)) != 0 ||
+	    (r = tsr_buf_cstr(&cert, &cert_pem)) != 0 || (r = tsr_buf_cstr(&key, &key_pem)) != 0 ||
+	    (r = server_new(c, app, &s)) != 0 || (r = open_log(c->access_log_path, &s->log)) != 0 ||
+	    (r = open_listener(c->listen, &fd, &s->port)) != 0)
+		goto out;
+	/* Seed jansson's hash function before there are threads to race for it. */
+	json_object_seed(0);
+	if ((s->mhd = daemon_start(s, c, fd, cert_pem, key_pem)) == NULL) {
+		r = tsr_error(TSR_ERR_CRYPTO, "cannot start the HTTPS server on %s (see the "
+		    "messages above)", c->listen);
+		goto out;
+	}
+	fd = -1;   /* libmicrohttpd's now */
+	*out = s;
+	s = NULL;
+out:
+	/* GnuTLS has its own copy of the key by now. */
+	tsr_buf_free(&key);
+	tsr_buf_free(&cert);
+	if (fd >= 0)
+		close(fd);
+	if (s != NULL)
+		server_free(s);
+	return r;
+}
+
+uint16_t tsr_http_server_port(const struct tsr_http_server *s)
+{
+	return s->port;
+}
+
+void tsr_http_server_stop(struct tsr_http_server *s)
+{
+	struct timespec deadline;
+	MHD_socket listener;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->draining = true;   /* answers from now on say Connection: close */
+	pthread_mutex_unlock(&s->lock);
+	listener = MHD_quiesce_daemon(s->mhd);
+	/* A quiesced socket still completes TCP handshakes into its backlog,
+	 * leaving clients waiting for nothing; shut down, it refuses them.  It
+	 * is closed only after MHD_stop_daemon(), as libmicrohttpd asks. */
+	if (listener != MHD_INVALID_SOCKET)
+		shutdown(listener, SHUT_RDWR);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += s->drain_seconds;
+	pthread_mutex_lock(&s->lock);
+	while (s->in_flight > 0 &&
+	    pthread_cond_timedwait(&s->idle, &s->lock, &deadline) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&s->lock);
+	/* Closes idle keep-alive connections and joins every connection thread,
+	 * so no handler runs after this returns. */
+	MHD_stop_daemon(s->mhd);
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	server_free(s);
+}

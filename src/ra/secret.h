@@ -42,9 +42,11 @@ int tsr_password_list_parse(const char *text, size_t len,
 void tsr_password_list_free(struct tsr_password_list *list);
 /* Number of entries (duplicates included). */
 size_t tsr_password_list_count(const struct tsr_password_list *list);
-/* TSR_DATADIR "/common-passwords.txt" when the build defines TSR_DATADIR,
- * else "data/common-passwords.txt" (relative: works from the source tree). */
-const char *tsr_password_list_default_path(void);
+/* The list shipped with Tessera (data/common-passwords.txt), compiled into
+ * the binary so that every build checks against the same list wherever it
+ * runs.  An operator's larger list can be loaded with
+ * tsr_password_list_load(). */
+int tsr_password_list_builtin(struct tsr_password_list **out) TSR_MUST_CHECK;
 
 /* Check a new password pw against SP 800-63B.  context holds n_context words
  * tied to this account (the applicant's name, email local part, "tessera");
@@ -90,7 +92,7 @@ int tsr_answer_normalise(const char *in, char **out) TSR_MUST_CHECK;
  * Codes shown to humans: Crockford base32 symbols (0-9 A-Z without I L O U,
  * 5 bits each, from the CSPRNG) and a final Crockford check symbol (value mod
  * 37, alphabet extended with * ~ $ = U), in groups of four joined by '-':
- *   verification (35 bits):  "7K3M-Q9X*"
+ *   verification (35 bits):  "7K3M-Q9XN"
  *   activation (115 bits):   "XXXX-XXXX-XXXX-XXXX-XXXX-XXXC"
  */
 #define TSR_CODE_VERIFICATION_BITS 35

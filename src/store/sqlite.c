@@ -66,12 +66,43 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	"  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+
+	/* 2: RA officers and vouchers */
+	"CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT UNIQUE NOT NULL,"
+	"  display_name TEXT NOT NULL DEFAULT '',"
+	"  email TEXT NOT NULL DEFAULT '',"
+	"  roles TEXT NOT NULL,"
+	"  password_hash TEXT NOT NULL,"
+	"  failed_logins INTEGER NOT NULL DEFAULT 0 CHECK(failed_logins >= 0),"
+	"  locked INTEGER NOT NULL DEFAULT 0 CHECK(locked IN (0, 1)),"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK(disabled IN (0, 1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE vouchers("
+	"  code_hash TEXT PRIMARY KEY NOT NULL,"
+	"  batch TEXT NOT NULL,"
+	"  product TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER,"          /* NULL: never */
+	"  used_at INTEGER,"
+	"  used_by TEXT,"
+	"  revoked_at INTEGER,"
+	"  CHECK((used_at IS NULL) = (used_by IS NULL)));"
+	"CREATE INDEX vouchers_batch ON vouchers(batch);"
+	"CREATE INDEX vouchers_product ON vouchers(product);",
 };
 
 #define CERT_COLUMNS \
 	"serial, issuer, role, product, key_type, status, fingerprint," \
 	" not_before, not_after, issued_at, subject, sans, der"
 #define AUDIT_COLUMNS "seq, time, actor, action, object, outcome, detail, prev_hash, hash"
+#define USER_COLUMNS \
+	"id, name, display_name, email, roles, password_hash, failed_logins, locked, disabled," \
+	" created_at, updated_at"
+#define VOUCHER_COLUMNS \
+	"code_hash, batch, product, created_at, expires_at, used_at, used_by, revoked_at"
 
 /* ------------------------------------------------------------------ statements */
 
@@ -766,6 +797,276 @@ static int sq_audit_iter(void *be, tsr_audit_fn fn, void *ctx)
 	return r;
 }
 
+/* ------------------------------------------------------------------ users */
+
+/* Fill u from a row of USER_COLUMNS. */
+static int row_to_user(struct sq *sq, sqlite3_stmt *stmt, struct tsr_user_record *u)
+{
+	int r;
+
+	u->id = sqlite3_column_int64(stmt, 0);
+	if ((r = col_copy(sq, stmt, 1, u->name, sizeof(u->name))) != 0 ||
+	    (r = col_dup(sq, stmt, 2, &u->display_name)) != 0 ||
+	    (r = col_dup(sq, stmt, 3, &u->email)) != 0 ||
+	    (r = col_copy(sq, stmt, 4, u->roles, sizeof(u->roles))) != 0 ||
+	    (r = col_dup(sq, stmt, 5, &u->password_hash)) != 0)
+		return r;
+	u->failed_logins = (int)sqlite3_column_int64(stmt, 6);
+	u->locked = sqlite3_column_int64(stmt, 7) != 0;
+	u->disabled = sqlite3_column_int64(stmt, 8) != 0;
+	u->created_at = sqlite3_column_int64(stmt, 9);
+	u->updated_at = sqlite3_column_int64(stmt, 10);
+	return 0;
+}
+
+static int sq_user_create(void *be, const struct tsr_user_record *u, int64_t now)
+{
+	struct param p[] = {
+		P_TEXT(u->name), P_TEXT(u->display_name), P_TEXT(u->email), P_TEXT(u->roles),
+		P_TEXT(u->password_hash), P_INT(u->failed_logins), P_INT(u->locked ? 1 : 0),
+		P_INT(u->disabled ? 1 : 0), P_INT(now),
+	};
+	struct sq *sq = be;
+	int r;
+
+	r = run(sq, "adding a user",
+	    "INSERT INTO users(name, display_name, email, roles, password_hash, failed_logins,"
+	    " locked, disabled, created_at, updated_at)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+	    p, TSR_ARRAY_LEN(p), NULL);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_UNIQUE)
+		r = tsr_error(TSR_ERR_EXISTS, "a user called '%s' already exists", u->name);
+	return r;
+}
+
+static int sq_user_get(void *be, const char *name, struct tsr_user_record *out)
+{
+	struct param p[] = { P_TEXT(name) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading a user",
+	    "SELECT " USER_COLUMNS " FROM users WHERE name = ?1", p, TSR_ARRAY_LEN(p),
+	    &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = row_to_user(sq, stmt, out);
+	else if (rc == SQLITE_DONE)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
+	else
+		r = db_error(sq, "reading a user");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_user_list(void *be, tsr_user_fn fn, void *ctx)
+{
+	struct tsr_user_record u;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "listing users", "SELECT " USER_COLUMNS " FROM users ORDER BY name",
+	    NULL, 0, &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&u, 0, sizeof(u));
+		if ((r = row_to_user(sq, stmt, &u)) == 0)
+			r = fn(&u, ctx);
+		tsr_user_record_clear(&u);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "listing users");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* -1 ("leave as it is") binds NULL, which IFNULL reads as the old value. */
+static struct param opt_int(int v)
+{
+	return v < 0 ? (struct param)P_NULL : (struct param)P_INT(v);
+}
+
+static int sq_user_update(void *be, const char *name, const struct tsr_user_update *u,
+    int64_t now)
+{
+	struct param p[] = {
+		P_TEXT(name), P_TEXT(u->password_hash), P_TEXT(u->roles),
+		opt_int(u->failed_logins), opt_int(u->locked), opt_int(u->disabled), P_INT(now),
+	};
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	r = run(sq, "updating a user",
+	    "UPDATE users SET password_hash = IFNULL(?2, password_hash),"
+	    " roles = IFNULL(?3, roles), failed_logins = IFNULL(?4, failed_logins),"
+	    " locked = IFNULL(?5, locked), disabled = IFNULL(?6, disabled), updated_at = ?7"
+	    " WHERE name = ?1",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
+	return r;
+}
+
+/* ------------------------------------------------------------------ vouchers */
+
+/* Fill v from a row of VOUCHER_COLUMNS; NULL times read as 0. */
+static int row_to_voucher(struct sq *sq, sqlite3_stmt *stmt, struct tsr_voucher_record *v)
+{
+	int r;
+
+	if ((r = col_copy(sq, stmt, 0, v->code_hash, sizeof(v->code_hash))) != 0 ||
+	    (r = col_copy(sq, stmt, 1, v->batch, sizeof(v->batch))) != 0 ||
+	    (r = col_copy(sq, stmt, 2, v->product, sizeof(v->product))) != 0 ||
+	    (r = col_copy(sq, stmt, 6, v->used_by, sizeof(v->used_by))) != 0)
+		return r;
+	v->created_at = sqlite3_column_int64(stmt, 3);
+	v->expires_at = sqlite3_column_int64(stmt, 4);
+	v->used_at = sqlite3_column_int64(stmt, 5);
+	v->revoked_at = sqlite3_column_int64(stmt, 7);
+	return 0;
+}
+
+static int sq_voucher_insert(void *be, const struct tsr_voucher_record *v)
+{
+	struct param p[] = {
+		P_TEXT(v->code_hash), P_TEXT(v->batch), P_TEXT(v->product), P_INT(v->created_at),
+		v->expires_at != 0 ? (struct param)P_INT(v->expires_at) : (struct param)P_NULL,
+	};
+	struct sq *sq = be;
+	int r;
+
+	r = run(sq, "storing a voucher",
+	    "INSERT INTO vouchers(code_hash, batch, product, created_at, expires_at)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5)",
+	    p, TSR_ARRAY_LEN(p), NULL);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "that voucher is already stored");
+	return r;
+}
+
+static int sq_voucher_get(void *be, const char *code_hash, struct tsr_voucher_record *out)
+{
+	struct param p[] = { P_TEXT(code_hash) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading a voucher",
+	    "SELECT " VOUCHER_COLUMNS " FROM vouchers WHERE code_hash = ?1", p, TSR_ARRAY_LEN(p),
+	    &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = row_to_voucher(sq, stmt, out);
+	else if (rc == SQLITE_DONE)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such voucher");
+	else
+		r = db_error(sq, "reading a voucher");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_voucher_list(void *be, const struct tsr_voucher_filter *f, tsr_voucher_fn fn,
+    void *ctx)
+{
+	struct param p[] = { P_TEXT(f->batch), P_TEXT(f->product) };
+	struct tsr_voucher_record v;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	/* A batch is made at one instant, so created_at then batch keeps
+	 * its rows together. */
+	if ((r = prepare(sq, "listing vouchers",
+	    "SELECT " VOUCHER_COLUMNS " FROM vouchers"
+	    " WHERE (?1 IS NULL OR batch = ?1) AND (?2 IS NULL OR product = ?2)"
+	    " ORDER BY created_at, batch, code_hash",
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&v, 0, sizeof(v));
+		if ((r = row_to_voucher(sq, stmt, &v)) == 0)
+			r = fn(&v, ctx);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "listing vouchers");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* Say why a consume changed nothing, from the row as it is now. */
+static int consume_refused(struct sq *sq, const char *code_hash, const char *product,
+    int64_t now)
+{
+	struct tsr_voucher_record v;
+	char when[21];
+	int r;
+
+	if ((r = sq_voucher_get(sq, code_hash, &v)) != 0)
+		return r;
+	if (v.used_at != 0) {
+		tsr_time_format((time_t)v.used_at, when);
+		return tsr_error(TSR_ERR_POLICY, "this voucher was already used (%s)", when);
+	}
+	if (v.revoked_at != 0)
+		return tsr_error(TSR_ERR_POLICY, "this voucher was revoked");
+	if (strcmp(v.product, product) != 0)
+		return tsr_error(TSR_ERR_POLICY, "this voucher is for product %s, not %s", v.product,
+		    product);
+	if (v.expires_at != 0 && v.expires_at <= now) {
+		tsr_time_format((time_t)v.expires_at, when);
+		return tsr_error(TSR_ERR_POLICY, "this voucher expired at %s", when);
+	}
+	return tsr_error(TSR_ERR_INTERNAL, "the voucher could not be used, for no known reason");
+}
+
+static int sq_voucher_consume(void *be, const char *code_hash, const char *product,
+    const char *used_by, int64_t now)
+{
+	struct param p[] = { P_TEXT(code_hash), P_TEXT(product), P_TEXT(used_by), P_INT(now) };
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	/* Every condition is in the one statement, so two redemptions of the
+	 * same code can never both succeed. */
+	r = run(sq, "using a voucher",
+	    "UPDATE vouchers SET used_at = ?4, used_by = ?3"
+	    " WHERE code_hash = ?1 AND product = ?2 AND used_at IS NULL AND revoked_at IS NULL"
+	    " AND (expires_at IS NULL OR expires_at > ?4)",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = consume_refused(sq, code_hash, product, now);
+	return r;
+}
+
+static int sq_voucher_revoke_batch(void *be, const char *batch, int64_t now, int64_t *revoked)
+{
+	struct param p[] = { P_TEXT(batch), P_INT(now) };
+	struct sq *sq = be;
+	int64_t rows = 0;
+	int r, changes = 0;
+
+	if ((r = query_int(sq, "revoking vouchers", "SELECT count(*) FROM vouchers WHERE batch = ?1",
+	    p, 1, &rows)) != 0)
+		return r;
+	if (rows == 0)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no voucher batch '%s'", batch);
+	r = run(sq, "revoking vouchers",
+	    "UPDATE vouchers SET revoked_at = ?2"
+	    " WHERE batch = ?1 AND used_at IS NULL AND revoked_at IS NULL",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0)
+		*revoked = changes;
+	return r;
+}
+
 const struct store_ops tsr_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -785,4 +1086,13 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.audit_last = sq_audit_last,
 	.audit_insert = sq_audit_insert,
 	.audit_iter = sq_audit_iter,
+	.user_create = sq_user_create,
+	.user_get = sq_user_get,
+	.user_list = sq_user_list,
+	.user_update = sq_user_update,
+	.voucher_insert = sq_voucher_insert,
+	.voucher_get = sq_voucher_get,
+	.voucher_list = sq_voucher_list,
+	.voucher_consume = sq_voucher_consume,
+	.voucher_revoke_batch = sq_voucher_revoke_batch,
 };

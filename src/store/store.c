@@ -325,3 +325,184 @@ int tsr_store_audit_iter(struct tsr_store *st, tsr_audit_fn fn, void *ctx)
 		return tsr_error(TSR_ERR_INVALID, "audit iteration without a callback");
 	return st->ops->audit_iter(st->be, fn, ctx);
 }
+
+/* ------------------------------------------------------------------ users */
+
+static bool text_ok(const char *s, size_t max, bool may_be_empty)
+{
+	return s != NULL && strnlen(s, max + 1) <= max && (may_be_empty || *s != '\0');
+}
+
+static int check_user_name(const char *name)
+{
+	if (!text_ok(name, TSR_USER_NAME_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "a user name has 1 to %d characters",
+		    TSR_USER_NAME_MAX);
+	return 0;
+}
+
+/* Wipe the password hash and free the heap members of u, then zero it. */
+void tsr_user_record_clear(struct tsr_user_record *u)
+{
+	if (u == NULL)
+		return;
+	free(u->display_name);
+	free(u->email);
+	tsr_free_secret(u->password_hash);
+	memset(u, 0, sizeof(*u));
+}
+
+/* Add user u (its id and times are set by the store). */
+int tsr_store_user_create(struct tsr_store *st, const struct tsr_user_record *u)
+{
+	struct tsr_user_record copy = *u;
+	int r;
+
+	if ((r = check_user_name(u->name)) != 0)
+		return r;
+	if (!FIELD_OK(u, roles, false) || !text_ok(u->password_hash, 1024, false))
+		return tsr_error(TSR_ERR_INVALID, "a user needs roles and a password hash");
+	if (copy.display_name == NULL)
+		copy.display_name = "";
+	if (copy.email == NULL)
+		copy.email = "";
+	if (!text_ok(copy.display_name, TSR_USER_TEXT_MAX, true) ||
+	    !text_ok(copy.email, TSR_USER_TEXT_MAX, true))
+		return tsr_error(TSR_ERR_INVALID, "a user's display name and email have at most "
+		    "%d bytes each", TSR_USER_TEXT_MAX);
+	return st->ops->user_create(st->be, &copy, (int64_t)tsr_now());
+}
+
+/* Read the user called name into out (clear it after use). */
+int tsr_store_user_get(struct tsr_store *st, const char *name, struct tsr_user_record *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_user_name(name)) != 0)
+		return r;
+	if ((r = st->ops->user_get(st->be, name, out)) != 0)
+		tsr_user_record_clear(out);
+	return r;
+}
+
+/* Call fn for every user, in name order. */
+int tsr_store_user_list(struct tsr_store *st, tsr_user_fn fn, void *ctx)
+{
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "user listing without a callback");
+	return st->ops->user_list(st->be, fn, ctx);
+}
+
+/* Apply the changes in u to the user called name. */
+int tsr_store_user_update(struct tsr_store *st, const char *name,
+    const struct tsr_user_update *u)
+{
+	int r;
+
+	if ((r = check_user_name(name)) != 0)
+		return r;
+	if ((u->roles != NULL && !text_ok(u->roles, TSR_USER_ROLES_MAX, false)) ||
+	    (u->password_hash != NULL && !text_ok(u->password_hash, 1024, false)) ||
+	    u->failed_logins < -1 || u->locked < -1 || u->locked > 1 ||
+	    u->disabled < -1 || u->disabled > 1)
+		return tsr_error(TSR_ERR_INVALID, "user update with a value out of range");
+	return st->ops->user_update(st->be, name, u, (int64_t)tsr_now());
+}
+
+/* ------------------------------------------------------------------ vouchers */
+
+/* A code hash is what tsr_code_hash() writes: 64 lower-case hex digits. */
+static int check_code_hash(const char *h)
+{
+	if (h == NULL || strnlen(h, 65) != 64)
+		return tsr_error(TSR_ERR_INVALID, "a voucher hash has 64 hex digits");
+	for (size_t i = 0; i < 64; i++)
+		if (strchr("0123456789abcdef", h[i]) == NULL)
+			return tsr_error(TSR_ERR_INVALID, "a voucher hash has 64 hex digits");
+	return 0;
+}
+
+static int check_batch(const char *batch)
+{
+	if (!text_ok(batch, TSR_VOUCHER_BATCH_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "a voucher batch has 1 to %d characters",
+		    TSR_VOUCHER_BATCH_MAX);
+	return 0;
+}
+
+static int check_product(const char *product)
+{
+	struct tsr_voucher_record v;
+
+	if (!text_ok(product, sizeof(v.product) - 1, false))
+		return tsr_error(TSR_ERR_INVALID, "a voucher's product name has 1 to %zu characters",
+		    sizeof(v.product) - 1);
+	return 0;
+}
+
+/* Insert the unused voucher v. */
+int tsr_store_voucher_insert(struct tsr_store *st, const struct tsr_voucher_record *v)
+{
+	int r;
+
+	if (!FIELD_OK(v, code_hash, false) || !FIELD_OK(v, batch, false) ||
+	    !FIELD_OK(v, product, false))
+		return tsr_error(TSR_ERR_INVALID, "a voucher needs a hash, a batch and a product");
+	if ((r = check_code_hash(v->code_hash)) != 0 || (r = check_batch(v->batch)) != 0)
+		return r;
+	if (v->created_at <= 0 || v->expires_at < 0)
+		return tsr_error(TSR_ERR_INVALID, "a voucher needs its creation time");
+	return st->ops->voucher_insert(st->be, v);
+}
+
+/* Read the voucher whose code hashes to code_hash into out. */
+int tsr_store_voucher_get(struct tsr_store *st, const char *code_hash,
+    struct tsr_voucher_record *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = check_code_hash(code_hash)) != 0)
+		return r;
+	return st->ops->voucher_get(st->be, code_hash, out);
+}
+
+/* Call fn for each voucher matching f (NULL: all), a batch's rows together. */
+int tsr_store_voucher_list(struct tsr_store *st, const struct tsr_voucher_filter *f,
+    tsr_voucher_fn fn, void *ctx)
+{
+	static const struct tsr_voucher_filter all;
+
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "voucher listing without a callback");
+	return st->ops->voucher_list(st->be, f != NULL ? f : &all, fn, ctx);
+}
+
+/* Use the voucher code_hash for product by used_by, atomically. */
+int tsr_store_voucher_consume(struct tsr_store *st, const char *code_hash, const char *product,
+    const char *used_by, int64_t now)
+{
+	int r;
+
+	if ((r = check_code_hash(code_hash)) != 0 || (r = check_product(product)) != 0)
+		return r;
+	if (!text_ok(used_by, TSR_VOUCHER_USED_BY_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "a voucher is used by an application id of 1 to "
+		    "%d characters", TSR_VOUCHER_USED_BY_MAX);
+	return st->ops->voucher_consume(st->be, code_hash, product, used_by, now);
+}
+
+/* Revoke the unused vouchers of batch. */
+int tsr_store_voucher_revoke_batch(struct tsr_store *st, const char *batch, int64_t now,
+    int64_t *revoked)
+{
+	int64_t n = 0;
+	int r;
+
+	if ((r = check_batch(batch)) != 0)
+		return r;
+	if ((r = st->ops->voucher_revoke_batch(st->be, batch, now, &n)) == 0 && revoked != NULL)
+		*revoked = n;
+	return r;
+}

@@ -114,4 +114,103 @@ int tsr_store_audit_insert(struct tsr_store *st, const struct tsr_audit_record *
 typedef int (*tsr_audit_fn)(const struct tsr_audit_record *rec, void *ctx);
 int tsr_store_audit_iter(struct tsr_store *st, tsr_audit_fn fn, void *ctx) TSR_MUST_CHECK;
 
+/* ------------------------------------------------------------------ users
+ * RA officers and administrators who log in to Tessera.  The store keeps
+ * only the Argon2id hash of a password; src/ra/user.c makes and checks it. */
+#define TSR_USER_NAME_MAX 32      /* [a-z][a-z0-9._-]{1,31} (src/ra/user.c) */
+#define TSR_USER_ROLES_MAX 64     /* "ra-officer,ca-admin,auditor" fits */
+#define TSR_USER_TEXT_MAX 256     /* display name and email, bytes */
+
+struct tsr_user_record {
+	int64_t id;               /* assigned by the store */
+	char name[TSR_USER_NAME_MAX + 1];
+	char roles[TSR_USER_ROLES_MAX + 1];  /* comma list, canonical order */
+	char *display_name;       /* "" if none */
+	char *email;              /* "" if none */
+	char *password_hash;      /* Argon2id string; wiped by the clear */
+	int failed_logins;        /* consecutive, reset by a success or an unlock */
+	bool locked;              /* too many failures: an administrator unlocks */
+	bool disabled;            /* switched off by an administrator */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Wipe the hash and free the heap members of u (not u itself). */
+void tsr_user_record_clear(struct tsr_user_record *u);
+/* Add a user; the store sets id, created_at and updated_at (now).
+ * TSR_ERR_EXISTS if the name is taken. */
+int tsr_store_user_create(struct tsr_store *st, const struct tsr_user_record *u) TSR_MUST_CHECK;
+/* Read one user by exact name into out (clear it); TSR_ERR_NOT_FOUND if none. */
+int tsr_store_user_get(struct tsr_store *st, const char *name,
+    struct tsr_user_record *out) TSR_MUST_CHECK;
+/* Call fn for every user in name order; fn returns non-zero to stop. */
+typedef int (*tsr_user_fn)(const struct tsr_user_record *u, void *ctx);
+int tsr_store_user_list(struct tsr_store *st, tsr_user_fn fn, void *ctx) TSR_MUST_CHECK;
+
+/* The fields an update may change; NULL or -1 leaves a field as it is. */
+struct tsr_user_update {
+	const char *password_hash;
+	const char *roles;
+	int failed_logins;        /* >= 0, or -1 */
+	int locked;               /* 0, 1 or -1 */
+	int disabled;             /* 0, 1 or -1 */
+};
+#define TSR_USER_UPDATE_NONE { NULL, NULL, -1, -1, -1 }
+
+/* Change user name as u says and set updated_at (now).  A read-modify-write
+ * (counting failures) belongs inside a transaction.  TSR_ERR_NOT_FOUND if
+ * there is no such user. */
+int tsr_store_user_update(struct tsr_store *st, const char *name,
+    const struct tsr_user_update *u) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ vouchers
+ * Prepaid codes for products that are not free.  The store keeps only the
+ * keyed hash of a code (src/ra/voucher.c); a batch is the set of codes
+ * made together. */
+#define TSR_VOUCHER_BATCH_MAX 16
+#define TSR_VOUCHER_USED_BY_MAX 64
+
+struct tsr_voucher_record {
+	char code_hash[65];       /* HMAC-SHA-256 of the canonical code, hex */
+	char batch[TSR_VOUCHER_BATCH_MAX + 1];
+	char product[64];
+	int64_t created_at;
+	int64_t expires_at;       /* 0: never */
+	int64_t used_at;          /* 0: not used */
+	char used_by[TSR_VOUCHER_USED_BY_MAX + 1]; /* application id, "" if not used */
+	int64_t revoked_at;       /* 0: not revoked */
+};
+
+/* Insert one unused voucher (used_at, used_by and revoked_at are ignored).
+ * TSR_ERR_EXISTS if the hash is already stored. */
+int tsr_store_voucher_insert(struct tsr_store *st,
+    const struct tsr_voucher_record *v) TSR_MUST_CHECK;
+/* Read one voucher by hash; TSR_ERR_NOT_FOUND if none. */
+int tsr_store_voucher_get(struct tsr_store *st, const char *code_hash,
+    struct tsr_voucher_record *out) TSR_MUST_CHECK;
+
+struct tsr_voucher_filter {
+	const char *batch;        /* exact, or NULL */
+	const char *product;      /* exact, or NULL */
+};
+
+/* Call fn for each matching voucher, oldest batch first, the rows of one
+ * batch together; fn returns non-zero to stop (returned). */
+typedef int (*tsr_voucher_fn)(const struct tsr_voucher_record *v, void *ctx);
+int tsr_store_voucher_list(struct tsr_store *st, const struct tsr_voucher_filter *f,
+    tsr_voucher_fn fn, void *ctx) TSR_MUST_CHECK;
+
+/* Mark the voucher used by used_by at now, in one statement, if and only if
+ * it exists, is for product, is unused, not revoked and not expired at now.
+ * Otherwise nothing changes and the error says why: TSR_ERR_NOT_FOUND (no
+ * such voucher) or TSR_ERR_POLICY (already used, for another product,
+ * expired, revoked). */
+int tsr_store_voucher_consume(struct tsr_store *st, const char *code_hash, const char *product,
+    const char *used_by, int64_t now) TSR_MUST_CHECK;
+/* Revoke every unused, unrevoked voucher of batch at now; *revoked (if not
+ * NULL) gets how many.  Used vouchers stay used.  TSR_ERR_NOT_FOUND if the
+ * batch has no vouchers at all. */
+int tsr_store_voucher_revoke_batch(struct tsr_store *st, const char *batch, int64_t now,
+    int64_t *revoked) TSR_MUST_CHECK;
+
 #endif /* TSR_STORE_H */

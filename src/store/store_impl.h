@@ -43,6 +43,21 @@ struct store_ops {
 	int (*audit_last)(void *be, struct tsr_audit_record *out);
 	int (*audit_insert)(void *be, const struct tsr_audit_record *rec);
 	int (*audit_iter)(void *be, tsr_audit_fn fn, void *ctx);
+
+	/* Names, hashes and batches arrive checked (see store.c). */
+	int (*user_create)(void *be, const struct tsr_user_record *u, int64_t now);
+	int (*user_get)(void *be, const char *name, struct tsr_user_record *out);
+	int (*user_list)(void *be, tsr_user_fn fn, void *ctx);
+	int (*user_update)(void *be, const char *name, const struct tsr_user_update *u,
+	    int64_t now);
+
+	int (*voucher_insert)(void *be, const struct tsr_voucher_record *v);
+	int (*voucher_get)(void *be, const char *code_hash, struct tsr_voucher_record *out);
+	int (*voucher_list)(void *be, const struct tsr_voucher_filter *f, tsr_voucher_fn fn,
+	    void *ctx);
+	int (*voucher_consume)(void *be, const char *code_hash, const char *product,
+	    const char *used_by, int64_t now);
+	int (*voucher_revoke_batch)(void *be, const char *batch, int64_t now, int64_t *revoked);
 };
 
 extern const struct store_ops tsr_store_sqlite_ops;

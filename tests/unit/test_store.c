@@ -21,6 +21,9 @@
 #include "base/base.h"
 #include "store/store.h"
 
+/* The number of the last migration in src/store/sqlite.c. */
+#define SCHEMA_VERSION 2
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -205,8 +208,9 @@ static void test_migrations(void **state)
 	int v = -1;
 
 	assert_int_equal(tsr_store_schema_version(fx->st, &v), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(v, SCHEMA_VERSION);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"),
+	    SCHEMA_VERSION);
 	assert_true(raw_int(fx->path, "SELECT applied_at FROM schema_migrations WHERE version = 1")
 	    > 0);
 
@@ -215,8 +219,9 @@ static void test_migrations(void **state)
 	fx->st = NULL;
 	assert_int_equal(tsr_store_open(fx->path, false, &st), 0);
 	assert_int_equal(tsr_store_schema_version(st, &v), 0);
-	assert_int_equal(v, 1);
-	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"), 1);
+	assert_int_equal(v, SCHEMA_VERSION);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"),
+	    SCHEMA_VERSION);
 	assert_int_equal(raw_int(fx->path,
 	    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
 	fx->st = st;
@@ -640,6 +645,257 @@ static void test_audit_rows(void **state)
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM audit"), 1);
 }
 
+/* ------------------------------------------------------------------ migration 2 */
+
+/* The schema as version 1 of Tessera created it, frozen here: a database in
+ * the field that must open with this build. */
+static const char v1_schema[] =
+    "CREATE TABLE schema_migrations("
+    "  version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);"
+    "CREATE TABLE meta("
+    "  key TEXT PRIMARY KEY NOT NULL,"
+    "  value TEXT NOT NULL);"
+    "CREATE TABLE certificates("
+    "  serial TEXT PRIMARY KEY NOT NULL,"
+    "  issuer TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK(state IN ('reserved', 'issued')),"
+    "  role TEXT, product TEXT, key_type TEXT, status TEXT, fingerprint TEXT,"
+    "  not_before INTEGER, not_after INTEGER, issued_at INTEGER,"
+    "  subject TEXT, sans TEXT, der BLOB,"
+    "  CHECK(state = 'reserved' OR (role IS NOT NULL AND product IS NOT NULL"
+    "    AND key_type IS NOT NULL AND status IS NOT NULL AND fingerprint IS NOT NULL"
+    "    AND not_before IS NOT NULL AND not_after IS NOT NULL AND issued_at IS NOT NULL"
+    "    AND subject IS NOT NULL AND sans IS NOT NULL AND der IS NOT NULL)));"
+    "CREATE INDEX certificates_product ON certificates(product);"
+    "CREATE INDEX certificates_not_after ON certificates(not_after);"
+    "CREATE INDEX certificates_subject ON certificates(subject);"
+    "CREATE INDEX certificates_issued_at ON certificates(issued_at);"
+    "CREATE TABLE audit("
+    "  seq INTEGER PRIMARY KEY,"
+    "  time INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL, detail TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    "  BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+    "INSERT INTO schema_migrations VALUES(1, 1700000000);"
+    "INSERT INTO meta VALUES('root_serial', '0a1b');"
+    "INSERT INTO audit VALUES(1, 1700000000, 'cli:alice', 'ca.init', '', 'success',"
+    "  'made in version 1', '0000000000000000000000000000000000000000000000000000000000000000',"
+    "  '1111111111111111111111111111111111111111111111111111111111111111');";
+
+static void test_migration_2_on_v1_file(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_audit_record last;
+	struct tsr_store *st = NULL;
+	struct tsr_user_record u;
+	char path[160], *value = NULL;
+	sqlite3 *db = NULL;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "%s/v1.db", fx->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'users'"),
+	    0);
+
+	assert_int_equal(tsr_store_open(path, false, &st), 0);
+	assert_int_equal(tsr_store_schema_version(st, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 2);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+	    "('users', 'vouchers', 'vouchers_batch')"), 3);
+	/* What version 1 wrote is still there. */
+	assert_int_equal(tsr_store_meta_get(st, "root_serial", &value), 0);
+	assert_string_equal(value, "0a1b");
+	free(value);
+	assert_int_equal(tsr_store_audit_last(st, &last), 0);
+	assert_string_equal(last.detail, "made in version 1");
+	tsr_audit_record_clear(&last);
+	/* And the new tables work. */
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "alice");
+	snprintf(u.roles, sizeof(u.roles), "ra-officer");
+	u.password_hash = (char *)"$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+	assert_int_equal(tsr_store_user_create(st, &u), 0);
+	tsr_store_close(st);
+
+	/* Opening again applies nothing twice. */
+	assert_int_equal(tsr_store_open(path, false, &st), 0);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 2);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM users"), 1);
+	tsr_store_close(st);
+}
+
+/* ------------------------------------------------------------------ users */
+
+static void make_user(struct tsr_user_record *u, const char *name, const char *roles)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	snprintf(u->roles, sizeof(u->roles), "%s", roles);
+	u->display_name = (char *)"Alice Example";
+	u->password_hash = (char *)"$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+}
+
+static int collect_names(const struct tsr_user_record *u, void *ctx)
+{
+	char *names = ctx;
+
+	strcat(names, u->name);
+	strcat(names, " ");
+	return 0;
+}
+
+static void test_users(void **state)
+{
+	struct tsr_user_update upd = TSR_USER_UPDATE_NONE;
+	struct fx *fx = *state;
+	struct tsr_user_record u, got;
+	char names[128] = "";
+
+	make_user(&u, "carol", "auditor");
+	assert_int_equal(tsr_store_user_create(fx->st, &u), 0);
+	make_user(&u, "alice", "ra-officer,ca-admin");
+	assert_int_equal(tsr_store_user_create(fx->st, &u), 0);
+	assert_int_equal(tsr_store_user_create(fx->st, &u), TSR_ERR_EXISTS);
+	assert_non_null(strstr(tsr_error_detail(), "'alice' already exists"));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM users"), 2);
+
+	assert_int_equal(tsr_store_user_get(fx->st, "alice", &got), 0);
+	assert_string_equal(got.roles, "ra-officer,ca-admin");
+	assert_string_equal(got.display_name, "Alice Example");
+	assert_string_equal(got.email, "");
+	assert_string_equal(got.password_hash, u.password_hash);
+	assert_int_equal(got.failed_logins, 0);
+	assert_false(got.locked);
+	assert_false(got.disabled);
+	assert_true(got.created_at > 0 && got.updated_at == got.created_at);
+	tsr_user_record_clear(&got);
+	assert_int_equal(tsr_store_user_get(fx->st, "bob", &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_user_get(fx->st, "", &got), TSR_ERR_INVALID);
+
+	assert_int_equal(tsr_store_user_list(fx->st, collect_names, names), 0);
+	assert_string_equal(names, "alice carol ");
+
+	/* An update changes only what it names. */
+	upd.failed_logins = 3;
+	upd.locked = 1;
+	assert_int_equal(tsr_store_user_update(fx->st, "alice", &upd), 0);
+	assert_int_equal(tsr_store_user_get(fx->st, "alice", &got), 0);
+	assert_int_equal(got.failed_logins, 3);
+	assert_true(got.locked);
+	assert_false(got.disabled);
+	assert_string_equal(got.roles, "ra-officer,ca-admin");
+	tsr_user_record_clear(&got);
+	upd = (struct tsr_user_update)TSR_USER_UPDATE_NONE;
+	upd.roles = "auditor";
+	upd.disabled = 1;
+	assert_int_equal(tsr_store_user_update(fx->st, "alice", &upd), 0);
+	assert_int_equal(tsr_store_user_get(fx->st, "alice", &got), 0);
+	assert_string_equal(got.roles, "auditor");
+	assert_true(got.disabled && got.locked);
+	assert_int_equal(got.failed_logins, 3);
+	tsr_user_record_clear(&got);
+	assert_int_equal(tsr_store_user_update(fx->st, "bob", &upd), TSR_ERR_NOT_FOUND);
+	upd.locked = 2;
+	assert_int_equal(tsr_store_user_update(fx->st, "alice", &upd), TSR_ERR_INVALID);
+}
+
+/* ------------------------------------------------------------------ vouchers */
+
+static void make_voucher(struct tsr_voucher_record *v, char hex, const char *batch,
+    const char *product, int64_t expires_at)
+{
+	memset(v, 0, sizeof(*v));
+	memset(v->code_hash, hex, 64);
+	snprintf(v->batch, sizeof(v->batch), "%s", batch);
+	snprintf(v->product, sizeof(v->product), "%s", product);
+	v->created_at = 1700000000;
+	v->expires_at = expires_at;
+}
+
+static int count_vouchers(const struct tsr_voucher_record *v, void *ctx)
+{
+	(void)v;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_voucher_consume(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_voucher_record v;
+	struct tsr_voucher_filter f = { "B1", NULL };
+	char a[65], b[65], c[65], d[65];
+	int64_t n = -1;
+	int rows = 0;
+
+	make_voucher(&v, 'a', "B1", "epcs", 0);
+	assert_int_equal(tsr_store_voucher_insert(fx->st, &v), 0);
+	assert_int_equal(tsr_store_voucher_insert(fx->st, &v), TSR_ERR_EXISTS);
+	memcpy(a, v.code_hash, 65);
+	make_voucher(&v, 'b', "B1", "epcs", 1700001000);
+	assert_int_equal(tsr_store_voucher_insert(fx->st, &v), 0);
+	memcpy(b, v.code_hash, 65);
+	make_voucher(&v, 'c', "B1", "epcs", 0);
+	assert_int_equal(tsr_store_voucher_insert(fx->st, &v), 0);
+	memcpy(c, v.code_hash, 65);
+	make_voucher(&v, 'd', "B2", "code-signing", 0);
+	assert_int_equal(tsr_store_voucher_insert(fx->st, &v), 0);
+	memcpy(d, v.code_hash, 65);
+	make_voucher(&v, 'A', "B2", "code-signing", 0);  /* not lower-case hex */
+	assert_int_equal(tsr_store_voucher_insert(fx->st, &v), TSR_ERR_INVALID);
+
+	assert_int_equal(tsr_store_voucher_list(fx->st, &f, count_vouchers, &rows), 0);
+	assert_int_equal(rows, 3);
+
+	/* Used once, then refused with the reason. */
+	assert_int_equal(tsr_store_voucher_consume(fx->st, a, "epcs", "app-1", 1700000500), 0);
+	assert_int_equal(tsr_store_voucher_get(fx->st, a, &v), 0);
+	assert_int_equal(v.used_at, 1700000500);
+	assert_string_equal(v.used_by, "app-1");
+	assert_int_equal(tsr_store_voucher_consume(fx->st, a, "epcs", "app-2", 1700000600),
+	    TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "already used"));
+	assert_int_equal(tsr_store_voucher_get(fx->st, a, &v), 0);
+	assert_string_equal(v.used_by, "app-1");
+
+	/* Another product; expired (expiry is exclusive); unknown. */
+	assert_int_equal(tsr_store_voucher_consume(fx->st, d, "epcs", "app-3", 1700000500),
+	    TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "for product code-signing, not epcs"));
+	assert_int_equal(tsr_store_voucher_consume(fx->st, b, "epcs", "app-3", 1700001000),
+	    TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "expired"));
+	memset(v.code_hash, 'e', 64);
+	assert_int_equal(tsr_store_voucher_consume(fx->st, v.code_hash, "epcs", "app-3",
+	    1700000500), TSR_ERR_NOT_FOUND);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM vouchers WHERE used_at IS NOT NULL"),
+	    1);
+
+	/* Revoking a batch leaves the used voucher used. */
+	assert_int_equal(tsr_store_voucher_revoke_batch(fx->st, "B1", 1700000700, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(tsr_store_voucher_consume(fx->st, c, "epcs", "app-4", 1700000800),
+	    TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "revoked"));
+	assert_int_equal(tsr_store_voucher_get(fx->st, a, &v), 0);
+	assert_int_equal(v.revoked_at, 0);
+	assert_int_equal(tsr_store_voucher_revoke_batch(fx->st, "B1", 1700000900, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tsr_store_voucher_revoke_batch(fx->st, "B9", 1700000900, &n),
+	    TSR_ERR_NOT_FOUND);
+	/* The other batch is untouched. */
+	assert_int_equal(tsr_store_voucher_consume(fx->st, d, "code-signing", "app-5", 1700000900),
+	    0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +914,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_begin_takes_write_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_2_on_v1_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voucher_consume, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

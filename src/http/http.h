@@ -1,0 +1,221 @@
+/*
+ * http.h - Tessera's HTTPS front: the server (libmicrohttpd over GnuTLS),
+ * the routing table, limits, strict JSON in and out (jansson), problem
+ * documents (RFC 9457, formerly RFC 7807) and the /api/v1 handlers.
+ *
+ * A handler sees a routed request (path parameters, a body already parsed
+ * and checked against the route's schema) and fills a response; it never
+ * touches sockets, TLS or SQL.  Every error a handler returns becomes an
+ * application/problem+json document through the base error table.
+ */
+#ifndef TSR_HTTP_H
+#define TSR_HTTP_H
+
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "base/base.h"
+#include "ca/ca.h"
+
+/* ------------------------------------------------------------------ JSON in
+ * A schema is an array of fields ended by an entry whose name is NULL.
+ * tsr_json_read() refuses, with TSR_ERR_PARSE: text that is not JSON
+ * (including duplicate keys, NUL characters and invalid UTF-8); with
+ * TSR_ERR_INVALID and a detail starting with the field's JSON pointer
+ * ("/applicant/date_of_birth: expected a string"): a top level that is not
+ * an object, nesting deeper than TSR_JSON_MAX_DEPTH, unknown keys, wrong
+ * types (null is never a value: leave optional fields out), missing
+ * required fields, strings outside their length bounds or holding control
+ * characters, integers outside their range, arrays outside their bounds.
+ */
+#define TSR_JSON_MAX_DEPTH 8
+
+enum tsr_json_type {
+	TSR_JSON_STRING,
+	TSR_JSON_INT,
+	TSR_JSON_BOOL,
+	TSR_JSON_OBJECT,
+	TSR_JSON_ARRAY,
+};
+
+/* Strings: also accept line feeds and tabs (free text such as a reason). */
+#define TSR_JSON_MULTILINE 0x1u
+
+struct tsr_json_field {
+	const char *name;                      /* NULL ends a schema */
+	enum tsr_json_type type;
+	bool required;
+	size_t min_len, max_len;               /* strings: characters; arrays: items */
+	long long min, max;                    /* integers: inclusive range */
+	const struct tsr_json_field *fields;   /* objects: their schema */
+	const struct tsr_json_field *item;     /* arrays: what every element is */
+	unsigned flags;
+};
+
+/* Parse text and check it against schema; on success *out is a new
+ * reference to the top-level object (json_decref() it). */
+int tsr_json_read(const void *text, size_t len, const struct tsr_json_field *schema,
+    json_t **out) TSR_MUST_CHECK;
+/* The OpenAPI 3.0 schema object describing schema (new reference, or NULL). */
+json_t *tsr_json_schema_openapi(const struct tsr_json_field *schema);
+/* Encode v (an object or array) compactly, ASCII only; *out is a new
+ * string (free()) of *len bytes. */
+int tsr_json_encode(const json_t *v, char **out, size_t *len) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ problems
+ * type is TSR_PROBLEM_TYPE_BASE + a stable name: the error's tsr_error_name()
+ * ("not-found", "too-large", ...) or one of the HTTP-layer refusals below.
+ * The base is under .invalid (RFC 6761) so that it is absolute and the same
+ * for every deployment, yet can never resolve to someone else's page;
+ * docs/api.md lists the names.  Details of 5xx errors are replaced by a
+ * generic sentence: they may name server paths or library internals, and
+ * belong in the server's log instead.
+ */
+#define TSR_PROBLEM_TYPE_BASE "https://tessera.invalid/problems/"
+
+/* Refusals of the HTTP layer itself; they have no TSR_ERR_* code. */
+enum tsr_http_refusal {
+	TSR_HTTP_UNAUTHENTICATED,      /* 401 unauthenticated */
+	TSR_HTTP_METHOD_NOT_ALLOWED,   /* 405 method-not-allowed */
+	TSR_HTTP_LENGTH_REQUIRED,      /* 411 length-required */
+	TSR_HTTP_UNSUPPORTED_MEDIA,    /* 415 unsupported-media-type */
+};
+
+/* The problem document for an error code (a TSR_ERR_*; anything else counts
+ * as TSR_ERR_INTERNAL).  instance is the request path (may be NULL).  Sets
+ * *status; returns a new reference, or NULL when out of memory. */
+json_t *tsr_problem_from_error(int code, const char *detail, const char *instance, int *status);
+/* The same for an HTTP-layer refusal. */
+json_t *tsr_problem_from_refusal(enum tsr_http_refusal r, const char *detail,
+    const char *instance, int *status);
+
+/* ------------------------------------------------------------------ routes
+ * A route is a method and a path pattern whose segments are literals or
+ * "{name}" captures.  Matching is exact: no trailing-slash, case or
+ * percent-encoding equivalences on literal segments, no empty segments.
+ * A capture matches one non-empty segment; it is percent-decoded and must
+ * then hold no '/' and no control character and fit TSR_HTTP_PARAM_MAX
+ * bytes.  HEAD is served by GET routes.
+ */
+#define TSR_HTTP_MAX_PARAMS 4
+#define TSR_HTTP_PARAM_MAX 128
+#define TSR_HTTP_PATH_MAX 1024
+
+struct tsr_http_param {
+	char name[32];
+	char value[TSR_HTTP_PARAM_MAX + 1];
+};
+
+struct tsr_http_app;
+struct tsr_http_route;
+
+struct tsr_http_request {
+	struct tsr_http_app *app;
+	const struct tsr_http_route *route;
+	const char *method;
+	const char *path;                    /* as requested, without the query */
+	struct tsr_http_param params[TSR_HTTP_MAX_PARAMS];
+	size_t n_params;
+	const json_t *body;                  /* checked against route->body, else NULL */
+	const char *actor;                   /* authenticated routes: who; else NULL */
+};
+
+struct tsr_http_response {
+	int status;                          /* 0 means 200 */
+	json_t *json;                        /* the body; the server takes the reference */
+};
+
+/* Fill res, or return a TSR_ERR_* (with a detail) to answer with a problem. */
+typedef int (*tsr_http_handler)(const struct tsr_http_request *req,
+    struct tsr_http_response *res);
+
+/* Route flags. */
+#define TSR_HTTP_AUTH 0x1u                /* needs app->authenticate to accept the caller */
+
+struct tsr_http_route {
+	const char *method;                  /* "GET", "POST", ... */
+	const char *pattern;                 /* "/api/v1/products/{name}" */
+	tsr_http_handler handler;
+	unsigned flags;
+	const struct tsr_json_field *body;   /* the JSON body's schema; NULL: no body */
+	const char *summary;                 /* one line, for the OpenAPI document */
+	const char *response;                /* component schema of the 200 body, or NULL */
+};
+
+struct tsr_http_match {
+	const struct tsr_http_route *route;
+	struct tsr_http_param params[TSR_HTTP_MAX_PARAMS];
+	size_t n_params;
+	char allow[64];                      /* on a miss: methods the path has ("GET, HEAD") */
+};
+
+/* Find the route for method and path (the raw, still percent-encoded path
+ * without its query).  0 on a match; TSR_ERR_NOT_FOUND otherwise, with
+ * out->allow non-empty when the path exists under other methods (a 405). */
+int tsr_http_route_find(const struct tsr_http_route *routes, size_t n, const char *method,
+    const char *path, struct tsr_http_match *out) TSR_MUST_CHECK;
+/* The value of capture name in req, or NULL. */
+const char *tsr_http_param(const struct tsr_http_request *req, const char *name);
+
+/* ------------------------------------------------------------------ the API */
+/* The routes the server serves unless the app names others. */
+const struct tsr_http_route *tsr_http_api_routes(size_t *n);
+/* The OpenAPI 3.0 document describing routes (new reference, or NULL). */
+json_t *tsr_http_openapi(const struct tsr_http_route *routes, size_t n);
+
+/* ------------------------------------------------------------------ server */
+#define TSR_HTTP_DEFAULT_LISTEN "127.0.0.1:8443"
+
+struct tsr_http_config {
+	const char *listen;              /* "127.0.0.1:8443", "[::1]:8443"; port 0 picks one */
+	const char *cert_pem_path;       /* server certificate, then its chain (PEM) */
+	const char *key_pem_path;        /* its private key (PEM, unencrypted) */
+	size_t max_body_anonymous;       /* request body cap before authentication */
+	size_t max_body_authenticated;   /* ... and after */
+	unsigned max_connections;
+	unsigned per_ip_connections;
+	unsigned timeout_seconds;        /* idle connections; also the drain limit at stop */
+	const char *access_log_path;     /* NULL: stderr */
+};
+
+/* Defaults: 127.0.0.1:8443, 64 KiB / 1 MiB bodies, 256 connections, 16 per
+ * IP, 30 s; cert, key and log paths NULL. */
+void tsr_http_config_default(struct tsr_http_config *c);
+
+/* What the handlers need.  The server borrows it until stopped. */
+struct tsr_http_app {
+	const struct tsr_config *cfg;    /* products etc. */
+	void *ctx;                       /* for the ra layer, later */
+	/* Accept or refuse the Authorization header (NULL if absent) of a
+	 * TSR_HTTP_AUTH route, writing who it is into actor.  Called before any
+	 * of the body is read.  NULL refuses every such route (401). */
+	int (*authenticate)(struct tsr_http_app *app, const char *authorization, char *actor,
+	    size_t actor_size);
+	/* The routing table; NULL: tsr_http_api_routes(). */
+	const struct tsr_http_route *routes;
+	size_t n_routes;
+};
+
+/* Parse "IPv4:PORT" or "[IPv6]:PORT" (numeric addresses only: no host
+ * names, zones or wildcards without an address).  TSR_ERR_INVALID. */
+int tsr_http_listen_parse(const char *s, struct sockaddr_storage *out, socklen_t *len)
+    TSR_MUST_CHECK;
+
+struct tsr_http_server;
+
+/* Listen on c->listen and serve HTTPS (TLS 1.2 and 1.3 only) in threads of
+ * the server's own until tsr_http_server_stop().  Reads the certificate
+ * and key files (the key is wiped from our memory once TLS holds it) and
+ * opens the access log (0640, appended).  Errors: TSR_ERR_INVALID (config),
+ * TSR_ERR_IO (listen, files), TSR_ERR_NOT_FOUND (files), TSR_ERR_CRYPTO
+ * (TLS setup, e.g. a key that does not match the certificate). */
+int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *app,
+    struct tsr_http_server **out) TSR_MUST_CHECK;
+/* The port listened on (useful with port 0). */
+uint16_t tsr_http_server_port(const struct tsr_http_server *s);
+/* Stop accepting connections, let requests in flight finish (for at most
+ * timeout_seconds), then close everything and free s.  NULL is fine. */
+void tsr_http_server_stop(struct tsr_http_server *s);
+
+#endif /* TSR_HTTP_H */
