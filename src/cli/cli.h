@@ -22,6 +22,7 @@ struct cli_command {
 #define CLI_HELP 1000          /* run() printed help: exit 0 */
 
 int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_cert_issue(int argc, char **argv);
 int cmd_cert_show(int argc, char **argv);
 int cmd_cert_list(int argc, char **argv);
@@ -30,6 +31,7 @@ int cmd_product_show(int argc, char **argv);
 int cmd_audit_verify(int argc, char **argv);
 int cmd_audit_list(int argc, char **argv);
 
+extern const char cli_usage_serve[];
 extern const char cli_usage_init[], cli_usage_cert_issue[], cli_usage_cert_show[],
     cli_usage_cert_list[], cli_usage_product_list[], cli_usage_product_show[],
     cli_usage_audit_verify[], cli_usage_audit_list[];

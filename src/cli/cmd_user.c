@@ -43,8 +43,8 @@ const char cli_usage_user_add[] =
     "                        instead of the terminal; for scripts\n"
     "  --help                this text\n"
     "\n"
-    "environment: TESSERA_PASSWORD_LIST names the list of common passwords\n"
-    "(default: the one installed with Tessera).\n";
+    "environment: TESSERA_PASSWORD_LIST names a file of common passwords (one per\n"
+    "line) to use instead of the list built into Tessera.\n";
 
 const char cli_usage_user_list[] =
     "usage: tessera user list --home DIR [--json]\n"
@@ -76,7 +76,9 @@ const char cli_usage_user_passwd[] =
     "  --home DIR            the CA home (or $TESSERA_HOME)\n"
     "  --password-file FILE  read the password from FILE (mode 0600 or stricter)\n"
     "                        instead of the terminal\n"
-    "  --help                this text\n";
+    "  --help                this text\n"
+    "\n"
+    "environment: TESSERA_PASSWORD_LIST, as for tessera user add.\n";
 
 const char cli_usage_user_roles[] =
     "usage: tessera user roles --home DIR NAME --role ROLE [--role ROLE]...\n"
@@ -320,16 +322,17 @@ static int get_password(const char *file, char **out)
 	return file != NULL ? read_password_file(file, out) : prompt_password(out);
 }
 
-/* The list of common passwords: $TESSERA_PASSWORD_LIST, else the default. */
+/* The list of common passwords: the one built into Tessera, or the
+ * operator's own (a larger breach corpus) named by $TESSERA_PASSWORD_LIST. */
 static int load_list(struct tsr_password_list **out)
 {
 	const char *path = getenv("TESSERA_PASSWORD_LIST");
 
 	if (path == NULL || path[0] == '\0')
-		path = tsr_password_list_default_path();
+		return tsr_password_list_builtin(out);
 	if (tsr_password_list_load(path, out) != 0)
-		return tsr_error_wrap(TSR_ERR_CONFIG, "the list of common passwords (set "
-		    "TESSERA_PASSWORD_LIST to its path)");
+		return tsr_error_wrap(TSR_ERR_CONFIG, "TESSERA_PASSWORD_LIST (the list of common "
+		    "passwords)");
 	return 0;
 }
 

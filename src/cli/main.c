@@ -15,6 +15,8 @@
 static const struct cli_command commands[] = {
 	{ "init", NULL, "create a CA home: keys on a PKCS#11 token, CA certificates, config",
 	    cli_usage_init, cmd_init },
+	{ "serve", NULL, "serve the HTTPS API (TLS certificate issued by this CA to itself)",
+	    cli_usage_serve, cmd_serve },
 	{ "cert", "issue", "issue a subscriber certificate for a product from a CSR",
 	    cli_usage_cert_issue, cmd_cert_issue },
 	{ "cert", "show", "show one certificate", cli_usage_cert_show, cmd_cert_show },

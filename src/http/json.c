@@ -263,7 +263,6 @@ int tsr_json_read(const void *text, size_t len, const struct tsr_json_field *sch
 		json_decref(root);
 		return tsr_error(TSR_ERR_INVALID, "/: expected an object");
 	}
-	p.s[0] = '\0';
 	if ((r = check_object(root, schema, &p)) != 0) {
 		json_decref(root);
 		return r;

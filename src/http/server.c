@@ -42,6 +42,9 @@
 #define CONNECTION_MEMORY (16 * 1024)
 #define PEM_MAX (64 * 1024)
 #define LISTEN_BACKLOG 128
+/* The largest body of a refused request read (and dropped) before the
+ * refusal is sent; see answer(). */
+#define DRAIN_MAX (1024 * 1024)
 
 struct tsr_http_server {
 	struct MHD_Daemon *mhd;
@@ -67,6 +70,11 @@ struct request {
 	char *target;                  /* the request target as sent */
 	char *path;                    /* its path: the target up to '?' */
 	bool begun, answered, too_large;
+	bool defer;                    /* refusals wait until the body is drained */
+	json_t *deferred;              /* such a refusal, and how to send it */
+	int deferred_status;
+	const char *deferred_type;
+	bool deferred_allow;
 	struct tsr_http_match match;
 	char actor[128];
 	struct tsr_buf body;
@@ -246,16 +254,16 @@ static const char *termination(enum MHD_RequestTerminationCode toe)
 /* One line per request; never a body, a header value or a query value. */
 static void log_request(const struct request *rq, enum MHD_RequestTerminationCode toe)
 {
-	char when[21], target[512], status[8];
+	char when[21], target[512], status[16];
 	const char *end = termination(toe);
 	struct timespec now;
 	long ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (now.tv_sec - rq->start.tv_sec) * 1000 + (now.tv_nsec - rq->start.tv_nsec) / 1000000;
-	tsr_time_format(time(NULL), when);
+	tsr_time_format(tsr_now(), when);
 	log_target(rq, target, sizeof(target));
-	if (rq->answered)
+	if (rq->status > 0)
 		snprintf(status, sizeof(status), "%d", rq->status);
 	else
 		snprintf(status, sizeof(status), "-");
@@ -291,8 +299,8 @@ static bool add_headers(struct MHD_Response *resp, const char *content_type, con
 	return ok;
 }
 
-/* Queue doc (a reference we take) as the response. */
-static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, int status,
+/* Queue doc (a reference we take) as the response, now. */
+static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int status,
     json_t *doc, const char *content_type, const char *allow)
 {
 	struct MHD_Response *resp = NULL;
@@ -324,9 +332,32 @@ static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, in
 		ret = MHD_queue_response(con, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	rq->answered = true;
-	rq->status = status;
-	rq->bytes = len;
+	if (ret == MHD_YES) {
+		rq->status = status;
+		rq->bytes = len;
+	}
 	return ret;
+}
+
+/*
+ * Answer a request.  A refusal made on the headers alone while the client
+ * is already sending a body is held until that body has been read and
+ * dropped: closing a connection with unread data makes the kernel send a
+ * reset, which can destroy the answer before the client reads it.  begin()
+ * holds refusals only for modest bodies sent without "Expect: 100-continue";
+ * for the others (which wait for our answer, or are too big to drain) the
+ * answer goes at once.
+ */
+static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, int status,
+    json_t *doc, const char *content_type, const char *allow)
+{
+	if (!rq->defer)
+		return queue(rq, con, status, doc, content_type, allow);
+	rq->deferred = doc;
+	rq->deferred_status = status;
+	rq->deferred_type = content_type;
+	rq->deferred_allow = allow != NULL;
+	return MHD_YES;
 }
 
 static enum MHD_Result fail(struct request *rq, struct MHD_Connection *con, int code)
@@ -409,10 +440,12 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 {
 	struct tsr_http_server *srv = rq->srv;
 	const struct tsr_http_route *route;
-	long long length;
+	long long length = content_length(con);
+	const char *expect = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Expect");
 	bool authed = false;
 	size_t cap;
 
+	rq->defer = length > 0 && length <= DRAIN_MAX && expect == NULL;
 	if (tsr_http_route_find(srv->routes, srv->n_routes, rq->method, rq->path,
 	    &rq->match) != 0) {
 		if (rq->match.allow[0] != '\0')
@@ -428,7 +461,7 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 		return refuse(rq, con, TSR_HTTP_UNAUTHENTICATED, "missing or invalid credentials");
 	cap = route->body == NULL ? 0 : authed ? srv->max_body_authenticated :
 	    srv->max_body_anonymous;
-	if ((length = content_length(con)) == -2)
+	if (length == -2)
 		return fail(rq, con, tsr_error(TSR_ERR_PARSE, "malformed Content-Length"));
 	if (length > (long long)cap)
 		return fail(rq, con, cap == 0 ?
@@ -445,6 +478,7 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 			return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
 			    "send the body with a Content-Length");
 	}
+	rq->defer = false;
 	tsr_buf_init(&rq->body, cap);
 	return MHD_YES;
 }
@@ -510,12 +544,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	}
 	if (*upload_data_size > 0) {
 		/* Content-Length was checked against the cap, so this cannot
-		 * overflow; if it does anyway, the body is dropped. */
-		if (!rq->answered && !rq->too_large &&
+		 * overflow; if it does anyway, the body is dropped.  The body of
+		 * a refused request is dropped as it comes. */
+		if (!rq->answered && rq->deferred == NULL && !rq->too_large &&
 		    tsr_buf_append(&rq->body, upload_data, *upload_data_size) != 0)
 			rq->too_large = true;
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if (rq->deferred != NULL) {
+		json_t *doc = rq->deferred;
+
+		rq->deferred = NULL;
+		return queue(rq, con, rq->deferred_status, doc, rq->deferred_type,
+		    rq->deferred_allow ? rq->match.allow : NULL);
 	}
 	if (rq->answered)
 		return MHD_YES;
@@ -568,6 +610,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	*con_cls = NULL;
 	if (rq->path != NULL)
 		log_request(rq, toe);
+	json_decref(rq->deferred);
 	tsr_buf_free(&rq->body);
 	free(rq->target);
 	free(rq->path);

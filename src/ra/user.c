@@ -451,16 +451,14 @@ out:
 	return r;
 }
 
-/* The Argon2id work of a login: verify pw against the user's hash, or the
- * dummy hash when there is no such user.  *match tells the outcome; any
+/* The Argon2id work of a login: verify pw against hash (the user's, or the
+ * dummy one when there is no such user).  *match tells the outcome; any
  * error is a real failure (a corrupted hash, no memory). */
 static int verify(const char *hash, const char *pw, bool *match)
 {
 	int r;
 
 	*match = false;
-	if (hash == NULL && (r = get_dummy_hash(&hash)) != 0)
-		return r;
 	r = tsr_secret_verify(hash, pw != NULL ? pw : "");
 	if (r == TSR_ERR_SIGNATURE)
 		return 0;
@@ -500,19 +498,23 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 {
 	struct tsr_user_record u;
 	char fresh[TSR_SECRET_HASH_BYTES];
-	const char *new_hash = NULL;
+	const char *new_hash = NULL, *dummy = NULL;
 	bool known = false, match = false;
 	int r;
 
 	memset(&u, 0, sizeof(u));
 	*audited = false;
+	/* The first login of the process makes the dummy hash whatever the
+	 * name, so that even that one does not tell names apart. */
+	if ((r = get_dummy_hash(&dummy)) != 0)
+		return r;
 	if (tsr_ra_user_name_check(name) == 0) {
 		r = tsr_store_user_get(st, name, &u);
 		if (r != 0 && r != TSR_ERR_NOT_FOUND)
 			goto out;
 		known = r == 0;
 	}
-	if ((r = verify(known ? u.password_hash : NULL, pw, &match)) != 0)
+	if ((r = verify(known ? u.password_hash : dummy, pw, &match)) != 0)
 		goto out;
 	if (!known) {
 		audit_login(st, actor, object, TSR_AUDIT_FAILURE, "unknown user name");
