@@ -344,9 +344,9 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int
  * is already sending a body is held until that body has been read and
  * dropped: closing a connection with unread data makes the kernel send a
  * reset, which can destroy the answer before the client reads it.  begin()
- * holds refusals only for modest bodies sent without "Expect: 100-continue";
- * for the others (which wait for our answer, or are too big to drain) the
- * answer goes at once.
+ * holds refusals for requests without a body and for modest bodies sent
+ * without "Expect: 100-continue"; for the others (which wait for our
+ * answer, are chunked, or are too big to drain) the answer goes at once.
  */
 static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, int status,
     json_t *doc, const char *content_type, const char *allow)
@@ -435,17 +435,21 @@ static bool authenticate(struct request *rq, struct MHD_Connection *con)
 
 /* The first call for a request: headers are in, the body is not.  Every
  * refusal that needs no body happens here, so an oversized or unwanted
- * body is never read. */
+ * body is never stored (at most drained; see answer()). */
 static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 {
 	struct tsr_http_server *srv = rq->srv;
 	const struct tsr_http_route *route;
 	long long length = content_length(con);
 	const char *expect = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Expect");
+	bool chunked = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding");
 	bool authed = false;
 	size_t cap;
 
-	rq->defer = length > 0 && length <= DRAIN_MAX && expect == NULL;
+	/* Without a body the final call follows at once, and answering there
+	 * keeps the connection alive; see answer() for the bodies. */
+	rq->defer = (length == -1 && !chunked) ||
+	    (length >= 0 && length <= DRAIN_MAX && expect == NULL);
 	if (tsr_http_route_find(srv->routes, srv->n_routes, rq->method, rq->path,
 	    &rq->match) != 0) {
 		if (rq->match.allow[0] != '\0')
@@ -454,7 +458,7 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 		return fail(rq, con, TSR_ERR_NOT_FOUND);
 	}
 	route = rq->match.route;
-	if (MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding") != NULL)
+	if (chunked)
 		return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
 		    "send the body with a Content-Length, not chunked");
 	if ((route->flags & TSR_HTTP_AUTH) && !(authed = authenticate(rq, con)))

@@ -1,3 +1,148 @@
-#!/bin/sh
-# placeholder while tessera serve is being written
-exit 77
+#!/bin/bash
+# serve.sh - `tessera serve`: HTTPS on a loopback port chosen by the kernel,
+# the read-only API judged with curl, jq and openssl, and a clean stop on
+# SIGTERM and SIGINT.
+. "$(dirname "$0")/lib.sh"
+need curl jq openssl
+
+base_home
+H=$BASE
+PID=
+# A failed check must not leave a server behind.
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+# start_server: tessera serve in the background on 127.0.0.1:0; sets $PID,
+# $URL (https://127.0.0.1:PORT) from the line it prints, and waits for
+# /api/v1/health (bounded).
+start_server()
+{
+	"$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
+	    >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
+	PID=$!
+	local port
+	URL=
+	for _ in $(seq 1 100); do
+		# "tessera: serving https://127.0.0.1:41234/ ...", or with the
+		# listen address as given (port 0) and "(port 41234)".
+		port=$(grep -Eo '\(port [0-9]+\)|https://127\.0\.0\.1:[1-9][0-9]*' \
+		    "$WORK/serve.out" | head -n 1 | sed 's/.*[^0-9]//' || true)
+		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
+		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
+		sleep 0.1
+	done
+	[ -n "$URL" ] || fail "tessera serve printed no URL"
+	for _ in $(seq 1 50); do
+		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
+		    break
+		sleep 0.1
+	done
+	pass "tessera serve answers on $URL"
+}
+
+# stop_server SIGNAL: the server must exit 0 within 5 s.
+stop_server()
+{
+	local rc=0
+	kill "-$1" "$PID"
+	for _ in $(seq 1 50); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 5 s after SIG$1"
+	wait "$PID" || rc=$?
+	PID=
+	expect "tessera serve exits 0 on SIG$1" "$rc" 0
+}
+
+# api PATH [CURL ARGS...]: body in $WORK/body, status in $STATUS, headers in $WORK/headers.
+api()
+{
+	local path=$1
+	shift
+	STATUS=$(curl -sS --max-time 10 --cacert "$H/certs/root.pem" -D "$WORK/headers" \
+	    -o "$WORK/body" -w '%{http_code}' "$@" "$URL$path")
+}
+
+header() { grep -i "^$1:" "$WORK/headers" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+
+section "start"
+start_server
+
+section "health and the security headers"
+api /api/v1/health
+expect "health is 200" "$STATUS" 200
+expect "health says ok" "$(jq -r .status "$WORK/body")" ok
+expect "JSON content type" "$(header Content-Type)" application/json
+expect "Cache-Control" "$(header Cache-Control)" no-store
+expect "X-Content-Type-Options" "$(header X-Content-Type-Options)" nosniff
+expect "Strict-Transport-Security" "$(header Strict-Transport-Security)" max-age=31536000
+expect "Referrer-Policy" "$(header Referrer-Policy)" no-referrer
+expect "Content-Security-Policy" "$(header Content-Security-Policy)" \
+    "default-src 'none'; frame-ancestors 'none'"
+
+section "products"
+"$TESSERA" product list --home "$H" --json >"$WORK/cli.json"
+api /api/v1/products
+expect "products is 200" "$STATUS" 200
+expect "the API lists the CLI's products, in order" \
+    "$(jq -c '[.products[].name]' "$WORK/body")" "$(jq -c '[.[].name]' "$WORK/cli.json")"
+expect "only public members" "$(jq -c '[.products[0] | keys[]] | sort' "$WORK/body")" \
+    '["applicant_fields","class","description","key_types","name","payment","storage","title","validity_days"]'
+api /api/v1/products/epcs
+expect "one product is 200" "$STATUS" 200
+expect "epcs as the CLI shows it" "$(jq -c '[.name,.class,.storage,.validity_days]' "$WORK/body")" \
+    "$(jq -c '.[] | select(.name == "epcs") | [.name,.class,.storage,.validity_days]' "$WORK/cli.json")"
+
+section "errors are problem documents"
+api /api/v1/products/nope
+expect "unknown product is 404" "$STATUS" 404
+expect "problem content type" "$(header Content-Type)" application/problem+json
+expect "problem type" "$(jq -r .type "$WORK/body")" https://tessera.invalid/problems/not-found
+expect "problem instance" "$(jq -r .instance "$WORK/body")" /api/v1/products/nope
+api /api/v1/products -X POST -H 'Content-Type: application/json' --data '{}'
+expect "POST on a GET resource is 405" "$STATUS" 405
+expect "405 says what is allowed" "$(header Allow)" "GET, HEAD"
+api /api/v1/products/
+expect "no trailing-slash games" "$STATUS" 404
+api /api/v1/products -X GET -H 'Content-Type: application/json' --data-binary @<(head -c 70000 /dev/zero | tr '\0' a)
+expect "a body where none is taken is 413" "$STATUS" 413
+
+section "the OpenAPI document"
+api /api/v1/openapi.json
+expect "openapi.json is 200" "$STATUS" 200
+expect "OpenAPI 3.0.3" "$(jq -r .openapi "$WORK/body")" 3.0.3
+for p in /api/v1/health /api/v1/openapi.json /api/v1/products '/api/v1/products/{name}'; do
+	expect "documents $p" "$(jq --arg p "$p" '.paths | has($p)' "$WORK/body")" true
+done
+
+section "TLS"
+# The certificate chains to the CA's root and names localhost.
+check "curl verifies https://localhost with the CA's root" \
+    curl -sS --max-time 5 --cacert "$H/certs/root.pem" -o /dev/null "${URL/127.0.0.1/localhost}/api/v1/health"
+HOSTPORT=${URL#https://}
+check "TLS 1.3 is accepted" \
+    openssl s_client -connect "$HOSTPORT" -tls1_3 -CAfile "$H/certs/root.pem" -verify_return_error
+check "TLS 1.2 is accepted" \
+    openssl s_client -connect "$HOSTPORT" -tls1_2 -CAfile "$H/certs/root.pem" -verify_return_error
+check_fails "TLS 1.1 is refused" \
+    openssl s_client -connect "$HOSTPORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+check_fails "TLS 1.2 CBC suites are refused" \
+    openssl s_client -connect "$HOSTPORT" -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA'
+
+section "the access log"
+api '/api/v1/health?code=SECRET-CODE'
+file_has "a line per request" "$WORK/serve.err" \
+    '^time=[0-9TZ:-]+ ip=127\.0\.0\.1 method=GET path=/api/v1/health status=200 bytes=15 ms=[0-9]+$'
+stop_server TERM
+file_has "query names are logged" "$WORK/serve.err" 'path=/api/v1/health\?code status=200'
+file_lacks "query values are not" "$WORK/serve.err" 'SECRET-CODE'
+
+section "stop on SIGINT too"
+start_server
+stop_server INT
+
+section "refusals"
+tsr_fails "a host name is not a listen address" 64 'IPv4:PORT' serve --home "$H" --listen localhost:8443
+start_server
+tsr_fails "a busy port is refused" any 'cannot listen' serve --home "$H" --listen "${URL#https://}"
+stop_server TERM

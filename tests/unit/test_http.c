@@ -1267,6 +1267,31 @@ static void test_serve_authentication(void **state)
 	free(body);
 }
 
+/* Refusals answered on the headers keep the connection for the next request. */
+static void test_serve_keep_alive(void **state)
+{
+	struct fixture *f = *state;
+	const char *paths[] = { "/api/v1/products/nope", "/api/v1/echo", "/api/v1/health" };
+	CURL *curl = curl_easy_init();
+	char url[128];
+
+	curl_easy_setopt(curl, CURLOPT_CAINFO, f->cert);
+	curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(paths); i++) {
+		long status = 0, connects = -1;
+
+		snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", f->port, paths[i]);
+		curl_easy_setopt(curl, CURLOPT_URL, url);
+		assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+		assert_int_equal(status, i == 0 ? 404 : i == 1 ? 405 : 200);
+		assert_int_equal(connects, i == 0 ? 1 : 0);
+	}
+	curl_easy_cleanup(curl);
+}
+
 static void test_serve_server_errors_hide_detail(void **state)
 {
 	struct fixture *f = *state;
@@ -1581,6 +1606,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_body_limits, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_authentication, server_setup,
 		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_keep_alive, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_server_errors_hide_detail, server_setup,
 		    server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_header_limit, server_setup, server_teardown),
