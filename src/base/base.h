@@ -44,7 +44,9 @@ enum tsr_err {
 	TSR_ERR_CONFIG = -16,      /* configuration file invalid */
 	TSR_ERR_AUDIT = -17,       /* audit chain broken */
 	TSR_ERR_INTERNAL = -18,    /* a bug: an invariant did not hold */
-	TSR_ERR_LAST = -19         /* not an error; keeps the table honest */
+	TSR_ERR_AUTH = -19,        /* wrong or missing credentials of a person */
+	TSR_ERR_FORBIDDEN = -20,   /* authenticated, but the role does not allow it */
+	TSR_ERR_LAST = -21         /* not an error; keeps the table honest */
 };
 
 /* Record a one-line detail for the calling thread and return code. */

@@ -28,7 +28,9 @@ static const struct err_row err_table[] = {
 	{ TSR_ERR_IO, "io", "input/output error", 500, 74 },
 	{ TSR_ERR_CRYPTO, "crypto", "cryptographic operation failed", 500, 70 },
 	{ TSR_ERR_PKCS11, "pkcs11", "PKCS#11 token failure", 503, 69 },
-	{ TSR_ERR_PIN, "pin", "wrong or locked token PIN", 403, 77 },
+	/* A token PIN is the operator's (the CA's token) or the subscriber's
+	 * local matter; at the API it is never the client's fault. */
+	{ TSR_ERR_PIN, "pin", "wrong or locked token PIN", 503, 77 },
 	{ TSR_ERR_STORE, "store", "database failure", 503, 74 },
 	{ TSR_ERR_POLICY, "policy", "refused by the product policy", 422, 65 },
 	{ TSR_ERR_LINT, "lint", "certificate failed pre-issuance lint", 500, 70 },
@@ -37,6 +39,8 @@ static const struct err_row err_table[] = {
 	{ TSR_ERR_CONFIG, "config", "invalid configuration", 500, 78 },
 	{ TSR_ERR_AUDIT, "audit", "audit chain broken", 500, 70 },
 	{ TSR_ERR_INTERNAL, "internal", "internal error", 500, 70 },
+	{ TSR_ERR_AUTH, "auth", "wrong or missing credentials", 401, 77 },
+	{ TSR_ERR_FORBIDDEN, "forbidden", "not allowed for this role", 403, 77 },
 };
 
 static _Thread_local char err_detail[1024];

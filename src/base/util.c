@@ -109,11 +109,14 @@ void tsr_log(enum tsr_log_level level, const char *fmt, ...)
 
 	if (level > log_level)
 		return;
+	/* One line at a time: the server logs from many threads. */
+	flockfile(stderr);
 	fprintf(stderr, "tessera: %s: ", names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 /* ------------------------------------------------------------------ key types */

@@ -126,6 +126,7 @@ static bool is_refusal(int r)
 	case TSR_ERR_EXISTS:
 	case TSR_ERR_POLICY:
 	case TSR_ERR_SIGNATURE:
+	case TSR_ERR_AUTH:
 		return true;
 	default:
 		return false;
@@ -519,7 +520,7 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 	if (!known) {
 		audit_login(st, actor, object, TSR_AUDIT_FAILURE, "unknown user name");
 		*audited = true;
-		r = tsr_error(TSR_ERR_SIGNATURE, "wrong user name or password");
+		r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
 		goto out;
 	}
 	if ((r = refuse_state(&u)) != 0)
@@ -527,7 +528,7 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 	if (!match) {
 		if ((r = count_failure(st, actor, name, object, max)) == 0) {
 			*audited = true;
-			r = tsr_error(TSR_ERR_SIGNATURE, "wrong user name or password");
+			r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
 		}
 		goto out;
 	}

@@ -302,10 +302,10 @@ static void test_authenticate(void **state)
 
 	/* Unknown and invalid names read exactly like a wrong password. */
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "mallory", GOOD_PW, 3,
-	    &u), TSR_ERR_SIGNATURE);
+	    &u), TSR_ERR_AUTH);
 	assert_string_equal(tsr_error_detail(), "wrong user name or password");
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "x'; DROP TABLE",
-	    GOOD_PW, 3, NULL), TSR_ERR_SIGNATURE);
+	    GOOD_PW, 3, NULL), TSR_ERR_AUTH);
 	assert_string_equal(tsr_error_detail(), "wrong user name or password");
 	assert_int_equal(audited(fx, "user.login", TSR_AUDIT_FAILURE, "unknown user name"), 2);
 	{
@@ -317,10 +317,10 @@ static void test_authenticate(void **state)
 
 	/* Two wrong passwords, then the right one: the count resets. */
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice", "wrong one",
-	    3, NULL), TSR_ERR_SIGNATURE);
+	    3, NULL), TSR_ERR_AUTH);
 	assert_string_equal(tsr_error_detail(), "wrong user name or password");
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice", "", 3,
-	    NULL), TSR_ERR_SIGNATURE);
+	    NULL), TSR_ERR_AUTH);
 	assert_int_equal(raw_int(fx->path, "SELECT failed_logins FROM users"), 2);
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice", GOOD_PW, 3,
 	    NULL), 0);
@@ -329,7 +329,7 @@ static void test_authenticate(void **state)
 	/* Three in a row lock the account, even against the right password. */
 	for (int i = 1; i <= 3; i++)
 		assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice",
-		    "wrong one", 3, NULL), TSR_ERR_SIGNATURE);
+		    "wrong one", 3, NULL), TSR_ERR_AUTH);
 	assert_int_equal(raw_int(fx->path, "SELECT locked FROM users"), 1);
 	assert_int_equal(audited(fx, "user.lock", TSR_AUDIT_SUCCESS, "3 failed logins"), 1);
 	assert_int_equal(audited(fx, "user.login", TSR_AUDIT_FAILURE, "failure 3 of 3"), 1);
@@ -401,7 +401,7 @@ static void test_passwd_and_roles(void **state)
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "t", "alice", GOOD_PW, 5, NULL), 0);
 	assert_int_equal(tsr_ra_user_passwd(fx->st, fx->list, ADMIN, "alice", OTHER_PW), 0);
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "t", "alice", GOOD_PW, 5, NULL),
-	    TSR_ERR_SIGNATURE);
+	    TSR_ERR_AUTH);
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "t", "alice", OTHER_PW, 5, NULL), 0);
 	assert_int_equal(audited(fx, "user.passwd", TSR_AUDIT_SUCCESS, NULL), 1);
 	assert_int_equal(audited(fx, "user.passwd", TSR_AUDIT_REFUSED, NULL), 3);
