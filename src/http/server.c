@@ -64,6 +64,7 @@ struct tsr_http_server {
 
 struct request {
 	struct tsr_http_server *srv;
+	bool close;                    /* framing we refuse: close after answering */
 	struct timespec start;
 	char ip[INET6_ADDRSTRLEN];
 	char method[16];
@@ -325,7 +326,7 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int
 			return MHD_NO;
 	}
 	pthread_mutex_lock(&rq->srv->lock);
-	close = rq->srv->draining;
+	close = rq->srv->draining || rq->close;
 	pthread_mutex_unlock(&rq->srv->lock);
 	/* A header we cannot add is a response we must not send. */
 	if (add_headers(resp, content_type, allow, close))
@@ -420,6 +421,38 @@ static long long content_length(struct MHD_Connection *con)
 	return n;
 }
 
+static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	unsigned *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Content-Length") == 0)
+		(*n)++;
+	return MHD_YES;
+}
+
+/*
+ * Request smuggling needs two parties to frame a request differently: a
+ * proxy in front of us and we.  So we accept exactly one framing — at most
+ * one Content-Length, and never Transfer-Encoding (RFC 9112 6.1) — and
+ * close the connection after refusing anything else, so nothing that
+ * follows on it is read as a request.
+ */
+static bool ambiguous_framing(struct request *rq, struct MHD_Connection *con)
+{
+	unsigned lengths = 0;
+
+	MHD_get_connection_values(con, MHD_HEADER_KIND, count_length, &lengths);
+	if (lengths <= 1 && MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+	    "Transfer-Encoding") == NULL)
+		return false;
+	rq->close = true;
+	rq->defer = false;
+	return true;
+}
+
 /* Runs for authenticated routes before a byte of the body is read. */
 static bool authenticate(struct request *rq, struct MHD_Connection *con)
 {
@@ -450,6 +483,10 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 	 * keeps the connection alive; see answer() for the bodies. */
 	rq->defer = (length == -1 && !chunked) ||
 	    (length >= 0 && length <= DRAIN_MAX && expect == NULL);
+	if (ambiguous_framing(rq, con))
+		return chunked ? refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED, "send the body with one "
+		    "Content-Length, not Transfer-Encoding") :
+		    fail(rq, con, tsr_error(TSR_ERR_PARSE, "more than one Content-Length"));
 	if (tsr_http_route_find(srv->routes, srv->n_routes, rq->method, rq->path,
 	    &rq->match) != 0) {
 		if (rq->match.allow[0] != '\0')
@@ -864,6 +901,9 @@ static struct MHD_Daemon *daemon_start(struct tsr_http_server *s,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    /* No leniency in parsing what clients send (bare LF, space before
+	     * the colon, ...): leniency is where framing disagreements hide. */
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 	    MHD_OPTION_END);

@@ -31,11 +31,13 @@ start_server()
 		sleep 0.1
 	done
 	[ -n "$URL" ] || fail "tessera serve printed no URL"
+	local up=
 	for _ in $(seq 1 50); do
 		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
-		    break
+		    up=yes && break
 		sleep 0.1
 	done
+	[ -n "$up" ] || fail "tessera serve does not answer /api/v1/health on $URL"
 	pass "tessera serve answers on $URL"
 }
 
@@ -128,6 +130,34 @@ check_fails "TLS 1.1 is refused" \
     openssl s_client -connect "$HOSTPORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
 check_fails "TLS 1.2 CBC suites are refused" \
     openssl s_client -connect "$HOSTPORT" -tls1_2 -cipher 'ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA'
+
+section "request smuggling: one framing only"
+# raw REQUESTS: send them on one TLS connection, print what comes back.
+raw()
+{
+	printf '%b' "$1" | timeout 10 openssl s_client -quiet -connect "$HOSTPORT" \
+	    -CAfile "$H/certs/root.pem" 2>/dev/null || true
+}
+smuggle()
+{
+	local desc=$1 first=$2 status=$3 out
+	out=$(raw "${first}GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	printf '%s\n' "$out" >"$WORK/raw"
+	grep -q "HTTP/1.1 $status" "$WORK/raw" || { cat "$WORK/raw"; fail "$desc: no $status"; }
+	grep -qi '^Connection: close' "$WORK/raw" || { cat "$WORK/raw"; fail "$desc: not closed"; }
+	# responses follow bodies on the same line: count status lines anywhere
+	[ "$(grep -o 'HTTP/1\.1 [0-9][0-9][0-9]' "$WORK/raw" | wc -l)" -eq 1 ] ||
+	    { cat "$WORK/raw"; fail "$desc: the request behind it was served"; }
+	pass "$desc: $status, connection closed, nothing behind it served"
+}
+smuggle "two Content-Length headers" \
+    'POST /api/v1/health HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello' 400
+smuggle "Content-Length with Transfer-Encoding" \
+    'POST /api/v1/health HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' 411
+# control: two well-framed requests on one connection are both served
+printf '%s\n' "$(raw 'GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\n\r\nGET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')" >"$WORK/raw"
+expect "two pipelined well-framed requests are both answered" \
+    "$(grep -o 'HTTP/1\.1 200' "$WORK/raw" | wc -l)" 2
 
 section "the access log"
 api '/api/v1/health?code=SECRET-CODE'
