@@ -66,9 +66,9 @@ int tsr_ra_user_unlock(struct tsr_store *st, const char *actor, const char *name
  * the count and rehashes a hash made at an older cost.
  *
  * 0 on success (*out, if not NULL, holds the user: tsr_user_record_clear()
- * it).  TSR_ERR_SIGNATURE "wrong user name or password" for an unknown name
- * or a wrong password alike; TSR_ERR_POLICY for a disabled or locked
- * account (it says which).  Every attempt is audited as user.login
+ * it).  TSR_ERR_AUTH "wrong user name or password" for an unknown name, a
+ * wrong password, and a wrong password on a disabled or locked account
+ * alike; TSR_ERR_POLICY, saying which, only with the right password.  Every attempt is audited as user.login
  * (success, failure or refused with the reason); the lock as user.lock.
  */
 int tsr_ra_user_authenticate(struct tsr_store *st, const char *actor, const char *name,

@@ -523,6 +523,17 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 		r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
 		goto out;
 	}
+	if (!match && (u.disabled || u.locked)) {
+		/* Whoever lacks the password learns nothing about the account:
+		 * the same answer as for an unknown name; the log has the truth. */
+		audit_login(st, actor, object, TSR_AUDIT_REFUSED,
+		    u.disabled ? "wrong password for a disabled account" :
+		    "wrong password for a locked account");
+		*audited = true;
+		r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
+		goto out;
+	}
+	/* With the right password, the holder may be told why they cannot log in. */
 	if ((r = refuse_state(&u)) != 0)
 		goto out;
 	if (!match) {

@@ -337,8 +337,10 @@ static void test_authenticate(void **state)
 	    &u), TSR_ERR_POLICY);
 	assert_non_null(strstr(tsr_error_detail(), "locked"));
 	assert_string_equal(u.name, "");
+	/* without the password, a locked account answers like an unknown name */
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice", "wrong one",
-	    3, NULL), TSR_ERR_POLICY);
+	    3, NULL), TSR_ERR_AUTH);
+	assert_string_equal(tsr_error_detail(), "wrong user name or password");
 	assert_int_equal(raw_int(fx->path, "SELECT failed_logins FROM users"), 3);
 	assert_int_equal(audited(fx, "user.login", TSR_AUDIT_REFUSED, "locked"), 2);
 
@@ -356,6 +358,10 @@ static void test_authenticate(void **state)
 	    NULL), TSR_ERR_POLICY);
 	assert_non_null(strstr(tsr_error_detail(), "disabled"));
 	assert_int_equal(audited(fx, "user.login", TSR_AUDIT_REFUSED, "disabled"), 1);
+	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice", "wrong one",
+	    3, NULL), TSR_ERR_AUTH);
+	assert_string_equal(tsr_error_detail(), "wrong user name or password");
+	assert_int_equal(audited(fx, "user.login", TSR_AUDIT_REFUSED, "disabled"), 2);
 	assert_int_equal(tsr_ra_user_enable(fx->st, ADMIN, "alice"), 0);
 	assert_int_equal(tsr_ra_user_authenticate(fx->st, "http:192.0.2.7", "alice", GOOD_PW, 3,
 	    NULL), 0);
