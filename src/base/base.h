@@ -101,6 +101,13 @@ bool tsr_equal_ct(const void *a, const void *b, size_t n);
 /* ------------------------------------------------------------------ files */
 /* Read a whole file, refusing files over max bytes. */
 int tsr_file_read(const char *path, size_t max, struct tsr_buf *out) TSR_MUST_CHECK;
+/* Read a file that holds a secret (a PIN, a password): it must be a regular
+ * file (links are not followed, FIFOs do not block) owned by this user with
+ * no group or other permission bits.  These checks and the read use one
+ * descriptor, so the file checked is the file read.  TSR_ERR_POLICY with a
+ * sentence ("... can be read by others (mode 0644): chmod 600 it") if the
+ * file is not private; out is a secret buffer (wiped when freed). */
+int tsr_file_read_private(const char *path, size_t max, struct tsr_buf *out) TSR_MUST_CHECK;
 /* Write a file atomically (temp file + fsync + rename) with the given mode. */
 int tsr_file_write(const char *path, const void *p, size_t n, unsigned mode) TSR_MUST_CHECK;
 /* Create a new file exclusively (O_EXCL) with mode; TSR_ERR_EXISTS if present. */

@@ -47,6 +47,49 @@ out:
 	return r;
 }
 
+int tsr_file_read_private(const char *path, size_t max, struct tsr_buf *out)
+{
+	uint8_t chunk[4096];
+	struct stat st;
+	ssize_t n;
+	int fd, r = 0;
+
+	tsr_buf_free(out);
+	tsr_buf_init_secret(out, max);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return tsr_error(TSR_ERR_POLICY, "%s is a symbolic link; name the file itself",
+			    path);
+		return tsr_error(errno == ENOENT ? TSR_ERR_NOT_FOUND : TSR_ERR_IO, "%s: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) != 0)
+		r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		r = tsr_error(TSR_ERR_POLICY, "%s is not a regular file", path);
+	else if (st.st_uid != geteuid())
+		r = tsr_error(TSR_ERR_POLICY, "%s belongs to another user", path);
+	else if ((st.st_mode & 077) != 0)
+		r = tsr_error(TSR_ERR_POLICY, "%s can be read by others (mode %04o): chmod 600 it",
+		    path, (unsigned)(st.st_mode & 07777));
+	else if ((uint64_t)st.st_size > max)
+		r = tsr_error(TSR_ERR_TOO_LARGE, "%s: more than the %zu bytes allowed", path, max);
+	while (r == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+		else if (tsr_buf_append(out, chunk, (size_t)n) != 0)
+			r = tsr_error(TSR_ERR_TOO_LARGE, "%s: more than the %zu bytes allowed", path, max);
+	}
+	tsr_wipe(chunk, sizeof(chunk));
+	close(fd);
+	if (r != 0)
+		tsr_buf_reset(out);
+	return r;
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *q = p;

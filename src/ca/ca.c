@@ -14,7 +14,6 @@
 
 int ca_read_pin(const char *path, char **out)
 {
-	struct stat st;
 	struct tsr_buf b;
 	const char *s;
 	size_t n;
@@ -23,11 +22,11 @@ int ca_read_pin(const char *path, char **out)
 	*out = NULL;
 	tsr_buf_init_secret(&b, CA_PIN_MAX);
 	/* Like ssh with its keys: a PIN others can read is no longer a secret. */
-	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
-		return tsr_error(TSR_ERR_PIN, "PIN file %s can be read by others (mode %04o): "
-		    "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
-	if ((r = tsr_file_read(path, CA_PIN_MAX, &b)) != 0)
+	if ((r = tsr_file_read_private(path, CA_PIN_MAX, &b)) != 0) {
+		if (r == TSR_ERR_POLICY)
+			r = tsr_error_wrap(TSR_ERR_PIN, "PIN file");
 		goto out;
+	}
 	if ((r = tsr_buf_cstr(&b, &s)) != 0)
 		goto out;
 	n = strcspn(s, "\r\n");

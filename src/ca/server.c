@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -148,11 +149,15 @@ static bool still_good(struct tsr_ca *ca, const char *cert_path, const char *key
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char fp[65], *serial = NULL, *wanted = NULL;
+	struct stat st;
 	X509 *x = read_cert(cert_path);
 	EVP_PKEY *k = read_key(key_path);
 	bool good = false;
 
 	memset(&rec, 0, sizeof(rec));
+	/* A key others could read has to be replaced, not reused. */
+	if (stat(key_path, &st) != 0 || (st.st_mode & 077) != 0 || st.st_uid != geteuid())
+		goto out;
 	if (x == NULL || k == NULL || X509_digest(x, EVP_sha256(), md, &mdlen) != 1 ||
 	    tsr_store_meta_get(ca->store, "server_serial", &serial) != 0 ||
 	    tsr_store_cert_get(ca->store, serial, &rec) != 0 ||

@@ -206,22 +206,17 @@ static int join_roles(const struct user_args *a, char *out, size_t size)
 static int read_password_file(const char *path, char **out)
 {
 	struct tsr_buf b;
-	struct stat st;
 	const char *s;
 	size_t n;
 	int r;
 
 	*out = NULL;
 	tsr_buf_init_secret(&b, PASSWORD_INPUT_MAX);
-	if (stat(path, &st) != 0)
-		return tsr_error(TSR_ERR_IO, "--password-file %s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return tsr_error(TSR_ERR_INVALID, "--password-file %s is not a regular file", path);
-	if ((st.st_mode & 077) != 0)
-		return tsr_error(TSR_ERR_INVALID, "--password-file %s can be read by others "
-		    "(mode %04o): chmod 600 it", path, (unsigned)(st.st_mode & 07777));
-	if ((r = tsr_file_read(path, PASSWORD_INPUT_MAX, &b)) != 0 ||
-	    (r = tsr_buf_cstr(&b, &s)) != 0)
+	if ((r = tsr_file_read_private(path, PASSWORD_INPUT_MAX, &b)) != 0) {
+		r = tsr_error_wrap(r == TSR_ERR_POLICY ? TSR_ERR_INVALID : r, "--password-file");
+		goto out;
+	}
+	if ((r = tsr_buf_cstr(&b, &s)) != 0)
 		goto out;
 	n = strcspn(s, "\r\n");
 	if (memchr(s, '\0', b.len) != NULL) {

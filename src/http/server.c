@@ -520,7 +520,8 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 			    "send the body with a Content-Length");
 	}
 	rq->defer = false;
-	tsr_buf_init(&rq->body, cap);
+	/* Bodies will carry passwords, answers and codes: wiped when freed. */
+	tsr_buf_init_secret(&rq->body, cap);
 	return MHD_YES;
 }
 

@@ -587,21 +587,12 @@ struct relay {
 static int read_password(const char *path, char **out)
 {
 	struct tsr_buf b;
-	struct stat st;
 	size_t n;
-	int fd, r;
+	int r;
 
 	*out = NULL;
 	tsr_buf_init_secret(&b, PASSWORD_MAX + 2);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return tsr_error(TSR_ERR_CONFIG, "mail: smtp_password_file %s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = tsr_error(TSR_ERR_CONFIG, "mail: smtp_password_file %s is not a file", path);
-	} else if ((st.st_mode & 077) != 0) {
-		r = tsr_error(TSR_ERR_CONFIG, "mail: smtp_password_file %s has mode %04o; only "
-		    "its owner may read it (chmod 600)", path, (unsigned)(st.st_mode & 07777));
-	} else if ((r = read_fd(fd, path, PASSWORD_MAX, &b)) != 0) {
+	if ((r = tsr_file_read_private(path, PASSWORD_MAX + 2, &b)) != 0) {
 		r = tsr_error_wrap(TSR_ERR_CONFIG, "mail: smtp_password_file");
 	} else {
 		n = b.len;
@@ -615,7 +606,6 @@ static int read_password(const char *path, char **out)
 		else if ((*out = strndup((const char *)b.data, n)) == NULL)
 			r = tsr_error(TSR_ERR_NOMEM, "out of memory");
 	}
-	close(fd);
 	tsr_buf_free(&b);
 	return r;
 }

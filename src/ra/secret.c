@@ -3,7 +3,9 @@
  * passwords and secret answers, answer normalisation, a UTF-8 decoder.
  */
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ra/secret.h"
 
@@ -363,6 +365,39 @@ static int sodium_ready(void)
 
 /* crypto_pwhash_argon2id_str rather than crypto_pwhash_str so that the
  * algorithm is Argon2id whatever libsodium's default becomes. */
+/*
+ * Argon2id is memory-hard on purpose: 64 MiB a call.  Without a bound, a
+ * burst of logins on the server's many threads would need gigabytes; with
+ * it, extra callers wait their turn.  Two per core keeps the cores busy.
+ */
+static pthread_mutex_t argon_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t argon_free = PTHREAD_COND_INITIALIZER;
+static long argon_running;
+
+static long argon_max(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 2 : 2 * n;
+}
+
+static void argon_enter(void)
+{
+	pthread_mutex_lock(&argon_lock);
+	while (argon_running >= argon_max())
+		pthread_cond_wait(&argon_free, &argon_lock);
+	argon_running++;
+	pthread_mutex_unlock(&argon_lock);
+}
+
+static void argon_leave(void)
+{
+	pthread_mutex_lock(&argon_lock);
+	argon_running--;
+	pthread_cond_signal(&argon_free);
+	pthread_mutex_unlock(&argon_lock);
+}
+
 int tsr_secret_hash(const char *secret, char out[TSR_SECRET_HASH_BYTES])
 {
 	size_t n;
@@ -376,7 +411,10 @@ int tsr_secret_hash(const char *secret, char out[TSR_SECRET_HASH_BYTES])
 		    TSR_SECRET_MAX_BYTES);
 	if ((r = sodium_ready()) != 0)
 		return r;
-	if (crypto_pwhash_argon2id_str(out, secret, n, opslimit(), memlimit()) != 0)
+	argon_enter();
+	r = crypto_pwhash_argon2id_str(out, secret, n, opslimit(), memlimit());
+	argon_leave();
+	if (r != 0)
 		return tsr_error(TSR_ERR_NOMEM, "Argon2id could not get its memory");
 	return 0;
 }
@@ -402,8 +440,12 @@ int tsr_secret_verify(const char *hash, const char *secret)
 		return r;
 	/* Nothing outside 1..TSR_SECRET_MAX_BYTES was ever hashed. */
 	n = strnlen(secret, TSR_SECRET_MAX_BYTES + 1);
-	if (n == 0 || n > TSR_SECRET_MAX_BYTES ||
-	    crypto_pwhash_argon2id_str_verify(hash, secret, n) != 0)
+	if (n == 0 || n > TSR_SECRET_MAX_BYTES)
+		return tsr_error(TSR_ERR_SIGNATURE, "the secret does not match");
+	argon_enter();
+	r = crypto_pwhash_argon2id_str_verify(hash, secret, n);
+	argon_leave();
+	if (r != 0)
 		return tsr_error(TSR_ERR_SIGNATURE, "the secret does not match");
 	return 0;
 }

@@ -181,6 +181,44 @@ static void test_file_write_ignores_planted_links(void **state)
 	free(dir);
 }
 
+static void test_file_read_private(void **state)
+{
+	char *dir = temp_dir(), *pin = NULL, *link = NULL, *fifo = NULL;
+	struct tsr_buf b;
+
+	(void)state;
+	tsr_buf_init(&b, 64);
+	assert_int_equal(tsr_path_join(dir, "pin", &pin), 0);
+	assert_int_equal(tsr_path_join(dir, "link", &link), 0);
+	assert_int_equal(tsr_path_join(dir, "fifo", &fifo), 0);
+	assert_int_equal(tsr_file_read_private(pin, 64, &b), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_file_create(pin, "1234\n", 5, 0600), 0);
+	assert_int_equal(tsr_file_read_private(pin, 64, &b), 0);
+	assert_true(b.secret);
+	assert_int_equal(b.len, 5);
+	assert_memory_equal(b.data, "1234\n", 5);
+	assert_int_equal(tsr_file_read_private(pin, 4, &b), TSR_ERR_TOO_LARGE);
+	assert_int_equal(chmod(pin, 0640), 0);
+	assert_int_equal(tsr_file_read_private(pin, 64, &b), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "chmod 600"));
+	assert_int_equal(b.len, 0);
+	assert_int_equal(chmod(pin, 0600), 0);
+	/* a link is refused even to a private file: name the file itself */
+	assert_int_equal(symlink(pin, link), 0);
+	assert_int_equal(tsr_file_read_private(link, 64, &b), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "symbolic link"));
+	/* a FIFO is refused at once instead of blocking the reader */
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(tsr_file_read_private(fifo, 64, &b), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "not a regular file"));
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	tsr_buf_free(&b);
+	free(pin);
+	free(link);
+	free(fifo);
+	free(dir);
+}
+
 static time_t fixed_clock(void *ctx)
 {
 	return *(time_t *)ctx;
@@ -238,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_file_write_ignores_planted_links),
+		cmocka_unit_test(test_file_read_private),
 		cmocka_unit_test(test_clock),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_key_types),
