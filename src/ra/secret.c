@@ -363,8 +363,6 @@ static int sodium_ready(void)
 	return 0;
 }
 
-/* crypto_pwhash_argon2id_str rather than crypto_pwhash_str so that the
- * algorithm is Argon2id whatever libsodium's default becomes. */
 /*
  * Argon2id is memory-hard on purpose: 64 MiB a call.  Without a bound, a
  * burst of logins on the server's many threads would need gigabytes; with
@@ -398,6 +396,8 @@ static void argon_leave(void)
 	pthread_mutex_unlock(&argon_lock);
 }
 
+/* crypto_pwhash_argon2id_str rather than crypto_pwhash_str so that the
+ * algorithm is Argon2id whatever libsodium's default becomes. */
 int tsr_secret_hash(const char *secret, char out[TSR_SECRET_HASH_BYTES])
 {
 	size_t n;
