@@ -91,7 +91,7 @@ int tsr_ra_user_authenticate(struct tsr_store *st, const char *actor, const char
  * Make a batch of count (1..TSR_VOUCHER_COUNT_MAX) vouchers for the product
  * called product_name, which must be in products and not free.  expires_at
  * is 0 (never) or a time after now.  Each code is stored only as
- * tsr_code_hash(key, code); the new batch id goes into batch_out and the
+ * tsr_code_hash(key, TSR_CODE_VOUCHER, code); the new batch id goes into batch_out and the
  * plaintext codes into *codes_out, an array of count strings that is the
  * caller's only copy (tsr_ra_voucher_codes_free()).  All or nothing: one
  * transaction.  Audited as voucher.create with batch, product and count.

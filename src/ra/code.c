@@ -161,23 +161,30 @@ out:
  * database (the key file) stops that, and is fast and deterministic, so the
  * store can look a code up by its hash.
  */
-int tsr_code_hash(const uint8_t key[TSR_CODE_KEY_BYTES], const char *canonical,
-    char out_hex[TSR_CODE_HASH_HEX])
+int tsr_code_hash(const uint8_t key[TSR_CODE_KEY_BYTES], const char *purpose,
+    const char *canonical, char out_hex[TSR_CODE_HASH_HEX])
 {
+	crypto_auth_hmacsha256_state st;
 	char check[TYPED_MAX + 1];
 	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	size_t plen = purpose ? strnlen(purpose, 33) : 0;
 	int r = 0;
 
-	if (key == NULL || canonical == NULL || out_hex == NULL)
-		return tsr_error(TSR_ERR_INVALID, "no key or no code to hash");
+	if (key == NULL || canonical == NULL || out_hex == NULL || plen == 0 || plen > 32)
+		return tsr_error(TSR_ERR_INVALID, "no key, purpose or code to hash");
 	if (tsr_code_normalise(canonical, check, sizeof(check)) != 0 ||
 	    strcmp(check, canonical) != 0) {
 		r = tsr_error(TSR_ERR_INVALID, "the code to hash is not in canonical form");
 		goto out;
 	}
-	crypto_auth_hmacsha256(mac, (const uint8_t *)canonical, strlen(canonical), key);
+	/* purpose, NUL, code: no purpose is a prefix of another's input */
+	crypto_auth_hmacsha256_init(&st, key, TSR_CODE_KEY_BYTES);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)purpose, plen + 1);
+	crypto_auth_hmacsha256_update(&st, (const uint8_t *)canonical, strlen(canonical));
+	crypto_auth_hmacsha256_final(&st, mac);
 	tsr_hex_encode(mac, sizeof(mac), out_hex);
 out:
+	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(check, sizeof(check));
 	sodium_memzero(mac, sizeof(mac));
 	return r;

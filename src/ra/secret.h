@@ -113,10 +113,17 @@ int tsr_code_new(size_t bits, char *out, size_t outlen) TSR_MUST_CHECK;
  * ("the code has a typo") if the check symbol does not match, or a character
  * codes never use; TSR_ERR_INVALID if out is too small. */
 int tsr_code_normalise(const char *typed, char *out, size_t outlen) TSR_MUST_CHECK;
-/* HMAC-SHA-256 of a canonical code under key, as lower-case hex in out_hex.
- * TSR_ERR_INVALID if canonical is not in canonical form. */
-int tsr_code_hash(const uint8_t key[TSR_CODE_KEY_BYTES], const char *canonical,
-    char out_hex[TSR_CODE_HASH_HEX]) TSR_MUST_CHECK;
+/* What a code is for.  The purpose is hashed with the code, so one key
+ * serves every kind while a code of one kind never matches another's hash. */
+#define TSR_CODE_VOUCHER "voucher"
+#define TSR_CODE_VERIFICATION "verification"
+#define TSR_CODE_ACTIVATION "activation"
+
+/* HMAC-SHA-256 under key of purpose, a NUL byte and the canonical code, as
+ * lower-case hex in out_hex.  TSR_ERR_INVALID if canonical is not in
+ * canonical form or purpose is empty or longer than 32 bytes. */
+int tsr_code_hash(const uint8_t key[TSR_CODE_KEY_BYTES], const char *purpose,
+    const char *canonical, char out_hex[TSR_CODE_HASH_HEX]) TSR_MUST_CHECK;
 /* Constant-time comparison of two hashes from tsr_code_hash(); false if
  * either is not 64 characters long. */
 bool tsr_code_equal(const char *hex_a, const char *hex_b);

@@ -108,7 +108,7 @@ static int make_one(struct tsr_store *st, const uint8_t key[TSR_CODE_KEY_BYTES],
 
 	for (int t = 0; t < CODE_TRIES && r == TSR_ERR_EXISTS; t++) {
 		if ((r = tsr_code_new(TSR_VOUCHER_BITS, code, TSR_VOUCHER_CODE_LEN)) != 0 ||
-		    (r = tsr_code_hash(key, code, v->code_hash)) != 0)
+		    (r = tsr_code_hash(key, TSR_CODE_VOUCHER, code, v->code_hash)) != 0)
 			return r;
 		r = tsr_store_voucher_insert(st, v);
 	}
@@ -232,7 +232,7 @@ static int typed_hash(const uint8_t key[TSR_CODE_KEY_BYTES], const char *typed,
 		    "four groups of four characters)");
 		goto out;
 	}
-	r = tsr_code_hash(key, canonical, hash);
+	r = tsr_code_hash(key, TSR_CODE_VOUCHER, canonical, hash);
 out:
 	tsr_wipe(canonical, sizeof(canonical));
 	return r;

@@ -27,7 +27,7 @@ static void fuzz_code(const char *s)
 		return;
 	if (tsr_code_normalise(out, again, sizeof(again)) != 0 || strcmp(out, again) != 0)
 		abort();
-	if (tsr_code_hash(key, out, hex) != 0 || !tsr_code_equal(hex, hex))
+	if (tsr_code_hash(key, TSR_CODE_VERIFICATION, out, hex) != 0 || !tsr_code_equal(hex, hex))
 		abort();
 }
 

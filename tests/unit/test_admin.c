@@ -488,7 +488,7 @@ static void test_voucher_create(void **state)
 		for (long j = 0; j < i; j++)
 			assert_string_not_equal(codes[i], codes[j]);
 		/* Stored as its keyed hash, in this batch, for this product. */
-		assert_int_equal(tsr_code_hash(fx->key, codes[i], hash), 0);
+		assert_int_equal(tsr_code_hash(fx->key, TSR_CODE_VOUCHER, codes[i], hash), 0);
 		assert_int_equal(tsr_store_voucher_get(fx->st, hash, &v), 0);
 		assert_string_equal(v.batch, batch);
 		assert_string_equal(v.product, "epcs");
@@ -570,7 +570,7 @@ static void test_voucher_redeem(void **state)
 	/* Redeemed once; the second time it is used. */
 	assert_int_equal(tsr_ra_voucher_redeem(fx->st, fx->key, "http:192.0.2.9", codes[0], "epcs",
 	    "app-1", NOW), 0);
-	assert_int_equal(tsr_code_hash(fx->key, codes[0], hash), 0);
+	assert_int_equal(tsr_code_hash(fx->key, TSR_CODE_VOUCHER, codes[0], hash), 0);
 	assert_int_equal(tsr_store_voucher_get(fx->st, hash, &v), 0);
 	assert_int_equal(v.used_at, NOW);
 	assert_string_equal(v.used_by, "app-1");

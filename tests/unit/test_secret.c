@@ -487,25 +487,31 @@ static void test_code_hash(void **state)
 	assert_int_equal(tsr_random(k1, sizeof(k1)), 0);
 	assert_int_equal(tsr_random(k2, sizeof(k2)), 0);
 	assert_int_equal(tsr_code_new(TSR_CODE_VERIFICATION_BITS, code, sizeof(code)), 0);
-	assert_int_equal(tsr_code_hash(k1, code, h1), 0);
+	assert_int_equal(tsr_code_hash(k1, TSR_CODE_VERIFICATION, code, h1), 0);
 	assert_int_equal(strlen(h1), 64);
-	assert_int_equal(tsr_code_hash(k1, code, h2), 0);
+	assert_int_equal(tsr_code_hash(k1, TSR_CODE_VERIFICATION, code, h2), 0);
 	assert_string_equal(h1, h2);
 	assert_true(tsr_code_equal(h1, h2));
-	assert_int_equal(tsr_code_hash(k2, code, h3), 0);
+	assert_int_equal(tsr_code_hash(k2, TSR_CODE_VERIFICATION, code, h3), 0);
 	assert_string_not_equal(h1, h3);
 	assert_false(tsr_code_equal(h1, h3));
 	assert_false(tsr_code_equal(h1, "abcd"));
 	assert_false(tsr_code_equal(h1, NULL));
 	/* Only canonical codes are hashed, so a typed one cannot silently miss. */
-	assert_int_equal(tsr_code_hash(k1, "0010*", h3), TSR_ERR_INVALID);
-	assert_int_equal(tsr_code_hash(k1, "0010-~", h3), TSR_ERR_INVALID);
-	/* Known answer: HMAC-SHA-256 with an all-zero key over "0000-0", from
-	 * `printf 0000-0 | openssl dgst -sha256 -mac HMAC -macopt hexkey:00...00`. */
+	assert_int_equal(tsr_code_hash(k1, TSR_CODE_VERIFICATION, "0010*", h3), TSR_ERR_INVALID);
+	assert_int_equal(tsr_code_hash(k1, TSR_CODE_VERIFICATION, "0010-~", h3), TSR_ERR_INVALID);
+	/* The same code hashed for another purpose does not match. */
+	assert_int_equal(tsr_code_hash(k1, TSR_CODE_ACTIVATION, code, h3), 0);
+	assert_false(tsr_code_equal(h1, h3));
+	assert_int_equal(tsr_code_hash(k1, "", code, h3), TSR_ERR_INVALID);
+	assert_int_equal(tsr_code_hash(k1, NULL, code, h3), TSR_ERR_INVALID);
+	/* Known answer: HMAC-SHA-256 with an all-zero key over "voucher", NUL,
+	 * "0000-0", from `{ printf voucher; printf '\0'; printf 0000-0; } |
+	 * openssl dgst -sha256 -mac HMAC -macopt hexkey:00...00`. */
 	memset(k1, 0, sizeof(k1));
-	assert_int_equal(tsr_code_hash(k1, "0000-0", h1), 0);
-	assert_string_equal(h1, "53090175faae7503457bd21fb4e1f304"
-	    "6159ae64986998389f3184a9bfb29d01");
+	assert_int_equal(tsr_code_hash(k1, TSR_CODE_VOUCHER, "0000-0", h1), 0);
+	assert_string_equal(h1, "693a061f3c922fa3b1f6f36e19a229a8"
+	    "46ea355725b3dbf9284877a7832612c5");
 }
 
 static void test_code_key_file(void **state)
