@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -232,12 +234,35 @@ static int read_key(const char *path, int fd, uint8_t key[TSR_CODE_KEY_BYTES])
 	return 0;
 }
 
+/* Write the new key to a private temporary file and link() it into place:
+ * the key appears whole or not at all, so a process starting at the same
+ * moment never reads a half-written one.  TSR_ERR_EXISTS if another process
+ * linked its key first (the caller then reads that one). */
 static int create_key(const char *path, uint8_t key[TSR_CODE_KEY_BYTES])
 {
+	char *tmp = NULL;
+	int fd, r = 0;
+
 	if (sodium_init() < 0)
 		return tsr_error(TSR_ERR_INTERNAL, "libsodium could not initialise");
 	randombytes_buf(key, TSR_CODE_KEY_BYTES);
-	return tsr_file_create(path, key, TSR_CODE_KEY_BYTES, 0600);
+	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if ((fd = mkstemp(tmp)) < 0) {
+		r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+		free(tmp);
+		return r;
+	}
+	if (fchmod(fd, 0600) != 0 || write(fd, key, TSR_CODE_KEY_BYTES) != TSR_CODE_KEY_BYTES ||
+	    fsync(fd) != 0)
+		r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+	close(fd);
+	if (r == 0 && link(tmp, path) != 0)
+		r = errno == EEXIST ? TSR_ERR_EXISTS :
+		    tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	return r;
 }
 
 int tsr_code_key_load_or_create(const char *path, uint8_t key[TSR_CODE_KEY_BYTES])
