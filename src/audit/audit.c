@@ -328,3 +328,18 @@ int tsr_audit_verify(struct tsr_store *st, struct tsr_audit_report *out)
 		return tsr_error(TSR_ERR_AUDIT, "%s", out->reason);
 	return 0;
 }
+
+int tsr_audit_error(struct tsr_store *st, const char *actor, const char *action,
+    const char *object, int r)
+{
+	char saved[1024];
+	int status = tsr_error_http_status(r);
+
+	snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
+	if (tsr_audit_append(st, actor, action, object,
+	    status >= 400 && status < 500 ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s",
+	    saved[0] != '\0' ? saved : tsr_strerror(r)) != 0)
+		tsr_log(TSR_LOG_WARN, "cannot audit %s of %s: %s", action, object,
+		    tsr_error_detail());
+	return tsr_error(r, "%s", saved);
+}

@@ -25,6 +25,15 @@ int tsr_audit_append(struct tsr_store *st, const char *actor, const char *action
     const char *object, const char *outcome, const char *fmt, ...)
     TSR_PRINTF(6, 7) TSR_MUST_CHECK;
 
+/* Record that action on object failed with error r, outside any
+ * transaction of the caller's (call it after rolling back).  The outcome
+ * follows the error table: a client's error (4xx) is "refused", anything
+ * else "failure"; the detail is the thread's error detail, which names
+ * rules, never secrets.  Returns r with that detail untouched, so callers
+ * can write `return tsr_audit_error(...)`. */
+int tsr_audit_error(struct tsr_store *st, const char *actor, const char *action,
+    const char *object, int r);
+
 /* Compute the chain hash of r (its hash field is ignored) into out. */
 int tsr_audit_hash(const struct tsr_audit_record *r, char out[65]) TSR_MUST_CHECK;
 

@@ -116,38 +116,7 @@ static void object_of(const char *name, char out[OBJECT_MAX])
 	tsr_error(0, "%s", saved);
 }
 
-static bool is_refusal(int r)
-{
-	switch (r) {
-	case TSR_ERR_INVALID:
-	case TSR_ERR_PARSE:
-	case TSR_ERR_TOO_LARGE:
-	case TSR_ERR_NOT_FOUND:
-	case TSR_ERR_EXISTS:
-	case TSR_ERR_POLICY:
-	case TSR_ERR_SIGNATURE:
-	case TSR_ERR_AUTH:
-		return true;
-	default:
-		return false;
-	}
-}
 
-/* Audit the failure r of action (after any rollback) and return r with
- * its detail untouched.  The detail names rules, never secrets. */
-static int audit_refusal(struct tsr_store *st, const char *actor, const char *action,
-    const char *object, int r)
-{
-	char saved[1024];
-
-	snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
-	if (tsr_audit_append(st, actor, action, object,
-	    is_refusal(r) ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s",
-	    saved[0] != '\0' ? saved : tsr_strerror(r)) != 0)
-		tsr_log(TSR_LOG_WARN, "cannot audit %s of %s: %s", action, object,
-		    tsr_error_detail());
-	return tsr_error(r, "%s", saved);
-}
 
 /* Apply u to user name and record action with detail, in one transaction. */
 static int apply(struct tsr_store *st, const char *actor, const char *action,
@@ -259,7 +228,7 @@ int tsr_ra_user_add(struct tsr_store *st, const struct tsr_password_list *list,
 out:
 	tsr_wipe(hash, sizeof(hash));
 	if (r != 0)
-		r = audit_refusal(st, actor, "user.add", object, r);
+		r = tsr_audit_error(st, actor, "user.add", object, r);
 	return r;
 }
 
@@ -281,7 +250,7 @@ int tsr_ra_user_passwd(struct tsr_store *st, const struct tsr_password_list *lis
 	tsr_user_record_clear(&u);
 	tsr_wipe(hash, sizeof(hash));
 	if (r != 0)
-		r = audit_refusal(st, actor, "user.passwd", object, r);
+		r = tsr_audit_error(st, actor, "user.passwd", object, r);
 	return r;
 }
 
@@ -303,7 +272,7 @@ int tsr_ra_user_set_roles(struct tsr_store *st, const char *actor, const char *n
 		tsr_user_record_clear(&u);
 	}
 	if (r != 0)
-		r = audit_refusal(st, actor, "user.roles", object, r);
+		r = tsr_audit_error(st, actor, "user.roles", object, r);
 	return r;
 }
 
@@ -318,7 +287,7 @@ static int set_flags(struct tsr_store *st, const char *actor, const char *action
 	if ((r = tsr_ra_user_name_check(name)) == 0)
 		r = apply(st, actor, action, name, upd, detail);
 	if (r != 0)
-		r = audit_refusal(st, actor, action, object, r);
+		r = tsr_audit_error(st, actor, action, object, r);
 	return r;
 }
 
@@ -569,7 +538,7 @@ int tsr_ra_user_authenticate(struct tsr_store *st, const char *actor, const char
 	object_of(name, object);
 	r = check_login(st, actor, name, password, max_failures, object, &u, &audited);
 	if (r != 0 && !audited)
-		r = audit_refusal(st, actor, "user.login", object, r);
+		r = tsr_audit_error(st, actor, "user.login", object, r);
 	if (r == 0 && out != NULL)
 		*out = u;
 	else

@@ -21,33 +21,7 @@ static const char batch_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 #define CODE_TRIES 4
 #define TYPED_MAX 256
 
-static bool is_refusal(int r)
-{
-	switch (r) {
-	case TSR_ERR_INVALID:
-	case TSR_ERR_PARSE:
-	case TSR_ERR_NOT_FOUND:
-	case TSR_ERR_EXISTS:
-	case TSR_ERR_POLICY:
-		return true;
-	default:
-		return false;
-	}
-}
 
-/* Audit the failure r of action and return r with its detail kept. */
-static int audit_refusal(struct tsr_store *st, const char *actor, const char *action,
-    const char *object, int r)
-{
-	char saved[1024];
-
-	snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
-	if (tsr_audit_append(st, actor, action, object,
-	    is_refusal(r) ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s",
-	    saved[0] != '\0' ? saved : tsr_strerror(r)) != 0)
-		tsr_log(TSR_LOG_WARN, "cannot audit %s: %s", action, tsr_error_detail());
-	return tsr_error(r, "%s", saved);
-}
 
 /* A batch id as typed (any case) into its stored form; refuses anything
  * that no batch can be, without echoing it. */
@@ -201,7 +175,7 @@ out:
 	if (codes != NULL)
 		tsr_ra_voucher_codes_free(codes, count);
 	if (r != 0)
-		r = audit_refusal(st, actor, "voucher.create", "", r);
+		r = tsr_audit_error(st, actor, "voucher.create", "", r);
 	return r;
 }
 
@@ -293,7 +267,7 @@ int tsr_ra_voucher_redeem(struct tsr_store *st, const uint8_t key[TSR_CODE_KEY_B
 out:
 	if (r != 0 && own) {
 		object_of(st, hash, object, sizeof(object));
-		r = audit_refusal(st, actor, "voucher.redeem", object, r);
+		r = tsr_audit_error(st, actor, "voucher.redeem", object, r);
 	}
 	tsr_wipe(hash, sizeof(hash));
 	return r;
@@ -322,7 +296,7 @@ int tsr_ra_voucher_revoke_batch(struct tsr_store *st, const char *actor, const c
 		tsr_store_rollback(st);
 out:
 	if (r != 0)
-		r = audit_refusal(st, actor, "voucher.revoke", object, r);
+		r = tsr_audit_error(st, actor, "voucher.revoke", object, r);
 	else if (revoked != NULL)
 		*revoked = n;
 	return r;

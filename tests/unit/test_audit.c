@@ -523,6 +523,37 @@ static void test_append_after_mangled_head(void **state)
 	expect_broken(fx, 2, 2, "record 2 was altered: its hash does not match its contents");
 }
 
+/* tsr_audit_error: the outcome follows the error table, the detail and the
+ * code come back untouched. */
+static int last_outcome(const struct tsr_audit_record *rec, void *ctx)
+{
+	snprintf(ctx, 256, "%s|%s", rec->outcome, rec->detail);
+	return 0;
+}
+
+static void test_audit_error(void **state)
+{
+	struct fx *fx = *state;
+	char got[256];
+
+	tsr_error(TSR_ERR_POLICY, "product x does not allow OU");
+	assert_int_equal(tsr_audit_error(fx->st, "t", "cert.issue", "product:x", TSR_ERR_POLICY),
+	    TSR_ERR_POLICY);
+	assert_string_equal(tsr_error_detail(), "product x does not allow OU");
+	assert_int_equal(tsr_store_audit_iter(fx->st, last_outcome, got), 0);
+	assert_string_equal(got, "refused|product x does not allow OU");
+	tsr_error(TSR_ERR_STORE, "database is locked");
+	assert_int_equal(tsr_audit_error(fx->st, "t", "user.add", "user:a", TSR_ERR_STORE),
+	    TSR_ERR_STORE);
+	assert_int_equal(tsr_store_audit_iter(fx->st, last_outcome, got), 0);
+	assert_string_equal(got, "failure|database is locked");
+	/* a token PIN failure is the server's, not the client's */
+	tsr_error(TSR_ERR_PIN, "C_Login: CKR_PIN_INCORRECT");
+	assert_int_equal(tsr_audit_error(fx->st, "t", "token.login", "", TSR_ERR_PIN), TSR_ERR_PIN);
+	assert_int_equal(tsr_store_audit_iter(fx->st, last_outcome, got), 0);
+	assert_string_equal(got, "failure|C_Login: CKR_PIN_INCORRECT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +576,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_altered_and_rehashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced_first_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_after_mangled_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_error, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
