@@ -62,6 +62,19 @@ int cli_home(const char *opt, const char **out) TSR_MUST_CHECK;
 int cli_usage_error(const char *usage, const char *fmt, ...) TSR_PRINTF(2, 3);
 /* The option getopt_long() just refused, as a usage mistake. */
 int cli_bad_option(const char *usage, char **argv);
+
+/* Subcommands that share an option table say which options each takes: a
+ * string of CLI_ALLOW(option) characters (option values are small
+ * positive numbers, OPT_HELP the largest). */
+#define CLI_ALLOW(opt) ((char)('a' + (opt)))
+
+/* Start parsing argv (resets getopt, which prints nothing of its own). */
+void cli_options_begin(void);
+/* The next option: > 0 an allowed option (its value in optarg), 0 at the
+ * end, CLI_HELP once usage was printed for --help, or a usage error for an
+ * unknown, malformed or not-allowed option (allowed NULL: all allowed). */
+int cli_next_option(int argc, char **argv, const struct option *opts, int help_opt,
+    const char *allowed, const char *usage);
 /* Parse a non-negative decimal integer option. */
 int cli_parse_uint(const char *opt, const char *s, long max, long *out) TSR_MUST_CHECK;
 /* Parse YYYY-MM-DD (UTC midnight). */

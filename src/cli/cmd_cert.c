@@ -102,15 +102,9 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 	int c, r = 0;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	opterr = 0;   /* one error line, ours */
-	while (r == 0 && (c = getopt_long(argc, argv, "", cert_options, NULL)) != -1) {
-		if (c == OPT_HELP) {
-			fputs(usage, stdout);
-			return CLI_HELP;
-		}
-		if (c <= 0 || c >= OPT_HELP || strchr(allowed, 'a' + c) == NULL)
-			return cli_bad_option(usage, argv);
+	cli_options_begin();
+	while (r == 0 && (c = cli_next_option(argc, argv, cert_options, OPT_HELP, allowed,
+	    usage)) > 0 && c != CLI_HELP) {
 		switch (c) {
 		case OPT_HOME: a->home = optarg; break;
 		case OPT_PRODUCT: a->product = optarg; break;
@@ -132,6 +126,8 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 			return cli_bad_option(usage, argv);
 		}
 	}
+	if (c < 0 || c == CLI_HELP)
+		return c;   /* a usage error, or help was printed */
 	if (r == 0 && optind < argc && strchr(allowed, 'S') != NULL)
 		a->serial = argv[optind++];
 	if (r == 0 && optind < argc)
@@ -139,7 +135,6 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 	return r;
 }
 
-#define ALLOW(x) ((char)('a' + (x)))
 
 static void print_summary(const struct tsr_cert_record *rec, FILE *f)
 {
@@ -202,8 +197,8 @@ static int check_writable(const char *path)
 
 int cmd_cert_issue(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_CSR), ALLOW(OPT_SUBJECT),
-		ALLOW(OPT_SAN), ALLOW(OPT_OUT), ALLOW(OPT_HARDWARE), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_PRODUCT), CLI_ALLOW(OPT_CSR), CLI_ALLOW(OPT_SUBJECT),
+		CLI_ALLOW(OPT_SAN), CLI_ALLOW(OPT_OUT), CLI_ALLOW(OPT_HARDWARE), '\0' };
 	struct tsr_issue_request req;
 	struct tsr_cert_record rec;
 	struct cert_args a;
@@ -280,7 +275,7 @@ static json_t *record_json(const struct tsr_cert_record *rec)
 
 int cmd_cert_show(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PEM), ALLOW(OPT_JSON), 'S', '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_PEM), CLI_ALLOW(OPT_JSON), 'S', '\0' };
 	struct tsr_cert_record rec;
 	struct cert_args a;
 	struct tsr_ca *ca = NULL;
@@ -340,8 +335,8 @@ static int list_one(const struct tsr_cert_record *rec, void *ctx)
 
 int cmd_cert_list(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_ROLE),
-		ALLOW(OPT_SUBJECT), ALLOW(OPT_EXPIRES), ALLOW(OPT_LIMIT), ALLOW(OPT_JSON), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_PRODUCT), CLI_ALLOW(OPT_ROLE),
+		CLI_ALLOW(OPT_SUBJECT), CLI_ALLOW(OPT_EXPIRES), CLI_ALLOW(OPT_LIMIT), CLI_ALLOW(OPT_JSON), '\0' };
 	struct tsr_cert_filter f;
 	struct list_ctx l = { NULL, 0 };
 	struct cert_args a;

@@ -137,7 +137,6 @@ struct user_args {
 	bool json;
 };
 
-#define ALLOW(x) ((char)('a' + (x)))
 
 /* One parser for every subcommand; allowed lists the options each takes.
  * Every subcommand but list takes one NAME. */
@@ -148,15 +147,9 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", user_options, NULL)) != -1) {
-		if (c == OPT_HELP) {
-			fputs(usage, stdout);
-			return CLI_HELP;
-		}
-		if (c <= 0 || c >= OPT_HELP || strchr(allowed, ALLOW(c)) == NULL)
-			return cli_bad_option(usage, argv);
+	cli_options_begin();
+	while ((c = cli_next_option(argc, argv, user_options, OPT_HELP, allowed,
+	    usage)) > 0 && c != CLI_HELP) {
 		switch (c) {
 		case OPT_HOME: a->home = optarg; break;
 		case OPT_DISPLAY: a->display = optarg; break;
@@ -172,13 +165,15 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 			return cli_bad_option(usage, argv);
 		}
 	}
+	if (c < 0 || c == CLI_HELP)
+		return c;   /* a usage error, or help was printed */
 	if (want_name && optind < argc)
 		a->name = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	if (want_name && a->name == NULL)
 		return cli_usage_error(usage, "a user NAME is required");
-	if (strchr(allowed, ALLOW(OPT_ROLE)) != NULL && a->n_roles == 0)
+	if (strchr(allowed, CLI_ALLOW(OPT_ROLE)) != NULL && a->n_roles == 0)
 		return cli_usage_error(usage, "at least one --role is required");
 	return 0;
 }
@@ -347,8 +342,8 @@ static int open_home(const struct user_args *a, struct tsr_ca **ca)
 
 int cmd_user_add(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_ROLE), ALLOW(OPT_DISPLAY), ALLOW(OPT_EMAIL),
-		ALLOW(OPT_PWFILE), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_ROLE), CLI_ALLOW(OPT_DISPLAY), CLI_ALLOW(OPT_EMAIL),
+		CLI_ALLOW(OPT_PWFILE), '\0' };
 	struct tsr_password_list *list = NULL;
 	char roles[256], *pw = NULL;
 	struct user_args a;
@@ -374,7 +369,7 @@ out:
 
 int cmd_user_passwd(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PWFILE), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_PWFILE), '\0' };
 	struct tsr_password_list *list = NULL;
 	struct tsr_user_record u;
 	struct user_args a;
@@ -401,7 +396,7 @@ out:
 
 int cmd_user_roles(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_ROLE), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_ROLE), '\0' };
 	struct user_args a;
 	struct tsr_ca *ca = NULL;
 	char roles[256];
@@ -420,7 +415,7 @@ typedef int (*flag_fn)(struct tsr_store *st, const char *actor, const char *name
 
 static int flag_command(int argc, char **argv, const char *usage, flag_fn fn, const char *done)
 {
-	char allowed[] = { ALLOW(OPT_HOME), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), '\0' };
 	struct user_args a;
 	struct tsr_ca *ca = NULL;
 	int r;
@@ -508,7 +503,7 @@ static int list_one(const struct tsr_user_record *u, void *ctx)
 
 int cmd_user_list(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_JSON), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_JSON), '\0' };
 	struct list_ctx l = { NULL };
 	struct user_args a;
 	struct tsr_ca *ca = NULL;
@@ -534,7 +529,7 @@ int cmd_user_list(int argc, char **argv)
 
 int cmd_user_show(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_JSON), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_JSON), '\0' };
 	struct tsr_user_record u;
 	struct user_args a;
 	struct tsr_ca *ca = NULL;

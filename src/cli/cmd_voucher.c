@@ -81,7 +81,6 @@ struct voucher_args {
 	time_t expires;
 };
 
-#define ALLOW(x) ((char)('a' + (x)))
 
 static int parse(int argc, char **argv, const char *usage, const char *allowed,
     struct voucher_args *a)
@@ -89,15 +88,9 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 	int c, r = 0;
 
 	memset(a, 0, sizeof(*a));
-	optind = 1;
-	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, "", voucher_options, NULL)) != -1) {
-		if (c == OPT_HELP) {
-			fputs(usage, stdout);
-			return CLI_HELP;
-		}
-		if (c <= 0 || c >= OPT_HELP || strchr(allowed, ALLOW(c)) == NULL)
-			return cli_bad_option(usage, argv);
+	cli_options_begin();
+	while (r == 0 && (c = cli_next_option(argc, argv, voucher_options, OPT_HELP, allowed,
+	    usage)) > 0 && c != CLI_HELP) {
 		switch (c) {
 		case OPT_HOME: a->home = optarg; break;
 		case OPT_PRODUCT: a->product = optarg; break;
@@ -118,6 +111,8 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 			return cli_bad_option(usage, argv);
 		}
 	}
+	if (c < 0 || c == CLI_HELP)
+		return c;   /* a usage error, or help was printed */
 	if (r == 0 && optind < argc)
 		r = cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	return r;
@@ -194,8 +189,8 @@ static int check_create_args(const struct voucher_args *a)
 
 int cmd_voucher_create(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_PRODUCT), ALLOW(OPT_COUNT),
-		ALLOW(OPT_EXPIRES), ALLOW(OPT_OUT), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_PRODUCT), CLI_ALLOW(OPT_COUNT),
+		CLI_ALLOW(OPT_EXPIRES), CLI_ALLOW(OPT_OUT), '\0' };
 	uint8_t key[TSR_CODE_KEY_BYTES];
 	char batch[TSR_VOUCHER_BATCH_LEN + 1] = "", expiry[21] = "never";
 	struct voucher_args a;
@@ -274,7 +269,7 @@ static int list_one(const struct tsr_voucher_batch *b, void *ctx)
 
 int cmd_voucher_list(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_BATCH), ALLOW(OPT_PRODUCT), ALLOW(OPT_JSON),
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_BATCH), CLI_ALLOW(OPT_PRODUCT), CLI_ALLOW(OPT_JSON),
 		'\0' };
 	struct tsr_voucher_filter f;
 	struct list_ctx l = { NULL };
@@ -308,7 +303,7 @@ int cmd_voucher_list(int argc, char **argv)
 
 int cmd_voucher_revoke(int argc, char **argv)
 {
-	char allowed[] = { ALLOW(OPT_HOME), ALLOW(OPT_BATCH), '\0' };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), CLI_ALLOW(OPT_BATCH), '\0' };
 	struct voucher_args a;
 	struct tsr_ca *ca = NULL;
 	const char *home;

@@ -55,6 +55,36 @@ int cli_bad_option(const char *usage, char **argv)
 	return cli_usage_error(usage, "unknown option %s", opt);
 }
 
+void cli_options_begin(void)
+{
+	optind = 1;
+	opterr = 0;   /* one error line, ours */
+}
+
+int cli_next_option(int argc, char **argv, const struct option *opts, int help_opt,
+    const char *allowed, const char *usage)
+{
+	int c = getopt_long(argc, argv, "", opts, NULL);
+
+	if (c == -1)
+		return 0;
+	if (c == help_opt) {
+		fputs(usage, stdout);
+		return CLI_HELP;
+	}
+	if (c <= 0 || c > help_opt)
+		return cli_bad_option(usage, argv);
+	if (allowed != NULL && strchr(allowed, CLI_ALLOW(c)) == NULL) {
+		/* A real option of a sibling command: name it, not its value. */
+		for (const struct option *o = opts; o->name != NULL; o++)
+			if (o->val == c)
+				return cli_usage_error(usage, "this command does not take --%s",
+				    o->name);
+		return cli_bad_option(usage, argv);
+	}
+	return c;
+}
+
 int cli_parse_uint(const char *opt, const char *s, long max, long *out)
 {
 	char *end = NULL;
