@@ -92,6 +92,68 @@ static const char *const migrations[] = {
 	"  CHECK((used_at IS NULL) = (used_by IS NULL)));"
 	"CREATE INDEX vouchers_batch ON vouchers(batch);"
 	"CREATE INDEX vouchers_product ON vouchers(product);",
+
+	/* 3: the enrollment workflow: applications, their secret answers,
+	 * verification and activation codes, approvals, and sessions.  States,
+	 * products and storage kinds are the RA's to check (a CHECK here could
+	 * never change without rebuilding the table). */
+	"CREATE TABLE applications("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  product TEXT NOT NULL,"
+	"  storage TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  state_since INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  email TEXT NOT NULL,"
+	"  npi TEXT NOT NULL DEFAULT '',"
+	"  dea TEXT NOT NULL DEFAULT '',"
+	"  identity TEXT NOT NULL,"
+	"  applicant TEXT NOT NULL,"
+	"  agreement TEXT NOT NULL,"
+	"  password_hash TEXT NOT NULL,"
+	"  failed_logins INTEGER NOT NULL DEFAULT 0 CHECK(failed_logins >= 0),"
+	"  locked INTEGER NOT NULL DEFAULT 0 CHECK(locked IN (0, 1)),"
+	"  token_serial TEXT NOT NULL DEFAULT '',"
+	"  checks TEXT NOT NULL DEFAULT '',"
+	"  reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX applications_state ON applications(state, state_since);"
+	"CREATE INDEX applications_email ON applications(email COLLATE NOCASE);"
+	"CREATE INDEX applications_npi ON applications(npi);"
+	"CREATE INDEX applications_dea ON applications(dea);"
+	"CREATE INDEX applications_identity ON applications(identity);"
+	"CREATE INDEX applications_token_serial ON applications(token_serial);"
+	"CREATE INDEX applications_created ON applications(created_at, id);"
+	"CREATE TABLE answers("
+	"  application TEXT NOT NULL REFERENCES applications(id),"
+	"  idx INTEGER NOT NULL CHECK(idx >= 0),"
+	"  question TEXT NOT NULL,"
+	"  answer_hash TEXT NOT NULL,"
+	"  PRIMARY KEY(application, idx));"
+	"CREATE TABLE codes("
+	"  code_hash TEXT PRIMARY KEY NOT NULL,"
+	"  application TEXT NOT NULL REFERENCES applications(id),"
+	"  purpose TEXT NOT NULL CHECK(purpose IN ('verification', 'activation')),"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER,"             /* NULL: not used */
+	"  superseded_at INTEGER,"       /* NULL: current */
+	"  failures INTEGER NOT NULL DEFAULT 0 CHECK(failures >= 0),"
+	"  locked INTEGER NOT NULL DEFAULT 0 CHECK(locked IN (0, 1)));"
+	"CREATE INDEX codes_application ON codes(application, purpose);"
+	"CREATE TABLE approvals("
+	"  application TEXT NOT NULL REFERENCES applications(id),"
+	"  officer TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  comment TEXT NOT NULL DEFAULT '',"
+	"  UNIQUE(application, officer));"
+	"CREATE TABLE sessions("
+	"  token_hash TEXT PRIMARY KEY NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_subject ON sessions(subject);",
 };
 
 #define CERT_COLUMNS \
@@ -103,6 +165,15 @@ static const char *const migrations[] = {
 	" created_at, updated_at"
 #define VOUCHER_COLUMNS \
 	"code_hash, batch, product, created_at, expires_at, used_at, used_by, revoked_at"
+#define APP_COLUMNS \
+	"id, product, storage, state, state_since, created_at, updated_at, email, npi, dea," \
+	" identity, applicant, agreement, password_hash, failed_logins, locked, token_serial," \
+	" checks, reason"
+#define CODE_COLUMNS \
+	"code_hash, application, purpose, created_at, expires_at, used_at, superseded_at," \
+	" failures, locked"
+#define APPROVAL_COLUMNS "application, officer, at, comment"
+#define SESSION_COLUMNS "token_hash, subject, created_at, last_seen, expires_at"
 
 /* ------------------------------------------------------------------ statements */
 
@@ -1067,6 +1138,564 @@ static int sq_voucher_revoke_batch(void *be, const char *batch, int64_t now, int
 	return r;
 }
 
+/* ------------------------------------------------------------------ applications */
+
+/* Fill a from a row of APP_COLUMNS. */
+static int row_to_app(struct sq *sq, sqlite3_stmt *stmt, struct tsr_app_record *a)
+{
+	int r;
+
+	if ((r = col_copy(sq, stmt, 0, a->id, sizeof(a->id))) != 0 ||
+	    (r = col_copy(sq, stmt, 1, a->product, sizeof(a->product))) != 0 ||
+	    (r = col_copy(sq, stmt, 2, a->storage, sizeof(a->storage))) != 0 ||
+	    (r = col_copy(sq, stmt, 3, a->state, sizeof(a->state))) != 0 ||
+	    (r = col_dup(sq, stmt, 7, &a->email)) != 0 ||
+	    (r = col_dup(sq, stmt, 8, &a->npi)) != 0 ||
+	    (r = col_dup(sq, stmt, 9, &a->dea)) != 0 ||
+	    (r = col_dup(sq, stmt, 10, &a->identity)) != 0 ||
+	    (r = col_dup(sq, stmt, 11, &a->applicant)) != 0 ||
+	    (r = col_dup(sq, stmt, 12, &a->agreement)) != 0 ||
+	    (r = col_dup(sq, stmt, 13, &a->password_hash)) != 0 ||
+	    (r = col_copy(sq, stmt, 16, a->token_serial, sizeof(a->token_serial))) != 0 ||
+	    (r = col_dup(sq, stmt, 17, &a->checks)) != 0 ||
+	    (r = col_dup(sq, stmt, 18, &a->reason)) != 0)
+		return r;
+	a->state_since = sqlite3_column_int64(stmt, 4);
+	a->created_at = sqlite3_column_int64(stmt, 5);
+	a->updated_at = sqlite3_column_int64(stmt, 6);
+	a->failed_logins = (int)sqlite3_column_int64(stmt, 14);
+	a->locked = sqlite3_column_int64(stmt, 15) != 0;
+	return 0;
+}
+
+static int sq_app_create(void *be, const struct tsr_app_record *a)
+{
+	struct param p[] = {
+		P_TEXT(a->id), P_TEXT(a->product), P_TEXT(a->storage), P_TEXT(a->state),
+		P_INT(a->state_since), P_INT(a->created_at), P_INT(a->updated_at),
+		P_TEXT(a->email), P_TEXT(a->npi), P_TEXT(a->dea), P_TEXT(a->identity),
+		P_TEXT(a->applicant), P_TEXT(a->agreement), P_TEXT(a->password_hash),
+		P_INT(a->failed_logins), P_INT(a->locked ? 1 : 0), P_TEXT(a->token_serial),
+		P_TEXT(a->checks), P_TEXT(a->reason),
+	};
+	struct sq *sq = be;
+	int r;
+
+	r = run(sq, "storing an application",
+	    "INSERT INTO applications(" APP_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	    p, TSR_ARRAY_LEN(p), NULL);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "application %s already exists", a->id);
+	return r;
+}
+
+static int sq_app_get(void *be, const char *id, struct tsr_app_record *out)
+{
+	struct param p[] = { P_TEXT(id) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading an application",
+	    "SELECT " APP_COLUMNS " FROM applications WHERE id = ?1", p, TSR_ARRAY_LEN(p),
+	    &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = row_to_app(sq, stmt, out);
+	else if (rc == SQLITE_DONE)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
+	else
+		r = db_error(sq, "reading an application");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/*
+ * The optional conditions of an application listing, each with its own
+ * parameter number.  Only the conditions the filter sets go into the
+ * statement, so that SQLite can use the index behind each one ("?1 IS NULL
+ * OR state = ?1" would hide it); the text is still constant and every
+ * value is bound.
+ */
+static const char *const app_conditions[] = {
+	" AND state = ?1", " AND product = ?2", " AND email = ?3 COLLATE NOCASE",
+	" AND npi = ?4", " AND dea = ?5", " AND identity = ?6", " AND state_since < ?7",
+};
+#define APP_LIST_HEAD "SELECT " APP_COLUMNS " FROM applications WHERE 1"
+#define APP_LIST_TAIL " ORDER BY created_at, id LIMIT ?8"
+
+static void app_list_sql(const struct tsr_app_filter *f, char *sql, size_t size)
+{
+	const bool set[TSR_ARRAY_LEN(app_conditions)] = {
+		f->state != NULL, f->product != NULL, f->email != NULL, f->npi != NULL,
+		f->dea != NULL, f->identity != NULL, f->state_before != 0,
+	};
+
+	snprintf(sql, size, "%s", APP_LIST_HEAD);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(app_conditions); i++)
+		if (set[i])
+			strncat(sql, app_conditions[i], size - strlen(sql) - 1);
+	strncat(sql, APP_LIST_TAIL, size - strlen(sql) - 1);
+}
+
+static int sq_app_list(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, void *ctx)
+{
+	struct param p[] = {
+		P_TEXT(f->state), P_TEXT(f->product), P_TEXT(f->email), P_TEXT(f->npi),
+		P_TEXT(f->dea), P_TEXT(f->identity),
+		f->state_before != 0 ? (struct param)P_INT(f->state_before) :
+		    (struct param)P_NULL,
+		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
+	};
+	/* Room for the head, every condition and the tail. */
+	char sql[sizeof(APP_LIST_HEAD) + sizeof(APP_LIST_TAIL) + 256];
+	struct tsr_app_record a;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	app_list_sql(f, sql, sizeof(sql));
+	if ((r = prepare(sq, "listing applications", sql, p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		if ((r = row_to_app(sq, stmt, &a)) == 0)
+			r = fn(&a, ctx);
+		tsr_app_record_clear(&a);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "listing applications");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* Say why an update changed nothing: the row is gone, or (with
+ * expect_state) its state is no longer the one the caller read. */
+static int app_update_refused(struct sq *sq, const char *id, const char *expect_state)
+{
+	struct param p[] = { P_TEXT(id) };
+	int64_t rows = 0;
+	int r;
+
+	if (expect_state == NULL)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
+	if ((r = query_int(sq, "updating an application",
+	    "SELECT count(*) FROM applications WHERE id = ?1", p, TSR_ARRAY_LEN(p), &rows)) != 0)
+		return r;
+	if (rows == 0)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
+	return tsr_error(TSR_ERR_POLICY, "the application changed meanwhile");
+}
+
+static int sq_app_update(void *be, const char *id, const struct tsr_app_update *u,
+    int64_t now)
+{
+	struct param p[] = {
+		P_TEXT(id), P_TEXT(u->expect_state), P_TEXT(u->state), P_TEXT(u->password_hash),
+		opt_int(u->failed_logins), opt_int(u->locked), P_TEXT(u->token_serial),
+		P_TEXT(u->checks), P_TEXT(u->reason), P_INT(now),
+	};
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	/* The expected state is part of the WHERE, so a change made by another
+	 * request since the caller read the row makes this one change nothing. */
+	r = run(sq, "updating an application",
+	    "UPDATE applications SET state = IFNULL(?3, state),"
+	    " state_since = CASE WHEN ?3 IS NULL THEN state_since ELSE ?10 END,"
+	    " password_hash = IFNULL(?4, password_hash),"
+	    " failed_logins = IFNULL(?5, failed_logins), locked = IFNULL(?6, locked),"
+	    " token_serial = IFNULL(?7, token_serial), checks = IFNULL(?8, checks),"
+	    " reason = IFNULL(?9, reason), updated_at = ?10"
+	    " WHERE id = ?1 AND (?2 IS NULL OR state = ?2)",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = app_update_refused(sq, id, u->expect_state);
+	return r;
+}
+
+/* An insert whose SELECT found no application (or, with foreign keys on,
+ * the foreign key refused it): the application does not exist. */
+static int no_application(const char *app)
+{
+	return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", app);
+}
+
+static int sq_answer_add(void *be, const char *app, const struct tsr_answer_record *a)
+{
+	struct param p[] = {
+		P_TEXT(app), P_INT(a->idx), P_TEXT(a->question), P_TEXT(a->answer_hash),
+	};
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	/* The EXISTS keeps "no such application" a clean NOT_FOUND whether or
+	 * not the connection enforces foreign keys. */
+	r = run(sq, "storing an answer",
+	    "INSERT INTO answers(application, idx, question, answer_hash)"
+	    " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?1)",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "application %s already has answer %d", app, a->idx);
+	else if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) ||
+	    (r == 0 && changes != 1))
+		r = no_application(app);
+	return r;
+}
+
+static int sq_answer_list(void *be, const char *app, tsr_answer_fn fn, void *ctx)
+{
+	struct param p[] = { P_TEXT(app) };
+	struct tsr_answer_record a;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading answers",
+	    "SELECT idx, question, answer_hash FROM answers WHERE application = ?1 ORDER BY idx",
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.idx = (int)sqlite3_column_int64(stmt, 0);
+		if ((r = col_dup(sq, stmt, 1, &a.question)) == 0 &&
+		    (r = col_dup(sq, stmt, 2, &a.answer_hash)) == 0)
+			r = fn(&a, ctx);
+		tsr_answer_record_clear(&a);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "reading answers");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* ------------------------------------------------------------------ codes */
+
+/* Fill c from a row of CODE_COLUMNS; NULL times read as 0. */
+static int row_to_code(struct sq *sq, sqlite3_stmt *stmt, struct tsr_code_record *c)
+{
+	int r;
+
+	if ((r = col_copy(sq, stmt, 0, c->code_hash, sizeof(c->code_hash))) != 0 ||
+	    (r = col_copy(sq, stmt, 1, c->application, sizeof(c->application))) != 0 ||
+	    (r = col_copy(sq, stmt, 2, c->purpose, sizeof(c->purpose))) != 0)
+		return r;
+	c->created_at = sqlite3_column_int64(stmt, 3);
+	c->expires_at = sqlite3_column_int64(stmt, 4);
+	c->used_at = sqlite3_column_int64(stmt, 5);
+	c->superseded_at = sqlite3_column_int64(stmt, 6);
+	c->failures = (int)sqlite3_column_int64(stmt, 7);
+	c->locked = sqlite3_column_int64(stmt, 8) != 0;
+	return 0;
+}
+
+/* Read the one code row sql selects with p; what names the operation. */
+static int code_read(struct sq *sq, const char *what, const char *sql, const struct param *p,
+    size_t n, struct tsr_code_record *out)
+{
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, what, sql, p, n, &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		r = row_to_code(sq, stmt, out);
+	else if (rc == SQLITE_DONE)
+		r = TSR_ERR_NOT_FOUND;   /* the caller words the detail */
+	else
+		r = db_error(sq, what);
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* Supersede the current unused codes of c's application and purpose, then
+ * insert c: the two statements the savepoint in sq_code_insert groups. */
+static int code_replace(struct sq *sq, const struct tsr_code_record *c)
+{
+	struct param old[] = { P_TEXT(c->application), P_TEXT(c->purpose), P_INT(c->created_at) };
+	struct param p[] = {
+		P_TEXT(c->code_hash), P_TEXT(c->application), P_TEXT(c->purpose),
+		P_INT(c->created_at), P_INT(c->expires_at),
+	};
+	int r, changes = 0;
+
+	if ((r = run(sq, "storing a code",
+	    "UPDATE codes SET superseded_at = ?3 WHERE application = ?1 AND purpose = ?2"
+	    " AND used_at IS NULL AND superseded_at IS NULL",
+	    old, TSR_ARRAY_LEN(old), NULL)) != 0)
+		return r;
+	r = run(sq, "storing a code",
+	    "INSERT INTO codes(code_hash, application, purpose, created_at, expires_at)"
+	    " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?2)",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "that code is already stored");
+	else if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) ||
+	    (r == 0 && changes != 1))
+		r = no_application(c->application);
+	return r;
+}
+
+static int sq_code_insert(void *be, const struct tsr_code_record *c)
+{
+	struct sq *sq = be;
+	bool outer = sq_in_transaction(sq);
+	int r, rr;
+
+	/* A savepoint nests inside the caller's transaction, or is a
+	 * transaction of its own outside one: either way the old code is
+	 * superseded if and only if the new one is stored. */
+	if ((r = run(sq, "storing a code", "SAVEPOINT code_insert", NULL, 0, NULL)) != 0)
+		return r;
+	if ((r = code_replace(sq, c)) != 0)
+		sqlite3_exec(sq->db, "ROLLBACK TO code_insert", NULL, NULL, NULL);
+	rr = run(sq, "storing a code", "RELEASE code_insert", NULL, 0, NULL);
+	if (r == 0)
+		r = rr;
+	if (r != 0 && !outer)
+		sq_rollback(sq);
+	return r;
+}
+
+static int sq_code_current(void *be, const char *app, const char *purpose,
+    struct tsr_code_record *out)
+{
+	struct param p[] = { P_TEXT(app), P_TEXT(purpose) };
+	int r;
+
+	/* Codes made in the same second: the rowid says which came last. */
+	r = code_read(be, "reading a code",
+	    "SELECT " CODE_COLUMNS " FROM codes WHERE application = ?1 AND purpose = ?2"
+	    " AND superseded_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1",
+	    p, TSR_ARRAY_LEN(p), out);
+	if (r == TSR_ERR_NOT_FOUND)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "application %s has no current %s code", app,
+		    purpose);
+	return r;
+}
+
+static int sq_code_get(void *be, const char *code_hash, struct tsr_code_record *out)
+{
+	struct param p[] = { P_TEXT(code_hash) };
+	int r;
+
+	r = code_read(be, "reading a code",
+	    "SELECT " CODE_COLUMNS " FROM codes WHERE code_hash = ?1", p, TSR_ARRAY_LEN(p), out);
+	if (r == TSR_ERR_NOT_FOUND)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such code");
+	return r;
+}
+
+/* Say why a use changed nothing, from the row as it is now.  A replaced
+ * code is named as such before a lock or an expiry: the newer code is
+ * what the person should type. */
+static int code_use_refused(struct sq *sq, const char *code_hash, int64_t now)
+{
+	struct tsr_code_record c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = sq_code_get(sq, code_hash, &c)) != 0)
+		return r;
+	if (c.used_at != 0)
+		return tsr_error(TSR_ERR_POLICY, "the code was already used");
+	if (c.superseded_at != 0)
+		return tsr_error(TSR_ERR_POLICY, "the code was replaced by a newer code");
+	if (c.locked)
+		return tsr_error(TSR_ERR_POLICY, "the code is locked after too many wrong tries");
+	if (c.expires_at <= now)
+		return tsr_error(TSR_ERR_POLICY, "the code has expired");
+	return tsr_error(TSR_ERR_INTERNAL, "the code could not be used, for no known reason");
+}
+
+static int sq_code_use(void *be, const char *code_hash, int64_t now)
+{
+	struct param p[] = { P_TEXT(code_hash), P_INT(now) };
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	/* Every condition is in the one statement, so two uses of the same
+	 * code can never both succeed. */
+	r = run(sq, "using a code",
+	    "UPDATE codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL"
+	    " AND superseded_at IS NULL AND locked = 0 AND expires_at > ?2",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = code_use_refused(sq, code_hash, now);
+	return r;
+}
+
+static int sq_code_set_failures(void *be, const char *code_hash, int failures, bool locked)
+{
+	struct param p[] = { P_TEXT(code_hash), P_INT(failures), P_INT(locked ? 1 : 0) };
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	r = run(sq, "counting a code failure",
+	    "UPDATE codes SET failures = ?2, locked = ?3 WHERE code_hash = ?1",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such code");
+	return r;
+}
+
+/* ------------------------------------------------------------------ approvals */
+
+static int sq_approval_add(void *be, const struct tsr_approval_record *a)
+{
+	struct param p[] = {
+		P_TEXT(a->application), P_TEXT(a->officer), P_INT(a->at), P_TEXT(a->comment),
+	};
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	r = run(sq, "recording an approval",
+	    "INSERT INTO approvals(" APPROVAL_COLUMNS ") SELECT ?1, ?2, ?3, ?4"
+	    " WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?1)",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_UNIQUE)
+		r = tsr_error(TSR_ERR_EXISTS, "officer %s already approved application %s",
+		    a->officer, a->application);
+	else if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) ||
+	    (r == 0 && changes != 1))
+		r = no_application(a->application);
+	return r;
+}
+
+static int sq_approval_list(void *be, const char *app, tsr_approval_fn fn, void *ctx)
+{
+	struct param p[] = { P_TEXT(app) };
+	struct tsr_approval_record a;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading approvals",
+	    "SELECT " APPROVAL_COLUMNS " FROM approvals WHERE application = ?1"
+	    " ORDER BY at, rowid", p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.at = sqlite3_column_int64(stmt, 2);
+		if ((r = col_copy(sq, stmt, 0, a.application, sizeof(a.application))) == 0 &&
+		    (r = col_copy(sq, stmt, 1, a.officer, sizeof(a.officer))) == 0 &&
+		    (r = col_dup(sq, stmt, 3, &a.comment)) == 0)
+			r = fn(&a, ctx);
+		tsr_approval_record_clear(&a);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "reading approvals");
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static int sq_session_insert(void *be, const struct tsr_session_record *s)
+{
+	struct param p[] = {
+		P_TEXT(s->token_hash), P_TEXT(s->subject), P_INT(s->created_at),
+		P_INT(s->last_seen), P_INT(s->expires_at),
+	};
+	struct sq *sq = be;
+	int r;
+
+	r = run(sq, "storing a session",
+	    "INSERT INTO sessions(" SESSION_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5)",
+	    p, TSR_ARRAY_LEN(p), NULL);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "that session is already stored");
+	return r;
+}
+
+static int sq_session_get(void *be, const char *token_hash, struct tsr_session_record *out)
+{
+	struct param p[] = { P_TEXT(token_hash) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading a session",
+	    "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1", p,
+	    TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if ((r = col_copy(sq, stmt, 0, out->token_hash, sizeof(out->token_hash))) == 0)
+			r = col_copy(sq, stmt, 1, out->subject, sizeof(out->subject));
+		out->created_at = sqlite3_column_int64(stmt, 2);
+		out->last_seen = sqlite3_column_int64(stmt, 3);
+		out->expires_at = sqlite3_column_int64(stmt, 4);
+	} else if (rc == SQLITE_DONE) {
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+	} else {
+		r = db_error(sq, "reading a session");
+	}
+	sqlite3_finalize(stmt);
+	return r;
+}
+
+static int sq_session_touch(void *be, const char *token_hash, int64_t now)
+{
+	struct param p[] = { P_TEXT(token_hash), P_INT(now) };
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	r = run(sq, "updating a session",
+	    "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+	return r;
+}
+
+static int sq_session_delete(void *be, const char *token_hash)
+{
+	struct param p[] = { P_TEXT(token_hash) };
+	struct sq *sq = be;
+	int r, changes = 0;
+
+	r = run(sq, "ending a session", "DELETE FROM sessions WHERE token_hash = ?1",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0 && changes != 1)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+	return r;
+}
+
+static int sq_session_delete_subject(void *be, const char *subject, int64_t *deleted)
+{
+	struct param p[] = { P_TEXT(subject) };
+	int r, changes = 0;
+
+	r = run(be, "ending sessions", "DELETE FROM sessions WHERE subject = ?1",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0)
+		*deleted = changes;
+	return r;
+}
+
+static int sq_session_purge(void *be, int64_t now, int64_t idle_before, int64_t *deleted)
+{
+	struct param p[] = { P_INT(now), P_INT(idle_before) };
+	int r, changes = 0;
+
+	r = run(be, "purging sessions",
+	    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen <= ?2",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0)
+		*deleted = changes;
+	return r;
+}
+
 const struct store_ops tsr_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1095,4 +1724,23 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.voucher_list = sq_voucher_list,
 	.voucher_consume = sq_voucher_consume,
 	.voucher_revoke_batch = sq_voucher_revoke_batch,
+	.app_create = sq_app_create,
+	.app_get = sq_app_get,
+	.app_list = sq_app_list,
+	.app_update = sq_app_update,
+	.answer_add = sq_answer_add,
+	.answer_list = sq_answer_list,
+	.code_insert = sq_code_insert,
+	.code_current = sq_code_current,
+	.code_get = sq_code_get,
+	.code_use = sq_code_use,
+	.code_set_failures = sq_code_set_failures,
+	.approval_add = sq_approval_add,
+	.approval_list = sq_approval_list,
+	.session_insert = sq_session_insert,
+	.session_get = sq_session_get,
+	.session_touch = sq_session_touch,
+	.session_delete = sq_session_delete,
+	.session_delete_subject = sq_session_delete_subject,
+	.session_purge = sq_session_purge,
 };

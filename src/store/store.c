@@ -412,15 +412,22 @@ int tsr_store_user_update(struct tsr_store *st, const char *name,
 
 /* ------------------------------------------------------------------ vouchers */
 
-/* A code hash is what tsr_code_hash() writes: 64 lower-case hex digits. */
-static int check_code_hash(const char *h)
+/* Keyed hashes (tsr_code_hash()) and SHA-256 digests are stored as what
+ * tsr_hex_encode() writes: 64 lower-case hex digits.  what names the value
+ * for the detail ("a voucher hash"). */
+static int check_hex64(const char *h, const char *what)
 {
 	if (h == NULL || strnlen(h, 65) != 64)
-		return tsr_error(TSR_ERR_INVALID, "a voucher hash has 64 hex digits");
+		return tsr_error(TSR_ERR_INVALID, "%s has 64 lower-case hex digits", what);
 	for (size_t i = 0; i < 64; i++)
 		if (strchr("0123456789abcdef", h[i]) == NULL)
-			return tsr_error(TSR_ERR_INVALID, "a voucher hash has 64 hex digits");
+			return tsr_error(TSR_ERR_INVALID, "%s has 64 lower-case hex digits", what);
 	return 0;
+}
+
+static int check_code_hash(const char *h)
+{
+	return check_hex64(h, "a voucher hash");
 }
 
 static int check_batch(const char *batch)
@@ -504,5 +511,390 @@ int tsr_store_voucher_revoke_batch(struct tsr_store *st, const char *batch, int6
 		return r;
 	if ((r = st->ops->voucher_revoke_batch(st->be, batch, now, &n)) == 0 && revoked != NULL)
 		*revoked = n;
+	return r;
+}
+
+/* ------------------------------------------------------------------ applications */
+
+/* Caps on the heap text of the workflow's rows.  The RA checks each field
+ * to its own, tighter limit; these only keep a bug from storing megabytes. */
+#define SHORT_TEXT_MAX 1024       /* email, NPI, DEA, agreement, Argon2id strings */
+#define LONG_TEXT_MAX 65536       /* JSON texts, reasons, comments */
+
+static int check_app_id(const char *id)
+{
+	if (!text_ok(id, TSR_APP_ID_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "an application id has 1 to %d characters",
+		    TSR_APP_ID_MAX);
+	return 0;
+}
+
+/* A time the caller passes as "now": Unix seconds, after 1970. */
+static int check_now(int64_t now)
+{
+	if (now <= 0)
+		return tsr_error(TSR_ERR_INVALID, "a store operation needs the current time");
+	return 0;
+}
+
+/* Wipe the password hash and free the heap members of a, then zero it. */
+void tsr_app_record_clear(struct tsr_app_record *a)
+{
+	if (a == NULL)
+		return;
+	free(a->email);
+	free(a->npi);
+	free(a->dea);
+	free(a->identity);
+	free(a->applicant);
+	free(a->agreement);
+	tsr_free_secret(a->password_hash);
+	free(a->checks);
+	free(a->reason);
+	memset(a, 0, sizeof(*a));
+}
+
+static int check_app_record(const struct tsr_app_record *a)
+{
+	int r;
+
+	if (!FIELD_OK(a, id, false) || !FIELD_OK(a, product, false) ||
+	    !FIELD_OK(a, storage, false) || !FIELD_OK(a, state, false) ||
+	    !FIELD_OK(a, token_serial, true))
+		return tsr_error(TSR_ERR_INVALID, "an application needs an id of 1 to %d "
+		    "characters, a product, a storage kind and a state", TSR_APP_ID_MAX);
+	if (!text_ok(a->email, SHORT_TEXT_MAX, false) || !text_ok(a->npi, SHORT_TEXT_MAX, true) ||
+	    !text_ok(a->dea, SHORT_TEXT_MAX, true) ||
+	    !text_ok(a->agreement, SHORT_TEXT_MAX, false) ||
+	    !text_ok(a->password_hash, SHORT_TEXT_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "an application needs an email address, an "
+		    "agreement version and a password hash, NPI and DEA as \"\" if none "
+		    "(each at most %d bytes)", SHORT_TEXT_MAX);
+	if (!text_ok(a->applicant, LONG_TEXT_MAX, false) ||
+	    !text_ok(a->checks, LONG_TEXT_MAX, true) || !text_ok(a->reason, LONG_TEXT_MAX, true))
+		return tsr_error(TSR_ERR_INVALID, "an application needs its applicant fields, "
+		    "checks and reason as \"\" if none (each at most %d bytes)", LONG_TEXT_MAX);
+	if ((r = check_hex64(a->identity, "an applicant's identity")) != 0)
+		return r;
+	if (a->failed_logins < 0 || a->created_at <= 0 || a->updated_at <= 0 ||
+	    a->state_since <= 0)
+		return tsr_error(TSR_ERR_INVALID, "an application needs its creation, update and "
+		    "state times and a failure count of 0 or more");
+	return 0;
+}
+
+/* Insert the new application a. */
+int tsr_store_app_create(struct tsr_store *st, const struct tsr_app_record *a)
+{
+	int r;
+
+	if (a == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no application given");
+	if ((r = check_app_record(a)) != 0)
+		return r;
+	return st->ops->app_create(st->be, a);
+}
+
+/* Read application id into out (clear it after use). */
+int tsr_store_app_get(struct tsr_store *st, const char *id, struct tsr_app_record *out)
+{
+	int r;
+
+	if (out == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no record to read an application into");
+	memset(out, 0, sizeof(*out));
+	if ((r = check_app_id(id)) != 0)
+		return r;
+	if ((r = st->ops->app_get(st->be, id, out)) != 0)
+		tsr_app_record_clear(out);
+	return r;
+}
+
+/* Call fn for each application matching f (NULL: all), oldest first. */
+int tsr_store_app_list(struct tsr_store *st, const struct tsr_app_filter *f, tsr_app_fn fn,
+    void *ctx)
+{
+	static const struct tsr_app_filter all;
+
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "application listing without a callback");
+	return st->ops->app_list(st->be, f != NULL ? f : &all, fn, ctx);
+}
+
+static bool opt_text_ok(const char *s, size_t max, bool may_be_empty)
+{
+	return s == NULL || text_ok(s, max, may_be_empty);
+}
+
+/* Apply the changes in u to application id at now. */
+int tsr_store_app_update(struct tsr_store *st, const char *id, const struct tsr_app_update *u,
+    int64_t now)
+{
+	int r;
+
+	if ((r = check_app_id(id)) != 0 || (r = check_now(now)) != 0)
+		return r;
+	if (u == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no application update given");
+	if (!opt_text_ok(u->expect_state, TSR_APP_STATE_MAX, false) ||
+	    !opt_text_ok(u->state, TSR_APP_STATE_MAX, false) ||
+	    !opt_text_ok(u->password_hash, SHORT_TEXT_MAX, false) ||
+	    !opt_text_ok(u->token_serial, TSR_TOKEN_SERIAL_MAX, true) ||
+	    !opt_text_ok(u->checks, LONG_TEXT_MAX, true) ||
+	    !opt_text_ok(u->reason, LONG_TEXT_MAX, true) ||
+	    u->failed_logins < -1 || u->locked < -1 || u->locked > 1)
+		return tsr_error(TSR_ERR_INVALID, "application update with a value out of range");
+	return st->ops->app_update(st->be, id, u, now);
+}
+
+/* Wipe the answer hash and free the heap members of a, then zero it. */
+void tsr_answer_record_clear(struct tsr_answer_record *a)
+{
+	if (a == NULL)
+		return;
+	free(a->question);
+	tsr_free_secret(a->answer_hash);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Add answer a->idx of application app. */
+int tsr_store_answer_add(struct tsr_store *st, const char *app,
+    const struct tsr_answer_record *a)
+{
+	int r;
+
+	if ((r = check_app_id(app)) != 0)
+		return r;
+	if (a == NULL || a->idx < 0 || !text_ok(a->question, TSR_QUESTION_MAX, false) ||
+	    !text_ok(a->answer_hash, SHORT_TEXT_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "an answer needs an index of 0 or more, a "
+		    "question of 1 to %d bytes and an answer hash", TSR_QUESTION_MAX);
+	return st->ops->answer_add(st->be, app, a);
+}
+
+/* Call fn for each answer of app, in idx order. */
+int tsr_store_answer_list(struct tsr_store *st, const char *app, tsr_answer_fn fn, void *ctx)
+{
+	int r;
+
+	if ((r = check_app_id(app)) != 0)
+		return r;
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "answer listing without a callback");
+	return st->ops->answer_list(st->be, app, fn, ctx);
+}
+
+/* ------------------------------------------------------------------ codes */
+
+static int check_purpose(const char *purpose)
+{
+	if (purpose == NULL ||
+	    (strcmp(purpose, "verification") != 0 && strcmp(purpose, "activation") != 0))
+		return tsr_error(TSR_ERR_INVALID,
+		    "a code's purpose is \"verification\" or \"activation\"");
+	return 0;
+}
+
+/* Insert the new code c, superseding the unused ones it replaces. */
+int tsr_store_code_insert(struct tsr_store *st, const struct tsr_code_record *c)
+{
+	int r;
+
+	if (c == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no code given");
+	if (!FIELD_OK(c, code_hash, false) || !FIELD_OK(c, application, false) ||
+	    !FIELD_OK(c, purpose, false))
+		return tsr_error(TSR_ERR_INVALID, "a code needs a hash, an application id of 1 to "
+		    "%d characters and a purpose", TSR_APP_ID_MAX);
+	if ((r = check_hex64(c->code_hash, "a code hash")) != 0 ||
+	    (r = check_purpose(c->purpose)) != 0)
+		return r;
+	if (c->created_at <= 0 || c->expires_at <= c->created_at)
+		return tsr_error(TSR_ERR_INVALID, "a code needs its creation time and an expiry "
+		    "after it");
+	return st->ops->code_insert(st->be, c);
+}
+
+/* Read the current code of app for purpose into out. */
+int tsr_store_code_current(struct tsr_store *st, const char *app, const char *purpose,
+    struct tsr_code_record *out)
+{
+	int r;
+
+	if (out == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no record to read a code into");
+	memset(out, 0, sizeof(*out));
+	if ((r = check_app_id(app)) != 0 || (r = check_purpose(purpose)) != 0)
+		return r;
+	return st->ops->code_current(st->be, app, purpose, out);
+}
+
+/* Read the code whose hash is code_hash into out. */
+int tsr_store_code_get(struct tsr_store *st, const char *code_hash,
+    struct tsr_code_record *out)
+{
+	int r;
+
+	if (out == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no record to read a code into");
+	memset(out, 0, sizeof(*out));
+	if ((r = check_hex64(code_hash, "a code hash")) != 0)
+		return r;
+	return st->ops->code_get(st->be, code_hash, out);
+}
+
+/* Use the code code_hash at now, atomically. */
+int tsr_store_code_use(struct tsr_store *st, const char *code_hash, int64_t now)
+{
+	int r;
+
+	if ((r = check_hex64(code_hash, "a code hash")) != 0 || (r = check_now(now)) != 0)
+		return r;
+	return st->ops->code_use(st->be, code_hash, now);
+}
+
+/* Set the failure count and lock of the code code_hash. */
+int tsr_store_code_set_failures(struct tsr_store *st, const char *code_hash, int failures,
+    bool locked)
+{
+	int r;
+
+	if ((r = check_hex64(code_hash, "a code hash")) != 0)
+		return r;
+	if (failures < 0)
+		return tsr_error(TSR_ERR_INVALID, "a code's failure count is 0 or more");
+	return st->ops->code_set_failures(st->be, code_hash, failures, locked);
+}
+
+/* ------------------------------------------------------------------ approvals */
+
+/* Free the comment of a and zero it. */
+void tsr_approval_record_clear(struct tsr_approval_record *a)
+{
+	if (a == NULL)
+		return;
+	free(a->comment);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Record the approval a (a NULL comment is stored as ""). */
+int tsr_store_approval_add(struct tsr_store *st, const struct tsr_approval_record *a)
+{
+	struct tsr_approval_record copy;
+
+	if (a == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no approval given");
+	copy = *a;
+	if (copy.comment == NULL)
+		copy.comment = "";
+	if (!FIELD_OK(a, application, false) || !FIELD_OK(a, officer, false) || a->at <= 0 ||
+	    !text_ok(copy.comment, LONG_TEXT_MAX, true))
+		return tsr_error(TSR_ERR_INVALID, "an approval needs an application id of 1 to %d "
+		    "characters, an officer, its time and a comment of at most %d bytes",
+		    TSR_APP_ID_MAX, LONG_TEXT_MAX);
+	return st->ops->approval_add(st->be, &copy);
+}
+
+/* Call fn for each approval of app, oldest first. */
+int tsr_store_approval_list(struct tsr_store *st, const char *app, tsr_approval_fn fn,
+    void *ctx)
+{
+	int r;
+
+	if ((r = check_app_id(app)) != 0)
+		return r;
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "approval listing without a callback");
+	return st->ops->approval_list(st->be, app, fn, ctx);
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static int check_token_hash(const char *h)
+{
+	return check_hex64(h, "a session token hash");
+}
+
+/* Store the new session s. */
+int tsr_store_session_insert(struct tsr_store *st, const struct tsr_session_record *s)
+{
+	int r;
+
+	if (s == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no session given");
+	if (!FIELD_OK(s, token_hash, false) || !FIELD_OK(s, subject, false))
+		return tsr_error(TSR_ERR_INVALID, "a session needs a token hash and a subject of 1 "
+		    "to %d characters", TSR_SESSION_SUBJECT_MAX);
+	if ((r = check_token_hash(s->token_hash)) != 0)
+		return r;
+	if (s->created_at <= 0 || s->last_seen < s->created_at ||
+	    s->expires_at <= s->created_at)
+		return tsr_error(TSR_ERR_INVALID, "a session needs its creation time, and its last "
+		    "activity and end not before it");
+	return st->ops->session_insert(st->be, s);
+}
+
+/* Read the session whose token hashes to token_hash into out. */
+int tsr_store_session_get(struct tsr_store *st, const char *token_hash,
+    struct tsr_session_record *out)
+{
+	int r;
+
+	if (out == NULL)
+		return tsr_error(TSR_ERR_INVALID, "no record to read a session into");
+	memset(out, 0, sizeof(*out));
+	if ((r = check_token_hash(token_hash)) != 0)
+		return r;
+	return st->ops->session_get(st->be, token_hash, out);
+}
+
+/* Record activity on session token_hash at now. */
+int tsr_store_session_touch(struct tsr_store *st, const char *token_hash, int64_t now)
+{
+	int r;
+
+	if ((r = check_token_hash(token_hash)) != 0 || (r = check_now(now)) != 0)
+		return r;
+	return st->ops->session_touch(st->be, token_hash, now);
+}
+
+/* End session token_hash. */
+int tsr_store_session_delete(struct tsr_store *st, const char *token_hash)
+{
+	int r;
+
+	if ((r = check_token_hash(token_hash)) != 0)
+		return r;
+	return st->ops->session_delete(st->be, token_hash);
+}
+
+/* End every session of subject. */
+int tsr_store_session_delete_subject(struct tsr_store *st, const char *subject,
+    int64_t *deleted)
+{
+	int64_t n = 0;
+	int r;
+
+	if (!text_ok(subject, TSR_SESSION_SUBJECT_MAX, false))
+		return tsr_error(TSR_ERR_INVALID, "a session subject has 1 to %d characters",
+		    TSR_SESSION_SUBJECT_MAX);
+	if ((r = st->ops->session_delete_subject(st->be, subject, &n)) == 0 && deleted != NULL)
+		*deleted = n;
+	return r;
+}
+
+/* Delete the sessions that expired by now or were idle since idle_before. */
+int tsr_store_session_purge(struct tsr_store *st, int64_t now, int64_t idle_before,
+    int64_t *deleted)
+{
+	int64_t n = 0;
+	int r;
+
+	/* Any idle_before will do: one before every last_seen purges only
+	 * the sessions that reached their end. */
+	if ((r = check_now(now)) != 0)
+		return r;
+	if ((r = st->ops->session_purge(st->be, now, idle_before, &n)) == 0 && deleted != NULL)
+		*deleted = n;
 	return r;
 }

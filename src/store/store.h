@@ -213,4 +213,190 @@ int tsr_store_voucher_consume(struct tsr_store *st, const char *code_hash, const
 int tsr_store_voucher_revoke_batch(struct tsr_store *st, const char *batch, int64_t now,
     int64_t *revoked) TSR_MUST_CHECK;
 
+/* ------------------------------------------------------------------ applications
+ * An applicant's request for a certificate (src/ra/app.c runs the workflow;
+ * the store only keeps rows).  Secrets appear only as Argon2id strings or
+ * keyed hashes.  Text members are the caller's to free with
+ * tsr_app_record_clear(). */
+#define TSR_APP_ID_MAX 24         /* "AP-XXXX-XXXX-XXXX" and room to spare */
+#define TSR_APP_STATE_MAX 24
+#define TSR_TOKEN_SERIAL_MAX 64
+
+struct tsr_app_record {
+	char id[TSR_APP_ID_MAX + 1];
+	char product[64];
+	char storage[16];         /* "new-token", "existing-token" or "software" */
+	char state[TSR_APP_STATE_MAX + 1];   /* tsr_app_state_name() */
+	int64_t state_since;      /* when it entered state */
+	int64_t created_at;
+	int64_t updated_at;
+	char *email;              /* as given (checked), the address mail goes to */
+	char *npi;                /* "" if none */
+	char *dea;                /* "" if none */
+	char *identity;           /* hex SHA-256 of the normalised name and date of
+	                           * birth: finds duplicates without a second copy */
+	char *applicant;          /* JSON object text: the applicant's fields */
+	char *agreement;          /* subscriber agreement version accepted */
+	char *password_hash;      /* Argon2id; wiped by the clear */
+	int failed_logins;        /* consecutive wrong passwords or answers */
+	bool locked;              /* too many failures: an officer unlocks */
+	char token_serial[TSR_TOKEN_SERIAL_MAX + 1]; /* assigned hardware token, "" */
+	char *checks;             /* JSON object text of the automatic checks, "" before */
+	char *reason;             /* why it was rejected, lapsed or withdrawn, "" */
+};
+
+/* Wipe the hash and free the heap members of a (not a itself). */
+void tsr_app_record_clear(struct tsr_app_record *a);
+/* Insert a new application (every text member non-NULL; checks and reason
+ * may be "").  TSR_ERR_EXISTS if the id is taken. */
+int tsr_store_app_create(struct tsr_store *st, const struct tsr_app_record *a) TSR_MUST_CHECK;
+/* Read one application by exact id; TSR_ERR_NOT_FOUND if none. */
+int tsr_store_app_get(struct tsr_store *st, const char *id,
+    struct tsr_app_record *out) TSR_MUST_CHECK;
+
+struct tsr_app_filter {
+	const char *state;        /* exact, or NULL */
+	const char *product;      /* exact, or NULL */
+	const char *email;        /* exact, case-insensitive, or NULL */
+	const char *npi;          /* exact, or NULL */
+	const char *dea;          /* exact, or NULL */
+	const char *identity;     /* exact, or NULL */
+	int64_t state_before;     /* state_since < this, or 0 */
+	unsigned limit;           /* 0 = no limit */
+};
+
+/* Call fn for each matching application, oldest first (created_at, then
+ * id): the order of a review queue.  fn returns non-zero to stop
+ * (returned).  The record is only valid during the call. */
+typedef int (*tsr_app_fn)(const struct tsr_app_record *a, void *ctx);
+int tsr_store_app_list(struct tsr_store *st, const struct tsr_app_filter *f,
+    tsr_app_fn fn, void *ctx) TSR_MUST_CHECK;
+
+/* The fields an update may change; NULL or -1 leaves a field as it is. */
+struct tsr_app_update {
+	const char *expect_state; /* change only if the state is this now, else
+	                           * TSR_ERR_POLICY "the application changed meanwhile" */
+	const char *state;        /* with it, state_since is set to now */
+	const char *password_hash;
+	int failed_logins;        /* >= 0, or -1 */
+	int locked;               /* 0, 1 or -1 */
+	const char *token_serial; /* "" clears */
+	const char *checks;
+	const char *reason;
+};
+#define TSR_APP_UPDATE_NONE { NULL, NULL, NULL, -1, -1, NULL, NULL, NULL }
+
+/* Change application id as u says and set updated_at to now.
+ * TSR_ERR_NOT_FOUND if there is none. */
+int tsr_store_app_update(struct tsr_store *st, const char *id, const struct tsr_app_update *u,
+    int64_t now) TSR_MUST_CHECK;
+
+/* Secret questions: the question as the applicant wrote it, and the
+ * Argon2id hash of the normalised answer. */
+#define TSR_QUESTION_MAX 200      /* bytes */
+
+struct tsr_answer_record {
+	int idx;                  /* 0, 1, 2, ... in the order given */
+	char *question;
+	char *answer_hash;        /* wiped by the clear */
+};
+
+void tsr_answer_record_clear(struct tsr_answer_record *a);
+/* Add answer idx of application app (inside the transaction that creates
+ * it).  TSR_ERR_EXISTS if that idx is taken; TSR_ERR_NOT_FOUND if there is
+ * no such application. */
+int tsr_store_answer_add(struct tsr_store *st, const char *app,
+    const struct tsr_answer_record *a) TSR_MUST_CHECK;
+/* Call fn for each answer of app in idx order; fn returns non-zero to stop. */
+typedef int (*tsr_answer_fn)(const struct tsr_answer_record *a, void *ctx);
+int tsr_store_answer_list(struct tsr_store *st, const char *app, tsr_answer_fn fn,
+    void *ctx) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ codes
+ * Verification and activation codes of an application: only the keyed
+ * hash (ra/secret.h tsr_code_hash()) is kept. */
+struct tsr_code_record {
+	char code_hash[65];
+	char application[TSR_APP_ID_MAX + 1];
+	char purpose[16];         /* "verification" or "activation" */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t used_at;          /* 0: not used */
+	int64_t superseded_at;    /* 0: current; else a newer code replaced it */
+	int failures;             /* wrong codes typed while this one was current */
+	bool locked;              /* too many failures: an officer unlocks */
+};
+
+/* Insert a new code and, in the same statement group, mark every earlier
+ * unused code of the same application and purpose superseded at
+ * c->created_at.  TSR_ERR_EXISTS if the hash is already stored;
+ * TSR_ERR_NOT_FOUND if there is no such application. */
+int tsr_store_code_insert(struct tsr_store *st, const struct tsr_code_record *c) TSR_MUST_CHECK;
+/* The current code (not superseded; used or not) of app for purpose, the
+ * newest if several; TSR_ERR_NOT_FOUND if there is none. */
+int tsr_store_code_current(struct tsr_store *st, const char *app, const char *purpose,
+    struct tsr_code_record *out) TSR_MUST_CHECK;
+/* Read one code by hash; TSR_ERR_NOT_FOUND if none. */
+int tsr_store_code_get(struct tsr_store *st, const char *code_hash,
+    struct tsr_code_record *out) TSR_MUST_CHECK;
+/* Mark the code used at now in one statement, if and only if it is unused,
+ * not superseded, not locked and not expired at now; otherwise
+ * TSR_ERR_POLICY and nothing changes (so two uses never both succeed).
+ * TSR_ERR_NOT_FOUND if there is no such code. */
+int tsr_store_code_use(struct tsr_store *st, const char *code_hash, int64_t now) TSR_MUST_CHECK;
+/* Set the failure count and lock of a code (failures >= 0; locked 0/1). */
+int tsr_store_code_set_failures(struct tsr_store *st, const char *code_hash, int failures,
+    bool locked) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ approvals */
+struct tsr_approval_record {
+	char application[TSR_APP_ID_MAX + 1];
+	char officer[TSR_USER_NAME_MAX + 1];
+	int64_t at;
+	char *comment;            /* "" if none */
+};
+
+void tsr_approval_record_clear(struct tsr_approval_record *a);
+/* Record an officer's approval.  TSR_ERR_EXISTS if this officer already
+ * approved this application (a unique constraint, not a read first);
+ * TSR_ERR_NOT_FOUND if there is no such application. */
+int tsr_store_approval_add(struct tsr_store *st, const struct tsr_approval_record *a)
+    TSR_MUST_CHECK;
+/* Call fn for each approval of app, oldest first; fn returns non-zero to stop. */
+typedef int (*tsr_approval_fn)(const struct tsr_approval_record *a, void *ctx);
+int tsr_store_approval_list(struct tsr_store *st, const char *app, tsr_approval_fn fn,
+    void *ctx) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ sessions
+ * Logged-in officers and applicants.  The bearer token itself is never
+ * stored: only its SHA-256. */
+#define TSR_SESSION_SUBJECT_MAX 64   /* "officer:alice", "applicant:AP-..." */
+
+struct tsr_session_record {
+	char token_hash[65];      /* hex SHA-256 of the token */
+	char subject[TSR_SESSION_SUBJECT_MAX + 1];
+	int64_t created_at;
+	int64_t last_seen;
+	int64_t expires_at;       /* absolute end, whatever the activity */
+};
+
+/* TSR_ERR_EXISTS if the hash is already stored. */
+int tsr_store_session_insert(struct tsr_store *st, const struct tsr_session_record *s)
+    TSR_MUST_CHECK;
+/* TSR_ERR_NOT_FOUND if there is no such session. */
+int tsr_store_session_get(struct tsr_store *st, const char *token_hash,
+    struct tsr_session_record *out) TSR_MUST_CHECK;
+/* Set last_seen to now.  TSR_ERR_NOT_FOUND if there is no such session. */
+int tsr_store_session_touch(struct tsr_store *st, const char *token_hash, int64_t now)
+    TSR_MUST_CHECK;
+/* Delete one session (TSR_ERR_NOT_FOUND if none). */
+int tsr_store_session_delete(struct tsr_store *st, const char *token_hash) TSR_MUST_CHECK;
+/* Delete every session of subject (log out everywhere, e.g. after a
+ * password change); *deleted (if not NULL) gets how many. */
+int tsr_store_session_delete_subject(struct tsr_store *st, const char *subject,
+    int64_t *deleted) TSR_MUST_CHECK;
+/* Delete sessions that ended: expires_at <= now or last_seen <= idle_before. */
+int tsr_store_session_purge(struct tsr_store *st, int64_t now, int64_t idle_before,
+    int64_t *deleted) TSR_MUST_CHECK;
+
 #endif /* TSR_STORE_H */

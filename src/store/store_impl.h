@@ -58,6 +58,36 @@ struct store_ops {
 	int (*voucher_consume)(void *be, const char *code_hash, const char *product,
 	    const char *used_by, int64_t now);
 	int (*voucher_revoke_batch)(void *be, const char *batch, int64_t now, int64_t *revoked);
+
+	/* Ids, hashes, states and purposes arrive checked; optional text
+	 * members of a record arrive as "" rather than NULL (see store.c).
+	 * "No such application" is TSR_ERR_NOT_FOUND whether or not the
+	 * backend enforces foreign keys. */
+	int (*app_create)(void *be, const struct tsr_app_record *a);
+	int (*app_get)(void *be, const char *id, struct tsr_app_record *out);
+	int (*app_list)(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, void *ctx);
+	int (*app_update)(void *be, const char *id, const struct tsr_app_update *u, int64_t now);
+	int (*answer_add)(void *be, const char *app, const struct tsr_answer_record *a);
+	int (*answer_list)(void *be, const char *app, tsr_answer_fn fn, void *ctx);
+
+	/* Supersede and insert together: both or neither, inside the caller's
+	 * transaction or not. */
+	int (*code_insert)(void *be, const struct tsr_code_record *c);
+	int (*code_current)(void *be, const char *app, const char *purpose,
+	    struct tsr_code_record *out);
+	int (*code_get)(void *be, const char *code_hash, struct tsr_code_record *out);
+	int (*code_use)(void *be, const char *code_hash, int64_t now);
+	int (*code_set_failures)(void *be, const char *code_hash, int failures, bool locked);
+
+	int (*approval_add)(void *be, const struct tsr_approval_record *a);
+	int (*approval_list)(void *be, const char *app, tsr_approval_fn fn, void *ctx);
+
+	int (*session_insert)(void *be, const struct tsr_session_record *s);
+	int (*session_get)(void *be, const char *token_hash, struct tsr_session_record *out);
+	int (*session_touch)(void *be, const char *token_hash, int64_t now);
+	int (*session_delete)(void *be, const char *token_hash);
+	int (*session_delete_subject)(void *be, const char *subject, int64_t *deleted);
+	int (*session_purge)(void *be, int64_t now, int64_t idle_before, int64_t *deleted);
 };
 
 extern const struct store_ops tsr_store_sqlite_ops;

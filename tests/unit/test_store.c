@@ -1,8 +1,9 @@
 /*
  * test_store.c - the store against real SQLite files in a temporary
  * directory: open rules, migrations, metadata, serial reservation and
- * certificate rows, listing filters, transactions, and the audit table's
- * append-only triggers.
+ * certificate rows, listing filters, transactions, the audit table's
+ * append-only triggers, users and vouchers, and the enrollment workflow's
+ * rows (applications, answers, codes, approvals, sessions).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,7 +23,7 @@
 #include "store/store.h"
 
 /* The number of the last migration in src/store/sqlite.c. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct fx {
 	char dir[64];
@@ -704,10 +705,11 @@ static void test_migration_2_on_v1_file(void **state)
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'users'"),
 	    0);
 
+	/* Every later migration runs, in order. */
 	assert_int_equal(tsr_store_open(path, false, &st), 0);
 	assert_int_equal(tsr_store_schema_version(st, &v), 0);
-	assert_int_equal(v, 2);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 2);
+	assert_int_equal(v, SCHEMA_VERSION);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
 	    "('users', 'vouchers', 'vouchers_batch')"), 3);
 	/* What version 1 wrote is still there. */
@@ -727,9 +729,979 @@ static void test_migration_2_on_v1_file(void **state)
 
 	/* Opening again applies nothing twice. */
 	assert_int_equal(tsr_store_open(path, false, &st), 0);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 2);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM users"), 1);
 	tsr_store_close(st);
+}
+
+/* ------------------------------------------------------------------ migration 3 */
+
+/* What migration 2 added, frozen here like v1_schema: with it, a file at
+ * version 2 as the previous release left it. */
+static const char v2_additions[] =
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT UNIQUE NOT NULL,"
+    "  display_name TEXT NOT NULL DEFAULT '',"
+    "  email TEXT NOT NULL DEFAULT '',"
+    "  roles TEXT NOT NULL,"
+    "  password_hash TEXT NOT NULL,"
+    "  failed_logins INTEGER NOT NULL DEFAULT 0 CHECK(failed_logins >= 0),"
+    "  locked INTEGER NOT NULL DEFAULT 0 CHECK(locked IN (0, 1)),"
+    "  disabled INTEGER NOT NULL DEFAULT 0 CHECK(disabled IN (0, 1)),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE vouchers("
+    "  code_hash TEXT PRIMARY KEY NOT NULL,"
+    "  batch TEXT NOT NULL,"
+    "  product TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER,"
+    "  used_at INTEGER,"
+    "  used_by TEXT,"
+    "  revoked_at INTEGER,"
+    "  CHECK((used_at IS NULL) = (used_by IS NULL)));"
+    "CREATE INDEX vouchers_batch ON vouchers(batch);"
+    "CREATE INDEX vouchers_product ON vouchers(product);"
+    "INSERT INTO schema_migrations VALUES(2, 1710000000);"
+    "INSERT INTO users(name, roles, password_hash, created_at, updated_at)"
+    "  VALUES('alice', 'ra-officer', '$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA', 1, 1);"
+    "INSERT INTO vouchers(code_hash, batch, product, created_at) VALUES("
+    "  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'B1', 'epcs', 1);";
+
+/* The tables and indexes migration 3 creates. */
+static const char v3_objects[] = "SELECT count(*) FROM sqlite_master WHERE name IN ("
+    "'applications', 'answers', 'codes', 'approvals', 'sessions', 'applications_state',"
+    " 'applications_email', 'applications_npi', 'applications_dea', 'applications_identity',"
+    " 'applications_token_serial', 'applications_created', 'codes_application',"
+    " 'sessions_subject')";
+
+static void make_app(struct tsr_app_record *a, const char *id, const char *state,
+    const char *email, char identity, int64_t created_at);
+
+static void test_migration_3_on_v2_file(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_voucher_record v;
+	struct tsr_user_record u;
+	struct tsr_app_record a, got;
+	struct tsr_store *st = NULL;
+	char path[160];
+	sqlite3 *db = NULL;
+	int ver = -1;
+
+	snprintf(path, sizeof(path), "%s/v2.db", fx->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v2_additions, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(raw_int(path, v3_objects), 0);
+
+	assert_int_equal(tsr_store_open(path, false, &st), 0);
+	assert_int_equal(tsr_store_schema_version(st, &ver), 0);
+	assert_int_equal(ver, 3);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(raw_int(path,
+	    "SELECT applied_at FROM schema_migrations WHERE version = 2"), 1710000000);
+	assert_int_equal(raw_int(path, v3_objects), 14);
+	/* What version 2 wrote is still there... */
+	assert_int_equal(tsr_store_user_get(st, "alice", &u), 0);
+	assert_string_equal(u.roles, "ra-officer");
+	tsr_user_record_clear(&u);
+	assert_int_equal(tsr_store_voucher_get(st,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &v), 0);
+	assert_string_equal(v.batch, "B1");
+	/* ...and the new tables work. */
+	make_app(&a, "AP-0000-0000-0001", "submitted", "a@example.org", '1', 1000);
+	assert_int_equal(tsr_store_app_create(st, &a), 0);
+	assert_int_equal(tsr_store_app_get(st, "AP-0000-0000-0001", &got), 0);
+	tsr_app_record_clear(&got);
+	tsr_store_close(st);
+
+	/* Opening again applies nothing twice. */
+	assert_int_equal(tsr_store_open(path, false, &st), 0);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM applications"), 1);
+	tsr_store_close(st);
+}
+
+/* A database made by this build has the same objects. */
+static void test_migration_3_fresh(void **state)
+{
+	struct fx *fx = *state;
+	char err[256];
+
+	assert_int_equal(raw_int(fx->path, v3_objects), 14);
+	/* The rows of an application refer to it (for anyone writing raw SQL
+	 * with foreign keys on, as Tessera's connections have them). */
+	assert_int_equal(raw_sql(fx->path, "PRAGMA foreign_keys = ON;"
+	    " INSERT INTO approvals(application, officer, at) VALUES('AP-NONE', 'bob', 1)",
+	    err, sizeof(err)), SQLITE_CONSTRAINT);
+	assert_non_null(strstr(err, "FOREIGN KEY"));
+	assert_int_equal(raw_sql(fx->path, "INSERT INTO codes(code_hash, application, purpose,"
+	    " created_at, expires_at) VALUES('x', 'AP-NONE', 'voucher', 1, 2)", err, sizeof(err)),
+	    SQLITE_CONSTRAINT);
+	assert_non_null(strstr(err, "CHECK"));
+}
+
+/* ------------------------------------------------------------------ applications */
+
+#define PW_HASH "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA"
+
+/* A hash-like value: 64 copies of the lower-case hex digit c. */
+static const char *hex64(char c)
+{
+	static char buf[8][65];
+	static unsigned next;
+	char *h = buf[next++ % 8];
+
+	memset(h, c, 64);
+	h[64] = '\0';
+	return h;
+}
+
+static void make_app(struct tsr_app_record *a, const char *id, const char *state,
+    const char *email, char identity, int64_t created_at)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	snprintf(a->product, sizeof(a->product), "epcs");
+	snprintf(a->storage, sizeof(a->storage), "new-token");
+	snprintf(a->state, sizeof(a->state), "%s", state);
+	a->state_since = created_at;
+	a->created_at = created_at;
+	a->updated_at = created_at;
+	a->email = (char *)email;
+	a->npi = (char *)"";
+	a->dea = (char *)"";
+	a->identity = (char *)hex64(identity);
+	a->applicant = (char *)"{\"given_name\":\"Alice\"}";
+	a->agreement = (char *)"2024-01";
+	a->password_hash = (char *)PW_HASH;
+	a->checks = (char *)"";
+	a->reason = (char *)"";
+}
+
+static void test_app_create_get(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record a, got;
+
+	make_app(&a, "AP-AAAA-BBBB-CCCC", "submitted", "Alice@Example.org", '3', 1700000000);
+	a.npi = (char *)"1234567893";
+	a.dea = (char *)"AB1234563";
+	a.failed_logins = 2;
+	a.locked = true;
+	snprintf(a.token_serial, sizeof(a.token_serial), "TK-0001");
+	a.checks = (char *)"{\"npi\":\"ok\"}";
+	a.reason = (char *)"it's fine; DROP TABLE applications; --";
+	a.state_since = 1700000100;
+	a.updated_at = 1700000200;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_EXISTS);
+	assert_non_null(strstr(tsr_error_detail(), "AP-AAAA-BBBB-CCCC already exists"));
+
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-AAAA-BBBB-CCCC", &got), 0);
+	assert_string_equal(got.id, "AP-AAAA-BBBB-CCCC");
+	assert_string_equal(got.product, "epcs");
+	assert_string_equal(got.storage, "new-token");
+	assert_string_equal(got.state, "submitted");
+	assert_int_equal(got.state_since, 1700000100);
+	assert_int_equal(got.created_at, 1700000000);
+	assert_int_equal(got.updated_at, 1700000200);
+	assert_string_equal(got.email, "Alice@Example.org");
+	assert_string_equal(got.npi, "1234567893");
+	assert_string_equal(got.dea, "AB1234563");
+	assert_string_equal(got.identity, hex64('3'));
+	assert_string_equal(got.applicant, "{\"given_name\":\"Alice\"}");
+	assert_string_equal(got.agreement, "2024-01");
+	assert_string_equal(got.password_hash, PW_HASH);
+	assert_int_equal(got.failed_logins, 2);
+	assert_true(got.locked);
+	assert_string_equal(got.token_serial, "TK-0001");
+	assert_string_equal(got.checks, "{\"npi\":\"ok\"}");
+	assert_string_equal(got.reason, "it's fine; DROP TABLE applications; --");
+	tsr_app_record_clear(&got);
+	assert_null(got.password_hash);
+	assert_null(got.email);
+	assert_string_equal(got.id, "");
+
+	/* Ids are exact: no case folding, no prefix match. */
+	assert_int_equal(tsr_store_app_get(fx->st, "ap-aaaa-bbbb-cccc", &got), TSR_ERR_NOT_FOUND);
+	assert_null(got.email);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-AAAA", &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-AAAA-BBBB-CCCC' OR '1'='1", &got),
+	    TSR_ERR_INVALID);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM applications"), 1);
+}
+
+static void test_app_create_invalid(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record a, got;
+
+	assert_int_equal(tsr_store_app_create(fx->st, NULL), TSR_ERR_INVALID);
+	/* Each broken in one way. */
+	make_app(&a, "", "submitted", "a@example.org", '1', 1000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	memset(a.id, 'X', sizeof(a.id));                 /* not terminated */
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "", "a@example.org", '1', 1000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", NULL, '1', 1000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "", '1', 1000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	a.npi = NULL;                                     /* "" if none, not NULL */
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	a.password_hash = (char *)"";
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	a.checks = NULL;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", 'A', 1000); /* upper-case hex */
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	assert_non_null(strstr(tsr_error_detail(), "identity has 64 lower-case hex digits"));
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	a.identity = (char *)"abc";
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	a.failed_logins = -1;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 0);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_INVALID);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM applications"), 0);
+
+	/* The longest id fits; one more character does not. */
+	make_app(&a, "AP-123456789012345678901", "submitted", "a@example.org", '1', 1000);
+	assert_int_equal(strlen(a.id), TSR_APP_ID_MAX);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1234567890123456789012", &got),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_app_get(fx->st, NULL, &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_app_get(fx->st, "", &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", NULL), TSR_ERR_INVALID);
+}
+
+struct ids {
+	char id[8][TSR_APP_ID_MAX + 1];
+	int n;
+	int stop_after;
+};
+
+static int collect_ids(const struct tsr_app_record *a, void *ctx)
+{
+	struct ids *s = ctx;
+
+	assert_true(s->n < 8);
+	assert_string_equal(a->password_hash, PW_HASH);  /* whole records */
+	snprintf(s->id[s->n], sizeof(s->id[0]), "%s", a->id);
+	s->n++;
+	return s->stop_after != 0 && s->n == s->stop_after ? 7 : 0;
+}
+
+/* The ids f lists, joined by spaces. */
+static const char *list_ids(struct tsr_store *st, const struct tsr_app_filter *f)
+{
+	static char out[8 * (TSR_APP_ID_MAX + 1) + 1];
+	struct ids s = { .n = 0 };
+
+	assert_int_equal(tsr_store_app_list(st, f, collect_ids, &s), 0);
+	out[0] = '\0';
+	for (int i = 0; i < s.n; i++) {
+		strcat(out, i > 0 ? " " : "");
+		strcat(out, s.id[i]);
+	}
+	return out;
+}
+
+static void test_app_list(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record a;
+	struct tsr_app_filter f;
+	struct ids s;
+
+	/* Created in the order A3, A1, A2 (A1 and A2 in the same second: the
+	 * id decides), A4, A5. */
+	make_app(&a, "A3", "submitted", "carol@example.org", '3', 100);
+	a.state_since = 500;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	make_app(&a, "A2", "under_review", "Alice@Example.org", '1', 200);
+	a.npi = (char *)"1234567893";
+	a.state_since = 300;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	make_app(&a, "A1", "under_review", "bob@example.org", '2', 200);
+	a.dea = (char *)"AB1234563";
+	a.state_since = 250;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	make_app(&a, "A4", "under_review", "alice@example.org", '1', 400);
+	snprintf(a.product, sizeof(a.product), "code-signing");
+	a.state_since = 450;
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	make_app(&a, "A5", "approved", "dave@example.org", '4', 500);
+	a.npi = (char *)"1234567893";
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+
+	assert_string_equal(list_ids(fx->st, NULL), "A3 A1 A2 A4 A5");
+	f = (struct tsr_app_filter){ .state = "under_review" };
+	assert_string_equal(list_ids(fx->st, &f), "A1 A2 A4");
+	f = (struct tsr_app_filter){ .state = "under" };
+	assert_string_equal(list_ids(fx->st, &f), "");
+	f = (struct tsr_app_filter){ .product = "code-signing" };
+	assert_string_equal(list_ids(fx->st, &f), "A4");
+	/* Email: exact but case-insensitive. */
+	f = (struct tsr_app_filter){ .email = "ALICE@example.ORG" };
+	assert_string_equal(list_ids(fx->st, &f), "A2 A4");
+	f = (struct tsr_app_filter){ .email = "alice@example" };
+	assert_string_equal(list_ids(fx->st, &f), "");
+	f = (struct tsr_app_filter){ .email = "%" };
+	assert_string_equal(list_ids(fx->st, &f), "");
+	f = (struct tsr_app_filter){ .npi = "1234567893" };
+	assert_string_equal(list_ids(fx->st, &f), "A2 A5");
+	f = (struct tsr_app_filter){ .dea = "AB1234563" };
+	assert_string_equal(list_ids(fx->st, &f), "A1");
+	f = (struct tsr_app_filter){ .dea = "ab1234563" };
+	assert_string_equal(list_ids(fx->st, &f), "");
+	f = (struct tsr_app_filter){ .identity = hex64('1') };
+	assert_string_equal(list_ids(fx->st, &f), "A2 A4");
+	/* state_before is strict. */
+	f = (struct tsr_app_filter){ .state_before = 450 };
+	assert_string_equal(list_ids(fx->st, &f), "A1 A2");
+	f = (struct tsr_app_filter){ .state_before = 451 };
+	assert_string_equal(list_ids(fx->st, &f), "A1 A2 A4");
+	/* Filters combine. */
+	f = (struct tsr_app_filter){ .state = "under_review", .identity = hex64('1'),
+		.state_before = 1000 };
+	assert_string_equal(list_ids(fx->st, &f), "A2 A4");
+	f = (struct tsr_app_filter){ .state = "under_review", .product = "epcs",
+		.email = "alice@example.org", .npi = "1234567893", .dea = "",
+		.identity = hex64('1'), .state_before = 301 };
+	assert_string_equal(list_ids(fx->st, &f), "A2");
+	f = (struct tsr_app_filter){ .state = "approved", .product = "code-signing" };
+	assert_string_equal(list_ids(fx->st, &f), "");
+	/* Limit keeps the first rows of the order. */
+	f = (struct tsr_app_filter){ .limit = 2 };
+	assert_string_equal(list_ids(fx->st, &f), "A3 A1");
+	f = (struct tsr_app_filter){ .state = "under_review", .limit = 1 };
+	assert_string_equal(list_ids(fx->st, &f), "A1");
+
+	/* The callback's non-zero return stops the walk and is returned. */
+	s = (struct ids){ .stop_after = 2 };
+	assert_int_equal(tsr_store_app_list(fx->st, NULL, collect_ids, &s), 7);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(tsr_store_app_list(fx->st, NULL, NULL, NULL), TSR_ERR_INVALID);
+}
+
+static void test_app_update(void **state)
+{
+	struct tsr_app_update u = TSR_APP_UPDATE_NONE;
+	struct fx *fx = *state;
+	struct tsr_app_record a, got;
+
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	snprintf(a.token_serial, sizeof(a.token_serial), "TK-9");
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+
+	/* A change of state with the state the caller read. */
+	u.expect_state = "submitted";
+	u.state = "email_verified";
+	u.checks = "{\"email\":\"ok\"}";
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 2000), 0);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", &got), 0);
+	assert_string_equal(got.state, "email_verified");
+	assert_int_equal(got.state_since, 2000);
+	assert_int_equal(got.updated_at, 2000);
+	assert_int_equal(got.created_at, 1000);
+	assert_string_equal(got.checks, "{\"email\":\"ok\"}");
+	assert_string_equal(got.token_serial, "TK-9");
+	assert_string_equal(got.password_hash, PW_HASH);
+	assert_int_equal(got.failed_logins, 0);
+	assert_false(got.locked);
+	tsr_app_record_clear(&got);
+
+	/* Someone else moved it on since: nothing changes. */
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 3000), TSR_ERR_POLICY);
+	assert_string_equal(tsr_error_detail(), "the application changed meanwhile");
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", &got), 0);
+	assert_string_equal(got.state, "email_verified");
+	assert_int_equal(got.updated_at, 2000);
+	tsr_app_record_clear(&got);
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-2", &u, 3000), TSR_ERR_NOT_FOUND);
+
+	/* Without a state, state_since stays; "" clears the token serial. */
+	u = (struct tsr_app_update)TSR_APP_UPDATE_NONE;
+	u.failed_logins = 5;
+	u.locked = 1;
+	u.password_hash = "$argon2id$v=19$m=8,t=1,p=1$bmV3$bmV3";
+	u.token_serial = "";
+	u.reason = "too many tries";
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 4000), 0);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", &got), 0);
+	assert_string_equal(got.state, "email_verified");
+	assert_int_equal(got.state_since, 2000);
+	assert_int_equal(got.updated_at, 4000);
+	assert_int_equal(got.failed_logins, 5);
+	assert_true(got.locked);
+	assert_string_equal(got.password_hash, "$argon2id$v=19$m=8,t=1,p=1$bmV3$bmV3");
+	assert_string_equal(got.token_serial, "");
+	assert_string_equal(got.reason, "too many tries");
+	assert_string_equal(got.checks, "{\"email\":\"ok\"}");
+	tsr_app_record_clear(&got);
+	u = (struct tsr_app_update)TSR_APP_UPDATE_NONE;
+	u.failed_logins = 0;
+	u.locked = 0;
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 4500), 0);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", &got), 0);
+	assert_int_equal(got.failed_logins, 0);
+	assert_false(got.locked);
+	tsr_app_record_clear(&got);
+	/* An update that changes nothing but the time still needs the row. */
+	u = (struct tsr_app_update)TSR_APP_UPDATE_NONE;
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-2", &u, 5000), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 5000), 0);
+
+	/* Out of range. */
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", NULL, 5000), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 0), TSR_ERR_INVALID);
+	u.locked = 2;
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 5000), TSR_ERR_INVALID);
+	u = (struct tsr_app_update)TSR_APP_UPDATE_NONE;
+	u.failed_logins = -2;
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 5000), TSR_ERR_INVALID);
+	u = (struct tsr_app_update)TSR_APP_UPDATE_NONE;
+	u.state = "";
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 5000), TSR_ERR_INVALID);
+	u.state = "a_state_name_of_25_chars_";
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 5000), TSR_ERR_INVALID);
+	u = (struct tsr_app_update)TSR_APP_UPDATE_NONE;
+	u.expect_state = "";
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-1", &u, 5000), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_app_update(fx->st, "", &u, 5000), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", &got), 0);
+	assert_int_equal(got.updated_at, 5000);
+	tsr_app_record_clear(&got);
+}
+
+/* ------------------------------------------------------------------ answers */
+
+struct answers {
+	char text[256];
+	int stop_after;
+	int n;
+};
+
+static int collect_answers(const struct tsr_answer_record *a, void *ctx)
+{
+	struct answers *s = ctx;
+	char one[64];
+
+	snprintf(one, sizeof(one), "%s%d=%s/%s", s->n > 0 ? " " : "", a->idx, a->question,
+	    a->answer_hash);
+	strcat(s->text, one);
+	s->n++;
+	return s->stop_after != 0 && s->n == s->stop_after ? 9 : 0;
+}
+
+static void test_answers(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_answer_record ans = { 2, (char *)"Pet?", (char *)"h2" };
+	struct tsr_app_record a;
+	struct answers s = { .n = 0 };
+	char question[TSR_QUESTION_MAX + 2];
+
+	/* Added with the application, in one transaction, in any order. */
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), 0);
+	ans = (struct tsr_answer_record){ 0, (char *)"City?", (char *)"h0" };
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), 0);
+	ans = (struct tsr_answer_record){ 1, (char *)"Car?", (char *)"h1" };
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), 0);
+	ans = (struct tsr_answer_record){ 1, (char *)"Other?", (char *)"hx" };
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), TSR_ERR_EXISTS);
+	assert_true(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+
+	assert_int_equal(tsr_store_answer_list(fx->st, "AP-1", collect_answers, &s), 0);
+	assert_string_equal(s.text, "0=City?/h0 1=Car?/h1 2=Pet?/h2");
+	s = (struct answers){ .stop_after = 1 };
+	assert_int_equal(tsr_store_answer_list(fx->st, "AP-1", collect_answers, &s), 9);
+	assert_string_equal(s.text, "0=City?/h0");
+	s = (struct answers){ .n = 0 };
+	assert_int_equal(tsr_store_answer_list(fx->st, "AP-2", collect_answers, &s), 0);
+	assert_int_equal(s.n, 0);
+
+	/* No such application. */
+	ans = (struct tsr_answer_record){ 0, (char *)"City?", (char *)"h0" };
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-2", &ans), TSR_ERR_NOT_FOUND);
+	assert_non_null(strstr(tsr_error_detail(), "no application AP-2"));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM answers"), 3);
+
+	/* A rollback takes the answers with the application. */
+	make_app(&a, "AP-3", "submitted", "c@example.org", '3', 1000);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-3", &ans), 0);
+	tsr_store_rollback(fx->st);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM answers"), 3);
+
+	/* Out of range. */
+	memset(question, 'q', sizeof(question) - 1);
+	question[sizeof(question) - 1] = '\0';
+	ans.question = question;                    /* TSR_QUESTION_MAX + 1 bytes */
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), TSR_ERR_INVALID);
+	question[TSR_QUESTION_MAX] = '\0';
+	ans.idx = 3;
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), 0);
+	ans.question = (char *)"";
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), TSR_ERR_INVALID);
+	ans = (struct tsr_answer_record){ -1, (char *)"City?", (char *)"h0" };
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), TSR_ERR_INVALID);
+	ans = (struct tsr_answer_record){ 4, (char *)"City?", NULL };
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &ans), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_answer_add(fx->st, "", &ans), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_answer_list(fx->st, "AP-1", NULL, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_answer_list(fx->st, NULL, collect_answers, &s),
+	    TSR_ERR_INVALID);
+}
+
+/* ------------------------------------------------------------------ codes */
+
+static void make_code(struct tsr_code_record *c, char hash, const char *app,
+    const char *purpose, int64_t created_at, int64_t expires_at)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->code_hash, sizeof(c->code_hash), "%s", hex64(hash));
+	snprintf(c->application, sizeof(c->application), "%s", app);
+	snprintf(c->purpose, sizeof(c->purpose), "%s", purpose);
+	c->created_at = created_at;
+	c->expires_at = expires_at;
+}
+
+static void create_app(struct tsr_store *st, const char *id)
+{
+	struct tsr_app_record a;
+
+	make_app(&a, id, "submitted", "a@example.org", '1', 1000);
+	assert_int_equal(tsr_store_app_create(st, &a), 0);
+}
+
+/* The hash of the current code of app for purpose, or "" if none. */
+static const char *current(struct tsr_store *st, const char *app, const char *purpose)
+{
+	static struct tsr_code_record c;
+	int r = tsr_store_code_current(st, app, purpose, &c);
+
+	assert_true(r == 0 || r == TSR_ERR_NOT_FOUND);
+	return r == 0 ? c.code_hash : "";
+}
+
+static void test_code_supersede(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_code_record c, got;
+
+	create_app(fx->st, "AP-1");
+	create_app(fx->st, "AP-2");
+	assert_string_equal(current(fx->st, "AP-1", "verification"), "");
+
+	make_code(&c, 'a', "AP-1", "verification", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('a'));
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &got), 0);
+	assert_string_equal(got.application, "AP-1");
+	assert_string_equal(got.purpose, "verification");
+	assert_int_equal(got.created_at, 1000);
+	assert_int_equal(got.expires_at, 2000);
+	assert_int_equal(got.used_at, 0);
+	assert_int_equal(got.superseded_at, 0);
+	assert_int_equal(got.failures, 0);
+	assert_false(got.locked);
+
+	/* Other applications and purposes are not touched by a new code. */
+	make_code(&c, 'c', "AP-1", "activation", 1050, 9000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	make_code(&c, 'd', "AP-2", "verification", 1060, 9000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+
+	/* A new verification code replaces the old one, at its own time. */
+	make_code(&c, 'b', "AP-1", "verification", 1100, 2100);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('b'));
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &got), 0);
+	assert_int_equal(got.superseded_at, 1100);
+	assert_string_equal(current(fx->st, "AP-1", "activation"), hex64('c'));
+	assert_string_equal(current(fx->st, "AP-2", "verification"), hex64('d'));
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('a'), 1500), TSR_ERR_POLICY);
+	assert_string_equal(tsr_error_detail(), "the code was replaced by a newer code");
+
+	/* A used code is not superseded; the newer one becomes current. */
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('b'), 1200), 0);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('b'));
+	make_code(&c, 'e', "AP-1", "verification", 1300, 2300);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('b'), &got), 0);
+	assert_int_equal(got.used_at, 1200);
+	assert_int_equal(got.superseded_at, 0);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('e'));
+	/* Two codes in the same second: the later insert is current. */
+	make_code(&c, 'f', "AP-1", "verification", 1300, 2300);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('f'));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM codes WHERE application = 'AP-1'"
+	    " AND purpose = 'verification' AND superseded_at IS NULL AND used_at IS NULL"), 1);
+}
+
+static void test_code_insert_atomic(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_code_record c, got;
+
+	create_app(fx->st, "AP-1");
+	make_code(&c, 'a', "AP-1", "verification", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+
+	/* A hash already stored: refused, and the current code stays current. */
+	make_code(&c, 'a', "AP-1", "verification", 1100, 2100);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_EXISTS);
+	assert_false(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &got), 0);
+	assert_int_equal(got.superseded_at, 0);
+	assert_int_equal(got.created_at, 1000);
+
+	/* No such application. */
+	make_code(&c, 'b', "AP-9", "verification", 1100, 2100);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_NOT_FOUND);
+	assert_non_null(strstr(tsr_error_detail(), "no application AP-9"));
+	assert_false(tsr_store_in_transaction(fx->st));
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM codes"), 1);
+
+	/* Inside the caller's transaction: a failed insert leaves the
+	 * transaction open and its earlier work in place... */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	create_app(fx->st, "AP-2");
+	make_code(&c, 'a', "AP-2", "verification", 1100, 2100);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_EXISTS);
+	assert_true(tsr_store_in_transaction(fx->st));
+	make_code(&c, 'b', "AP-1", "verification", 1200, 2200);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_true(tsr_store_in_transaction(fx->st));
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('b'));
+	/* ...and a rollback undoes the supersede with the insert. */
+	tsr_store_rollback(fx->st);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('a'));
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('b'), &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM applications"), 1);
+
+	/* Committed with the caller's transaction. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	assert_string_equal(current(fx->st, "AP-1", "verification"), hex64('b'));
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &got), 0);
+	assert_int_equal(got.superseded_at, 1200);
+}
+
+static void test_code_use(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_code_record c, got;
+
+	create_app(fx->st, "AP-1");
+	create_app(fx->st, "AP-2");
+	make_code(&c, 'a', "AP-1", "verification", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	make_code(&c, 'b', "AP-1", "activation", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	make_code(&c, 'c', "AP-2", "activation", 1000, 5000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+
+	/* Used once; the second use is refused and changes nothing. */
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('a'), 1999), 0);
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('a'), 1999), TSR_ERR_POLICY);
+	assert_string_equal(tsr_error_detail(), "the code was already used");
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &got), 0);
+	assert_int_equal(got.used_at, 1999);
+
+	/* Expired at expires_at exactly. */
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('b'), 2000), TSR_ERR_POLICY);
+	assert_string_equal(tsr_error_detail(), "the code has expired");
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('b'), &got), 0);
+	assert_int_equal(got.used_at, 0);
+
+	/* Locked after failures, usable again once unlocked. */
+	assert_int_equal(tsr_store_code_set_failures(fx->st, hex64('c'), 2, false), 0);
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('c'), &got), 0);
+	assert_int_equal(got.failures, 2);
+	assert_false(got.locked);
+	assert_int_equal(tsr_store_code_set_failures(fx->st, hex64('c'), 3, true), 0);
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('c'), 1500), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "the code is locked"));
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('c'), &got), 0);
+	assert_int_equal(got.failures, 3);
+	assert_true(got.locked);
+	assert_int_equal(got.used_at, 0);
+	assert_int_equal(tsr_store_code_set_failures(fx->st, hex64('c'), 0, false), 0);
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('c'), 1500), 0);
+
+	/* Unknown. */
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('9'), 1500), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('9'), &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_code_set_failures(fx->st, hex64('9'), 1, false),
+	    TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_code_current(fx->st, "AP-9", "activation", &got),
+	    TSR_ERR_NOT_FOUND);
+
+	/* Out of range. */
+	make_code(&c, 'd', "AP-1", "voucher", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_INVALID);
+	make_code(&c, 'd', "AP-1", "verification", 2000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_INVALID);
+	make_code(&c, 'd', "AP-1", "verification", 0, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_INVALID);
+	make_code(&c, 'D', "AP-1", "verification", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_INVALID);
+	make_code(&c, 'd', "", "verification", 1000, 2000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_insert(fx->st, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_use(fx->st, "abc", 1500), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_use(fx->st, hex64('c'), 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_get(fx->st, NULL, &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('c'), NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_set_failures(fx->st, hex64('c'), -1, false),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_current(fx->st, "AP-1", "Verification", &got),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_current(fx->st, "AP-1", NULL, &got), TSR_ERR_INVALID);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM codes"), 3);
+}
+
+/* ------------------------------------------------------------------ approvals */
+
+static int collect_approvals(const struct tsr_approval_record *a, void *ctx)
+{
+	char *out = ctx, one[96];
+
+	snprintf(one, sizeof(one), "%s%s@%lld:%s", *out != '\0' ? " " : "", a->officer,
+	    (long long)a->at, a->comment);
+	strcat(out, one);
+	return 0;
+}
+
+static void test_approvals(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_approval_record a = { "AP-1", "bob", 300, (char *)"checked the NPI" };
+	char out[256] = "";
+
+	create_app(fx->st, "AP-1");
+	create_app(fx->st, "AP-2");
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), 0);
+	a = (struct tsr_approval_record){ "AP-1", "carol", 100, NULL };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), 0);
+	a = (struct tsr_approval_record){ "AP-2", "bob", 200, (char *)"" };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), 0);
+	/* The same officer twice: refused by the unique constraint. */
+	a = (struct tsr_approval_record){ "AP-1", "bob", 400, (char *)"again" };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), TSR_ERR_EXISTS);
+	assert_non_null(strstr(tsr_error_detail(), "bob already approved application AP-1"));
+	a = (struct tsr_approval_record){ "AP-9", "dave", 400, NULL };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), TSR_ERR_NOT_FOUND);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM approvals"), 3);
+
+	assert_int_equal(tsr_store_approval_list(fx->st, "AP-1", collect_approvals, out), 0);
+	assert_string_equal(out, "carol@100: bob@300:checked the NPI");
+	out[0] = '\0';
+	assert_int_equal(tsr_store_approval_list(fx->st, "AP-9", collect_approvals, out), 0);
+	assert_string_equal(out, "");
+
+	/* Out of range. */
+	a = (struct tsr_approval_record){ "AP-1", "", 400, NULL };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), TSR_ERR_INVALID);
+	a = (struct tsr_approval_record){ "AP-1", "dave", 0, NULL };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), TSR_ERR_INVALID);
+	a = (struct tsr_approval_record){ "", "dave", 400, NULL };
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), TSR_ERR_INVALID);
+	memset(a.officer, 'o', sizeof(a.officer));        /* not terminated */
+	assert_int_equal(tsr_store_approval_add(fx->st, &a), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_approval_add(fx->st, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_approval_list(fx->st, "AP-1", NULL, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_approval_list(fx->st, "", collect_approvals, out),
+	    TSR_ERR_INVALID);
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+static void make_session(struct tsr_session_record *s, char hash, const char *subject,
+    int64_t created_at, int64_t expires_at)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->token_hash, sizeof(s->token_hash), "%s", hex64(hash));
+	snprintf(s->subject, sizeof(s->subject), "%s", subject);
+	s->created_at = created_at;
+	s->last_seen = created_at;
+	s->expires_at = expires_at;
+}
+
+static void test_sessions(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_session_record s, got;
+	int64_t n = -1;
+
+	make_session(&s, '1', "officer:alice", 1000, 5000);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), TSR_ERR_EXISTS);
+	make_session(&s, '2', "officer:alice", 1100, 5100);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+	make_session(&s, '3', "applicant:AP-1", 1200, 5200);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('1'), &got), 0);
+	assert_string_equal(got.token_hash, hex64('1'));
+	assert_string_equal(got.subject, "officer:alice");
+	assert_int_equal(got.created_at, 1000);
+	assert_int_equal(got.last_seen, 1000);
+	assert_int_equal(got.expires_at, 5000);
+	assert_int_equal(tsr_store_session_touch(fx->st, hex64('1'), 1500), 0);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('1'), &got), 0);
+	assert_int_equal(got.last_seen, 1500);
+	assert_int_equal(got.expires_at, 5000);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('9'), &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_session_touch(fx->st, hex64('9'), 1500), TSR_ERR_NOT_FOUND);
+
+	assert_int_equal(tsr_store_session_delete(fx->st, hex64('3')), 0);
+	assert_int_equal(tsr_store_session_delete(fx->st, hex64('3')), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('3'), &got), TSR_ERR_NOT_FOUND);
+	/* Log out everywhere: only that subject's sessions. */
+	make_session(&s, '4', "officer:alicia", 1200, 5200);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+	assert_int_equal(tsr_store_session_delete_subject(fx->st, "officer:alice", &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(tsr_store_session_delete_subject(fx->st, "officer:alice", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tsr_store_session_delete_subject(fx->st, "officer:alice", NULL), 0);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('4'), &got), 0);
+
+	/* Out of range. */
+	make_session(&s, 'A', "officer:bob", 1000, 5000);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), TSR_ERR_INVALID);
+	make_session(&s, '5', "", 1000, 5000);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), TSR_ERR_INVALID);
+	make_session(&s, '5', "officer:bob", 1000, 1000);
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), TSR_ERR_INVALID);
+	make_session(&s, '5', "officer:bob", 1000, 5000);
+	s.last_seen = 999;
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), TSR_ERR_INVALID);
+	memset(s.subject, 's', sizeof(s.subject));        /* not terminated */
+	s.last_seen = 1000;
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_insert(fx->st, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_get(fx->st, "", &got), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('4'), NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_touch(fx->st, hex64('4'), 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_delete(fx->st, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_delete_subject(fx->st, "", &n), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_delete_subject(fx->st,
+	    "applicant:AP-0000000000000000000000000000000000000000000000000000000", &n),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_session_purge(fx->st, 0, 0, &n), TSR_ERR_INVALID);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sessions"), 1);
+}
+
+static void test_session_purge(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_session_record s, got;
+	int64_t n = -1;
+
+	make_session(&s, '1', "officer:a", 1000, 3000);   /* ends at 3000 */
+	s.last_seen = 2900;
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+	make_session(&s, '2', "officer:b", 1000, 9000);   /* idle since 2000 */
+	s.last_seen = 2000;
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+	make_session(&s, '3', "officer:c", 1000, 9000);   /* seen at 2001 */
+	s.last_seen = 2001;
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+	make_session(&s, '4', "officer:d", 1000, 3001);   /* ends at 3001 */
+	s.last_seen = 2900;
+	assert_int_equal(tsr_store_session_insert(fx->st, &s), 0);
+
+	/* Idle only: last_seen <= idle_before. */
+	assert_int_equal(tsr_store_session_purge(fx->st, 2999, 2000, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('2'), &got), TSR_ERR_NOT_FOUND);
+	/* Expiry: expires_at <= now, whatever the activity (an idle limit
+	 * before every session, even a negative one, purges no idle ones). */
+	assert_int_equal(tsr_store_session_purge(fx->st, 3000, -100, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('1'), &got), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('3'), &got), 0);
+	assert_int_equal(tsr_store_session_get(fx->st, hex64('4'), &got), 0);
+	/* Both at once; nothing left to do afterwards. */
+	assert_int_equal(tsr_store_session_purge(fx->st, 3001, 2001, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(tsr_store_session_purge(fx->st, 9999, 9999, NULL), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM sessions"), 0);
+}
+
+/* ------------------------------------------------------------------ record clears */
+
+/* Heap members come back from the store, and the clears release them
+ * (ASan's leak check covers what this cannot see). */
+static void test_record_clears(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_approval_record ap = { "AP-1", "bob", 300, (char *)"ok" };
+	struct tsr_answer_record an = { 0, (char *)"Q?", (char *)"$argon2id$answer" };
+	struct tsr_app_record a, got;
+
+	make_app(&a, "AP-1", "submitted", "a@example.org", '1', 1000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	assert_int_equal(tsr_store_answer_add(fx->st, "AP-1", &an), 0);
+	assert_int_equal(tsr_store_approval_add(fx->st, &ap), 0);
+
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-1", &got), 0);
+	assert_non_null(got.password_hash);
+	tsr_app_record_clear(&got);
+	assert_null(got.email);
+	assert_null(got.npi);
+	assert_null(got.dea);
+	assert_null(got.identity);
+	assert_null(got.applicant);
+	assert_null(got.agreement);
+	assert_null(got.password_hash);
+	assert_null(got.checks);
+	assert_null(got.reason);
+	assert_int_equal(got.created_at, 0);
+	tsr_app_record_clear(&got);   /* twice is harmless */
+	tsr_app_record_clear(NULL);
+
+	an = (struct tsr_answer_record){ 0, NULL, NULL };
+	an.question = strdup("Q?");
+	an.answer_hash = strdup("$argon2id$answer");
+	assert_non_null(an.question);
+	assert_non_null(an.answer_hash);
+	tsr_answer_record_clear(&an);
+	assert_null(an.question);
+	assert_null(an.answer_hash);
+	tsr_answer_record_clear(NULL);
+
+	ap.comment = strdup("a comment");
+	assert_non_null(ap.comment);
+	tsr_approval_record_clear(&ap);
+	assert_null(ap.comment);
+	assert_string_equal(ap.officer, "");
+	tsr_approval_record_clear(NULL);
 }
 
 /* ------------------------------------------------------------------ users */
@@ -917,6 +1889,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migration_2_on_v1_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voucher_consume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_3_on_v2_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_3_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_create_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_create_invalid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_supersede, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_insert_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_approvals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_clears, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
