@@ -37,11 +37,57 @@ struct tsr_ca_config {
 	char *server_names;       /* names of `tessera serve`'s certificate */
 };
 
+/* The [ra] section: the enrollment workflow's deadlines and limits. */
+struct tsr_ra_config {
+	int email_days;           /* verify the email within (1..365, default 30) */
+	int verification_hours;   /* a verification code's life (1..720, default 24) */
+	int activation_days;      /* an activation code's life (1..365, default 30) */
+	int max_failures;         /* wrong passwords/answers/codes before the lock
+	                           * (1..100, default 5) */
+	char *agreement_version;  /* current subscriber agreement ("2026-11") */
+	char *password_list;      /* absolute path, or NULL: the built-in list */
+	int officer_idle_minutes;    /* session idle limit (1..720, default 30) */
+	int officer_session_hours;   /* absolute session limit (1..24, default 12) */
+	int applicant_idle_minutes;  /* (1..720, default 30) */
+};
+
+/* The [mail] section (docs/mail.md); paths absolute, NULL when unset. */
+struct tsr_mail_settings {
+	char *outbox;             /* default HOME/outbox */
+	char *passcode_outbox;    /* second channel, never relayed: HOME/passcodes */
+	char *from;               /* default "noreply@tessera.invalid" */
+	char *smtp_url;
+	char *smtp_user;
+	char *smtp_password_file;
+	char *smtp_ca_file;
+	bool smtp_starttls_required;  /* smtp_starttls = required (default) | no */
+	int timeout_seconds;      /* 0: the mail module's default */
+};
+
+/* A [verifier PRODUCT] section: an external identity check called when an
+ * application of that product reaches review (docs/ra.md). */
+struct tsr_verifier_config {
+	char *product;            /* the section's name: an existing product */
+	char *url;                /* https://..., or http:// to a loopback address */
+	char *ca_file;            /* PEM trust anchors, or NULL: the system's */
+	char *token_file;         /* bearer token sent to it (0600), or NULL */
+	int timeout_seconds;      /* 1..60, default 10 */
+};
+
 struct tsr_config {
 	struct tsr_ca_config ca;
 	struct tsr_products products;
+	struct tsr_ra_config ra;
+	struct tsr_mail_settings mail;
+	struct tsr_verifier_config *verifiers;
+	size_t n_verifiers;
+	char *home;               /* absolute */
 	char *path;
 };
+
+/* The verifier configured for product, or NULL. */
+const struct tsr_verifier_config *tsr_config_verifier(const struct tsr_config *c,
+    const char *product);
 
 /* Read and validate home/tessera.conf (relative paths are made absolute). */
 int tsr_config_load(const char *home, struct tsr_config *out) TSR_MUST_CHECK;

@@ -491,6 +491,88 @@ static int make_policy_arc(char **out)
 	return 0;
 }
 
+/* The workflow's sections as a new home shows them: every value the
+ * default, so an administrator sees the knobs and the file still loads. */
+static const char workflow_config[] =
+    "# ---------------------------------------------------------------------------\n"
+    "# The enrollment workflow.  Every value below is the default, and the whole\n"
+    "# section may be left out.  docs/operations.md explains each key.\n"
+    "[ra]\n"
+    "# Days an applicant has to verify the email address before the application\n"
+    "# lapses (1..365).\n"
+    "email_days = 30\n"
+    "# Hours an email verification code stays valid (1..720).\n"
+    "verification_hours = 24\n"
+    "# Days an activation code stays valid after the final approval (1..365).\n"
+    "activation_days = 30\n"
+    "# Wrong passwords, secret answers or codes in a row before the account or\n"
+    "# the code locks and an officer must unlock it (1..100; NIST SP 800-63B\n"
+    "# allows no more than 100).\n"
+    "max_failures = 5\n"
+    "# The version of the subscriber agreement that applicants accept now; each\n"
+    "# application records the version its applicant accepted.\n"
+    "agreement_version = 2026-11\n"
+    "# A file of common or breached passwords, one per line, that are refused as\n"
+    "# passwords.  Unset: the list built into tessera.\n"
+    "# password_list = /etc/tessera/breached-passwords.txt\n"
+    "# An RA officer's session ends after this many minutes without a request\n"
+    "# (1..720) and this many hours after the login (1..24); an applicant's after\n"
+    "# this many idle minutes (1..720).\n"
+    "officer_idle_minutes = 30\n"
+    "officer_session_hours = 12\n"
+    "applicant_idle_minutes = 30\n"
+    "\n"
+    "# ---------------------------------------------------------------------------\n"
+    "# Mail to applicants (docs/mail.md).  Every message is written to a Maildir\n"
+    "# outbox first; with smtp_url set it is also sent through that SMTP relay.\n"
+    "# Every value below is the default, and the whole section may be left out.\n"
+    "[mail]\n"
+    "# Verification codes, status changes and activation letters.\n"
+    "outbox = outbox\n"
+    "# Initial token passcodes: the second channel (21 CFR 1311.105), never\n"
+    "# relayed.  Print them and post them apart from the token.  A directory of\n"
+    "# its own, apart from outbox.\n"
+    "passcode_outbox = passcodes\n"
+    "# The sender (From: and the SMTP envelope).  Set a real address before you\n"
+    "# configure a relay.\n"
+    "from = noreply@tessera.invalid\n"
+    "# The relay, smtp://host:port (with STARTTLS) or smtps://host:port; SMTP AUTH\n"
+    "# with a user and a file (mode 0600) holding the password; PEM trust anchors\n"
+    "# for the relay's certificate (unset: the system's).  Unset smtp_url: the\n"
+    "# outbox only.\n"
+    "# smtp_url = smtps://mail.example.com:465\n"
+    "# smtp_user = tessera\n"
+    "# smtp_password_file = smtp.password\n"
+    "# smtp_ca_file = relay-ca.pem\n"
+    "# required: with smtp://, STARTTLS must succeed or nothing is sent.  no:\n"
+    "# plaintext, for a relay on loopback or on a network you trust.\n"
+    "smtp_starttls = required\n"
+    "# Seconds for the connection and for the whole transfer (0..600; 0 means 30).\n"
+    "timeout = 0\n"
+    "\n";
+
+static const char verifier_example[] =
+    "\n"
+    "# ---------------------------------------------------------------------------\n"
+    "# External verifiers\n"
+    "#\n"
+    "# A [verifier PRODUCT] section names an HTTP webhook that checks the identity\n"
+    "# of each applicant for that product when the application reaches review.\n"
+    "# Tessera POSTs the application's fields as JSON and shows the answer (pass\n"
+    "# or fail, and the evidence) to the officers as one of the automatic checks;\n"
+    "# it never approves or rejects by itself.  At most one per product.\n"
+    "#   url         https://...; plain http:// only to 127.0.0.1, [::1] or\n"
+    "#               localhost (required)\n"
+    "#   ca_file     PEM trust anchors for its certificate (unset: the system's)\n"
+    "#   token_file  a file (mode 0600) holding the bearer token sent to it\n"
+    "#   timeout     seconds to wait for its answer (1..60, default 10)\n"
+    "#\n"
+    "# [verifier epcs]\n"
+    "# url = https://verifier.example.com/tessera\n"
+    "# ca_file = verifier-ca.pem\n"
+    "# token_file = verifier.token\n"
+    "# timeout = 10\n";
+
 static int write_config(struct init *in)
 {
 	const struct tsr_init_options *o = in->o;
@@ -503,8 +585,9 @@ static int write_config(struct init *in)
 	tsr_time_format(tsr_now(), when);
 	r = tsr_buf_printf(&b,
 	    "# Tessera configuration, written by `tessera init` on %s.\n"
-	    "# One [ca] section and one [product NAME] section per product.  Unknown keys\n"
-	    "# are errors, so a typo never falls back silently.  Relative paths are\n"
+	    "# A [ca] section, the workflow's [ra] and [mail] sections, one [product NAME]\n"
+	    "# section per product and, optionally, [verifier PRODUCT] sections.  Unknown\n"
+	    "# keys are errors, so a typo never falls back silently.  Relative paths are\n"
 	    "# relative to this directory.  See docs/operations.md and docs/products.md.\n"
 	    "\n[ca]\n"
 	    "# The organization named in the CA certificates.\n"
@@ -538,7 +621,11 @@ static int write_config(struct init *in)
 	    in->module, in->token_uri, o->module_path ? in->pin_file : "token.pin",
 	    o->module_path ? "" : "softhsm2.conf", o->public_url, in->policy_arc, o->ocsp_days);
 	if (r == 0)
+		r = tsr_buf_append_str(&b, workflow_config);
+	if (r == 0)
 		r = tsr_products_default_config(in->policy_arc, &b);
+	if (r == 0)
+		r = tsr_buf_append_str(&b, verifier_example);
 	if (r == 0)
 		r = tsr_path_join(in->staging, "tessera.conf", &path);
 	if (r == 0)

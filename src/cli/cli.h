@@ -54,6 +54,20 @@ extern const char cli_usage_user_add[], cli_usage_user_list[], cli_usage_user_sh
     cli_usage_user_enable[], cli_usage_user_unlock[], cli_usage_voucher_create[],
     cli_usage_voucher_list[], cli_usage_voucher_revoke[];
 
+/* cmd_ra.c: the RA officers' review commands. */
+int cmd_ra_queue(int argc, char **argv);
+int cmd_ra_show(int argc, char **argv);
+int cmd_ra_approve(int argc, char **argv);
+int cmd_ra_reject(int argc, char **argv);
+int cmd_ra_assign_token(int argc, char **argv);
+int cmd_ra_unlock(int argc, char **argv);
+int cmd_ra_reissue(int argc, char **argv);
+int cmd_ra_lapse(int argc, char **argv);
+
+extern const char cli_usage_ra_queue[], cli_usage_ra_show[], cli_usage_ra_approve[],
+    cli_usage_ra_reject[], cli_usage_ra_assign_token[], cli_usage_ra_unlock[],
+    cli_usage_ra_reissue[], cli_usage_ra_lapse[];
+
 /* "cli:<login name>": who is acting, for the audit log. */
 const char *cli_actor(void);
 /* --home, else $TESSERA_HOME, else an error. */
@@ -81,5 +95,11 @@ int cli_parse_uint(const char *opt, const char *s, long max, long *out) TSR_MUST
 int cli_parse_date(const char *opt, const char *s, time_t *out) TSR_MUST_CHECK;
 /* Print a JSON value to stdout with a newline, and free it. */
 int cli_json_print(json_t *v) TSR_MUST_CHECK;
+
+/* password.c: the first line of a file only its owner may read (*out is
+ * the caller's: tsr_free_secret()), or typed on the terminal with echo off,
+ * twice when again is not NULL. */
+int cli_password_file(const char *path, char **out) TSR_MUST_CHECK;
+int cli_password_prompt(const char *prompt, const char *again, char **out) TSR_MUST_CHECK;
 
 #endif /* TSR_CLI_H */

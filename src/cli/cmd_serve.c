@@ -1,7 +1,10 @@
 /*
  * cmd_serve.c - `tessera serve`: the HTTPS server for applicants, officers
- * and relying parties.
+ * and relying parties, with the enrollment workflow behind it, and a
+ * background sweep that lapses overdue applications and retries mail.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,10 @@
 #include "ca/ca.h"
 #include "cli/cli.h"
 #include "http/http.h"
+#include "ra/app.h"
+
+#define SWEEP_SECONDS 60
+#define SWEEP_ACTOR "system:serve"
 
 const char cli_usage_serve[] =
     "usage: tessera serve --home DIR [--listen HOST:PORT] [--access-log FILE]\n"
@@ -20,6 +27,10 @@ const char cli_usage_serve[] =
     "and renewed at start when it is missing, expiring within 30 days or renamed;\n"
     "clients trust it through DIR/certs/root.pem.  SIGTERM or SIGINT stop the server\n"
     "after the requests in flight have finished.\n"
+    "\n"
+    "At start and then every minute the server lapses applications whose deadline\n"
+    "passed (as `tessera ra lapse` does) and, when [mail] names a relay, resends the\n"
+    "mail still waiting in the outbox.\n"
     "\n"
     "options:\n"
     "  --home DIR          the CA home (or $TESSERA_HOME)\n"
@@ -43,17 +54,19 @@ static int parse(int argc, char **argv, const char **home, struct tsr_http_confi
 	int c;
 
 	*home = NULL;
-	optind = 1;
-	opterr = 0;   /* one error line, ours */
-	while ((c = getopt_long(argc, argv, "", serve_options, NULL)) != -1) {
+	cli_options_begin();
+	while ((c = cli_next_option(argc, argv, serve_options, OPT_HELP, NULL,
+	    cli_usage_serve)) > 0) {
 		switch (c) {
 		case OPT_HOME: *home = optarg; break;
 		case OPT_LISTEN: hc->listen = optarg; break;
 		case OPT_ACCESS_LOG: hc->access_log_path = optarg; break;
-		case OPT_HELP: fputs(cli_usage_serve, stdout); return CLI_HELP;
+		case CLI_HELP: return CLI_HELP;
 		default: return cli_bad_option(cli_usage_serve, argv);
 		}
 	}
+	if (c < 0)
+		return c;
 	if (optind < argc)
 		return cli_usage_error(cli_usage_serve, "unexpected argument '%s'", argv[optind]);
 	return 0;
@@ -73,12 +86,129 @@ static int block_stop_signals(sigset_t *set)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ sessions */
+
+/* The server's check of a bearer token: the session's subject becomes the
+ * actor ("officer:alice", "applicant:AP-..."). */
+static int authenticate(struct tsr_http_app *app, const char *authorization, char *actor,
+    size_t size)
+{
+	char token[TSR_HTTP_BEARER_CHARS + 1];
+	struct tsr_ra *ra = app->ctx;
+	struct tsr_store *st = NULL;
+	int r;
+
+	if ((r = tsr_http_bearer(authorization, token)) != 0)
+		return r;
+	if ((r = tsr_ra_store_acquire(ra, &st)) == 0) {
+		r = tsr_ra_session_check(ra, st, token, actor, size);
+		tsr_ra_store_release(ra, st);
+	}
+	tsr_wipe(token, sizeof(token));
+	return r;
+}
+
+/* ------------------------------------------------------------------ the sweep */
+
+struct sweeper {
+	struct tsr_ra *ra;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+	bool running;
+};
+
+/* Lapse what is overdue, then resend waiting mail if there is a relay.
+ * Failures are logged and tried again on the next pass. */
+static void sweep_once(struct tsr_ra *ra)
+{
+	const struct tsr_mail_config *mail = tsr_ra_mail(ra);
+	struct tsr_store *st = NULL;
+	int lapsed = 0, sent = 0, failed = 0;
+
+	if (tsr_ra_store_acquire(ra, &st) != 0) {
+		tsr_log(TSR_LOG_WARN, "lapse sweep: %s", tsr_error_detail());
+	} else {
+		if (tsr_ra_lapse_sweep(ra, st, SWEEP_ACTOR, tsr_now(), &lapsed) != 0)
+			tsr_log(TSR_LOG_WARN, "lapse sweep: %s", tsr_error_detail());
+		else if (lapsed > 0)
+			tsr_log(TSR_LOG_INFO, "lapse sweep: %d application%s lapsed", lapsed,
+			    lapsed == 1 ? "" : "s");
+		tsr_ra_store_release(ra, st);
+	}
+	if (mail->smtp_url == NULL)
+		return;
+	if (tsr_mail_retry(mail, &sent, &failed) != 0)
+		tsr_log(TSR_LOG_WARN, "mail retry: %d sent, %d failed: %s", sent, failed,
+		    tsr_error_detail());
+	else if (sent > 0)
+		tsr_log(TSR_LOG_INFO, "mail retry: %d sent", sent);
+}
+
+/* A pass at once, then one every SWEEP_SECONDS until told to stop; the
+ * wait is on a condition variable, so a stop does not wait for it. */
+static void *sweep_loop(void *arg)
+{
+	struct sweeper *s = arg;
+	struct timespec deadline;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		pthread_mutex_unlock(&s->lock);
+		sweep_once(s->ra);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += SWEEP_SECONDS;
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &deadline) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static int sweeper_start(struct sweeper *s, struct tsr_ra *ra)
+{
+	pthread_condattr_t attr;
+
+	memset(s, 0, sizeof(*s));
+	s->ra = ra;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&s->thread, NULL, sweep_loop, s) != 0)
+		return tsr_error(TSR_ERR_INTERNAL, "cannot start the lapse sweep thread");
+	s->running = true;
+	return 0;
+}
+
+/* Wake the sweep and wait for it to finish (a pass under way completes). */
+static void sweeper_stop(struct sweeper *s)
+{
+	if (!s->running)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	s->running = false;
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+}
+
+/* ------------------------------------------------------------------ the command */
+
 int cmd_serve(int argc, char **argv)
 {
 	struct tsr_http_config hc;
 	struct tsr_http_server *server = NULL;
 	struct tsr_http_app app;
 	struct tsr_ca *ca = NULL;
+	struct tsr_ra *ra = NULL;
+	struct sweeper sweep = { .running = false };
 	char *cert = NULL, *key = NULL;
 	const char *home;
 	sigset_t stop;
@@ -89,12 +219,15 @@ int cmd_serve(int argc, char **argv)
 		return r;
 	if ((r = block_stop_signals(&stop)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
 		goto out;
-	if ((r = tsr_ca_server_cert(ca, cli_actor(), &cert, &key)) != 0)
+	if ((r = tsr_ra_open(ca, &ra)) != 0 ||
+	    (r = tsr_ca_server_cert(ca, cli_actor(), &cert, &key)) != 0)
 		goto out;
 	hc.cert_pem_path = cert;
 	hc.key_pem_path = key;
 	memset(&app, 0, sizeof(app));
 	app.cfg = tsr_ca_config(ca);
+	app.ctx = ra;
+	app.authenticate = authenticate;
 	if ((r = tsr_http_server_start(&hc, &app, &server)) != 0) {
 		tsr_ca_audit(ca, cli_actor(), "server.start", hc.listen, TSR_AUDIT_FAILURE, "%s",
 		    tsr_error_detail());
@@ -107,18 +240,23 @@ int cmd_serve(int argc, char **argv)
 	    (int)(strrchr(hc.listen, ':') - hc.listen), hc.listen,
 	    (unsigned)tsr_http_server_port(server), home);
 	fflush(stdout);
+	if ((r = sweeper_start(&sweep, ra)) != 0)
+		goto out;
 	while (sigwait(&stop, &sig) != 0)
 		;
 	fprintf(stderr, "tessera: %s received, finishing the requests in flight\n",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	tsr_http_server_stop(server);
 	server = NULL;
+	sweeper_stop(&sweep);
 	tsr_ca_audit(ca, cli_actor(), "server.stop", hc.listen, TSR_AUDIT_SUCCESS, "on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 out:
 	tsr_http_server_stop(server);
+	sweeper_stop(&sweep);
 	free(cert);
 	free(key);
+	tsr_ra_close(ra);
 	tsr_ca_close(ca);
 	return r;
 }

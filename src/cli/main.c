@@ -45,6 +45,21 @@ static const struct cli_command commands[] = {
 	    cli_usage_voucher_list, cmd_voucher_list },
 	{ "voucher", "revoke", "revoke the unused codes of a batch", cli_usage_voucher_revoke,
 	    cmd_voucher_revoke },
+	{ "ra", "queue", "list applications waiting for review, oldest first",
+	    cli_usage_ra_queue, cmd_ra_queue },
+	{ "ra", "show", "show one application to an officer", cli_usage_ra_show, cmd_ra_show },
+	{ "ra", "approve", "approve an application (the officer's password is checked)",
+	    cli_usage_ra_approve, cmd_ra_approve },
+	{ "ra", "reject", "reject an application with a reason", cli_usage_ra_reject,
+	    cmd_ra_reject },
+	{ "ra", "assign-token", "assign the hardware token to ship", cli_usage_ra_assign_token,
+	    cmd_ra_assign_token },
+	{ "ra", "unlock", "unlock an applicant's account or code", cli_usage_ra_unlock,
+	    cmd_ra_unlock },
+	{ "ra", "reissue", "issue an activation again (a lost letter)", cli_usage_ra_reissue,
+	    cmd_ra_reissue },
+	{ "ra", "lapse", "lapse the applications whose deadline passed", cli_usage_ra_lapse,
+	    cmd_ra_lapse },
 };
 
 static void usage(FILE *f)
@@ -67,7 +82,7 @@ static void group_usage(const char *group)
 	fprintf(stdout, "usage: tessera %s <subcommand> [options]\n\nsubcommands:\n", group);
 	for (size_t i = 0; i < TSR_ARRAY_LEN(commands); i++)
 		if (strcmp(commands[i].group, group) == 0)
-			fprintf(stdout, "  %-8s %s\n", commands[i].name, commands[i].summary);
+			fprintf(stdout, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
 static const struct cli_command *find(int argc, char **argv, bool *group_only)

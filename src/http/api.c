@@ -3,12 +3,13 @@
  * OpenAPI document generated from that table (so the document cannot list
  * a route the server lacks, or miss one it has).
  *
- * Handlers read products from the app's configuration and will call the ra
- * layer for the workflow; they never see SQL.  Only public information
- * leaves here: a product's profile details (policy OIDs, subject rules, RA
- * approvals) stay with the operator's CLI.
+ * The handlers here read products from the app's configuration; the
+ * workflow's handlers are in ra_api.c and join this table.  Only public
+ * information leaves here: a product's profile details (policy OIDs,
+ * subject rules, RA approvals) stay with the operator's CLI.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -115,20 +116,41 @@ static int get_product(const struct tsr_http_request *req, struct tsr_http_respo
 /* ------------------------------------------------------------------ the table */
 
 static const struct tsr_http_route api_routes[] = {
-	{ "GET", "/api/v1/health", get_health, 0, NULL,
-	    "Whether the server is up", "Health" },
-	{ "GET", "/api/v1/openapi.json", get_openapi, 0, NULL,
-	    "This API as an OpenAPI 3.0 document", "OpenAPI" },
-	{ "GET", "/api/v1/products", list_products, 0, NULL,
-	    "The products this CA offers", "ProductList" },
-	{ "GET", "/api/v1/products/{name}", get_product, 0, NULL,
-	    "One product", "Product" },
+	{ .method = "GET", .pattern = "/api/v1/health", .handler = get_health,
+	    .summary = "Whether the server is up", .response = "Health" },
+	{ .method = "GET", .pattern = "/api/v1/openapi.json", .handler = get_openapi,
+	    .summary = "This API as an OpenAPI 3.0 document", .response = "OpenAPI" },
+	{ .method = "GET", .pattern = "/api/v1/products", .handler = list_products,
+	    .summary = "The products this CA offers", .response = "ProductList" },
+	{ .method = "GET", .pattern = "/api/v1/products/{name}", .handler = get_product,
+	    .summary = "One product", .response = "Product" },
 };
+
+#define ROUTES_MAX 64
+
+static struct tsr_http_route all_routes[ROUTES_MAX];
+static size_t n_all_routes;
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+/* The one table: ours, then the workflow's, copied once (the parts are
+ * constant, so every thread sees the same table). */
+static void join_tables(void)
+{
+	size_t n_ra;
+	const struct tsr_http_route *ra = tsr_http_ra_routes(&n_ra);
+
+	if (TSR_ARRAY_LEN(api_routes) + n_ra > ROUTES_MAX)
+		n_ra = ROUTES_MAX - TSR_ARRAY_LEN(api_routes);   /* a test catches this */
+	memcpy(all_routes, api_routes, sizeof(api_routes));
+	memcpy(all_routes + TSR_ARRAY_LEN(api_routes), ra, n_ra * sizeof(*ra));
+	n_all_routes = TSR_ARRAY_LEN(api_routes) + n_ra;
+}
 
 const struct tsr_http_route *tsr_http_api_routes(size_t *n)
 {
-	*n = TSR_ARRAY_LEN(api_routes);
-	return api_routes;
+	pthread_once(&all_once, join_tables);
+	*n = n_all_routes;
+	return all_routes;
 }
 
 /* ------------------------------------------------------------------ OpenAPI */
@@ -160,7 +182,7 @@ static json_t *product_schema(void)
 	    "applicant_fields", "type", "array", "items", "type", "string");
 }
 
-static json_t *components(void)
+static json_t *base_components(void)
 {
 	return json_pack("{s:{s:{s:s, s:[s], s:{s:{s:s, s:[s]}}}, s:{s:s}, s:o,"
 	    " s:{s:s, s:[s], s:{s:{s:s, s:{s:s}}}},"
@@ -184,8 +206,23 @@ static json_t *components(void)
 	    "application/problem+json", "schema", "$ref", "#/components/schemas/Problem");
 }
 
-/* One "in: path" parameter per {name} of the pattern. */
-static json_t *path_parameters(const char *pattern)
+/* Ours and the workflow's schemas together. */
+static json_t *components(void)
+{
+	json_t *c = base_components(), *ra = tsr_http_ra_schemas();
+
+	if (c == NULL || ra == NULL ||
+	    json_object_update(json_object_get(c, "schemas"), ra) != 0) {
+		json_decref(c);
+		c = NULL;
+	}
+	json_decref(ra);
+	return c;
+}
+
+/* One "in: path" parameter per {name} of the pattern, then one "in: query"
+ * parameter per name the route accepts. */
+static json_t *parameters(const char *pattern, const char *const *query)
 {
 	json_t *a = json_array();
 	const char *p = pattern;
@@ -196,27 +233,34 @@ static json_t *path_parameters(const char *pattern)
 		    "in", "path", "required", 1, "schema", "type", "string", "maxLength",
 		    TSR_HTTP_PARAM_MAX);
 
-		if (json_array_append_new(a, param) != 0) {
-			json_decref(a);
-			return NULL;
-		}
+		if (json_array_append_new(a, param) != 0)
+			goto fail;
 		p += n + 1;
 	}
+	for (size_t i = 0; a != NULL && query != NULL && query[i] != NULL; i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:{s:s, s:i, s:i}}",
+		    "name", query[i], "in", "query", "required", 0, "schema", "type", "string",
+		    "minLength", 1, "maxLength", TSR_HTTP_PARAM_MAX)) != 0)
+			goto fail;
 	return a;
+fail:
+	json_decref(a);
+	return NULL;
 }
 
 static json_t *operation(const struct tsr_http_route *r)
 {
 	json_t *ok, *op;
-	char ref[128];
+	char ref[128], status[8];
 
 	snprintf(ref, sizeof(ref), "#/components/schemas/%s", r->response ? r->response : "");
+	snprintf(status, sizeof(status), "%d", r->status ? r->status : 200);
 	ok = r->response ?
-	    json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", "OK", "content",
-	    "application/json", "schema", "$ref", ref) :
+	    json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", r->status == 201 ? "Created" :
+	    "OK", "content", "application/json", "schema", "$ref", ref) :
 	    json_pack("{s:s}", "description", "OK");
 	op = json_pack("{s:s, s:o, s:{s:o, s:{s:s}}}", "summary", r->summary ? r->summary : "",
-	    "parameters", path_parameters(r->pattern), "responses", "200", ok,
+	    "parameters", parameters(r->pattern, r->query), "responses", status, ok,
 	    "default", "$ref", "#/components/responses/Problem");
 	if (op != NULL && r->body != NULL &&
 	    json_object_set_new(op, "requestBody", json_pack("{s:b, s:{s:{s:o}}}", "required", 1,

@@ -97,10 +97,20 @@ json_t *tsr_problem_from_refusal(enum tsr_http_refusal r, const char *detail,
  * A capture matches one non-empty segment; it is percent-decoded and must
  * then hold no '/' and no control character and fit TSR_HTTP_PARAM_MAX
  * bytes.  HEAD is served by GET routes.
+ *
+ * The query string is checked before the handler runs: every parameter
+ * must be "name=value" with a name the route lists (route->query) given
+ * once, and a value that percent-decodes ('+' is a plus, not a space) to
+ * 1..TSR_HTTP_PARAM_MAX bytes without control characters.  Anything else
+ * is refused (400 invalid), on every route: a route that lists no names
+ * takes no query at all.
  */
 #define TSR_HTTP_MAX_PARAMS 4
+#define TSR_HTTP_MAX_QUERY 8
 #define TSR_HTTP_PARAM_MAX 128
 #define TSR_HTTP_PATH_MAX 1024
+/* "http:" and an IPv4 address, or "http:[IPv6]" */
+#define TSR_HTTP_CLIENT_MAX 64
 
 struct tsr_http_param {
 	char name[32];
@@ -117,12 +127,18 @@ struct tsr_http_request {
 	const char *path;                    /* as requested, without the query */
 	struct tsr_http_param params[TSR_HTTP_MAX_PARAMS];
 	size_t n_params;
+	struct tsr_http_param query[TSR_HTTP_MAX_QUERY];   /* checked against route->query */
+	size_t n_query;
 	const json_t *body;                  /* checked against route->body, else NULL */
 	const char *actor;                   /* authenticated routes: who; else NULL */
+	/* Authenticated routes: the Authorization header as sent (a secret:
+	 * never log, echo or keep it); else NULL. */
+	const char *authorization;
+	const char *client;                  /* "http:192.0.2.7", "http:[2001:db8::7]" */
 };
 
 struct tsr_http_response {
-	int status;                          /* 0 means 200 */
+	int status;                          /* 0 means the route's status */
 	json_t *json;                        /* the body; the server takes the reference */
 };
 
@@ -140,7 +156,9 @@ struct tsr_http_route {
 	unsigned flags;
 	const struct tsr_json_field *body;   /* the JSON body's schema; NULL: no body */
 	const char *summary;                 /* one line, for the OpenAPI document */
-	const char *response;                /* component schema of the 200 body, or NULL */
+	const char *response;                /* component schema of the success body, or NULL */
+	const char *const *query;            /* query names accepted, NULL-terminated; NULL: none */
+	int status;                          /* success status: 0 means 200 (201 for creations) */
 };
 
 struct tsr_http_match {
@@ -158,11 +176,42 @@ int tsr_http_route_find(const struct tsr_http_route *routes, size_t n, const cha
 /* The value of capture name in req, or NULL. */
 const char *tsr_http_param(const struct tsr_http_request *req, const char *name);
 
+/* Check the raw query string (after the '?', NULL or "" for none) against
+ * the NULL-terminated list allowed (NULL: no names) by the rules above, and
+ * put the decoded parameters into out[0..*n).  TSR_ERR_INVALID with a
+ * detail naming the parameter (printable ASCII of its name only; never its
+ * value, which could be a code). */
+int tsr_http_query_parse(const char *query, const char *const *allowed,
+    struct tsr_http_param out[TSR_HTTP_MAX_QUERY], size_t *n) TSR_MUST_CHECK;
+/* The decoded value of query parameter name in req, or NULL if absent. */
+const char *tsr_http_query(const struct tsr_http_request *req, const char *name);
+
+/* Bearer tokens (RFC 6750) as Tessera makes them: 256 random bits in
+ * base64url without padding. */
+#define TSR_HTTP_BEARER_CHARS 43
+
+/* Take the token out of an Authorization header value: exactly "Bearer"
+ * (the scheme name in any case, RFC 9110 11.1), one space and
+ * TSR_HTTP_BEARER_CHARS base64url characters, nothing else.  token gets it
+ * NUL-terminated (wipe it after use).  TSR_ERR_AUTH for a missing or
+ * malformed header; the detail never quotes it. */
+int tsr_http_bearer(const char *authorization, char token[TSR_HTTP_BEARER_CHARS + 1])
+    TSR_MUST_CHECK;
+
 /* ------------------------------------------------------------------ the API */
-/* The routes the server serves unless the app names others. */
+/* The routes the server serves unless the app names others: one table
+ * (api.c's own routes, then the workflow's from ra_api.c) that drives both
+ * routing and the OpenAPI document. */
 const struct tsr_http_route *tsr_http_api_routes(size_t *n);
 /* The OpenAPI 3.0 document describing routes (new reference, or NULL). */
 json_t *tsr_http_openapi(const struct tsr_http_route *routes, size_t n);
+
+/* The enrollment workflow's routes (ra_api.c; app->ctx is the struct
+ * tsr_ra), part of tsr_http_api_routes(). */
+const struct tsr_http_route *tsr_http_ra_routes(size_t *n);
+/* The component schemas of their responses, as an object of name ->
+ * OpenAPI schema (new reference, or NULL). */
+json_t *tsr_http_ra_schemas(void);
 
 /* ------------------------------------------------------------------ server */
 #define TSR_HTTP_DEFAULT_LISTEN "127.0.0.1:8443"
@@ -186,10 +235,13 @@ void tsr_http_config_default(struct tsr_http_config *c);
 /* What the handlers need.  The server borrows it until stopped. */
 struct tsr_http_app {
 	const struct tsr_config *cfg;    /* products etc. */
-	void *ctx;                       /* for the ra layer, later */
+	void *ctx;                       /* the workflow (struct tsr_ra) for ra_api.c */
 	/* Accept or refuse the Authorization header (NULL if absent) of a
 	 * TSR_HTTP_AUTH route, writing who it is into actor.  Called before any
-	 * of the body is read.  NULL refuses every such route (401). */
+	 * of the body is read.  0 accepts; TSR_ERR_AUTH refuses (401
+	 * unauthenticated); any other error means the credentials could not be
+	 * checked and is answered as that error (e.g. 503 store).  NULL refuses
+	 * every such route (401). */
 	int (*authenticate)(struct tsr_http_app *app, const char *authorization, char *actor,
 	    size_t actor_size);
 	/* The routing table; NULL: tsr_http_api_routes(). */
@@ -207,7 +259,9 @@ struct tsr_http_server;
 /* Listen on c->listen and serve HTTPS (TLS 1.2 and 1.3 only) in threads of
  * the server's own until tsr_http_server_stop().  Reads the certificate
  * and key files (the key is wiped from our memory once TLS holds it) and
- * opens the access log (0640, appended).  Errors: TSR_ERR_INVALID (config),
+ * opens the access log (0640, appended).  The first start also makes
+ * jansson wipe every block it frees, process-wide (request bodies carry
+ * passwords and codes); call it before other threads use jansson.  Errors: TSR_ERR_INVALID (config),
  * TSR_ERR_IO (listen, files), TSR_ERR_NOT_FOUND (files), TSR_ERR_CRYPTO
  * (TLS setup, e.g. a key that does not match the certificate). */
 int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *app,

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ struct request {
 	bool close;                    /* framing we refuse: close after answering */
 	struct timespec start;
 	char ip[INET6_ADDRSTRLEN];
+	char client[TSR_HTTP_CLIENT_MAX];   /* "http:" + ip, for audit actors */
 	char method[16];
 	char *target;                  /* the request target as sent */
 	char *path;                    /* its path: the target up to '?' */
@@ -77,6 +79,8 @@ struct request {
 	const char *deferred_type;
 	bool deferred_allow;
 	struct tsr_http_match match;
+	struct tsr_http_param query[TSR_HTTP_MAX_QUERY];
+	size_t n_query;
 	char actor[128];
 	struct tsr_buf body;
 	int status;
@@ -91,9 +95,10 @@ static bool method_matches(const char *route, const char *method)
 	    (strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
-/* Percent-decode one captured segment into out; false if it is malformed
- * or decodes to something no identifier holds ('/', controls). */
-static bool decode_segment(const char *s, size_t n, char *out, size_t size)
+/* Percent-decode n bytes of s into out; false if they are malformed, empty,
+ * too long, or decode to a control character (or to '/', unless slash_ok):
+ * nothing a path parameter or a query value of ours ever holds. */
+static bool decode(const char *s, size_t n, bool slash_ok, char *out, size_t size)
 {
 	size_t o = 0;
 
@@ -112,7 +117,7 @@ static bool decode_segment(const char *s, size_t n, char *out, size_t size)
 			c = hi << 4 | lo;
 			i += 2;
 		}
-		if (c == '/' || c < 0x20 || c == 0x7f || o + 1 >= size)
+		if ((c == '/' && !slash_ok) || c < 0x20 || c == 0x7f || o + 1 >= size)
 			return false;
 		out[o++] = (char)c;
 	}
@@ -130,7 +135,7 @@ static bool capture(const char *pseg, size_t plen, const char *qseg, size_t qlen
 	p = &m->params[m->n_params];
 	memcpy(p->name, pseg + 1, plen - 2);
 	p->name[plen - 2] = '\0';
-	if (!decode_segment(qseg, qlen, p->value, sizeof(p->value)))
+	if (!decode(qseg, qlen, false, p->value, sizeof(p->value)))
 		return false;
 	m->n_params++;
 	return true;
@@ -194,6 +199,104 @@ const char *tsr_http_param(const struct tsr_http_request *req, const char *name)
 		if (strcmp(req->params[i].name, name) == 0)
 			return req->params[i].value;
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ queries */
+
+/* The printable ASCII of a parameter name (client input) for a detail. */
+static void show_name(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < size; i++)
+		out[o++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	out[o] = '\0';
+}
+
+static bool name_allowed(const char *name, size_t len, const char *const *allowed)
+{
+	for (size_t i = 0; allowed != NULL && allowed[i] != NULL; i++)
+		if (strlen(allowed[i]) == len && memcmp(allowed[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* One "name=value" piece of len bytes into out[*n]. */
+static int query_one(const char *p, size_t len, const char *const *allowed,
+    struct tsr_http_param *out, size_t *n)
+{
+	const char *eq = memchr(p, '=', len);
+	size_t nlen = eq ? (size_t)(eq - p) : len;
+	char shown[40];
+
+	show_name(p, nlen, shown, sizeof(shown));
+	if (eq == NULL || nlen == 0)
+		return tsr_error(TSR_ERR_INVALID, "query: '%s' is not name=value", shown);
+	if (!name_allowed(p, nlen, allowed) || nlen >= sizeof(out[0].name))
+		return tsr_error(TSR_ERR_INVALID, "query: unknown parameter '%s'", shown);
+	for (size_t i = 0; i < *n; i++)
+		if (strlen(out[i].name) == nlen && memcmp(out[i].name, p, nlen) == 0)
+			return tsr_error(TSR_ERR_INVALID, "query: parameter '%s' given twice", shown);
+	if (*n == TSR_HTTP_MAX_QUERY)
+		return tsr_error(TSR_ERR_INVALID, "query: too many parameters");
+	if (!decode(eq + 1, len - nlen - 1, true, out[*n].value, sizeof(out[*n].value)))
+		return tsr_error(TSR_ERR_INVALID, "query: parameter '%s' must have a value of 1 to "
+		    "%d bytes, percent-encoded correctly, without control characters", shown,
+		    TSR_HTTP_PARAM_MAX);
+	memcpy(out[*n].name, p, nlen);
+	out[*n].name[nlen] = '\0';
+	(*n)++;
+	return 0;
+}
+
+int tsr_http_query_parse(const char *query, const char *const *allowed,
+    struct tsr_http_param out[TSR_HTTP_MAX_QUERY], size_t *n)
+{
+	const char *p = query;
+	int r;
+
+	*n = 0;
+	if (p == NULL || *p == '\0')
+		return 0;
+	for (;;) {
+		size_t len = strcspn(p, "&");
+
+		if ((r = query_one(p, len, allowed, out, n)) != 0) {
+			*n = 0;
+			return r;
+		}
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+const char *tsr_http_query(const struct tsr_http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_query; i++)
+		if (strcmp(req->query[i].name, name) == 0)
+			return req->query[i].value;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ bearer tokens */
+
+int tsr_http_bearer(const char *authorization, char token[TSR_HTTP_BEARER_CHARS + 1])
+{
+	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_";
+	const char *t;
+
+	token[0] = '\0';
+	if (authorization == NULL)
+		return tsr_error(TSR_ERR_AUTH, "no Authorization header");
+	if (strncasecmp(authorization, "Bearer ", 7) != 0)
+		return tsr_error(TSR_ERR_AUTH, "the Authorization header must be 'Bearer TOKEN'");
+	t = authorization + 7;
+	if (strlen(t) != TSR_HTTP_BEARER_CHARS || strspn(t, b64url) != TSR_HTTP_BEARER_CHARS)
+		return tsr_error(TSR_ERR_AUTH, "the bearer token is malformed");
+	memcpy(token, t, TSR_HTTP_BEARER_CHARS + 1);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ text for logs */
@@ -276,6 +379,17 @@ static void log_request(const struct request *rq, enum MHD_RequestTerminationCod
 
 /* ------------------------------------------------------------------ responses */
 
+/* Response bodies may hold a session token: wiped when libmicrohttpd is
+ * done with them.  jansson's own blocks go the same way (see
+ * tsr_http_server_start()). */
+static void wiping_free(void *p)
+{
+	if (p != NULL) {
+		tsr_wipe(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
 static const char nomem_problem[] = "{\"type\":\"" TSR_PROBLEM_TYPE_BASE "nomem\","
 	"\"title\":\"out of memory\",\"status\":503}";
 
@@ -311,9 +425,9 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int
 	bool close;
 
 	if (doc != NULL && tsr_json_encode(doc, &text, &len) == 0) {
-		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		resp = MHD_create_response_from_buffer_with_free_callback(len, text, wiping_free);
 		if (resp == NULL)
-			free(text);
+			wiping_free(text);
 	}
 	json_decref(doc);
 	if (resp == NULL) {
@@ -453,17 +567,32 @@ static bool ambiguous_framing(struct request *rq, struct MHD_Connection *con)
 	return true;
 }
 
-/* Runs for authenticated routes before a byte of the body is read. */
-static bool authenticate(struct request *rq, struct MHD_Connection *con)
+/* Runs for authenticated routes before a byte of the body is read: 0, or
+ * TSR_ERR_AUTH (401), or the error that kept the credentials from being
+ * checked. */
+static int authenticate(struct request *rq, struct MHD_Connection *con)
 {
 	struct tsr_http_app *app = rq->srv->app;
 	const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+	int r;
 
-	if (app->authenticate == NULL)
-		return false;
 	rq->actor[0] = '\0';
-	return app->authenticate(app, auth, rq->actor, sizeof(rq->actor)) == 0 &&
-	    rq->actor[0] != '\0';
+	if (app->authenticate == NULL)
+		return TSR_ERR_AUTH;
+	r = app->authenticate(app, auth, rq->actor, sizeof(rq->actor));
+	if (r == 0 && rq->actor[0] == '\0')
+		r = TSR_ERR_AUTH;
+	if (r != 0)
+		rq->actor[0] = '\0';
+	return r;
+}
+
+/* The query string of the request target ("" if none). */
+static const char *query_of(const struct request *rq)
+{
+	const char *q = strchr(rq->target, '?');
+
+	return q != NULL ? q + 1 : "";
 }
 
 /* The first call for a request: headers are in, the body is not.  Every
@@ -478,6 +607,7 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 	bool chunked = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding");
 	bool authed = false;
 	size_t cap;
+	int r;
 
 	/* Without a body the final call follows at once, and answering there
 	 * keeps the connection alive; see answer() for the bodies. */
@@ -498,8 +628,16 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 	if (chunked)
 		return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
 		    "send the body with a Content-Length, not chunked");
-	if ((route->flags & TSR_HTTP_AUTH) && !(authed = authenticate(rq, con)))
-		return refuse(rq, con, TSR_HTTP_UNAUTHENTICATED, "missing or invalid credentials");
+	if (route->flags & TSR_HTTP_AUTH) {
+		if ((r = authenticate(rq, con)) == TSR_ERR_AUTH)
+			return refuse(rq, con, TSR_HTTP_UNAUTHENTICATED,
+			    "missing or invalid credentials");
+		if (r != 0)
+			return fail(rq, con, r);
+		authed = true;
+	}
+	if ((r = tsr_http_query_parse(query_of(rq), route->query, rq->query, &rq->n_query)) != 0)
+		return fail(rq, con, r);
 	cap = route->body == NULL ? 0 : authed ? srv->max_body_authenticated :
 	    srv->max_body_anonymous;
 	if (length == -2)
@@ -531,7 +669,8 @@ static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
 	const struct tsr_http_route *route = rq->match.route;
 	struct tsr_http_request req = {
 		.app = rq->srv->app, .route = route, .method = rq->method, .path = rq->path,
-		.n_params = rq->match.n_params, .actor = rq->actor[0] ? rq->actor : NULL,
+		.n_params = rq->match.n_params, .n_query = rq->n_query,
+		.actor = rq->actor[0] ? rq->actor : NULL, .client = rq->client,
 	};
 	struct tsr_http_response res = { .status = 0 };
 	json_t *body = NULL;
@@ -540,6 +679,10 @@ static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
 	if (rq->too_large)
 		return fail(rq, con, tsr_error(TSR_ERR_TOO_LARGE, "the request body is too large"));
 	memcpy(req.params, rq->match.params, sizeof(req.params));
+	memcpy(req.query, rq->query, sizeof(req.query));
+	if (req.actor != NULL)
+		req.authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+		    "Authorization");
 	if (route->body != NULL) {
 		if ((r = tsr_json_read(rq->body.len ? (const char *)rq->body.data : "",
 		    rq->body.len, route->body, &body)) != 0)
@@ -556,7 +699,9 @@ static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
 		json_decref(res.json);
 		return fail(rq, con, r);
 	}
-	return answer(rq, con, res.status ? res.status : 200, res.json, "application/json", NULL);
+	if (res.status == 0)
+		res.status = route->status ? route->status : 200;
+	return answer(rq, con, res.status, res.json, "application/json", NULL);
 }
 
 static void copy_method(const char *method, char *out, size_t size)
@@ -631,6 +776,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	rq->srv = srv;
 	clock_gettime(CLOCK_MONOTONIC, &rq->start);
 	client_ip(con, rq->ip, sizeof(rq->ip));
+	snprintf(rq->client, sizeof(rq->client), strchr(rq->ip, ':') ? "http:[%s]" : "http:%s",
+	    rq->ip);
 	if ((rq->target = strdup(uri)) != NULL)
 		rq->path = strndup(uri, strcspn(uri, "?#"));
 	tsr_buf_init(&rq->body, 0);
@@ -835,6 +982,19 @@ static int read_tls(const struct tsr_http_config *c, struct tsr_buf *cert, struc
 
 /* ------------------------------------------------------------------ start, stop */
 
+static pthread_once_t jansson_once = PTHREAD_ONCE_INIT;
+
+/* jansson keeps copies of every string it parses (passwords, answers,
+ * codes) and of every document it encodes (a session token) and frees
+ * them without wiping.  Its allocator hooks take no size, but blocks
+ * still come from malloc(), so the size is malloc_usable_size(); blocks
+ * allocated before the switch are plain malloc() blocks too, so freeing
+ * them here is just as right. */
+static void jansson_wipes(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
+
 static int check_config(const struct tsr_http_config *c, const struct tsr_http_app *app)
 {
 	if (app == NULL || c->cert_pem_path == NULL || c->key_pem_path == NULL)
@@ -928,6 +1088,7 @@ int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *
 		goto out;
 	/* Seed jansson's hash function before there are threads to race for it. */
 	json_object_seed(0);
+	pthread_once(&jansson_once, jansson_wipes);
 	if ((s->mhd = daemon_start(s, c, fd, cert_pem, key_pem)) == NULL) {
 		r = tsr_error(TSR_ERR_CRYPTO, "cannot start the HTTPS server on %s (see the "
 		    "messages above)", c->listen);

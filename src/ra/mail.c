@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ra/mail.h"
+#include "ra/net.h"
 #include "x509/x509.h"
 
 #define ADDR_MAX 254             /* RFC 5321 path limit less the <> */
@@ -568,14 +569,6 @@ static int read_fd(int fd, const char *path, size_t max, struct tsr_buf *b)
 
 /* ------------------------------------------------------------------ relay */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct relay {
 	const struct tsr_mail_config *c;
 	const char *from;        /* canonical sender */
@@ -612,13 +605,13 @@ static int read_password(const char *path, char **out)
 
 static int relay_open(const struct tsr_mail_config *c, const char *from, struct relay *rl)
 {
+	CURLcode cc = ra_curl_init();
+
 	rl->c = c;
 	rl->from = from;
 	rl->password = NULL;
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return tsr_error(TSR_ERR_IO, "mail: curl_global_init: %s",
-		    curl_easy_strerror(curl_init_rc));
+	if (cc != CURLE_OK)
+		return tsr_error(TSR_ERR_IO, "mail: curl_global_init: %s", curl_easy_strerror(cc));
 	if (c->smtp_password_file == NULL)
 		return 0;
 	return read_password(c->smtp_password_file, &rl->password);
@@ -655,33 +648,12 @@ static CURLcode relay_setup(CURL *h, const struct relay *rl, const char *mail_fr
 {
 	const struct tsr_mail_config *c = rl->c;
 	long timeout = c->timeout_seconds > 0 ? c->timeout_seconds : TSR_MAIL_TIMEOUT_DEFAULT;
-	CURLcode cc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	CURLcode cc = ra_curl_common(h, errbuf, c->smtp_url, "smtp,smtps", timeout,
+	    c->smtp_ca_file);
 
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_URL, c->smtp_url);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	if (cc == CURLE_OK) /* *_proxy variables in the environment are ignored */
-		cc = curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
 	if (cc == CURLE_OK)
 		cc = curl_easy_setopt(h, CURLOPT_USE_SSL, c->smtp_starttls_required ?
 		    (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	if (cc == CURLE_OK)
-		cc = curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (cc == CURLE_OK && c->smtp_ca_file != NULL)
-		cc = curl_easy_setopt(h, CURLOPT_CAINFO, c->smtp_ca_file);
 	if (cc == CURLE_OK && rl->password != NULL)
 		cc = curl_easy_setopt(h, CURLOPT_USERNAME, c->smtp_user);
 	if (cc == CURLE_OK && rl->password != NULL)

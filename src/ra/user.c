@@ -9,13 +9,13 @@
  * caller's memory for the duration of a call; the store gets the Argon2id
  * hash; the audit log gets neither.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
 #include "ra/admin.h"
+#include "ra/ra_impl.h"
 
 #define OBJECT_MAX (sizeof("user:") + TSR_USER_NAME_MAX)
 
@@ -322,38 +322,6 @@ int tsr_ra_user_unlock(struct tsr_store *st, const char *actor, const char *name
 
 /* ------------------------------------------------------------------ login */
 
-/*
- * The hash an unknown name is checked against: made once per process at
- * the current cost from random bytes, so the Argon2id work (the time a
- * login takes) is the same whether or not the name exists, and no
- * password can match it.
- */
-static char dummy_hash[TSR_SECRET_HASH_BYTES];
-static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
-
-static void make_dummy_hash(void)
-{
-	uint8_t raw[16];
-	char secret[33];
-
-	if (tsr_random(raw, sizeof(raw)) != 0)
-		return;
-	tsr_hex_encode(raw, sizeof(raw), secret);
-	if (tsr_secret_hash(secret, dummy_hash) != 0)
-		dummy_hash[0] = '\0';
-	tsr_wipe(raw, sizeof(raw));
-	tsr_wipe(secret, sizeof(secret));
-}
-
-static int get_dummy_hash(const char **out)
-{
-	pthread_once(&dummy_once, make_dummy_hash);
-	if (dummy_hash[0] == '\0')
-		return tsr_error(TSR_ERR_INTERNAL, "cannot prepare the login check");
-	*out = dummy_hash;
-	return 0;
-}
-
 /* A wrong password: count it on the row as it is now (inside the write
  * lock, so concurrent failures all count) and lock at max. */
 static int count_failure(struct tsr_store *st, const char *actor, const char *name,
@@ -476,7 +444,7 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 	*audited = false;
 	/* The first login of the process makes the dummy hash whatever the
 	 * name, so that even that one does not tell names apart. */
-	if ((r = get_dummy_hash(&dummy)) != 0)
+	if ((r = ra_dummy_hash(&dummy)) != 0)
 		return r;
 	if (tsr_ra_user_name_check(name) == 0) {
 		r = tsr_store_user_get(st, name, &u);

@@ -122,6 +122,66 @@ static struct tsr_buf csr_for(const char *alg, const char *param)
 
 /* --------------------------------------------------------------- init */
 
+/* text with its commented-out settings ("# key = value", "# [verifier x]")
+ * made live: what an administrator gets by removing the "# ". */
+static char *uncomment_examples(const char *text)
+{
+	char *out = strdup(text), *o = out;
+	const char *p = text;
+
+	assert_non_null(out);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "\n"), key;
+		const char *rest;
+
+		if (n > 2 && p[0] == '#' && p[1] == ' ') {
+			rest = p + 2;
+			key = strspn(rest, "abcdefghijklmnopqrstuvwxyz_");
+			if ((key > 0 && strncmp(rest + key, " = ", 3) == 0) ||
+			    strncmp(rest, "[verifier ", 10) == 0) {
+				p = rest;
+				n -= 2;
+			}
+		}
+		memcpy(o, p, n + (p[n] == '\n'));
+		o += n + (p[n] == '\n');
+		p += n + (p[n] == '\n');
+	}
+	*o = '\0';
+	return out;
+}
+
+static void check_init_config(const char *home, const struct tsr_config *c)
+{
+	char *real = realpath(home, NULL), *outbox = join(real, "outbox"), *live, *conf;
+	struct tsr_config ex;
+	struct tsr_buf text;
+
+	/* the [ra] and [mail] sections init writes hold the defaults */
+	assert_string_equal(c->home, real);
+	assert_int_equal(c->ra.max_failures, 5);
+	assert_string_equal(c->ra.agreement_version, "2026-11");
+	assert_string_equal(c->mail.outbox, outbox);
+	assert_int_equal(c->n_verifiers, 0);
+	/* and every example in the comments is valid once uncommented */
+	conf = join(home, "tessera.conf");
+	tsr_buf_init(&text, 1 << 20);
+	assert_int_equal(tsr_file_read(conf, 1 << 20, &text), 0);
+	assert_int_equal(tsr_buf_append(&text, "", 1), 0);
+	live = uncomment_examples((const char *)text.data);
+	if (tsr_config_parse(live, strlen(live), real, &ex) != 0)
+		fail_msg("uncommented examples: %s", tsr_error_detail());
+	assert_non_null(tsr_config_verifier(&ex, "epcs"));
+	assert_non_null(ex.mail.smtp_url);
+	assert_non_null(ex.ra.password_list);
+	tsr_config_free(&ex);
+	tsr_buf_free(&text);
+	free(live);
+	free(conf);
+	free(outbox);
+	free(real);
+}
+
 static void test_init_creates_home(void **state)
 {
 	char *dir = tmpdir(), *home = join(dir, "ca");
@@ -145,6 +205,7 @@ static void test_init_creates_home(void **state)
 	/* nothing but the home: the staging directory is gone */
 	assert_int_equal(tsr_ca_open(home, &ca), 0);
 	assert_int_equal(tsr_ca_config(ca)->products.n, 8);
+	check_init_config(home, tsr_ca_config(ca));
 	assert_int_equal(cert_rows(ca), 3);   /* root, issuing, OCSP */
 	assert_int_equal(X509_check_issued((X509 *)tsr_ca_root_cert(ca),
 	    (X509 *)tsr_ca_issuing_cert(ca)), X509_V_OK);
@@ -662,6 +723,301 @@ static void test_config_errors(void **state)
 		assert_int_equal(tsr_config_parse(bad[i], strlen(bad[i]), "/h", &c), TSR_ERR_CONFIG);
 }
 
+/* A valid [ca] section and the default products, then extra. */
+static int parse_extra(const char *extra, struct tsr_config *c)
+{
+	static const char ca[] = "[ca]\norganization = Test\ntoken = pkcs11:token=Test\n"
+	    "public_url = http://localhost:8080\npolicy_arc = 2.25.1\n"
+	    "pkcs11_module = /nonexistent/module.so\npin_file = pin\ndatabase = db\n"
+	    "key_type = ec-p256\n";
+	struct tsr_buf text;
+	int r;
+
+	tsr_buf_init(&text, 1 << 20);
+	assert_int_equal(tsr_buf_append_str(&text, ca), 0);
+	assert_int_equal(tsr_products_default_config("2.25.1", &text), 0);
+	assert_int_equal(tsr_buf_append_str(&text, extra), 0);
+	r = tsr_config_parse((const char *)text.data, text.len, "/h", c);
+	tsr_buf_free(&text);
+	return r;
+}
+
+static void expect_ok(const char *extra, struct tsr_config *c)
+{
+	if (parse_extra(extra, c) != 0)
+		fail_msg("refused: %s\n%s", tsr_error_detail(), extra);
+}
+
+/* Refused as TSR_ERR_CONFIG with a detail holding want ("line N: ..."). */
+static void expect_refused(const char *extra, const char *want)
+{
+	struct tsr_config c;
+	int r = parse_extra(extra, &c);
+
+	if (r != TSR_ERR_CONFIG)
+		fail_msg("%s: got %d, want a config error", extra, r);
+	if (strstr(tsr_error_detail(), want) == NULL || strncmp(tsr_error_detail(), "line ", 5) != 0)
+		fail_msg("%s: detail '%s' lacks 'line N: ...%s'", extra, tsr_error_detail(), want);
+}
+
+static void test_config_workflow_defaults(void **state)
+{
+	struct tsr_config c;
+
+	(void)state;
+	expect_ok("", &c);
+	assert_string_equal(c.home, "/h");
+	assert_int_equal(c.ra.email_days, 30);
+	assert_int_equal(c.ra.verification_hours, 24);
+	assert_int_equal(c.ra.activation_days, 30);
+	assert_int_equal(c.ra.max_failures, 5);
+	assert_string_equal(c.ra.agreement_version, "2026-11");
+	assert_null(c.ra.password_list);
+	assert_int_equal(c.ra.officer_idle_minutes, 30);
+	assert_int_equal(c.ra.officer_session_hours, 12);
+	assert_int_equal(c.ra.applicant_idle_minutes, 30);
+	assert_string_equal(c.mail.outbox, "/h/outbox");
+	assert_string_equal(c.mail.passcode_outbox, "/h/passcodes");
+	assert_string_equal(c.mail.from, "noreply@tessera.invalid");
+	assert_null(c.mail.smtp_url);
+	assert_null(c.mail.smtp_user);
+	assert_null(c.mail.smtp_password_file);
+	assert_null(c.mail.smtp_ca_file);
+	assert_true(c.mail.smtp_starttls_required);
+	assert_int_equal(c.mail.timeout_seconds, 0);
+	assert_int_equal(c.n_verifiers, 0);
+	assert_null(tsr_config_verifier(&c, "epcs"));
+	tsr_config_free(&c);
+	/* empty sections, and empty string values, are the defaults too */
+	expect_ok("[ra]\nagreement_version =\npassword_list =\n[mail]\noutbox =\nfrom =\n", &c);
+	assert_string_equal(c.ra.agreement_version, "2026-11");
+	assert_null(c.ra.password_list);
+	assert_string_equal(c.mail.outbox, "/h/outbox");
+	assert_string_equal(c.mail.from, "noreply@tessera.invalid");
+	tsr_config_free(&c);
+}
+
+static void test_config_ra(void **state)
+{
+	static const struct { const char *key; int min, max; size_t off; } ints[] = {
+		{ "email_days", 1, 365, offsetof(struct tsr_ra_config, email_days) },
+		{ "verification_hours", 1, 720, offsetof(struct tsr_ra_config, verification_hours) },
+		{ "activation_days", 1, 365, offsetof(struct tsr_ra_config, activation_days) },
+		{ "max_failures", 1, 100, offsetof(struct tsr_ra_config, max_failures) },
+		{ "officer_idle_minutes", 1, 720,
+		  offsetof(struct tsr_ra_config, officer_idle_minutes) },
+		{ "officer_session_hours", 1, 24,
+		  offsetof(struct tsr_ra_config, officer_session_hours) },
+		{ "applicant_idle_minutes", 1, 720,
+		  offsetof(struct tsr_ra_config, applicant_idle_minutes) },
+	};
+	struct tsr_config c;
+	char text[256], want[128];
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(ints); i++) {
+		int ok[2] = { ints[i].min, ints[i].max };
+		char bad[6][16];
+
+		for (int k = 0; k < 2; k++) {
+			snprintf(text, sizeof(text), "\n[ra]\n%s = %d\n", ints[i].key, ok[k]);
+			expect_ok(text, &c);
+			assert_int_equal(*(int *)((char *)&c.ra + ints[i].off), ok[k]);
+			tsr_config_free(&c);
+		}
+		snprintf(bad[0], sizeof(bad[0]), "%d", ints[i].min - 1);
+		snprintf(bad[1], sizeof(bad[1]), "%d", ints[i].max + 1);
+		snprintf(bad[2], sizeof(bad[2]), "ten");
+		snprintf(bad[3], sizeof(bad[3]), "5 days");
+		snprintf(bad[4], sizeof(bad[4]), "%s", "");
+		snprintf(bad[5], sizeof(bad[5]), "99999999999999");
+		for (size_t k = 0; k < 6; k++) {
+			snprintf(text, sizeof(text), "\n[ra]\n%s = %s\n",
+			    ints[i].key, bad[k]);
+			snprintf(want, sizeof(want), "[ra] %s must be a whole number from %d to %d",
+			    ints[i].key, ints[i].min, ints[i].max);
+			expect_refused(text, want);
+		}
+	}
+	expect_refused("\n[ra]\nmax_failures = 101\n", "NIST SP 800-63B");
+	/* agreement_version: 1..32 of [A-Za-z0-9._-] */
+	expect_ok("\n[ra]\nagreement_version = v2.0_rc-1\n", &c);
+	assert_string_equal(c.ra.agreement_version, "v2.0_rc-1");
+	tsr_config_free(&c);
+	expect_ok("\n[ra]\nagreement_version = 12345678901234567890123456789012\n", &c);
+	tsr_config_free(&c);
+	expect_refused("\n[ra]\nagreement_version = 123456789012345678901234567890123\n",
+	    "[ra] agreement_version must be 1 to 32");
+	expect_refused("\n[ra]\nagreement_version = 2026/11\n", "agreement_version");
+	expect_refused("\n[ra]\nagreement_version = 2026 11\n", "agreement_version");
+	/* paths are made absolute against the home */
+	expect_ok("\n[ra]\npassword_list = lists/breached.txt\n", &c);
+	assert_string_equal(c.ra.password_list, "/h/lists/breached.txt");
+	tsr_config_free(&c);
+	expect_ok("\n[ra]\npassword_list = /etc/tessera/pw.txt\n", &c);
+	assert_string_equal(c.ra.password_list, "/etc/tessera/pw.txt");
+	tsr_config_free(&c);
+	expect_refused("\n[ra]\nemail_day = 3\n", "line 2");
+	expect_refused("\n[ra]\nemail_day = 3\n", "[ra] unknown key 'email_day'");
+}
+
+static void test_config_mail(void **state)
+{
+	static const char full[] = "\n[mail]\noutbox = mail/out\npasscode_outbox = /var/post\n"
+	    "from = ca@tessera.example\nsmtp_url = smtps://mail.example.com:465\n"
+	    "smtp_user = tessera\nsmtp_password_file = smtp.pw\nsmtp_ca_file = relay.pem\n"
+	    "smtp_starttls = no\ntimeout = 600\n";
+	static const struct { const char *text, *want; } bad[] = {
+		{ "[mail]\nsmtp_starttls = yes\n", "[mail] smtp_starttls must be required or no" },
+		{ "[mail]\ntimeout = 601\n", "[mail] timeout must be a whole number from 0 to 600" },
+		{ "[mail]\ntimeout = -1\n", "[mail] timeout" },
+		{ "[mail]\nfrom = not an address\n", "[mail] from must be one address" },
+		{ "[mail]\nfrom = a@example.com, b@example.com\n", "[mail] from" },
+		{ "[mail]\nfrom = Jane <a@example.com>\n", "[mail] from" },
+		{ "[mail]\nsmtp_url = http://mail.example.com\n", "[mail] smtp_url" },
+		{ "[mail]\nsmtp_url = smtp://u:pw@mail.example.com\n", "no user or password" },
+		{ "[mail]\npasscode_outbox = outbox\n", "passcode_outbox must be a directory of its own" },
+		{ "[mail]\noutbox = /h/x\npasscode_outbox = /h/./x/\n", "passcode_outbox" },
+		{ "[mail]\noutbox = a/b/../x\npasscode_outbox = a//x\n", "passcode_outbox" },
+		{ "[mail]\npasscode_outbox = outbox/new\n", "passcode_outbox" },
+		{ "[mail]\noutbox = passcodes/relayed\n", "passcode_outbox" },
+		{ "[mail]\npasscode_outbox = /\n", "passcode_outbox" },
+		{ "[mail]\ncolour = blue\n", "[mail] unknown key 'colour'" },
+	};
+	struct tsr_config c;
+
+	(void)state;
+	expect_ok(full, &c);
+	assert_string_equal(c.mail.outbox, "/h/mail/out");
+	assert_string_equal(c.mail.passcode_outbox, "/var/post");
+	assert_string_equal(c.mail.from, "ca@tessera.example");
+	assert_string_equal(c.mail.smtp_url, "smtps://mail.example.com:465");
+	assert_string_equal(c.mail.smtp_user, "tessera");
+	assert_string_equal(c.mail.smtp_password_file, "/h/smtp.pw");
+	assert_string_equal(c.mail.smtp_ca_file, "/h/relay.pem");
+	assert_false(c.mail.smtp_starttls_required);
+	assert_int_equal(c.mail.timeout_seconds, 600);
+	tsr_config_free(&c);
+	expect_ok("\n[mail]\nsmtp_starttls = required\nsmtp_url = smtp://127.0.0.1:2525\n"
+	    "outbox = out\npasscode_outbox = outbox\n", &c);
+	assert_true(c.mail.smtp_starttls_required);
+	assert_string_equal(c.mail.passcode_outbox, "/h/outbox");   /* a sibling of out */
+	tsr_config_free(&c);
+	expect_ok("\n[mail]\noutbox = mail\npasscode_outbox = mail-post\n", &c);
+	tsr_config_free(&c);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++)
+		expect_refused(bad[i].text, bad[i].want);
+}
+
+static void test_config_verifier(void **state)
+{
+	static const char *const good_urls[] = {
+		"https://verifier.example/check", "https://verifier.example:8443",
+		"https://[2001:db8::1]:443/x?y=1", "http://127.0.0.1:9000/check",
+		"http://[::1]:9000/", "http://localhost/v", "HTTP://LOCALHOST:80",
+	};
+	static const char *const bad_urls[] = {
+		"http://192.0.2.1/check", "http://verifier.example/", "http://localhost.example/",
+		"http://127.0.0.1.example/", "http://127.0.0.2/", "http://[::2]/",
+		"http://127.0.0.1@evil.example/", "https://user:pw@verifier.example/",
+		"ftp://verifier.example/", "https://", "https://:443/", "https://h:abc/",
+		"https://h:/", "https://[::1/", "https://verifier.example/a b",
+		"https://verifier.example\\@evil/", "verifier.example",
+	};
+	struct tsr_config c;
+	const struct tsr_verifier_config *v;
+	char text[256];
+
+	(void)state;
+	expect_ok("\n[verifier epcs]\nurl = https://verifier.example/check\nca_file = v/ca.pem\n"
+	    "token_file = /etc/tessera/v.token\n\n[verifier identity]\n"
+	    "url = http://127.0.0.1:9000/\ntimeout = 60\n", &c);
+	assert_int_equal(c.n_verifiers, 2);
+	assert_non_null(v = tsr_config_verifier(&c, "epcs"));
+	assert_string_equal(v->product, "epcs");
+	assert_string_equal(v->url, "https://verifier.example/check");
+	assert_string_equal(v->ca_file, "/h/v/ca.pem");
+	assert_string_equal(v->token_file, "/etc/tessera/v.token");
+	assert_int_equal(v->timeout_seconds, 10);
+	assert_non_null(v = tsr_config_verifier(&c, "identity"));
+	assert_null(v->ca_file);
+	assert_null(v->token_file);
+	assert_int_equal(v->timeout_seconds, 60);
+	assert_null(tsr_config_verifier(&c, "smime"));
+	tsr_config_free(&c);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(good_urls); i++) {
+		snprintf(text, sizeof(text), "\n[verifier epcs]\nurl = %s\ntimeout = 1\n",
+		    good_urls[i]);
+		expect_ok(text, &c);
+		tsr_config_free(&c);
+	}
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad_urls); i++) {
+		snprintf(text, sizeof(text), "\n[verifier epcs]\nurl = %s\n", bad_urls[i]);
+		expect_refused(text, "[verifier epcs] url");
+	}
+	expect_refused("\n[verifier epcs]\nurl = http://192.0.2.1/\n",
+	    "http:// is allowed only to 127.0.0.1, [::1] or localhost");
+	expect_refused("\n[verifier epcs]\nca_file = ca.pem\n", "[verifier epcs] url is required");
+	expect_refused("\n[verifier epcs]\nurl = https://v.example\ntimeout = 0\n",
+	    "[verifier epcs] timeout must be a whole number from 1 to 60");
+	expect_refused("\n[verifier epcs]\nurl = https://v.example\ntimeout = 61\n", "timeout");
+	expect_refused("\n[verifier epcs]\nurl = https://v.example\nsecret = x\n",
+	    "[verifier epcs] unknown key 'secret'");
+	expect_refused("\n[verifier nope]\nurl = https://v.example\n",
+	    "[verifier nope]: there is no [product nope] section");
+	expect_refused("\n[verifier]\nurl = https://v.example\n", "[verifier] needs a product name");
+	/* one verifier per product, however the header is spaced */
+	expect_refused("\n[verifier epcs]\nurl = https://a.example\n"
+	    "[verifier   epcs ]\nurl = https://b.example\n", "epcs");
+}
+
+static void test_config_unknown_sections(void **state)
+{
+	(void)state;
+	expect_refused("\n[raa]\n", "unknown section [raa]");
+	expect_refused("\n[mail relay]\n", "unknown section [mail relay]");
+	expect_refused("\n[verifiers epcs]\n", "unknown section [verifiers epcs]");
+}
+
+/* tsr_config_load resolves the home first: a relative home gives absolute
+ * paths and an absolute config->home. */
+static void test_config_load_relative_home(void **state)
+{
+	char *dir = tmpdir(), *home = join(dir, "ca"), *conf, *real, *outbox, cwd[4096];
+	struct tsr_config c;
+	struct tsr_buf text;
+
+	(void)state;
+	assert_int_equal(mkdir(home, 0700), 0);
+	conf = join(home, "tessera.conf");
+	tsr_buf_init(&text, 1 << 20);
+	assert_int_equal(tsr_buf_append_str(&text, "[ca]\norganization = Test\n"
+	    "token = pkcs11:token=Test\npublic_url = http://localhost:8080\npolicy_arc = 2.25.1\n"
+	    "pkcs11_module = /nonexistent/module.so\npin_file = pin\ndatabase = db\n"
+	    "key_type = ec-p256\n"), 0);
+	assert_int_equal(tsr_products_default_config("2.25.1", &text), 0);
+	assert_int_equal(tsr_buf_append_str(&text, "[verifier epcs]\nurl = https://v.example\n"
+	    "token_file = v.token\n"), 0);
+	assert_int_equal(tsr_file_create(conf, text.data, text.len, 0644), 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(tsr_config_load("./ca/", &c), 0);
+	assert_int_equal(chdir(cwd), 0);
+	real = realpath(home, NULL);
+	outbox = join(real, "outbox");
+	assert_string_equal(c.home, real);
+	assert_string_equal(c.mail.outbox, outbox);
+	assert_true(strncmp(tsr_config_verifier(&c, "epcs")->token_file, real, strlen(real)) == 0);
+	tsr_config_free(&c);
+	tsr_buf_free(&text);
+	assert_int_equal(tsr_dir_remove_tree(dir), 0);
+	free(outbox);
+	free(real);
+	free(conf);
+	free(home);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +1031,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_issue_wrong_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_cert, setup, teardown),
 		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_workflow_defaults),
+		cmocka_unit_test(test_config_ra),
+		cmocka_unit_test(test_config_mail),
+		cmocka_unit_test(test_config_verifier),
+		cmocka_unit_test(test_config_unknown_sections),
+		cmocka_unit_test(test_config_load_relative_home),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -291,11 +291,12 @@ static int h_ok(const struct tsr_http_request *req, struct tsr_http_response *re
 }
 
 static const struct tsr_http_route test_routes[] = {
-	{ "GET", "/api/v1/products", h_ok, 0, NULL, "list", NULL },
-	{ "GET", "/api/v1/products/{name}", h_ok, 0, NULL, "one", NULL },
-	{ "POST", "/api/v1/applications", h_ok, 0, NULL, "apply", NULL },
-	{ "GET", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "doc", NULL },
-	{ "DELETE", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "drop", NULL },
+	{ "GET", "/api/v1/products", h_ok, 0, NULL, "list", NULL, NULL, 0 },
+	{ "GET", "/api/v1/products/{name}", h_ok, 0, NULL, "one", NULL, NULL, 0 },
+	{ "POST", "/api/v1/applications", h_ok, 0, NULL, "apply", NULL, NULL, 201 },
+	{ "GET", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "doc", NULL, NULL, 0 },
+	{ "DELETE", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "drop", NULL,
+	    NULL, 0 },
 };
 
 static int find(const char *method, const char *path, struct tsr_http_match *m)
@@ -458,6 +459,127 @@ static void test_problem_from_refusal(void **state)
 	}
 }
 
+/* ================================================================ queries */
+
+static const char *const search_query[] = { "state", "product", "limit", NULL };
+
+static void test_query_parse(void **state)
+{
+	struct tsr_http_param q[TSR_HTTP_MAX_QUERY];
+	char long_value[TSR_HTTP_PARAM_MAX + 16];
+	size_t n = 99;
+
+	(void)state;
+	assert_int_equal(tsr_http_query_parse(NULL, search_query, q, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tsr_http_query_parse("", NULL, q, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tsr_http_query_parse("state=under_review&limit=10", search_query, q, &n),
+	    0);
+	assert_int_equal(n, 2);
+	assert_string_equal(q[0].name, "state");
+	assert_string_equal(q[0].value, "under_review");
+	assert_string_equal(q[1].name, "limit");
+	assert_string_equal(q[1].value, "10");
+	/* Values are percent-decoded; '+' stays a plus (RFC 3986, not forms). */
+	assert_int_equal(tsr_http_query_parse("product=a%2Fb%20c+d", search_query, q, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(q[0].value, "a/b c+d");
+	/* The longest value that fits. */
+	memset(long_value, 'x', sizeof(long_value));
+	memcpy(long_value, "limit=", 6);
+	long_value[6 + TSR_HTTP_PARAM_MAX] = '\0';
+	assert_int_equal(tsr_http_query_parse(long_value, search_query, q, &n), 0);
+	assert_int_equal(strlen(q[0].value), TSR_HTTP_PARAM_MAX);
+}
+
+static void test_query_refusals(void **state)
+{
+	static const struct {
+		const char *query;
+		const char *detail;
+	} cases[] = {
+		{ "colour=red", "query: unknown parameter 'colour'" },
+		{ "State=x", "query: unknown parameter 'State'" },
+		{ "st%61te=x", "query: unknown parameter 'st%61te'" },
+		{ "state=a&state=b", "query: parameter 'state' given twice" },
+		{ "state", "query: 'state' is not name=value" },
+		{ "=x", "query: '' is not name=value" },
+		{ "state=x&", "query: '' is not name=value" },
+		{ "state=x&&limit=1", "query: '' is not name=value" },
+		{ "state=", "query: parameter 'state' must have a value*" },
+		{ "state=%0a", "query: parameter 'state' must have a value*" },
+		{ "state=%00", "query: parameter 'state' must have a value*" },
+		{ "state=%zz", "query: parameter 'state' must have a value*" },
+		{ "state=%4", "query: parameter 'state' must have a value*" },
+		{ "limit=1&co\x01" "de=2", "query: unknown parameter 'co?de'" },
+	};
+	struct tsr_http_param q[TSR_HTTP_MAX_QUERY];
+	char over[TSR_HTTP_PARAM_MAX + 16];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+		const char *want = cases[i].detail;
+		size_t wlen = strlen(want);
+
+		n = 99;
+		if (tsr_http_query_parse(cases[i].query, search_query, q, &n) != TSR_ERR_INVALID)
+			fail_msg("'%s' was accepted", cases[i].query);
+		assert_int_equal(n, 0);
+		if (want[wlen - 1] == '*' ? strncmp(tsr_error_detail(), want, wlen - 1) != 0 :
+		    strcmp(tsr_error_detail(), want) != 0)
+			fail_msg("'%s': detail '%s', wanted '%s'", cases[i].query, tsr_error_detail(),
+			    want);
+	}
+	/* A route that lists no names takes no query. */
+	assert_int_equal(tsr_http_query_parse("code=1", NULL, q, &n), TSR_ERR_INVALID);
+	/* One byte over the cap, and the detail never holds the value. */
+	memset(over, 'S', sizeof(over));
+	memcpy(over, "state=", 6);
+	over[6 + TSR_HTTP_PARAM_MAX + 1] = '\0';
+	assert_int_equal(tsr_http_query_parse(over, search_query, q, &n), TSR_ERR_INVALID);
+	assert_null(strstr(tsr_error_detail(), "SSS"));
+	assert_int_equal(tsr_http_query_parse("limit=SECRET%0a", search_query, q, &n),
+	    TSR_ERR_INVALID);
+	assert_null(strstr(tsr_error_detail(), "SECRET"));
+}
+
+/* ================================================================ bearer tokens */
+
+#define TOKEN43 "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE"
+
+static void test_bearer(void **state)
+{
+	static const char *const bad[] = {
+		"", "Bearer", "Bearer ", "Basic " TOKEN43, "Bearer  " TOKEN43, "Bearer\t" TOKEN43,
+		"Bearer " TOKEN43 " ", "Bearer " TOKEN43 "A", "Bearer " TOKEN43 "=",
+		" Bearer " TOKEN43, "Bearer AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/AbCdE",
+		"Bearer AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCd",
+		"Bearer AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbC=",
+		"BearerX" TOKEN43, "Bearer good-token",
+	};
+	char token[TSR_HTTP_BEARER_CHARS + 1];
+
+	(void)state;
+	assert_int_equal(strlen(TOKEN43), TSR_HTTP_BEARER_CHARS);
+	assert_int_equal(tsr_http_bearer("Bearer " TOKEN43, token), 0);
+	assert_string_equal(token, TOKEN43);
+	/* The scheme name is case-insensitive (RFC 9110 11.1). */
+	assert_int_equal(tsr_http_bearer("bearer " TOKEN43, token), 0);
+	assert_int_equal(tsr_http_bearer("BEARER " TOKEN43, token), 0);
+	assert_int_equal(tsr_http_bearer(NULL, token), TSR_ERR_AUTH);
+	assert_string_equal(token, "");
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++) {
+		memset(token, 'x', sizeof(token));
+		if (tsr_http_bearer(bad[i], token) != TSR_ERR_AUTH)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_string_equal(token, "");
+		/* The detail never quotes the header. */
+		assert_null(strstr(tsr_error_detail(), "AbCd"));
+	}
+}
+
 /* ================================================================ listen */
 
 static void test_listen_parse(void **state)
@@ -568,11 +690,32 @@ static void test_openapi_matches_routes(void **state)
 		if (op == NULL)
 			fail_msg("%s %s is not in the OpenAPI document", routes[i].method,
 			    routes[i].pattern);
+		char status[8];
+		size_t queries = 0;
+
 		for (const char *c = routes[i].pattern; *c; c++)
 			braces += *c == '{';
-		assert_int_equal(json_array_size(json_object_get(op, "parameters")), braces);
-		assert_non_null(json_object_get(json_object_get(op, "responses"), "200"));
+		for (size_t k = 0; routes[i].query != NULL && routes[i].query[k] != NULL; k++)
+			queries++;
+		assert_int_equal(json_array_size(json_object_get(op, "parameters")),
+		    braces + queries);
+		for (size_t k = 0; k < queries; k++) {
+			json_t *p = json_array_get(json_object_get(op, "parameters"), braces + k);
+
+			assert_string_equal(json_string_value(json_object_get(p, "in")), "query");
+			assert_string_equal(json_string_value(json_object_get(p, "name")),
+			    routes[i].query[k]);
+		}
+		/* The success status is the route's: 201 for creations. */
+		snprintf(status, sizeof(status), "%d", routes[i].status ? routes[i].status : 200);
+		assert_int_equal(json_object_size(json_object_get(op, "responses")), 2);
+		assert_non_null(json_object_get(json_object_get(op, "responses"), status));
 		assert_non_null(json_object_get(json_object_get(op, "responses"), "default"));
+		/* A body schema for every route that takes one, and security for
+		 * every authenticated one. */
+		assert_true((json_object_get(op, "requestBody") != NULL) == (routes[i].body != NULL));
+		assert_true((json_object_get(op, "security") != NULL) ==
+		    ((routes[i].flags & TSR_HTTP_AUTH) != 0));
 	}
 	/* ...and every operation in the document is a route. */
 	json_object_foreach(paths, path, item) {
@@ -590,6 +733,16 @@ static void test_openapi_matches_routes(void **state)
 		}
 	}
 	assert_int_equal(ops, n);
+	/* One table: the API's own routes and every workflow route. */
+	{
+		size_t n_ra;
+		const struct tsr_http_route *ra = tsr_http_ra_routes(&n_ra);
+
+		assert_true(n_ra >= 17);
+		assert_int_equal(n, 4 + n_ra);
+		for (size_t i = 0; i < n_ra; i++)
+			assert_ptr_equal(routes[4 + i].handler, ra[i].handler);
+	}
 	check_refs(doc, doc, &refs);
 	assert_true(refs >= 2 * n);
 	json_decref(doc);
@@ -626,8 +779,31 @@ static int h_private(const struct tsr_http_request *req, struct tsr_http_respons
 	struct fixture *f = req->app->ctx;
 
 	snprintf(f->seen_actor, sizeof(f->seen_actor), "%s", req->actor ? req->actor : "");
-	res->json = json_pack("{s:s, s:i}", "actor", req->actor,
-	    "bytes", (int)json_string_length(json_object_get(req->body, "text")));
+	res->json = json_pack("{s:s, s:i, s:s}", "actor", req->actor,
+	    "bytes", (int)json_string_length(json_object_get(req->body, "text")),
+	    "authorization", req->authorization ? req->authorization : "(none)");
+	return 0;
+}
+
+/* What the server tells a handler about the request: the client, the
+ * query, whether it is authenticated. */
+static int h_whoami(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	json_t *q = json_object();
+
+	for (size_t i = 0; i < req->n_query; i++)
+		json_object_set_new(q, req->query[i].name, json_string(req->query[i].value));
+	res->json = json_pack("{s:s, s:o, s:s?, s:s?, s:b}", "client", req->client, "query", q,
+	    "state", tsr_http_query(req, "state"), "missing", tsr_http_query(req, "nope"),
+	    "anonymous", req->actor == NULL && req->authorization == NULL);
+	return 0;
+}
+
+/* A creation: the route says 201, the handler leaves the status alone. */
+static int h_create(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	res->json = json_pack("{s:s}", "name", json_string_value(json_object_get(req->body,
+	    "name")));
 	return 0;
 }
 
@@ -663,17 +839,22 @@ static const struct tsr_json_field private_schema[] = {
 	{ .name = NULL },
 };
 
-static struct tsr_http_route served[16];
+static const char *const whoami_query[] = { "state", "code", "lang", NULL };
+static const char *const private_query[] = { "session", NULL };
+
+static struct tsr_http_route served[64];
 static size_t n_served;
 
 static void build_routes(void)
 {
 	static const struct tsr_http_route extra[] = {
-		{ "POST", "/api/v1/echo", h_echo, 0, echo_schema, "echo", NULL },
+		{ "POST", "/api/v1/echo", h_echo, 0, echo_schema, "echo", NULL, NULL, 0 },
 		{ "POST", "/api/v1/private", h_private, TSR_HTTP_AUTH, private_schema, "private",
-		    NULL },
-		{ "GET", "/api/v1/slow", h_slow, 0, NULL, "slow", NULL },
-		{ "GET", "/api/v1/broken", h_broken, 0, NULL, "broken", NULL },
+		    NULL, private_query, 0 },
+		{ "GET", "/api/v1/slow", h_slow, 0, NULL, "slow", NULL, NULL, 0 },
+		{ "GET", "/api/v1/broken", h_broken, 0, NULL, "broken", NULL, NULL, 0 },
+		{ "GET", "/api/v1/whoami", h_whoami, 0, NULL, "who", NULL, whoami_query, 0 },
+		{ "POST", "/api/v1/things", h_create, 0, echo_schema, "create", NULL, NULL, 201 },
 	};
 	size_t n;
 	const struct tsr_http_route *api = tsr_http_api_routes(&n);
@@ -688,8 +869,10 @@ static int authenticate(struct tsr_http_app *app, const char *authorization, cha
     size_t size)
 {
 	(void)app;
+	if (authorization != NULL && strcmp(authorization, "Bearer store-down") == 0)
+		return tsr_error(TSR_ERR_STORE, "/var/lib/tessera.db: database is locked");
 	if (authorization == NULL || strcmp(authorization, "Bearer good-token") != 0)
-		return tsr_error(TSR_ERR_INVALID, "bad credentials");
+		return tsr_error(TSR_ERR_AUTH, "bad credentials");
 	snprintf(actor, size, "officer:alice");
 	return 0;
 }
@@ -1267,6 +1450,147 @@ static void test_serve_authentication(void **state)
 	free(body);
 }
 
+/* The handler sees the Authorization header only on authenticated routes;
+ * a failure to check credentials is the failure's problem, not a 401. */
+static void test_serve_authentication_details(void **state)
+{
+	struct fixture *f = *state;
+	const char *const good[] = { "Authorization: Bearer good-token", NULL };
+	const char *const down[] = { "Authorization: Bearer store-down", NULL };
+	struct call authed = { .method = "POST", .path = "/api/v1/private",
+		.content_type = "application/json", .body = "{\"text\":\"hi\"}", .headers = good };
+	struct call broken = authed;
+	struct call who = { .method = "GET", .path = "/api/v1/whoami", .headers = good };
+	struct reply r;
+
+	request(f, &authed, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "authorization")),
+	    "Bearer good-token");
+	reply_free(&r);
+
+	broken.headers = down;
+	request(f, &broken, &r);
+	assert_problem(&r, 503, "store", "/api/v1/private");
+	assert_null(strstr((const char *)r.body.data, "tessera.db"));
+	reply_free(&r);
+
+	/* An anonymous route gets neither actor nor header, whatever is sent. */
+	request(f, &who, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_true(json_object_get(r.json, "anonymous")));
+	reply_free(&r);
+}
+
+static void test_serve_query(void **state)
+{
+	static const struct {
+		const char *path;
+		const char *detail;
+	} refused[] = {
+		{ "/api/v1/whoami?colour=red", "query: unknown parameter 'colour'" },
+		{ "/api/v1/whoami?state=a&state=b", "query: parameter 'state' given twice" },
+		{ "/api/v1/whoami?state", "query: 'state' is not name=value" },
+		{ "/api/v1/whoami?state=%0d%0a", NULL },
+		{ "/api/v1/whoami?state=", NULL },
+		{ "/api/v1/health?code=1", "query: unknown parameter 'code'" },
+		{ "/api/v1/products/epcs?lang=en", "query: unknown parameter 'lang'" },
+	};
+	struct fixture *f = *state;
+	char path[512];
+	struct reply r;
+
+	get(f, "/api/v1/whoami?state=under_review&lang=en%2Dus", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "state")), "under_review");
+	assert_true(json_is_null(json_object_get(r.json, "missing")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "query"),
+	    "lang")), "en-us");
+	assert_int_equal(json_object_size(json_object_get(r.json, "query")), 2);
+	/* The client address, as audit records name it. */
+	assert_string_equal(json_string_value(json_object_get(r.json, "client")),
+	    "http:127.0.0.1");
+	reply_free(&r);
+	get(f, "/api/v1/whoami", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(json_object_size(json_object_get(r.json, "query")), 0);
+	reply_free(&r);
+	get(f, "/api/v1/whoami?", &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(refused); i++) {
+		char instance[128];
+
+		snprintf(instance, sizeof(instance), "%.*s", (int)strcspn(refused[i].path, "?"),
+		    refused[i].path);
+		get(f, refused[i].path, &r);
+		assert_problem(&r, 400, "invalid", instance);
+		if (refused[i].detail != NULL)
+			assert_string_equal(json_string_value(json_object_get(r.json, "detail")),
+			    refused[i].detail);
+		reply_free(&r);
+	}
+	/* A value over the cap. */
+	snprintf(path, sizeof(path), "/api/v1/whoami?state=%0*d", TSR_HTTP_PARAM_MAX + 1, 7);
+	get(f, path, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/whoami");
+	reply_free(&r);
+	snprintf(path, sizeof(path), "/api/v1/whoami?state=%0*d", TSR_HTTP_PARAM_MAX, 7);
+	get(f, path, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+/* An authenticated route checks the caller before the query: an unknown
+ * caller learns nothing about what the query should hold. */
+static void test_serve_query_after_authentication(void **state)
+{
+	struct fixture *f = *state;
+	const char *const good[] = { "Authorization: Bearer good-token", NULL };
+	struct call anon = { .method = "POST", .path = "/api/v1/private?nope=1",
+		.content_type = "application/json", .body = "{\"text\":\"hi\"}" };
+	struct call authed = anon;
+	struct reply r;
+
+	request(f, &anon, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/private");
+	reply_free(&r);
+	authed.headers = good;
+	request(f, &authed, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/private");
+	reply_free(&r);
+	authed.path = "/api/v1/private?session=x";
+	request(f, &authed, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+static void test_serve_created(void **state)
+{
+	struct fixture *f = *state;
+	struct call create = { .method = "POST", .path = "/api/v1/things",
+		.content_type = "application/json", .body = "{\"name\":\"x\"}" };
+	struct call bad = { .method = "POST", .path = "/api/v1/things",
+		.content_type = "application/json", .body = "{\"name\":7}" };
+	struct reply r;
+
+	request(f, &create, &r);
+	assert_int_equal(r.status, 201);
+	assert_header(&r, "Content-Type", "application/json");
+	assert_security_headers(&r);
+	assert_string_equal((const char *)r.body.data, "{\"name\":\"x\"}");
+	reply_free(&r);
+	/* Refusals keep their own status. */
+	request(f, &bad, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/things");
+	reply_free(&r);
+	get(f, "/api/v1/openapi.json", &r);
+	assert_non_null(json_object_get(json_object_get(json_object_get(json_object_get(
+	    json_object_get(r.json, "paths"), "/api/v1/things"), "post"), "responses"), "201"));
+	reply_free(&r);
+}
+
 /* Refusals answered on the headers keep the connection for the next request. */
 static void test_serve_keep_alive(void **state)
 {
@@ -1391,8 +1715,11 @@ static void test_serve_access_log(void **state)
 	struct reply r;
 	char *log, *line;
 
-	get(f, "/api/v1/health?code=ABCD-EFGH&lang=en", &r);
+	get(f, "/api/v1/whoami?code=ABCD-EFGH&lang=en", &r);
 	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	get(f, "/api/v1/health?code=WXYZ-EFGH", &r);
+	assert_int_equal(r.status, 400);
 	reply_free(&r);
 	get(f, "/api/v1/products/%0a%22evil", &r);
 	reply_free(&r);
@@ -1406,11 +1733,13 @@ static void test_serve_access_log(void **state)
 
 	log = read_log(f);
 	/* A line per request, with the query's names but not its values. */
-	line = strstr(log, "path=/api/v1/health?code&lang ");
+	line = strstr(log, "path=/api/v1/whoami?code&lang ");
 	assert_non_null(line);
 	assert_true(strncmp(line - strlen("ip=127.0.0.1 method=GET "), "ip=127.0.0.1 method=GET ",
 	    24) == 0);
-	assert_non_null(strstr(line, "status=200 bytes=15 ms="));
+	assert_non_null(strstr(line, "status=200 bytes="));
+	assert_non_null(strstr(log, "path=/api/v1/health?code status=400"));
+	assert_null(strstr(log, "WXYZ"));
 	assert_non_null(strstr(log, "method=GET path=/api/v1/products/%0a%22evil status=404"));
 	assert_non_null(strstr(log, "method=POST path=/api/v1/private?session status=200"));
 	assert_null(strstr(log, "ABCD"));
@@ -1578,6 +1907,69 @@ static void test_serve_ipv6_default_routes(void **state)
 	tsr_http_server_stop(srv);
 }
 
+/* Once a server has started, jansson frees through a wiping free (request
+ * bodies hold passwords), still on malloc's blocks. */
+static void test_serve_jansson_wipes(void **state)
+{
+	json_malloc_t m = NULL;
+	json_free_t fr = NULL;
+	json_t *v;
+
+	(void)state;
+	json_get_alloc_funcs(&m, &fr);
+	assert_ptr_equal(m, malloc);
+	assert_non_null(fr);
+	assert_ptr_not_equal(fr, free);
+	/* Blocks of either side can be freed by the other. */
+	v = json_string("correct horse battery staple");
+	free(json_dumps(v, JSON_ENCODE_ANY));
+	json_decref(v);
+}
+
+/* Over IPv6 the client address is bracketed, as in a URL. */
+static void test_serve_ipv6_client(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_http_app app = { .cfg = &f->cfg, .routes = served, .n_routes = 0 };
+	struct tsr_http_server *srv = NULL;
+	struct tsr_http_config c;
+	struct tsr_buf body;
+	const char *text;
+	char url[128];
+	json_t *v;
+	CURL *curl;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 probe = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool have_v6 = fd >= 0 && bind(fd, (struct sockaddr *)&probe, sizeof(probe)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	if (!have_v6)
+		skip();
+	app.n_routes = n_served;
+	config_for(f, &c);
+	c.listen = "[::1]:0";
+	c.access_log_path = NULL;
+	if (tsr_http_server_start(&c, &app, &srv) != 0)
+		fail_msg("start: %s", tsr_error_detail());
+	snprintf(url, sizeof(url), "https://[::1]:%u/api/v1/whoami", tsr_http_server_port(srv));
+	tsr_buf_init(&body, 1 << 16);
+	curl = curl_easy_init();
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_CAINFO, f->cert);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	assert_int_equal(curl_easy_perform(curl), CURLE_OK);
+	curl_easy_cleanup(curl);
+	tsr_http_server_stop(srv);
+	assert_int_equal(tsr_buf_cstr(&body, &text), 0);
+	v = json_loads(text, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(v, "client")), "http:[::1]");
+	json_decref(v);
+	tsr_buf_free(&body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1593,6 +1985,9 @@ int main(void)
 		cmocka_unit_test(test_route_methods),
 		cmocka_unit_test(test_problem_from_error),
 		cmocka_unit_test(test_problem_from_refusal),
+		cmocka_unit_test(test_query_parse),
+		cmocka_unit_test(test_query_refusals),
+		cmocka_unit_test(test_bearer),
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_openapi_matches_routes),
 		cmocka_unit_test_setup_teardown(test_serve_health, server_setup, server_teardown),
@@ -1606,6 +2001,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_body_limits, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_authentication, server_setup,
 		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_authentication_details, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_query, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_query_after_authentication, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_created, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_keep_alive, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_server_errors_hide_detail, server_setup,
 		    server_teardown),
@@ -1614,6 +2015,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_access_log, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_start_refusals, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_jansson_wipes, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_ipv6_client, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_ipv6_default_routes, server_setup,
 		    server_teardown),
 	};

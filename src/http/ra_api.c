@@ -1,0 +1,1032 @@
+/*
+ * ra_api.c - the enrollment workflow over HTTP: applying, email
+ * verification, sessions, status, withdrawal, password reset, and the RA
+ * officers' queue and decisions.
+ *
+ * Each handler decides who may ask, takes a store connection from the
+ * workflow's pool (app->ctx is the struct tsr_ra), calls the ra layer
+ * (src/ra/app.h), which holds every rule and audits, and shapes the answer.
+ *
+ * Secrets in request bodies (passwords, answers, codes) go to the ra layer
+ * straight from the parsed body and are never copied here; jansson's
+ * blocks and the response bodies are wiped when freed (server.c).  The only
+ * secret a response ever holds is a new session's token.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "ra/admin.h"
+#include "ra/app.h"
+
+_Static_assert(TSR_SESSION_TOKEN_LEN == TSR_HTTP_BEARER_CHARS + 1,
+    "the HTTP layer's bearer tokens are the ra layer's session tokens");
+
+#define QUEUE_LIMIT_DEFAULT 100
+#define QUEUE_LIMIT_MAX 1000
+#define TEXT_MAX 1000            /* free text: reasons and comments (TSR_RA_REASON_MAX bytes) */
+#define SECRET_MAX 256           /* passwords and answers (TSR_SECRET_MAX_BYTES bytes) */
+
+/* ------------------------------------------------------------------ request schemas */
+
+static const struct tsr_json_field applicant_fields[] = {
+	{ .name = "given_name", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 64 },
+	{ .name = "family_name", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 64 },
+	{ .name = "email", .type = TSR_JSON_STRING, .min_len = 3, .max_len = 254 },
+	{ .name = "address", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 300,
+	    .flags = TSR_JSON_MULTILINE },
+	{ .name = "date_of_birth", .type = TSR_JSON_STRING, .min_len = 10, .max_len = 10 },
+	{ .name = "npi", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 16 },
+	{ .name = "dea", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 16 },
+	{ .name = "organization", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 128 },
+	{ .name = "phone", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 32 },
+	{ .name = "domain", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 253 },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field question_fields[] = {
+	{ .name = "question", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = TSR_QUESTION_MAX },
+	{ .name = "answer", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = SECRET_MAX },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field question_item = { .name = "question",
+	.type = TSR_JSON_OBJECT, .fields = question_fields };
+
+static const struct tsr_json_field application_body[] = {
+	{ .name = "product", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = 64 },
+	{ .name = "storage", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = 16 },
+	{ .name = "agreement", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = 64 },
+	{ .name = "password", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = SECRET_MAX },
+	{ .name = "voucher", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 64 },
+	{ .name = "applicant", .type = TSR_JSON_OBJECT, .required = true,
+	    .fields = applicant_fields },
+	{ .name = "questions", .type = TSR_JSON_ARRAY, .required = true,
+	    .min_len = TSR_RA_ANSWERS_MIN, .max_len = TSR_RA_ANSWERS_MAX, .item = &question_item },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field code_body[] = {
+	{ .name = "code", .type = TSR_JSON_STRING, .required = true, .min_len = 1, .max_len = 64 },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field password_body[] = {
+	{ .name = "password", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = SECRET_MAX },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field login_body[] = {
+	{ .name = "user", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = TSR_USER_NAME_MAX },
+	{ .name = "password", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = SECRET_MAX },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field withdrawal_body[] = {
+	{ .name = "reason", .type = TSR_JSON_STRING, .min_len = 1, .max_len = TEXT_MAX,
+	    .flags = TSR_JSON_MULTILINE },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field answer_item = { .name = "answer", .type = TSR_JSON_STRING,
+	.min_len = 1, .max_len = SECRET_MAX };
+
+static const struct tsr_json_field reset_body[] = {
+	{ .name = "answers", .type = TSR_JSON_ARRAY, .required = true,
+	    .min_len = TSR_RA_ANSWERS_MIN, .max_len = TSR_RA_ANSWERS_MAX, .item = &answer_item },
+	{ .name = "new_password", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = SECRET_MAX },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field approval_body[] = {
+	{ .name = "token_serial", .type = TSR_JSON_STRING, .min_len = 1,
+	    .max_len = TSR_TOKEN_SERIAL_MAX },
+	{ .name = "comment", .type = TSR_JSON_STRING, .min_len = 1, .max_len = TEXT_MAX,
+	    .flags = TSR_JSON_MULTILINE },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field rejection_body[] = {
+	{ .name = "reason", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = TEXT_MAX, .flags = TSR_JSON_MULTILINE },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field token_body[] = {
+	{ .name = "serial", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = TSR_TOKEN_SERIAL_MAX },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field unlock_body[] = {
+	{ .name = "what", .type = TSR_JSON_STRING, .required = true, .min_len = 1, .max_len = 16 },
+	{ .name = NULL },
+};
+
+static const char *const queue_query[] = { "state", "product", "limit", NULL };
+
+/* ------------------------------------------------------------------ helpers */
+
+static int nomem(void)
+{
+	return tsr_error(TSR_ERR_NOMEM, "out of memory");
+}
+
+static const char *body_str(const struct tsr_http_request *req, const char *key)
+{
+	return json_string_value(json_object_get(req->body, key));
+}
+
+static json_t *time_json(int64_t t)
+{
+	char s[21];
+
+	tsr_time_format((time_t)t, s);
+	return json_string(s);
+}
+
+/* Set key in obj to v (a new reference, taken even on failure). */
+static int set(json_t *obj, const char *key, json_t *v)
+{
+	return v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
+}
+
+/* The next step of a as the applicant reads it. */
+static const char *next_of(const struct tsr_app_record *a)
+{
+	enum tsr_app_state s;
+
+	if (tsr_app_state_parse(a->state, &s) != 0)
+		return "Contact the registration authority.";
+	return tsr_ra_next_step(s, a->storage);
+}
+
+typedef int (*store_handler)(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res);
+
+/* Run fn with a store connection of the workflow's pool. */
+static int with_store(const struct tsr_http_request *req, struct tsr_http_response *res,
+    store_handler fn)
+{
+	struct tsr_ra *ra = req->app->ctx;
+	struct tsr_store *st = NULL;
+	int r;
+
+	if (ra == NULL)
+		return tsr_error(TSR_ERR_INTERNAL, "the server runs without the workflow");
+	if ((r = tsr_ra_store_acquire(ra, &st)) != 0)
+		return r;
+	r = fn(req, ra, st, res);
+	tsr_ra_store_release(ra, st);
+	return r;
+}
+
+/* The part of the session's subject after prefix, or NULL. */
+static const char *subject_of(const struct tsr_http_request *req, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (req->actor == NULL || strncmp(req->actor, prefix, n) != 0 || req->actor[n] == '\0')
+		return NULL;
+	return req->actor + n;
+}
+
+/* The applicant of id and nobody else.  Another applicant is told what a
+ * missing id would tell (ra.c's words), so that sessions do not probe ids. */
+static int require_applicant(const struct tsr_http_request *req, const char *id)
+{
+	const char *own = subject_of(req, TSR_SESSION_PREFIX_APPLICANT);
+
+	if (own != NULL && strcmp(own, id) == 0)
+		return 0;
+	if (own != NULL)
+		return tsr_error(TSR_ERR_NOT_FOUND, "there is no application %s", id);
+	return tsr_error(TSR_ERR_FORBIDDEN, "only the applicant can do this, with a session "
+	    "of this application");
+}
+
+/* An officer's session; the ra layer checks the officer's account and role. */
+static int require_officer(const struct tsr_http_request *req, const char **name)
+{
+	if ((*name = subject_of(req, TSR_SESSION_PREFIX_OFFICER)) == NULL)
+		return tsr_error(TSR_ERR_FORBIDDEN, "this needs a registration officer's session");
+	return 0;
+}
+
+/* {id, state, next} of application id as it is now. */
+static int status_of(struct tsr_store *st, const char *id, json_t **out)
+{
+	struct tsr_app_record a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	if ((r = tsr_ra_app_get(st, id, &a)) != 0)
+		return r;
+	*out = json_pack("{s:s, s:s, s:s}", "id", a.id, "state", a.state, "next", next_of(&a));
+	tsr_app_record_clear(&a);
+	return *out != NULL ? 0 : nomem();
+}
+
+/* ------------------------------------------------------------------ application views */
+
+/* Stored JSON text (written by the ra layer) as a value. */
+static int stored_json(const char *id, const char *what, const char *text, json_t **out)
+{
+	json_error_t e;
+
+	if ((*out = json_loads(text, JSON_REJECT_DUPLICATES, &e)) == NULL)
+		return tsr_error(TSR_ERR_STORE, "application %s holds malformed %s", id, what);
+	return 0;
+}
+
+static int approvals_json(struct tsr_store *st, const char *id, json_t **out, size_t *count)
+{
+	struct tsr_approval_record *v = NULL;
+	size_t n = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = tsr_ra_approvals(st, id, &v, &n)) != 0)
+		return r;
+	if ((*out = json_array()) == NULL)
+		r = nomem();
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		json_t *one = json_pack("{s:s, s:o}", "officer", v[i].officer, "at",
+		    time_json(v[i].at));
+
+		if (one != NULL && v[i].comment != NULL && v[i].comment[0] != '\0')
+			r = set(one, "comment", json_string(v[i].comment));
+		if (r != 0)
+			json_decref(one);
+		else if (json_array_append_new(*out, one) != 0)
+			r = nomem();
+	}
+	tsr_ra_approvals_free(v, n);
+	if (r != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	*count = n;
+	return r;
+}
+
+/* What only officers see: the applicant's data, checks and approvals. */
+static int officer_fields(struct tsr_ra *ra, struct tsr_store *st,
+    const struct tsr_app_record *a, json_t *v)
+{
+	const struct tsr_product *p = tsr_product_find(&tsr_ra_config(ra)->products, a->product);
+	json_t *applicant = NULL, *checks = NULL, *approvals = NULL;
+	size_t n;
+	int r;
+
+	if ((r = stored_json(a->id, "applicant data", a->applicant, &applicant)) != 0 ||
+	    (r = set(v, "applicant", applicant)) != 0)
+		return r;
+	if (a->checks != NULL && a->checks[0] != '\0' &&
+	    ((r = stored_json(a->id, "checks", a->checks, &checks)) != 0 ||
+	    (r = set(v, "checks", checks)) != 0))
+		return r;
+	if ((r = approvals_json(st, a->id, &approvals, &n)) != 0 ||
+	    (r = set(v, "approvals", approvals)) != 0)
+		return r;
+	if ((r = set(v, "email", json_string(a->email))) != 0 ||
+	    (r = set(v, "agreement", json_string(a->agreement))) != 0 ||
+	    (r = set(v, "updated_at", time_json(a->updated_at))) != 0 ||
+	    (r = set(v, "approvals_required", json_integer(p ? p->ra_approvals : 0))) != 0 ||
+	    (r = set(v, "locked", json_boolean(a->locked))) != 0 ||
+	    (r = set(v, "failed_logins", json_integer(a->failed_logins))) != 0)
+		return r;
+	return set(v, "code_locked", json_boolean(
+	    tsr_ra_code_locked(st, a->id, TSR_CODE_VERIFICATION) ||
+	    tsr_ra_code_locked(st, a->id, TSR_CODE_ACTIVATION)));
+}
+
+/* Application id as its applicant (officer false) or an officer sees it. */
+static int app_view(struct tsr_ra *ra, struct tsr_store *st, const char *id, bool officer,
+    json_t **out)
+{
+	struct tsr_app_record a;
+	json_t *v = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	*out = NULL;
+	if ((r = tsr_ra_app_get(st, id, &a)) != 0)
+		return r;
+	v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", a.id, "product", a.product,
+	    "storage", a.storage, "state", a.state, "state_since", time_json(a.state_since),
+	    "created_at", time_json(a.created_at), "next", next_of(&a));
+	if (v == NULL)
+		r = nomem();
+	if (r == 0 && a.reason != NULL && a.reason[0] != '\0')
+		r = set(v, "reason", json_string(a.reason));
+	if (r == 0 && a.token_serial[0] != '\0')
+		r = set(v, "token_serial", json_string(a.token_serial));
+	if (r == 0 && officer)
+		r = officer_fields(ra, st, &a, v);
+	tsr_app_record_clear(&a);
+	if (r != 0) {
+		json_decref(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ applying */
+
+static void fill_applicant(const json_t *o, struct tsr_ra_application *a)
+{
+#define FIELD(name) a->name = json_string_value(json_object_get(o, #name))
+	FIELD(given_name);
+	FIELD(family_name);
+	FIELD(email);
+	FIELD(address);
+	FIELD(date_of_birth);
+	FIELD(npi);
+	FIELD(dea);
+	FIELD(organization);
+	FIELD(phone);
+	FIELD(domain);
+#undef FIELD
+}
+
+static int do_apply(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	struct tsr_ra_answer answers[TSR_RA_ANSWERS_MAX];
+	struct tsr_ra_application a;
+	const json_t *questions = json_object_get(req->body, "questions"), *q;
+	char id[TSR_APP_ID_MAX + 1];
+	size_t i;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.product = body_str(req, "product");
+	a.storage = body_str(req, "storage");
+	a.agreement = body_str(req, "agreement");
+	a.password = body_str(req, "password");
+	a.voucher = body_str(req, "voucher");
+	fill_applicant(json_object_get(req->body, "applicant"), &a);
+	json_array_foreach(questions, i, q) {
+		if (i == TSR_RA_ANSWERS_MAX)
+			break;
+		answers[i].question = json_string_value(json_object_get(q, "question"));
+		answers[i].answer = json_string_value(json_object_get(q, "answer"));
+		a.n_answers = i + 1;
+	}
+	a.answers = answers;
+	if ((r = tsr_ra_apply(ra, st, req->client, &a, id)) != 0)
+		return r;
+	/* Stored and mailed: the answer must not fail now, or the applicant
+	 * would apply again (and spend another voucher). */
+	res->json = json_pack("{s:s, s:s, s:s}", "id", id, "state",
+	    tsr_app_state_name(TSR_APP_SUBMITTED), "next",
+	    tsr_ra_next_step(TSR_APP_SUBMITTED, a.storage));
+	return res->json ? 0 : nomem();
+}
+
+static int post_application(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_apply);
+}
+
+static int get_agreement(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	const char *v = req->app->cfg ? req->app->cfg->ra.agreement_version : NULL;
+
+	if (v == NULL)
+		return tsr_error(TSR_ERR_CONFIG, "no subscriber agreement version is configured");
+	res->json = json_pack("{s:s}", "version", v);
+	return res->json ? 0 : nomem();
+}
+
+static int do_verify_email(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id");
+	int r;
+
+	if ((r = tsr_ra_verify_email(ra, st, req->client, id, body_str(req, "code"))) != 0)
+		return r;
+	return status_of(st, id, &res->json);
+}
+
+static int post_email_verification(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_verify_email);
+}
+
+static int do_resend(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id");
+	int r;
+
+	if ((r = require_applicant(req, id)) != 0 ||
+	    (r = tsr_ra_resend_verification(ra, st, req->actor, id)) != 0)
+		return r;
+	return status_of(st, id, &res->json);
+}
+
+static int post_verification_code(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_resend);
+}
+
+static int do_withdraw(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id");
+	int r;
+
+	if ((r = require_applicant(req, id)) != 0 ||
+	    (r = tsr_ra_withdraw(ra, st, req->actor, id, body_str(req, "reason"))) != 0)
+		return r;
+	return status_of(st, id, &res->json);
+}
+
+static int post_withdrawal(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_withdraw);
+}
+
+/* ------------------------------------------------------------------ reading */
+
+/* Its applicant, or an officer who may review; *officer says which. */
+static int may_read(const struct tsr_http_request *req, struct tsr_store *st, const char *id,
+    bool *officer)
+{
+	const char *name = subject_of(req, TSR_SESSION_PREFIX_OFFICER);
+
+	*officer = name != NULL;
+	if (name != NULL)
+		return tsr_ra_officer_check(st, name, TSR_ROLE_RA_OFFICER);
+	return require_applicant(req, id);
+}
+
+static int do_get_application(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id");
+	bool officer = false;
+	int r;
+
+	if ((r = may_read(req, st, id, &officer)) != 0)
+		return r;
+	return app_view(ra, st, id, officer, &res->json);
+}
+
+static int get_application(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_get_application);
+}
+
+/* ------------------------------------------------------------------ password reset */
+
+static int do_questions(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	char **q = NULL;
+	size_t n = 0;
+	json_t *a;
+	int r;
+
+	(void)ra;
+	if ((r = tsr_ra_questions(st, tsr_http_param(req, "id"), &q, &n)) != 0)
+		return r;
+	if ((a = json_array()) == NULL)
+		r = nomem();
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (json_array_append_new(a, json_string(q[i])) != 0)
+			r = nomem();
+	tsr_ra_questions_free(q, n);
+	if (r == 0 && (res->json = json_pack("{s:o}", "questions", a)) == NULL)
+		return nomem();
+	if (r != 0)
+		json_decref(a);
+	return r;
+}
+
+static int get_questions(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_questions);
+}
+
+static int do_reset(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const json_t *list = json_object_get(req->body, "answers"), *v;
+	const char *answers[TSR_RA_ANSWERS_MAX];
+	const char *id = tsr_http_param(req, "id");
+	size_t i, n = 0;
+	int r;
+
+	json_array_foreach(list, i, v) {
+		if (i == TSR_RA_ANSWERS_MAX)
+			break;
+		answers[i] = json_string_value(v);
+		n = i + 1;
+	}
+	if ((r = tsr_ra_reset_password(ra, st, req->client, id, answers, n,
+	    body_str(req, "new_password"))) != 0)
+		return r;
+	return status_of(st, id, &res->json);
+}
+
+static int post_password_reset(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_reset);
+}
+
+/* ------------------------------------------------------------------ sessions */
+
+/* {token, expires_at}; the token is wiped from our memory once copied. */
+static int session_json(char token[TSR_SESSION_TOKEN_LEN], int64_t expires_at, json_t **out)
+{
+	*out = json_pack("{s:s, s:o}", "token", token, "expires_at", time_json(expires_at));
+	tsr_wipe(token, TSR_SESSION_TOKEN_LEN);
+	return *out != NULL ? 0 : nomem();
+}
+
+static int do_applicant_session(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	char token[TSR_SESSION_TOKEN_LEN];
+	int64_t expires_at = 0;
+	int r;
+
+	if ((r = tsr_ra_applicant_session(ra, st, req->client, tsr_http_param(req, "id"),
+	    body_str(req, "password"), token, &expires_at)) != 0)
+		return r;
+	return session_json(token, expires_at, &res->json);
+}
+
+static int post_applicant_session(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_applicant_session);
+}
+
+static int do_officer_session(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	char token[TSR_SESSION_TOKEN_LEN];
+	int64_t expires_at = 0;
+	int r;
+
+	if ((r = tsr_ra_officer_login(ra, st, req->client, body_str(req, "user"),
+	    body_str(req, "password"), token, &expires_at)) != 0)
+		return r;
+	return session_json(token, expires_at, &res->json);
+}
+
+static int post_officer_session(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_officer_session);
+}
+
+static int do_end_session(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	char token[TSR_HTTP_BEARER_CHARS + 1];
+	int r;
+
+	if ((r = tsr_http_bearer(req->authorization, token)) == 0)
+		r = tsr_ra_session_end(ra, st, token);
+	tsr_wipe(token, sizeof(token));
+	if (r != 0)
+		return r;
+	res->json = json_pack("{s:b}", "ended", 1);
+	return res->json ? 0 : nomem();
+}
+
+static int delete_session(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_end_session);
+}
+
+/* ------------------------------------------------------------------ the queue */
+
+struct queue {
+	json_t *list;
+	int r;
+};
+
+/* "Given Family" from the stored applicant fields ("" if there are none). */
+static void applicant_name(const char *text, char *out, size_t size)
+{
+	json_t *v = json_loads(text, 0, NULL);
+	const char *given = json_string_value(json_object_get(v, "given_name"));
+	const char *family = json_string_value(json_object_get(v, "family_name"));
+
+	snprintf(out, size, "%s%s%s", given ? given : "", given && family ? " " : "",
+	    family ? family : "");
+	json_decref(v);
+}
+
+static int queue_item(const struct tsr_app_record *a, void *ctx)
+{
+	struct queue *q = ctx;
+	char name[160];
+	json_t *v;
+
+	applicant_name(a->applicant, name, sizeof(name));
+	v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:b}", "id", a->id, "product",
+	    a->product, "storage", a->storage, "state", a->state, "state_since",
+	    time_json(a->state_since), "created_at", time_json(a->created_at), "name", name,
+	    "email", a->email, "locked", a->locked);
+	if (v != NULL && a->token_serial[0] != '\0' &&
+	    json_object_set_new(v, "token_serial", json_string(a->token_serial)) != 0) {
+		json_decref(v);
+		v = NULL;
+	}
+	if (v == NULL || json_array_append_new(q->list, v) != 0) {
+		q->r = nomem();
+		return 1;
+	}
+	return 0;
+}
+
+/* The queue's filter from the query: state (a state name or "all",
+ * default under_review), product (a configured product), limit. */
+static int queue_filter(const struct tsr_http_request *req, const struct tsr_config *cfg,
+    struct tsr_app_filter *f)
+{
+	const char *state = tsr_http_query(req, "state"), *product = tsr_http_query(req, "product");
+	const char *limit = tsr_http_query(req, "limit");
+	enum tsr_app_state s;
+
+	memset(f, 0, sizeof(*f));
+	f->state = tsr_app_state_name(TSR_APP_UNDER_REVIEW);
+	f->limit = QUEUE_LIMIT_DEFAULT;
+	if (state != NULL && strcmp(state, "all") == 0)
+		f->state = NULL;
+	else if (state != NULL && tsr_app_state_parse(state, &s) != 0)
+		return tsr_error(TSR_ERR_INVALID, "query: state must be a state name or 'all'");
+	else if (state != NULL)
+		f->state = tsr_app_state_name(s);
+	if (product != NULL && tsr_product_find(&cfg->products, product) == NULL)
+		return tsr_error(TSR_ERR_INVALID, "query: no product named '%s'", product);
+	f->product = product;
+	if (limit != NULL) {
+		char *end = NULL;
+		long n = strspn(limit, "0123456789") == strlen(limit) && strlen(limit) <= 4 ?
+		    strtol(limit, &end, 10) : 0;
+
+		if (n < 1 || n > QUEUE_LIMIT_MAX)
+			return tsr_error(TSR_ERR_INVALID, "query: limit must be 1 to %d",
+			    QUEUE_LIMIT_MAX);
+		f->limit = (unsigned)n;
+	}
+	return 0;
+}
+
+static int do_queue(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	struct tsr_app_filter f;
+	struct queue q = { .r = 0 };
+	const char *officer;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
+	    (r = queue_filter(req, tsr_ra_config(ra), &f)) != 0)
+		return r;
+	if ((q.list = json_array()) == NULL)
+		return nomem();
+	r = tsr_store_app_list(st, &f, queue_item, &q);
+	if (q.r != 0)
+		r = q.r;
+	if (r != 0) {
+		json_decref(q.list);
+		return r;
+	}
+	/* json_pack takes the list even when it fails. */
+	res->json = json_pack("{s:o}", "applications", q.list);
+	return res->json ? 0 : nomem();
+}
+
+static int get_queue(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_queue);
+}
+
+/* ------------------------------------------------------------------ decisions */
+
+static int do_approve(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id"), *officer;
+	struct tsr_approval_record *v = NULL;
+	const struct tsr_product *p;
+	struct tsr_app_record a;
+	bool final = false;
+	size_t n = 0;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_approve(ra, st, officer, id, body_str(req, "token_serial"),
+	    body_str(req, "comment"), &final)) != 0)
+		return r;
+	memset(&a, 0, sizeof(a));
+	if ((r = tsr_ra_app_get(st, id, &a)) != 0 || (r = tsr_ra_approvals(st, id, &v, &n)) != 0)
+		goto out;
+	tsr_ra_approvals_free(v, n);
+	p = tsr_product_find(&tsr_ra_config(ra)->products, a.product);
+	res->json = json_pack("{s:s, s:s, s:b, s:I, s:i}", "id", a.id, "state", a.state,
+	    "final", final, "approvals", (json_int_t)n, "approvals_required",
+	    p ? p->ra_approvals : 0);
+	if (res->json == NULL)
+		r = nomem();
+out:
+	tsr_app_record_clear(&a);
+	return r;
+}
+
+static int post_approval(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_approve);
+}
+
+static int do_reject(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id"), *officer;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_reject(ra, st, officer, id, body_str(req, "reason"))) != 0)
+		return r;
+	return app_view(ra, st, id, true, &res->json);
+}
+
+static int post_rejection(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_reject);
+}
+
+static int do_assign_token(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id"), *officer;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_assign_token(ra, st, officer, id, body_str(req, "serial"))) != 0)
+		return r;
+	return app_view(ra, st, id, true, &res->json);
+}
+
+static int put_token(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_assign_token);
+}
+
+static int do_unlock(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id"), *officer, *what = body_str(req, "what");
+	enum tsr_ra_unlock u;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0)
+		return r;
+	if (strcmp(what, "account") == 0)
+		u = TSR_RA_UNLOCK_ACCOUNT;
+	else if (strcmp(what, "code") == 0)
+		u = TSR_RA_UNLOCK_CODE;
+	else
+		return tsr_error(TSR_ERR_INVALID, "/what: must be \"account\" or \"code\"");
+	if ((r = tsr_ra_unlock(ra, st, officer, id, u)) != 0)
+		return r;
+	return app_view(ra, st, id, true, &res->json);
+}
+
+static int post_unlock(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_unlock);
+}
+
+static int do_reissue(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *id = tsr_http_param(req, "id"), *officer;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_reissue_activation(ra, st, officer, id)) != 0)
+		return r;
+	return app_view(ra, st, id, true, &res->json);
+}
+
+static int post_activation(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_reissue);
+}
+
+/* ------------------------------------------------------------------ the routes */
+
+#define APP "/api/v1/applications/{id}"
+#define RA_APP "/api/v1/ra/applications/{id}"
+
+static const struct tsr_http_route ra_routes[] = {
+	{ .method = "GET", .pattern = "/api/v1/agreement", .handler = get_agreement,
+	    .summary = "The subscriber agreement version applicants accept",
+	    .response = "Agreement" },
+	{ .method = "POST", .pattern = "/api/v1/applications", .handler = post_application,
+	    .body = application_body, .status = 201, .response = "ApplicationStatus",
+	    .summary = "Apply for a certificate; the verification code is mailed" },
+	{ .method = "GET", .pattern = APP, .handler = get_application, .flags = TSR_HTTP_AUTH,
+	    .response = "Application",
+	    .summary = "An application, as its applicant or an RA officer sees it" },
+	{ .method = "POST", .pattern = APP "/email-verification",
+	    .handler = post_email_verification, .body = code_body,
+	    .response = "ApplicationStatus",
+	    .summary = "Verify the email address with the mailed code" },
+	{ .method = "POST", .pattern = APP "/verification-code",
+	    .handler = post_verification_code, .flags = TSR_HTTP_AUTH,
+	    .response = "ApplicationStatus",
+	    .summary = "Mail a new verification code (the old one stops working)" },
+	{ .method = "POST", .pattern = APP "/withdrawal", .handler = post_withdrawal,
+	    .flags = TSR_HTTP_AUTH, .body = withdrawal_body, .response = "ApplicationStatus",
+	    .summary = "Withdraw the application" },
+	{ .method = "POST", .pattern = APP "/session", .handler = post_applicant_session,
+	    .body = password_body, .status = 201, .response = "Session",
+	    .summary = "Log in as the applicant with the application's password" },
+	{ .method = "GET", .pattern = APP "/questions", .handler = get_questions,
+	    .response = "Questions",
+	    .summary = "The secret questions, for a password reset" },
+	{ .method = "POST", .pattern = APP "/password-reset", .handler = post_password_reset,
+	    .body = reset_body, .response = "ApplicationStatus",
+	    .summary = "Set a new password with the answers to the secret questions" },
+	{ .method = "POST", .pattern = "/api/v1/sessions", .handler = post_officer_session,
+	    .body = login_body, .status = 201, .response = "Session",
+	    .summary = "Log in as an RA officer" },
+	{ .method = "DELETE", .pattern = "/api/v1/sessions/current", .handler = delete_session,
+	    .flags = TSR_HTTP_AUTH, .response = "SessionEnded",
+	    .summary = "Log out: end the session of the bearer token" },
+	{ .method = "GET", .pattern = "/api/v1/ra/applications", .handler = get_queue,
+	    .flags = TSR_HTTP_AUTH, .query = queue_query, .response = "Queue",
+	    .summary = "The review queue, oldest first (RA officers)" },
+	{ .method = "POST", .pattern = RA_APP "/approval", .handler = post_approval,
+	    .flags = TSR_HTTP_AUTH, .body = approval_body, .response = "ApprovalResult",
+	    .summary = "Approve (once per officer; the last approval issues the activation)" },
+	{ .method = "POST", .pattern = RA_APP "/rejection", .handler = post_rejection,
+	    .flags = TSR_HTTP_AUTH, .body = rejection_body, .response = "Application",
+	    .summary = "Reject, with a reason for the applicant" },
+	{ .method = "PUT", .pattern = RA_APP "/token", .handler = put_token,
+	    .flags = TSR_HTTP_AUTH, .body = token_body, .response = "Application",
+	    .summary = "Assign the serial of the hardware token to ship" },
+	{ .method = "POST", .pattern = RA_APP "/unlock", .handler = post_unlock,
+	    .flags = TSR_HTTP_AUTH, .body = unlock_body, .response = "Application",
+	    .summary = "Unlock the applicant's account or current code" },
+	{ .method = "POST", .pattern = RA_APP "/activation", .handler = post_activation,
+	    .flags = TSR_HTTP_AUTH, .response = "Application",
+	    .summary = "Reissue the activation letter (a new code; the old one stops working)" },
+};
+
+const struct tsr_http_route *tsr_http_ra_routes(size_t *n)
+{
+	*n = TSR_ARRAY_LEN(ra_routes);
+	return ra_routes;
+}
+
+/* ------------------------------------------------------------------ response schemas */
+
+/* A property of a response object.  type: "string", "date-time", "state",
+ * "integer", "boolean", "object", "string[]", or a component's name,
+ * optionally with "[]" for an array of it. */
+struct prop {
+	const char *name;
+	const char *type;
+	bool required;
+};
+
+static json_t *state_schema(void)
+{
+	json_t *names = json_array();
+
+	for (int s = 0; names != NULL && s < TSR_APP_STATE_COUNT; s++)
+		if (json_array_append_new(names, json_string(tsr_app_state_name(s))) != 0) {
+			json_decref(names);
+			return NULL;
+		}
+	return json_pack("{s:s, s:o}", "type", "string", "enum", names);
+}
+
+static json_t *type_schema(const char *type)
+{
+	size_t n = strlen(type);
+	char ref[96];
+
+	if (n > 2 && strcmp(type + n - 2, "[]") == 0) {
+		char item[64];
+
+		snprintf(item, sizeof(item), "%.*s", (int)(n - 2), type);
+		return json_pack("{s:s, s:o}", "type", "array", "items", type_schema(item));
+	}
+	if (strcmp(type, "date-time") == 0)
+		return json_pack("{s:s, s:s}", "type", "string", "format", "date-time");
+	if (strcmp(type, "state") == 0)
+		return state_schema();
+	if (strcmp(type, "string") == 0 || strcmp(type, "integer") == 0 ||
+	    strcmp(type, "boolean") == 0 || strcmp(type, "object") == 0)
+		return json_pack("{s:s}", "type", type);
+	snprintf(ref, sizeof(ref), "#/components/schemas/%s", type);
+	return json_pack("{s:s}", "$ref", ref);
+}
+
+static json_t *object_schema(const struct prop *props, size_t n)
+{
+	json_t *p = json_object(), *req = json_array();
+
+	for (size_t i = 0; p != NULL && req != NULL && i < n; i++) {
+		if (json_object_set_new(p, props[i].name, type_schema(props[i].type)) != 0 ||
+		    (props[i].required &&
+		    json_array_append_new(req, json_string(props[i].name)) != 0)) {
+			json_decref(p);
+			p = NULL;
+		}
+	}
+	return json_pack("{s:s, s:o, s:o}", "type", "object", "required", req, "properties", p);
+}
+
+#define OBJECT(props) object_schema(props, TSR_ARRAY_LEN(props))
+
+static const struct prop status_props[] = {
+	{ "id", "string", true }, { "state", "state", true }, { "next", "string", true },
+};
+
+static const struct prop agreement_props[] = { { "version", "string", true } };
+
+static const struct prop session_props[] = {
+	{ "token", "string", true }, { "expires_at", "date-time", true },
+};
+
+static const struct prop ended_props[] = { { "ended", "boolean", true } };
+
+static const struct prop questions_props[] = { { "questions", "string[]", true } };
+
+static const struct prop approval_props[] = {
+	{ "officer", "string", true }, { "at", "date-time", true }, { "comment", "string", false },
+};
+
+static const struct prop application_props[] = {
+	{ "id", "string", true }, { "product", "string", true }, { "storage", "string", true },
+	{ "state", "state", true }, { "state_since", "date-time", true },
+	{ "created_at", "date-time", true }, { "next", "string", true },
+	{ "reason", "string", false }, { "token_serial", "string", false },
+	/* officers only */
+	{ "applicant", "object", false }, { "email", "string", false },
+	{ "agreement", "string", false }, { "updated_at", "date-time", false },
+	{ "checks", "object", false }, { "approvals", "Approval[]", false },
+	{ "approvals_required", "integer", false }, { "locked", "boolean", false },
+	{ "failed_logins", "integer", false }, { "code_locked", "boolean", false },
+};
+
+static const struct prop queue_item_props[] = {
+	{ "id", "string", true }, { "product", "string", true }, { "storage", "string", true },
+	{ "state", "state", true }, { "state_since", "date-time", true },
+	{ "created_at", "date-time", true }, { "name", "string", true },
+	{ "email", "string", true }, { "locked", "boolean", true },
+	{ "token_serial", "string", false },
+};
+
+static const struct prop queue_props[] = { { "applications", "QueueItem[]", true } };
+
+static const struct prop approval_result_props[] = {
+	{ "id", "string", true }, { "state", "state", true }, { "final", "boolean", true },
+	{ "approvals", "integer", true }, { "approvals_required", "integer", true },
+};
+
+json_t *tsr_http_ra_schemas(void)
+{
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "ApplicationStatus", OBJECT(status_props),
+	    "Agreement", OBJECT(agreement_props),
+	    "Session", OBJECT(session_props),
+	    "SessionEnded", OBJECT(ended_props),
+	    "Questions", OBJECT(questions_props),
+	    "Approval", OBJECT(approval_props),
+	    "Application", OBJECT(application_props),
+	    "QueueItem", OBJECT(queue_item_props),
+	    "Queue", OBJECT(queue_props),
+	    "ApprovalResult", OBJECT(approval_result_props));
+}

@@ -1,0 +1,436 @@
+#!/bin/bash
+# ra.sh - `tessera ra ...`: RA officers review on the CA host.  Applications
+# are submitted and verified through the real server (curl), with the code
+# read from the outbox; then the server is stopped and two officers review
+# with the CLI, each with their own password: dual control, a refused second
+# approval by the same officer, an auditor refused, a new-token application
+# that needs its token serial, the activation letter and the token passcode
+# in separate outboxes, a wrong password counted, the audit chain intact.
+# Lapses are run with faketime.
+. "$(dirname "$0")/lib.sh"
+need curl jq python3 sqlite3 faketime
+
+base_home
+H=$BASE
+PID=
+# A failed check must not leave a server behind.
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+OLIVIA_PW='copper lantern meadow 7'
+OSCAR_PW='silent orchard river 42'
+AUDE_PW='marble kite horizon 19'
+APPLICANT_PW='purple elephant dances slowly'
+
+# pwfile NAME TEXT: a password file of mode 0600.
+pwfile()
+{
+	printf '%s\n' "$2" >"$WORK/$1"
+	chmod 600 "$WORK/$1"
+	echo "$WORK/$1"
+}
+
+# set_conf SECTION KEY VALUE: set KEY in [SECTION] of tessera.conf (the
+# section is added if the file has none).
+set_conf()
+{
+	python3 - "$H/tessera.conf" "$@" <<'EOF'
+import re, sys
+path, section, key, value = sys.argv[1:5]
+lines = open(path).read().split('\n')
+head = '[%s]' % section
+if head not in [l.strip() for l in lines]:
+    lines += ['', head, '%s = %s' % (key, value)]
+else:
+    i = [l.strip() for l in lines].index(head) + 1
+    j = i
+    while j < len(lines) and not lines[j].strip().startswith('['):
+        if re.match(r'\s*%s\s*=' % re.escape(key), lines[j]):
+            del lines[j]
+            continue
+        j += 1
+    lines.insert(i, '%s = %s' % (key, value))
+open(path, 'w').write('\n'.join(lines))
+EOF
+}
+
+# ------------------------------------------------------------------ the server
+# start_server: tessera serve on 127.0.0.1:0; sets $PID and $URL.
+start_server()
+{
+	"$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
+	    >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
+	PID=$!
+	local port
+	URL=
+	for _ in $(seq 1 100); do
+		port=$(grep -Eo '\(port [0-9]+\)|https://127\.0\.0\.1:[1-9][0-9]*' \
+		    "$WORK/serve.out" | head -n 1 | sed 's/.*[^0-9]//' || true)
+		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
+		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
+		sleep 0.1
+	done
+	[ -n "$URL" ] || fail "tessera serve printed no URL"
+	for _ in $(seq 1 50); do
+		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null \
+		    "$URL/api/v1/health" 2>/dev/null && { pass "tessera serve answers on $URL"; return; }
+		sleep 0.1
+	done
+	fail "tessera serve does not answer /api/v1/health on $URL"
+}
+
+stop_server()
+{
+	local rc=0
+	kill -TERM "$PID"
+	for _ in $(seq 1 50); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 5 s after SIGTERM"
+	wait "$PID" || rc=$?
+	PID=
+	expect "tessera serve exits 0 on SIGTERM" "$rc" 0
+}
+
+# post PATH JSON: POST a JSON body; the answer in $WORK/body, status in $STATUS.
+post()
+{
+	STATUS=$(curl -sS --max-time 30 --cacert "$H/certs/root.pem" -o "$WORK/body" \
+	    -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$2" "$URL$1")
+}
+
+# ------------------------------------------------------------------ mail
+# mail_of ID KIND DIR: the one message of KIND for application ID in the
+# Maildir DIR (new/ or cur/), or fail.
+mail_of()
+{
+	local files
+	files=$(grep -lE "^X-Tessera-Application: $1\\b" "$3"/new/* "$3"/cur/* 2>/dev/null |
+	    xargs -r grep -lE "^X-Tessera-Kind: $2\\b" || true)
+	[ -n "$files" ] || fail "no $2 message for $1 in $3"
+	[ "$(wc -l <<<"$files")" -eq 1 ] || fail "more than one $2 message for $1 in $3"
+	echo "$files"
+}
+
+# kind_count KIND DIR: how many messages of KIND (a regex) the Maildir DIR holds.
+kind_count()
+{
+	{ find "$2/new" "$2/cur" -type f -exec grep -lE "^X-Tessera-Kind: $1\b" {} + 2>/dev/null ||
+	    true; } | wc -l
+}
+
+# lacks_text DESC FILE TEXT: FILE does not contain TEXT (a fixed string: codes
+# may hold characters that mean something in a regex).
+lacks_text()
+{
+	! grep -qF -- "$3" "$2" || fail "$1: '$3' is in $2"
+	pass "$1"
+}
+
+# body_of FILE: the decoded body of a quoted-printable message.
+body_of()
+{
+	python3 -c 'import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+sys.stdout.write(m.get_payload(decode=True).decode())' "$1"
+}
+
+# code_in FILE LABEL: the code after "LABEL:" in the message body.
+code_in()
+{
+	body_of "$1" | sed -n "s/^$2: *//p" | tr -d '\r' | head -n 1
+}
+
+# ------------------------------------------------------------------ applying
+# submit JSON: POST /api/v1/applications; sets $APP.
+submit()
+{
+	post /api/v1/applications "$1"
+	if [ "$STATUS" != 201 ]; then
+		cat "$WORK/body" >&2
+		fail "POST /api/v1/applications: $STATUS, expected 201"
+	fi
+	APP=$(jq -r .id "$WORK/body")
+	[[ $APP =~ ^AP-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$ ]] || fail "no application id: $APP"
+	pass "application $APP submitted"
+}
+
+# verify_email ID: type the mailed verification code.
+verify_email()
+{
+	local code
+	code=$(code_in "$(mail_of "$1" verification "$H/outbox")" 'Your verification code')
+	[ -n "$code" ] || fail "no verification code in the mail for $1"
+	post "/api/v1/applications/$1/email-verification" "{\"code\": \"$code\"}"
+	[ "$STATUS" = 200 ] || { cat "$WORK/body" >&2; fail "email verification: $STATUS"; }
+	pass "$1: email verified with the mailed code"
+}
+
+# applicant JSON for an EPCS application on a new token paid with voucher $1.
+epcs_application()
+{
+	jq -n --arg v "$1" --arg pw "$APPLICANT_PW" --arg ag "$AGREEMENT" '{
+	    product: "epcs", storage: "new-token", agreement: $ag, password: $pw, voucher: $v,
+	    questions: [
+	        {question: "First pet?", answer: "Rex the dog"},
+	        {question: "Town of birth?", answer: "Springfield"},
+	        {question: "First teacher?", answer: "Mrs Krabappel"}],
+	    applicant: {given_name: "Jane", family_name: "Tester", email: "jane@example.com",
+	        address: "1 Main Street, Springfield, IL 62701", date_of_birth: "1980-04-01",
+	        npi: "1234567893", dea: "AT1234563"}}'
+}
+
+# device_application EMAIL GIVEN_NAME: a free product, software storage.
+device_application()
+{
+	jq -n --arg pw "$APPLICANT_PW" --arg ag "$AGREEMENT" --arg email "$1" --arg given "$2" '{
+	    product: "device", storage: "software", agreement: $ag, password: $pw,
+	    questions: [
+	        {question: "First pet?", answer: "Tom"},
+	        {question: "Town of birth?", answer: "Shelbyville"},
+	        {question: "First car?", answer: "Plymouth"}],
+	    applicant: {given_name: $given, family_name: "Ops", email: $email,
+	        organization: "Tessera Test Clinic", domain: "device.example.com"}}'
+}
+
+# ------------------------------------------------------------------------
+section "setup: officers, an auditor, a voucher"
+AGREEMENT=2026-11
+set_conf ra agreement_version "$AGREEMENT"
+# The activation code outlives the email deadline, so that one lapse
+# sweep 31 days on lapses only the unverified application.
+set_conf ra activation_days 60
+tsr_ok "user add olivia (ra-officer)" user add --home "$H" olivia --role ra-officer \
+    --password-file "$(pwfile olivia.pw "$OLIVIA_PW")"
+tsr_ok "user add oscar (ra-officer)" user add --home "$H" oscar --role ra-officer \
+    --password-file "$(pwfile oscar.pw "$OSCAR_PW")"
+tsr_ok "user add aude (auditor only)" user add --home "$H" aude --role auditor \
+    --password-file "$(pwfile aude.pw "$AUDE_PW")"
+tsr_ok "voucher create --product epcs --count 1" voucher create --home "$H" --product epcs \
+    --count 1
+VOUCHER=$(head -n 1 "$WORK/out")
+OLIVIA=(--officer olivia --password-file "$WORK/olivia.pw")
+OSCAR=(--officer oscar --password-file "$WORK/oscar.pw")
+AUDE=(--officer aude --password-file "$WORK/aude.pw")
+
+section "apply and verify through the API"
+start_server
+submit "$(epcs_application "$VOUCHER")"
+EPCS=$APP
+# Another open application with the same email: a duplicate for the checks.
+submit "$(device_application jane@example.com Dev)"
+LATE=$APP
+# EPCS's code is well formed but wrong for LATE: max_failures (5) of them
+# lock LATE's verification code, for an officer to unlock.
+EPCS_CODE=$(code_in "$(mail_of "$EPCS" verification "$H/outbox")" 'Your verification code')
+for i in 1 2 3 4 5; do
+	post "/api/v1/applications/$LATE/email-verification" "{\"code\": \"$EPCS_CODE\"}"
+	[ "$STATUS" = 401 ] || { cat "$WORK/body" >&2; fail "wrong code $i: $STATUS, not 401"; }
+done
+pass "five wrong codes for $LATE: 401 each"
+verify_email "$EPCS"
+submit "$(device_application ops@example.com Devon)"
+DOOMED=$APP
+verify_email "$DOOMED"
+stop_server
+
+# ------------------------------------------------------------------------
+section "tessera ra queue"
+tsr_ok "ra queue --json" ra queue --home "$H" --json
+expect "the queue holds the verified applications, oldest first" \
+    "$(jq -c "$JQ_ITEMS | map(.id)" "$WORK/out")" "[\"$EPCS\",\"$DOOMED\"]"
+expect "product, storage, state" "$(jq -c "$JQ_ITEMS | .[0] | [.product, .storage, .state]" \
+    "$WORK/out")" '["epcs","new-token","under_review"]'
+expect "no approvals yet, 2 required" "$(jq -c "$JQ_ITEMS | .[0] |
+    [.approvals, .approvals_required]" "$WORK/out")" '[0,2]'
+expect "flagged as a duplicate (same email as $LATE)" \
+    "$(jq "$JQ_ITEMS | .[0].duplicate" "$WORK/out")" true
+tsr_ok "ra queue (table)" ra queue --home "$H"
+file_has "the table shows it" "$WORK/out" \
+    "^$EPCS +[0-9]+m +under_review +epcs +new-token +0/2 +duplicate$"
+tsr_ok "ra queue --state submitted" ra queue --home "$H" --state submitted --json
+expect "the unverified one waits in submitted" "$(jq -c "$JQ_ITEMS | map(.id)" "$WORK/out")" \
+    "[\"$LATE\"]"
+tsr_ok "ra queue --product epcs" ra queue --home "$H" --product epcs --json
+expect "filtered by product" "$(jq -c "$JQ_ITEMS | map(.id)" "$WORK/out")" "[\"$EPCS\"]"
+tsr_ok "ra queue --state all --product device" ra queue --home "$H" --state all \
+    --product device --json
+expect "every state of one product" "$(jq -c "$JQ_ITEMS | map(.id)" "$WORK/out")" \
+    "[\"$LATE\",\"$DOOMED\"]"
+tsr_ok "ra queue --state all --limit 1" ra queue --home "$H" --state all --limit 1
+file_has "a full page says so" "$WORK/err" 'the first 1 shown: --limit 0 shows all'
+expect "the oldest first" "$(awk 'NR == 2 { print $1 }' "$WORK/out")" "$EPCS"
+tsr_fails "an unknown state" 64 'not an application state' ra queue --home "$H" --state nope
+tsr_fails "queue takes no --officer" 64 'does not take --officer' ra queue --home "$H" \
+    --officer olivia
+
+section "tessera ra show"
+tsr_ok "ra show --json" ra show --home "$H" "$EPCS" --json
+cp "$WORK/out" "$WORK/show.json"
+expect "applicant fields" "$(jq -c '.applicant | [.given_name, .family_name, .date_of_birth,
+    .npi, .dea]' "$WORK/show.json")" '["Jane","Tester","1980-04-01","1234567893","AT1234563"]'
+expect "state" "$(jq -r .state "$WORK/show.json")" under_review
+expect "the NPI and DEA checks passed" "$(jq -c '[.checks.npi.result, .checks.dea.result]' \
+    "$WORK/show.json")" '["pass","pass"]'
+expect "the duplicate names $LATE by email" "$(jq -c '.checks.duplicates | map([.field,
+    .applications])' "$WORK/show.json")" "[[\"email\",[\"$LATE\"]]]"
+expect "no locks" "$(jq -c '.locks | [.account, .verification_code, .activation_code]' \
+    "$WORK/show.json")" '[false,false,false]'
+expect "no token yet" "$(jq -r .token_serial "$WORK/show.json")" null
+jq -e '.next_step | length > 0' "$WORK/show.json" >/dev/null || fail "no next step"
+pass "a next step is shown"
+file_lacks "no hash, no password" "$WORK/show.json" "argon2|[0-9a-f]{64}|$APPLICANT_PW"
+expect "no identity or password member" "$(jq '[.. | objects | keys[]] |
+    map(select(test("identity|password|hash"))) | length' "$WORK/show.json")" 0
+tsr_ok "ra show (text)" ra show --home "$H" "$EPCS"
+file_has "text: the state and since" "$WORK/out" '^state +under_review since [0-9TZ:-]+'
+file_has "text: the applicant's name" "$WORK/out" '^  family_name +Tester$'
+file_has "text: approvals" "$WORK/out" '^approvals +0 of 2$'
+file_has "text: the duplicate" "$WORK/out" "^    email +$LATE\$"
+file_has "text: the NPI check" "$WORK/out" '^  npi +pass: '
+file_has "text: what the officers must do" "$WORK/out" \
+    '^officers +2 more approvals, .*assign the token serial before the last$'
+file_lacks "text: no hash" "$WORK/out" 'argon2|[0-9a-f]{64}'
+tsr_ok "ra show $DOOMED --json" ra show --home "$H" "$DOOMED" --json
+expect "a device application: no NPI or DEA check, no duplicate" "$(jq -c '[.checks.npi,
+    .checks.dea, (.checks.duplicates | length)]' "$WORK/out")" '[null,null,0]'
+expect "1 approval required" "$(jq .approvals_required "$WORK/out")" 1
+tsr_fails "show an unknown application" 66 'AP-' ra show --home "$H" AP-0000-0000-0000
+
+section "approvals: dual control with two passwords"
+tsr_ok "olivia approves" ra approve --home "$H" "$EPCS" "${OLIVIA[@]}" --comment "ID checked"
+file_has "it says 1 of 2" "$WORK/err" "$EPCS: approved by olivia; now under_review \\(1 of 2"
+tsr_fails "olivia approves again: refused" 65 'already approved' ra approve --home "$H" "$EPCS" \
+    "${OLIVIA[@]}"
+tsr_fails "the auditor approving: forbidden" 77 'ra-officer|not allowed|role' ra approve \
+    --home "$H" "$EPCS" "${AUDE[@]}"
+tsr_fails "reject without a reason: usage error" 64 'reason' ra reject --home "$H" "$EPCS" \
+    "${OSCAR[@]}"
+tsr_fails "approve without --officer: usage error" 64 'officer' ra approve --home "$H" "$EPCS" \
+    --password-file "$WORK/oscar.pw"
+tsr_fails "unlock needs --account or --code" 64 'account' ra unlock --home "$H" "$EPCS" \
+    "${OSCAR[@]}"
+tsr_fails "no password file and no terminal" 64 'not a terminal' ra approve --home "$H" \
+    "$EPCS" --officer oscar
+tsr_fails "the final approval of a new token needs a serial" 65 'token' ra approve --home "$H" \
+    "$EPCS" "${OSCAR[@]}"
+tsr_ok "ra show --json" ra show --home "$H" "$EPCS" --json
+expect "still one approval, by olivia, with her comment" "$(jq -c '[.approvals[] |
+    [.officer, .comment]]' "$WORK/out")" '[["olivia","ID checked"]]'
+expect "still under review" "$(jq -r .state "$WORK/out")" under_review
+
+section "reject, assign-token, unlock"
+tsr_ok "olivia rejects $DOOMED" ra reject --home "$H" "$DOOMED" "${OLIVIA[@]}" \
+    --reason "We could not confirm the organization."
+file_has "it says rejected" "$WORK/err" "$DOOMED: rejected by olivia; now rejected"
+tsr_ok "ra show --json" ra show --home "$H" "$DOOMED" --json
+expect "rejected, with the reason" "$(jq -c '[.state, .reason]' "$WORK/out")" \
+    '["rejected","We could not confirm the organization."]'
+body_of "$(mail_of "$DOOMED" status "$H/outbox")" >"$WORK/status.txt"
+file_has "the applicant is told the reason" "$WORK/status.txt" 'could not confirm the organization'
+tsr_fails "a software application takes no token" 65 'token' ra assign-token --home "$H" \
+    "$LATE" "${OSCAR[@]}" --serial TOKEN-0001
+tsr_fails "assign-token needs --serial" 64 'serial' ra assign-token --home "$H" "$LATE" \
+    "${OSCAR[@]}"
+tsr_ok "ra show --json" ra show --home "$H" "$LATE" --json
+expect "$LATE's verification code is locked" "$(jq .locks.verification_code "$WORK/out")" true
+tsr_ok "ra show (text)" ra show --home "$H" "$LATE"
+file_has "text: the lock" "$WORK/out" '^locks +account unlocked \(0 failed\), verification code LOCKED'
+tsr_ok "olivia unlocks the code" ra unlock --home "$H" "$LATE" "${OLIVIA[@]}" --code
+tsr_ok "ra show --json" ra show --home "$H" "$LATE" --json
+expect "the code is unlocked" "$(jq .locks.verification_code "$WORK/out")" false
+
+section "a wrong officer password is refused and counted"
+pwfile wrong.pw 'not the right one at all' >/dev/null
+tsr_fails "oscar with a wrong password" 77 'wrong user name or password' ra approve \
+    --home "$H" "$EPCS" --officer oscar --password-file "$WORK/wrong.pw" --token-serial T-1
+tsr_ok "user show oscar --json" user show --home "$H" oscar --json
+expect "the failure is counted on oscar's account" "$(jq .failed_logins "$WORK/out")" 1
+tsr_ok "ra show --json" ra show --home "$H" "$EPCS" --json
+expect "nothing changed: no token, one approval" "$(jq -c '[.token_serial, (.approvals |
+    length)]' "$WORK/out")" '[null,1]'
+
+section "the final approval issues the activation"
+tsr_ok "oscar approves with --token-serial" ra approve --home "$H" "$EPCS" "${OSCAR[@]}" \
+    --token-serial TOKEN-0042
+file_has "it says final" "$WORK/err" "$EPCS: final approval by oscar; now activation_issued"
+tsr_ok "user show oscar --json" user show --home "$H" oscar --json
+expect "the right password reset oscar's count" "$(jq .failed_logins "$WORK/out")" 0
+tsr_ok "ra show --json" ra show --home "$H" "$EPCS" --json
+expect "activation_issued, token TOKEN-0042, two approvals" "$(jq -c '[.state, .token_serial,
+    [.approvals[].officer]]' "$WORK/out")" '["activation_issued","TOKEN-0042",["olivia","oscar"]]'
+LETTER=$(mail_of "$EPCS" activation "$H/outbox")
+PASSCODE=$(mail_of "$EPCS" passcode "$H/passcodes")
+pass "the activation letter is in HOME/outbox, the passcode in HOME/passcodes"
+expect "no passcode message in the applicant's outbox" "$(kind_count passcode "$H/outbox")" 0
+expect "only passcodes in the passcode outbox" "$(kind_count '[a-z]+' "$H/passcodes")" 1
+body_of "$LETTER" >"$WORK/letter.txt"
+body_of "$PASSCODE" >"$WORK/passcode.txt"
+file_has "the letter names the application" "$WORK/letter.txt" "$EPCS"
+ACODE=$(code_in "$LETTER" 'Your activation code')
+PCODE=$(code_in "$PASSCODE" 'Initial token passcode')
+[ -n "$ACODE" ] && [ -n "$PCODE" ] || fail "no activation code or no passcode in the letters"
+pass "the letter holds the activation code, the other message the passcode"
+file_has "the passcode message names the token" "$WORK/passcode.txt" TOKEN-0042
+lacks_text "the letter does not hold the passcode" "$WORK/letter.txt" "$PCODE"
+lacks_text "the passcode message does not hold the activation code" "$WORK/passcode.txt" \
+    "$ACODE"
+sqlite3 "$H/tessera.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+sqlite3 "$H/tessera.db" .dump >"$WORK/dump.sql"
+lacks_text "the activation code is not in the database" "$WORK/dump.sql" "$ACODE"
+lacks_text "nor without its hyphens" "$WORK/dump.sql" "${ACODE//-/}"
+tsr_ok "ra queue --json" ra queue --home "$H" --json
+expect "the queue is empty" "$(jq "$JQ_ITEMS | length" "$WORK/out")" 0
+tsr_ok "oscar reissues the activation" ra reissue --home "$H" "$EPCS" "${OSCAR[@]}"
+expect "a second activation letter" "$(kind_count activation "$H/outbox")" 2
+expect "a second passcode message" "$(kind_count passcode "$H/passcodes")" 2
+NEWEST=$(ls -t "$H"/outbox/new/* | xargs grep -lE '^X-Tessera-Kind: activation' | head -n 1)
+[ "$(code_in "$NEWEST" 'Your activation code')" != "$ACODE" ] ||
+    fail "the reissued letter holds the old code"
+pass "the reissued letter holds a new code"
+tsr_fails "reissue for an application without an activation" 65 'only an issued activation' \
+    ra reissue --home "$H" "$LATE" "${OSCAR[@]}"
+tsr_fails "rejecting after the activation is refused" 65 'activation_issued' ra reject --home "$H" "$EPCS" \
+    "${OLIVIA[@]}" --reason "too late"
+
+section "the audit log"
+tsr_ok "tessera audit verify" audit verify --home "$H"
+audit_json "$H"
+# events EXPR: how many audit records for the EPCS application match EXPR.
+events() { jq "$JQ_ITEMS | map(select(.object == \"application:$EPCS\" and ($1))) | length" \
+    "$WORK/audit.json"; }
+[ "$(events '.action | test("approve")')" -ge 3 ] || fail "the approvals are not audited"
+pass "the approvals are audited"
+[ "$(events '.outcome == "refused"')" -ge 3 ] || fail "the refusals are not audited"
+pass "the refused approvals (twice, the auditor, no serial) are audited"
+expect "oscar's wrong password is a failed user.login" "$(jq "$JQ_ITEMS | map(select(
+    .action == \"user.login\" and .object == \"user:oscar\" and .outcome == \"failure\")) |
+    length" "$WORK/audit.json")" 1
+file_lacks "no password in the audit log" "$WORK/audit.json" \
+    "$OLIVIA_PW|$OSCAR_PW|$AUDE_PW|$APPLICANT_PW|not the right one"
+lacks_text "no activation code in the audit log" "$WORK/audit.json" "$ACODE"
+
+section "lapse: an unverified application after 31 days"
+# Under ASan, libfaketime is preloaded ahead of the sanitizer's runtime.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+tsr_ok "ra lapse now: nothing is due" ra lapse --home "$H" --json
+expect "0 lapsed" "$(jq .lapsed "$WORK/out")" 0
+run faketime '+31 days' "$TESSERA" ra lapse --home "$H" --json
+[ "$RC" -eq 0 ] || { show_output; fail "faketime +31 days tessera ra lapse exited $RC"; }
+expect "31 days on, 1 lapsed" "$(jq .lapsed "$WORK/out")" 1
+tsr_ok "ra show --json" ra show --home "$H" "$LATE" --json
+expect "ra show says lapsed" "$(jq -r .state "$WORK/out")" lapsed
+run faketime '+31 days' "$TESSERA" ra lapse --home "$H"
+[ "$RC" -eq 0 ] || { show_output; fail "the second lapse exited $RC"; }
+file_has "a second run lapses nothing" "$WORK/err" '^0 applications lapsed$'
+tsr_ok "ra show --json" ra show --home "$H" "$EPCS" --json
+expect "the activation (60 days) did not lapse" "$(jq -r .state "$WORK/out")" activation_issued
+tsr_ok "tessera audit verify" audit verify --home "$H"
+
+for c in queue show approve reject assign-token unlock reissue lapse; do
+	tsr_ok "ra $c --help" ra "$c" --help
+	file_has "ra $c --help describes --home" "$WORK/out" '--home DIR'
+done
+
+echo
+echo "ra.sh: all checks passed"

@@ -1,0 +1,695 @@
+/*
+ * test_app.c - the enrollment workflow (src/ra/app.c, account.c, review.c,
+ * session.c) on a real CA home: SoftHSM2 token, SQLite store, Maildir
+ * outboxes.  Codes are read from the outbox files exactly as an applicant
+ * reads them; the clock is injected for expiry and lapses.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "ra/admin.h"
+#include "ra/app.h"
+
+#define PW "violet tractor umbrella"
+#define NEW_PW "copper meadow lighthouse"
+#define OFFICER_PW "quiet harbour lantern 7"
+#define DAY 86400
+
+struct fx {
+	char home[64];
+	struct tsr_ca *ca;
+	struct tsr_ra *ra;
+	struct tsr_store *st;
+	time_t now;
+	char vouchers[20][TSR_VOUCHER_CODE_LEN];
+	int next_voucher;
+	char tls_voucher[TSR_VOUCHER_CODE_LEN];
+};
+
+static time_t fixed_clock(void *ctx)
+{
+	return *(time_t *)ctx;
+}
+
+static int make_vouchers(struct fx *fx)
+{
+	const struct tsr_config *cfg = tsr_ca_config(fx->ca);
+	char batch[TSR_VOUCHER_BATCH_LEN + 1], **codes = NULL, path[128];
+	uint8_t key[TSR_CODE_KEY_BYTES];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/codes.key", fx->home);
+	if (tsr_code_key_load_or_create(path, key) != 0 ||
+	    tsr_ra_voucher_create(fx->st, &cfg->products, key, "test", "epcs", 20, 0, batch,
+	    &codes) != 0)
+		return -1;
+	for (int i = 0; i < 20; i++)
+		snprintf(fx->vouchers[i], sizeof(fx->vouchers[i]), "%s", codes[i]);
+	tsr_ra_voucher_codes_free(codes, 20);
+	r = tsr_ra_voucher_create(fx->st, &cfg->products, key, "test", "smime", 1, 0, batch,
+	    &codes);
+	if (r == 0)
+		snprintf(fx->tls_voucher, sizeof(fx->tls_voucher), "%s", codes[0]);
+	tsr_ra_voucher_codes_free(codes, 1);
+	return r;
+}
+
+static int setup_failed(const char *step)
+{
+	fprintf(stderr, "setup: %s: %s\n", step, tsr_error_detail());
+	return -1;
+}
+
+static int setup(void **state)
+{
+	struct tsr_init_options o;
+	struct tsr_password_list *list = NULL;
+	struct fx *fx = calloc(1, sizeof(*fx));
+	char conf[256];
+
+	if (fx == NULL || getenv("SOFTHSM_MODULE") == NULL)
+		return -1;
+	tsr_secret_set_cost(true);
+	snprintf(fx->home, sizeof(fx->home), "/tmp/tsr-app-XXXXXX");
+	if (mkdtemp(fx->home) == NULL)
+		return -1;
+	strcat(fx->home, "/ca");
+	tsr_init_options_default(&o);
+	o.home = fx->home;
+	o.key_type = TSR_KEY_EC_P256;
+	o.softhsm_module = getenv("SOFTHSM_MODULE");
+	if (tsr_ca_init(&o, "test") != 0)
+		return setup_failed("init");
+	/* Three failures lock (the default is 5). */
+	snprintf(conf, sizeof(conf), "sed -i 's/^max_failures = 5$/max_failures = 3/' "
+	    "'%s/tessera.conf'", fx->home);
+	if (system(conf) != 0)
+		return setup_failed("config");
+	fx->now = time(NULL);
+	tsr_clock_set(fixed_clock, &fx->now);
+	if (tsr_ca_open(fx->home, &fx->ca) != 0 || tsr_ra_open(fx->ca, &fx->ra) != 0 ||
+	    tsr_ra_store_acquire(fx->ra, &fx->st) != 0 || tsr_password_list_builtin(&list) != 0)
+		return setup_failed("open");
+	if (tsr_ra_user_add(fx->st, list, "test", "alice", "Alice", NULL, "ra-officer",
+	    OFFICER_PW) != 0 ||
+	    tsr_ra_user_add(fx->st, list, "test", "bob", "Bob", NULL, "ra-officer",
+	    OFFICER_PW) != 0 ||
+	    tsr_ra_user_add(fx->st, list, "test", "carol", "Carol", NULL, "auditor",
+	    OFFICER_PW) != 0 || make_vouchers(fx) != 0)
+		return setup_failed("users and vouchers");
+	tsr_password_list_free(list);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char cmd[128];
+
+	tsr_ra_store_release(fx->ra, fx->st);
+	tsr_ra_close(fx->ra);
+	tsr_ca_close(fx->ca);
+	tsr_clock_set(NULL, NULL);
+	*strrchr(fx->home, '/') = '\0';
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->home);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static const struct tsr_ra_answer answers[] = {
+	{ "First pet's name?", "Rex  the Dog" },
+	{ "Street you grew up on?", "Elm street" },
+	{ "Favourite teacher?", "Mrs Smith" },
+};
+
+/* A valid EPCS application (NPI 1234567893 and DEA AB1234563 have valid
+ * check digits; the DEA's second letter is the family name's initial). */
+static struct tsr_ra_application epcs(struct fx *fx)
+{
+	struct tsr_ra_application a = {
+		.product = "epcs", .storage = TSR_CHOICE_NEW_TOKEN, .agreement = "2026-11",
+		.password = PW, .answers = answers, .n_answers = 3,
+		.given_name = "Jane", .family_name = "Baker", .email = "jane@example.org",
+		.address = "1 Main Street\nSpringfield", .date_of_birth = "1980-02-29",
+		.npi = "1234567893", .dea = "AB1234563",
+	};
+	if (fx != NULL)
+		a.voucher = fx->vouchers[fx->next_voucher++];
+	return a;
+}
+
+/* Undo quoted-printable in place ("=3D" is '=', "=\r\n" a soft break):
+ * a code's check symbol may be '='. */
+static void qp_decode(char *s)
+{
+	char *o = s;
+
+	while (*s) {
+		if (s[0] == '=' && s[1] == '\r' && s[2] == '\n') {
+			s += 3;
+		} else if (s[0] == '=' && s[1] && s[2] && tsr_hex_digit(s[1]) >= 0 &&
+		    tsr_hex_digit(s[2]) >= 0) {
+			*o++ = (char)(tsr_hex_digit(s[1]) * 16 + tsr_hex_digit(s[2]));
+			s += 3;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+static char *file_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = calloc(1, 65537);
+
+	if (f == NULL || text == NULL) {
+		if (f != NULL)
+			fclose(f);
+		free(text);
+		return NULL;
+	}
+	(void)!fread(text, 1, 65536, f);
+	fclose(f);
+	qp_decode(text);
+	return text;
+}
+
+/* How many messages of kind for id are in outbox dir (HOME/dir/new), and
+ * the text after marker in the newest one (into out). */
+static int find_mail(struct fx *fx, const char *dir, const char *id, const char *kind,
+    const char *marker, char *out, size_t outlen)
+{
+	char path[512], want_app[128], want_kind[64];
+	struct dirent *e;
+	DIR *d;
+	int count = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/new", fx->home, dir);
+	snprintf(want_app, sizeof(want_app), "X-Tessera-Application: %s\r\n", id);
+	snprintf(want_kind, sizeof(want_kind), "X-Tessera-Kind: %s\r\n", kind);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char file[1024], *text, *m;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		if ((text = file_text(file)) == NULL)
+			continue;
+		if (strstr(text, want_app) && strstr(text, want_kind)) {
+			count++;
+			if (marker != NULL && (m = strstr(text, marker)) != NULL)
+				snprintf(out, outlen, "%.*s", (int)strcspn(m + strlen(marker), "\r\n"),
+				    m + strlen(marker));
+		}
+		free(text);
+	}
+	closedir(d);
+	return count;
+}
+
+static void verification_code(struct fx *fx, const char *id, char code[64])
+{
+	code[0] = '\0';
+	assert_true(find_mail(fx, "outbox", id, "verification", "Your verification code:  ",
+	    code, 64) >= 1);
+	assert_int_equal(strlen(code), 9);          /* "XXXX-XXXX": 35 bits and a check */
+}
+
+static void state_is(struct fx *fx, const char *id, const char *state)
+{
+	struct tsr_app_record a;
+
+	assert_int_equal(tsr_ra_app_get(fx->st, id, &a), 0);
+	assert_string_equal(a.state, state);
+	assert_null(a.password_hash);
+	tsr_app_record_clear(&a);
+}
+
+struct counter {
+	const char *action, *outcome;
+	int64_t n;
+};
+
+static int count_row(const struct tsr_audit_record *r, void *ctx)
+{
+	struct counter *c = ctx;
+
+	if (strcmp(r->action, c->action) == 0 && strcmp(r->outcome, c->outcome) == 0)
+		c->n++;
+	return 0;
+}
+
+static int64_t audited(struct fx *fx, const char *action, const char *outcome)
+{
+	struct counter c = { action, outcome, 0 };
+
+	assert_int_equal(tsr_store_audit_iter(fx->st, count_row, &c), 0);
+	return c.n;
+}
+
+/* Apply and verify: an application under review. */
+static void reviewed_app(struct fx *fx, char id[TSR_APP_ID_MAX + 1])
+{
+	struct tsr_ra_application a = epcs(fx);
+	char code[64];
+
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "http:127.0.0.1", &a, id), 0);
+	verification_code(fx, id, code);
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "http:127.0.0.1", id, code), 0);
+	state_is(fx, id, "under_review");
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_apply_and_verify(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_application a = epcs(fx);
+	struct tsr_app_record rec;
+	char id[TSR_APP_ID_MAX + 1], code[64], wrong[64];
+	int64_t submits = audited(fx, "application.submit", "success");
+
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "http:127.0.0.1", &a, id), 0);
+	assert_int_equal(strlen(id), 17);
+	assert_memory_equal(id, "AP-", 3);
+	state_is(fx, id, "submitted");
+	assert_int_equal(audited(fx, "application.submit", "success"), submits + 1);
+	verification_code(fx, id, code);
+
+	/* A typo the check symbol catches is not a guess: not counted. */
+	snprintf(wrong, sizeof(wrong), "%s", code);
+	wrong[3] = wrong[3] == 'A' ? 'B' : 'A';
+	assert_int_not_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, wrong), 0);
+	state_is(fx, id, "submitted");
+
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), 0);
+	state_is(fx, id, "under_review");
+	/* The code works once. */
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), TSR_ERR_POLICY);
+
+	assert_int_equal(tsr_ra_app_get(fx->st, id, &rec), 0);
+	assert_non_null(strstr(rec.checks, "\"npi\":{\"detail\""));
+	assert_non_null(strstr(rec.checks, "\"result\":\"pass\""));
+	assert_string_equal(rec.agreement, "2026-11");
+	assert_string_equal(rec.npi, "1234567893");
+	assert_non_null(strstr(rec.applicant, "\"family_name\":\"Baker\""));
+	assert_null(strstr(rec.applicant, PW));
+	tsr_app_record_clear(&rec);
+}
+
+static void test_apply_refusals(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_application a;
+	struct tsr_ra_answer two_same[3] = {
+		{ "Pet?", "a" }, { "pet?", "b" }, { "Town?", "c" },
+	};
+	char id[TSR_APP_ID_MAX + 1];
+	int64_t before = audited(fx, "application.submit", "refused");
+	int n = 0;
+
+#define REFUSED(field, value, err) do { \
+		a = epcs(NULL); \
+		a.voucher = fx->vouchers[19]; \
+		a.field = value; \
+		assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), err); \
+		assert_string_equal(id, ""); \
+		n++; \
+	} while (0)
+
+	REFUSED(product, "nope", TSR_ERR_INVALID);
+	REFUSED(storage, TSR_CHOICE_SOFTWARE, TSR_ERR_INVALID);
+	REFUSED(storage, "cloud", TSR_ERR_INVALID);
+	REFUSED(npi, NULL, TSR_ERR_INVALID);
+	REFUSED(npi, "1234567890", TSR_ERR_INVALID);        /* check digit */
+	REFUSED(dea, "AB1234564", TSR_ERR_INVALID);         /* check digit */
+	REFUSED(dea, "AX1234563", TSR_ERR_INVALID);         /* not Baker's initial */
+	REFUSED(domain, "example.org", TSR_ERR_INVALID);    /* epcs does not ask */
+	REFUSED(email, "not an address", TSR_ERR_INVALID);
+	REFUSED(date_of_birth, "1980-02-30", TSR_ERR_INVALID);
+	REFUSED(password, "password", TSR_ERR_POLICY);      /* on the list */
+	REFUSED(password, "short", TSR_ERR_POLICY);
+	REFUSED(password, "jane bakers secret", TSR_ERR_POLICY);  /* context word */
+	REFUSED(agreement, "2025-01", TSR_ERR_POLICY);
+	REFUSED(voucher, NULL, TSR_ERR_INVALID);
+	REFUSED(voucher, fx->tls_voucher, TSR_ERR_POLICY);  /* another product's */
+	REFUSED(n_answers, 2, TSR_ERR_INVALID);
+	REFUSED(answers, two_same, TSR_ERR_INVALID);
+	assert_int_equal(audited(fx, "application.submit", "refused"), before + n);
+	/* None of them used the voucher: it still works. */
+	a = epcs(NULL);
+	a.voucher = fx->vouchers[19];
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), 0);
+	/* ... once. */
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), TSR_ERR_POLICY);
+	assert_string_equal(id, "");
+#undef REFUSED
+}
+
+static void test_code_lock_and_expiry(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_application a = epcs(fx);
+	char id[TSR_APP_ID_MAX + 1], code[64], other[64], fresh[64];
+	time_t saved = fx->now;
+
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), 0);
+	verification_code(fx, id, code);
+	/* Wrong but well-formed codes: counted, the third locks (max_failures 3). */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(tsr_code_new(TSR_CODE_VERIFICATION_BITS, other, sizeof(other)), 0);
+		if (strcmp(other, code) == 0)
+			continue;
+		assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, other), TSR_ERR_AUTH);
+	}
+	assert_true(tsr_ra_code_locked(fx->st, id, TSR_CODE_VERIFICATION));
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), TSR_ERR_POLICY);
+	/* Only an officer unlocks; an auditor may not. */
+	assert_int_equal(tsr_ra_unlock(fx->ra, fx->st, "carol", id, TSR_RA_UNLOCK_CODE),
+	    TSR_ERR_FORBIDDEN);
+	assert_int_equal(tsr_ra_unlock(fx->ra, fx->st, "alice", id, TSR_RA_UNLOCK_CODE), 0);
+	assert_false(tsr_ra_code_locked(fx->st, id, TSR_CODE_VERIFICATION));
+
+	/* A day later the code has expired; a new one replaces it. */
+	fx->now += DAY;
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_resend_verification(fx->ra, fx->st, "t", id), 0);
+	assert_int_equal(find_mail(fx, "outbox", id, "verification", NULL, NULL, 0), 2);
+	fresh[0] = '\0';
+	/* The newest file is not necessarily the last listed: try both codes. */
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), TSR_ERR_POLICY);
+	{
+		char path[512];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/outbox/new", fx->home);
+		d = opendir(path);
+		assert_non_null(d);
+		while ((e = readdir(d)) != NULL && fresh[0] == '\0') {
+			char file[1024], *text, *m;
+
+			snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+			if (e->d_name[0] == '.' || (text = file_text(file)) == NULL)
+				continue;
+			if (strstr(text, id) && (m = strstr(text, "Your verification code:  ")) &&
+			    strncmp(m + 25, code, strlen(code)) != 0)
+				snprintf(fresh, sizeof(fresh), "%.9s", m + 25);
+			free(text);
+		}
+		closedir(d);
+	}
+	assert_int_equal(strlen(fresh), 9);
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, fresh), 0);
+	state_is(fx, id, "under_review");
+	fx->now = saved;
+}
+
+static void test_dual_control(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_approval_record *ap = NULL;
+	char id[TSR_APP_ID_MAX + 1], code[64] = "", other[TSR_APP_ID_MAX + 1];
+	size_t n = 0;
+	bool final = true;
+
+	reviewed_app(fx, id);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "carol", id, NULL, NULL, NULL),
+	    TSR_ERR_FORBIDDEN);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "mallory", id, NULL, NULL, NULL),
+	    TSR_ERR_FORBIDDEN);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "alice", id, NULL, "looks right", &final), 0);
+	assert_false(final);
+	state_is(fx, id, "under_review");
+	/* Alice cannot give the second approval too. */
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "alice", id, NULL, NULL, NULL),
+	    TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "already approved"));
+	/* The final approval of a new-token application needs the token. */
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "bob", id, NULL, NULL, NULL),
+	    TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_approvals(fx->st, id, &ap, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(ap[0].officer, "alice");
+	assert_string_equal(ap[0].comment, "looks right");
+	tsr_ra_approvals_free(ap, n);
+	/* A serial another open application holds is refused. */
+	reviewed_app(fx, other);
+	assert_int_equal(tsr_ra_assign_token(fx->ra, fx->st, "alice", other, "YK-5551234"), 0);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "bob", id, "YK-5551234", NULL, NULL),
+	    TSR_ERR_EXISTS);
+	assert_int_equal(tsr_ra_assign_token(fx->ra, fx->st, "alice", id, "bad serial"),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "bob", id, "YK-5550001", NULL, &final), 0);
+	assert_true(final);
+	state_is(fx, id, "activation_issued");
+
+	/* Two messages in two outboxes: the code by email, the passcode apart. */
+	assert_int_equal(find_mail(fx, "outbox", id, "activation", "Your activation code: ",
+	    code, sizeof(code)), 1);
+	assert_int_equal(strlen(code), 29);         /* 115 bits and a check, in groups */
+	assert_int_equal(find_mail(fx, "outbox", id, "passcode", NULL, NULL, 0), 0);
+	assert_int_equal(find_mail(fx, "passcodes", id, "passcode", "Initial token passcode: ",
+	    other, sizeof(other)), 1);
+	assert_int_equal(strlen(other), 8);
+	assert_int_equal(find_mail(fx, "passcodes", id, "activation", NULL, NULL, 0), 0);
+	/* Too late to reject, and the token cannot change now. */
+	assert_int_equal(tsr_ra_reject(fx->ra, fx->st, "alice", id, "changed my mind"),
+	    TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_assign_token(fx->ra, fx->st, "alice", id, "YK-1"), TSR_ERR_POLICY);
+	/* A reissue replaces the letters. */
+	assert_int_equal(tsr_ra_reissue_activation(fx->ra, fx->st, "bob", id), 0);
+	assert_int_equal(find_mail(fx, "outbox", id, "activation", NULL, NULL, 0), 2);
+	assert_int_equal(find_mail(fx, "passcodes", id, "passcode", NULL, NULL, 0), 2);
+}
+
+static void test_reject_withdraw(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record rec;
+	char id[TSR_APP_ID_MAX + 1], id2[TSR_APP_ID_MAX + 1];
+
+	reviewed_app(fx, id);
+	assert_int_equal(tsr_ra_reject(fx->ra, fx->st, "alice", id, ""), TSR_ERR_INVALID);
+	assert_int_equal(tsr_ra_reject(fx->ra, fx->st, "alice", id, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_ra_reject(fx->ra, fx->st, "carol", id, "no"), TSR_ERR_FORBIDDEN);
+	assert_int_equal(tsr_ra_reject(fx->ra, fx->st, "alice", id, "the DEA registration has "
+	    "expired"), 0);
+	assert_int_equal(tsr_ra_app_get(fx->st, id, &rec), 0);
+	assert_string_equal(rec.state, "rejected");
+	assert_string_equal(rec.reason, "the DEA registration has expired");
+	tsr_app_record_clear(&rec);
+	assert_true(find_mail(fx, "outbox", id, "status", NULL, NULL, 0) >= 1);
+	/* Final: nothing moves it any more. */
+	assert_int_equal(tsr_ra_withdraw(fx->ra, fx->st, "t", id, NULL), TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "bob", id, NULL, NULL, NULL),
+	    TSR_ERR_POLICY);
+
+	reviewed_app(fx, id2);
+	assert_int_equal(tsr_ra_withdraw(fx->ra, fx->st, "t", id2, "found another CA"), 0);
+	state_is(fx, id2, "withdrawn");
+	assert_int_equal(tsr_ra_withdraw(fx->ra, fx->st, "t", id2, NULL), TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_withdraw(fx->ra, fx->st, "t", "AP-NONE-NONE-NONE", NULL),
+	    TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_ra_withdraw(fx->ra, fx->st, "t", "../etc", NULL), TSR_ERR_INVALID);
+}
+
+static void test_login_lock_reset(void **state)
+{
+	struct fx *fx = *state;
+	const char *right[3] = { "rex the dog", "ELM   Street", " mrs smith " };
+	const char *wrong[3] = { "rex", "elm street", "mrs smith" };
+	char id[TSR_APP_ID_MAX + 1], token[TSR_SESSION_TOKEN_LEN], subject[80];
+	char **q = NULL;
+	size_t nq = 0;
+
+	reviewed_app(fx, id);
+	assert_int_equal(tsr_ra_applicant_session(fx->ra, fx->st, "t", id, PW, token, NULL), 0);
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)), 0);
+	assert_memory_equal(subject, "applicant:", 10);
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", "AP-NONE-NONE-NONE", PW),
+	    TSR_ERR_AUTH);
+
+	assert_int_equal(tsr_ra_questions(fx->st, id, &q, &nq), 0);
+	assert_int_equal(nq, 3);
+	assert_string_equal(q[1], "Street you grew up on?");
+	tsr_ra_questions_free(q, nq);
+
+	/* Wrong answers count like wrong passwords. */
+	assert_int_equal(tsr_ra_reset_password(fx->ra, fx->st, "t", id, wrong, 3, NEW_PW),
+	    TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, "not it at all"),
+	    TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, "still not it"),
+	    TSR_ERR_AUTH);
+	/* Locked: the right password says so; a wrong one learns nothing. */
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, PW), TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, "guess"), TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_reset_password(fx->ra, fx->st, "t", id, right, 3, NEW_PW),
+	    TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_unlock(fx->ra, fx->st, "alice", id, TSR_RA_UNLOCK_ACCOUNT), 0);
+	assert_int_equal(tsr_ra_unlock(fx->ra, fx->st, "alice", id, TSR_RA_UNLOCK_ACCOUNT),
+	    TSR_ERR_POLICY);
+
+	/* A weak new password is refused before the answers count. */
+	assert_int_equal(tsr_ra_reset_password(fx->ra, fx->st, "t", id, right, 3, "password"),
+	    TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_reset_password(fx->ra, fx->st, "t", id, right, 2, NEW_PW),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_ra_reset_password(fx->ra, fx->st, "t", id, right, 3, NEW_PW), 0);
+	/* The reset ended the session and replaced the password. */
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)),
+	    TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, PW), TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, NEW_PW), 0);
+	assert_true(audited(fx, "application.lock", "success") >= 1);
+	assert_true(audited(fx, "application.reset", "success") >= 1);
+}
+
+static void test_sessions(void **state)
+{
+	struct fx *fx = *state;
+	char token[TSR_SESSION_TOKEN_LEN], subject[80];
+	int64_t expires = 0;
+	time_t saved = fx->now;
+
+	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "alice", "wrong password x",
+	    token, NULL), TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "alice", OFFICER_PW, token,
+	    &expires), 0);
+	assert_int_equal(strlen(token), 43);
+	assert_int_equal(expires, (int64_t)fx->now + 12 * 3600);
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)), 0);
+	assert_string_equal(subject, "officer:alice");
+	/* Activity keeps it alive: 29 minutes at a time, up to 12 hours. */
+	for (int i = 0; i < 24; i++) {
+		fx->now += 29 * 60;
+		assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject,
+		    sizeof(subject)), 0);
+	}
+	fx->now = saved + 12 * 3600;
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)),
+	    TSR_ERR_AUTH);
+	/* Idle for 30 minutes ends a session. */
+	fx->now = saved;
+	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "bob", OFFICER_PW, token, NULL),
+	    0);
+	fx->now += 30 * 60;
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)),
+	    TSR_ERR_AUTH);
+	/* Log out. */
+	fx->now = saved;
+	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "bob", OFFICER_PW, token, NULL),
+	    0);
+	assert_int_equal(tsr_ra_session_end(fx->ra, fx->st, token), 0);
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)),
+	    TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, "not-a-token", subject,
+	    sizeof(subject)), TSR_ERR_AUTH);
+	fx->now = saved;
+}
+
+static void test_lapse(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_application a = epcs(fx);
+	char id[TSR_APP_ID_MAX + 1], act[TSR_APP_ID_MAX + 1];
+	time_t saved = fx->now;
+	int lapsed = -1;
+
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), 0);
+	reviewed_app(fx, act);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "alice", act, "YK-LAPSE-1", NULL, NULL), 0);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "bob", act, NULL, NULL, NULL), 0);
+	state_is(fx, act, "activation_issued");
+
+	/* One second short of 30 days: nothing lapses. */
+	fx->now = saved + 30 * DAY - 1;
+	assert_int_equal(tsr_ra_lapse_sweep(fx->ra, fx->st, "system", fx->now, &lapsed), 0);
+	assert_int_equal(lapsed, 0);
+	state_is(fx, id, "submitted");
+	/* At 30 days the unverified one and the unused activation lapse, once. */
+	fx->now = saved + 30 * DAY;
+	assert_int_equal(tsr_ra_lapse_sweep(fx->ra, fx->st, "system", fx->now, &lapsed), 0);
+	assert_true(lapsed >= 2);
+	state_is(fx, id, "lapsed");
+	state_is(fx, act, "lapsed");
+	assert_int_equal(tsr_ra_lapse_sweep(fx->ra, fx->st, "system", fx->now, &lapsed), 0);
+	assert_int_equal(lapsed, 0);
+	fx->now = saved;
+}
+
+static void test_duplicates(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record rec;
+	char first[TSR_APP_ID_MAX + 1], second[TSR_APP_ID_MAX + 1];
+
+	reviewed_app(fx, first);
+	reviewed_app(fx, second);
+	assert_int_equal(tsr_ra_app_get(fx->st, second, &rec), 0);
+	assert_non_null(strstr(rec.checks, "\"duplicates\":[{"));
+	assert_non_null(strstr(rec.checks, first));
+	assert_non_null(strstr(rec.checks, "\"field\":\"npi\""));
+	assert_non_null(strstr(rec.checks, "\"field\":\"identity\""));
+	tsr_app_record_clear(&rec);
+}
+
+/* No password, answer or hash ever reaches the audit log. */
+static int no_secret(const struct tsr_audit_record *r, void *ctx)
+{
+	const char *secrets[] = { PW, NEW_PW, OFFICER_PW, "Rex", "rex the dog", "$argon2id" };
+
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+		assert_null(strstr(r->detail, secrets[i]));
+		assert_null(strstr(r->object, secrets[i]));
+	}
+	return 0;
+}
+
+static void test_audit_clean(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_audit_report rep;
+
+	/* Everything above left an intact chain. */
+	assert_int_equal(tsr_audit_verify(fx->st, &rep), 0);
+	assert_true(rep.records > 50);
+	assert_int_equal(tsr_store_audit_iter(fx->st, no_secret, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_apply_and_verify),
+		cmocka_unit_test(test_apply_refusals),
+		cmocka_unit_test(test_code_lock_and_expiry),
+		cmocka_unit_test(test_dual_control),
+		cmocka_unit_test(test_reject_withdraw),
+		cmocka_unit_test(test_login_lock_reset),
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_lapse),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_audit_clean),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
