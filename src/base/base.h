@@ -86,6 +86,7 @@ void tsr_buf_init_secret(struct tsr_buf *b, size_t max);
 int tsr_buf_append(struct tsr_buf *b, const void *p, size_t n) TSR_MUST_CHECK;
 int tsr_buf_append_str(struct tsr_buf *b, const char *s) TSR_MUST_CHECK;
 int tsr_buf_printf(struct tsr_buf *b, const char *fmt, ...) TSR_PRINTF(2, 3) TSR_MUST_CHECK;
+int tsr_buf_vprintf(struct tsr_buf *b, const char *fmt, va_list ap) TSR_MUST_CHECK;
 /* Ensure data is NUL-terminated (not counted in len); returns data as char *. */
 int tsr_buf_cstr(struct tsr_buf *b, const char **out) TSR_MUST_CHECK;
 void tsr_buf_reset(struct tsr_buf *b);

@@ -92,23 +92,34 @@ int tsr_buf_append_str(struct tsr_buf *b, const char *s)
 	return tsr_buf_append(b, s, strlen(s));
 }
 
+int tsr_buf_vprintf(struct tsr_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n, r;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0) {
+		va_end(again);
+		return tsr_error(TSR_ERR_INTERNAL, "bad format string");
+	}
+	if ((r = buf_reserve(b, b->len + (size_t)n)) == 0) {
+		vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, again);
+		b->len += (size_t)n;
+	}
+	va_end(again);
+	return r;
+}
+
 int tsr_buf_printf(struct tsr_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n, r;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	r = tsr_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return tsr_error(TSR_ERR_INTERNAL, "bad format string");
-	if ((r = buf_reserve(b, b->len + (size_t)n)) != 0)
-		return r;
-	va_start(ap, fmt);
-	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return r;
 }
 
 int tsr_buf_cstr(struct tsr_buf *b, const char **out)

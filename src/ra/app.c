@@ -363,22 +363,15 @@ static int verification_mail(struct tsr_ra *ra, struct tsr_store *st,
     const struct tsr_app_record *a, const char *code, int64_t expires)
 {
 	char subject[TSR_MAIL_SUBJECT_MAX], until[21];
-	struct tsr_buf body;
-	const char *text = NULL;
-	int r;
 
 	tsr_time_format((time_t)expires, until);
 	snprintf(subject, sizeof(subject), "Your verification code for application %s", a->id);
-	tsr_buf_init_secret(&body, TSR_MAIL_BODY_MAX);
-	if ((r = tsr_buf_printf(&body, "Thank you for applying for %s.\n\n"
+	return ra_mailf(ra, st, &ra->mail, a, "verification", subject,
+	    "Thank you for your application for: %s.\n\n"
 	    "Your application number: %s\nYour verification code:  %s\n\n"
 	    "Enter the code at %s to confirm this email address. It works once, until %s.\n"
 	    "If you did not apply, ignore this message: the application lapses by itself.\n",
-	    a->product, a->id, code, ra->cfg->ca.public_url, until)) == 0 &&
-	    (r = tsr_buf_cstr(&body, &text)) == 0)
-		r = ra_mail(ra, st, &ra->mail, a, "verification", subject, text);
-	tsr_buf_free(&body);
-	return r;
+	    ra_product_title(ra, a), a->id, code, ra->cfg->ca.public_url, until);
 }
 
 /* Store the application, its answers, the voucher and the first code. */

@@ -197,7 +197,8 @@ int tsr_ra_reject(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
 /* Assign the serial of the hardware token that will be shipped (storage
  * new-token or existing-token; before approval is final).  The serial is
  * 1..TSR_TOKEN_SERIAL_MAX printable ASCII characters without spaces, and
- * no other application that is not final holds it (TSR_ERR_EXISTS). */
+ * no other application holds it unless that one was rejected, lapsed or
+ * withdrawn (TSR_ERR_EXISTS). */
 int tsr_ra_assign_token(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
     const char *id, const char *serial) TSR_MUST_CHECK;
 

@@ -3,6 +3,7 @@
  * mail channels, a pool of store connections) and the steps app.c,
  * review.c and session.c share: transitions, codes, mail.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,13 @@ int ra_product(struct tsr_ra *ra, const struct tsr_app_record *a,
 	return 0;
 }
 
+const char *ra_product_title(const struct tsr_ra *ra, const struct tsr_app_record *a)
+{
+	const struct tsr_product *p = tsr_product_find(&ra->cfg->products, a->product);
+
+	return p != NULL && p->title[0] != '\0' ? p->title : a->product;
+}
+
 int ra_transition(struct tsr_store *st, const char *actor, const struct tsr_app_record *a,
     enum tsr_app_event ev, enum tsr_app_actor who, const char *reason, const char *detail)
 {
@@ -248,22 +256,35 @@ int ra_mail(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_mail_confi
 	return 0;
 }
 
-void ra_mail_status(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_app_record *a,
-    const char *what)
+int ra_mailf(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_mail_config *ch,
+    const struct tsr_app_record *a, const char *kind, const char *subject,
+    const char *fmt, ...)
 {
 	struct tsr_buf body;
 	const char *text = NULL;
+	va_list ap;
+	int r;
+
+	tsr_buf_init_secret(&body, TSR_MAIL_BODY_MAX);
+	va_start(ap, fmt);
+	r = tsr_buf_vprintf(&body, fmt, ap);
+	va_end(ap);
+	if (r == 0 && (r = tsr_buf_cstr(&body, &text)) == 0)
+		r = ra_mail(ra, st, ch, a, kind, subject, text);
+	tsr_buf_free(&body);
+	return r;
+}
+
+void ra_mail_status(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_app_record *a,
+    const char *what)
+{
 	char subject[TSR_MAIL_SUBJECT_MAX];
 
-	tsr_buf_init(&body, TSR_MAIL_BODY_MAX);
 	snprintf(subject, sizeof(subject), "Your certificate application %s", a->id);
-	if (tsr_buf_printf(&body, "Your application %s for %s %s.\n\n"
+	if (ra_mailf(ra, st, &ra->mail, a, "status", subject, "Your application %s for %s %s.\n\n"
 	    "You can check its status at %s with your application number and password.\n",
-	    a->id, a->product, what, ra->cfg->ca.public_url) != 0 ||
-	    tsr_buf_cstr(&body, &text) != 0 ||
-	    ra_mail(ra, st, &ra->mail, a, "status", subject, text) != 0)
+	    a->id, ra_product_title(ra, a), what, ra->cfg->ca.public_url) != 0)
 		tsr_log(TSR_LOG_WARN, "no status message for %s: %s", a->id, tsr_error_detail());
-	tsr_buf_free(&body);
 }
 
 /*

@@ -51,6 +51,11 @@ int ra_code_issue(struct tsr_ra *ra, struct tsr_store *st, const char *id,
 int ra_mail(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_mail_config *ch,
     const struct tsr_app_record *a, const char *kind, const char *subject,
     const char *body) TSR_MUST_CHECK;
+/* ra_mail() with the body formatted from fmt in a buffer that is wiped
+ * afterwards (bodies carry codes). */
+int ra_mailf(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_mail_config *ch,
+    const struct tsr_app_record *a, const char *kind, const char *subject,
+    const char *fmt, ...) TSR_PRINTF(7, 8) TSR_MUST_CHECK;
 /* Mail the applicant that the state changed (status message); errors are
  * logged, not returned. */
 void ra_mail_status(struct tsr_ra *ra, struct tsr_store *st, const struct tsr_app_record *a,
@@ -63,6 +68,8 @@ int ra_app_read(struct tsr_store *st, const char *id, struct tsr_app_record *out
 int ra_product(struct tsr_ra *ra, const struct tsr_app_record *a,
     const struct tsr_product **out) TSR_MUST_CHECK;
 
+/* What mail calls a's product: its title, or its name if it is gone. */
+const char *ra_product_title(const struct tsr_ra *ra, const struct tsr_app_record *a);
 /* The hash a wrong id or name is checked against, so that the time of a
  * check does not tell which exist (made once per process). */
 int ra_dummy_hash(const char **out) TSR_MUST_CHECK;

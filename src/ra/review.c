@@ -43,9 +43,44 @@ int tsr_ra_officer_check(struct tsr_store *st, const char *officer, const char *
 	return r;
 }
 
-static void officer_actor(const char *officer, char *out, size_t n)
+/* One officer's change to an application: who acts, what the step needs,
+ * and the application as read inside the transaction. */
+struct op {
+	struct tsr_ra *ra;
+	struct tsr_store *st;
+	const char *officer;
+	char actor[TSR_SESSION_SUBJECT_MAX + 1];   /* "officer:NAME" */
+	const char *serial, *text;                 /* the step's arguments */
+	enum tsr_ra_unlock what;
+	bool final;                                /* approve: the last approval */
+	struct tsr_app_record a;
+};
+
+/*
+ * Run step in one transaction: check that the officer may review, read
+ * application id inside the write lock, run the step, commit.  A refusal
+ * or failure rolls everything back and is audited as action.  op->a is
+ * the caller's to clear.
+ */
+static int officer_act(struct op *op, const char *id, const char *action,
+    int (*step)(struct op *op))
 {
-	snprintf(out, n, "%s%s", TSR_SESSION_PREFIX_OFFICER, officer ? officer : "");
+	char object[RA_OBJECT_MAX];
+	int r;
+
+	memset(&op->a, 0, sizeof(op->a));
+	snprintf(op->actor, sizeof(op->actor), "%s%s", TSR_SESSION_PREFIX_OFFICER,
+	    op->officer ? op->officer : "");
+	ra_object(id, object);
+	if ((r = tsr_ra_officer_check(op->st, op->officer, TSR_ROLE_RA_OFFICER)) != 0 ||
+	    (r = tsr_store_begin(op->st)) != 0)
+		goto out;
+	if ((r = ra_app_read(op->st, id, &op->a)) == 0 && (r = step(op)) == 0)
+		r = tsr_store_commit(op->st);
+	if (r != 0)
+		tsr_store_rollback(op->st);
+out:
+	return r != 0 ? tsr_audit_error(op->st, op->actor, action, object, r) : 0;
 }
 
 /* ------------------------------------------------------------------ start review */
@@ -187,6 +222,9 @@ int ra_start_review(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 		r = tsr_store_commit(st);
 	if (r != 0)
 		tsr_store_rollback(st);
+	else
+		ra_mail_status(ra, st, &a, "has its email address confirmed and is now with our "
+		    "registration officers for review");
 out:
 	free(checks);
 	tsr_app_record_clear(&a);
@@ -210,41 +248,36 @@ static int serial_check(const char *serial)
 }
 
 struct serial_scan {
-	const char *self, *serial;
+	const char *self;
 	char holder[TSR_APP_ID_MAX + 1];
 };
 
-static int find_serial(const struct tsr_app_record *a, void *ctx)
+/* An application other than self that holds the serial and is not closed. */
+static int find_holder(const struct tsr_app_record *a, void *ctx)
 {
 	struct serial_scan *s = ctx;
+	enum tsr_app_state state;
 
-	if (strcmp(a->id, s->self) != 0 && strcmp(a->token_serial, s->serial) == 0) {
-		snprintf(s->holder, sizeof(s->holder), "%s", a->id);
-		return 1;
-	}
-	return 0;
+	if (strcmp(a->id, s->self) == 0 || tsr_app_state_parse(a->state, &state) != 0)
+		return 0;
+	/* A closed application gave its token back; an issued one keeps it. */
+	if (state == TSR_APP_REJECTED || state == TSR_APP_LAPSED || state == TSR_APP_WITHDRAWN)
+		return 0;
+	snprintf(s->holder, sizeof(s->holder), "%s", a->id);
+	return 1;
 }
 
-/* TSR_ERR_EXISTS if an application that is not final holds serial. */
+/* TSR_ERR_EXISTS if another application that is not closed holds serial. */
 static int serial_free(struct tsr_store *st, const char *self, const char *serial)
 {
-	static const enum tsr_app_state open[] = {
-		TSR_APP_SUBMITTED, TSR_APP_EMAIL_VERIFIED, TSR_APP_UNDER_REVIEW,
-		TSR_APP_APPROVED, TSR_APP_ACTIVATION_ISSUED,
-	};
-	struct serial_scan s = { .self = self, .serial = serial };
-	int r;
+	struct tsr_app_filter f = { .token_serial = serial };
+	struct serial_scan s = { .self = self };
+	int r = tsr_store_app_list(st, &f, find_holder, &s);
 
-	for (size_t i = 0; i < TSR_ARRAY_LEN(open); i++) {
-		struct tsr_app_filter f = { .state = tsr_app_state_name(open[i]) };
-
-		if ((r = tsr_store_app_list(st, &f, find_serial, &s)) < 0)
-			return r;
-		if (r > 0)
-			return tsr_error(TSR_ERR_EXISTS, "token %s is already assigned to "
-			    "application %s", serial, s.holder);
-	}
-	return 0;
+	if (r > 0)
+		return tsr_error(TSR_ERR_EXISTS, "token %s is already assigned to application %s",
+		    serial, s.holder);
+	return r;
 }
 
 /* Inside the caller's transaction: assign serial to a (as read in it). */
@@ -275,28 +308,20 @@ static int assign(struct tsr_store *st, const char *actor, const struct tsr_app_
 	    "token serial %s%s%s", serial, a->token_serial[0] ? ", was " : "", a->token_serial);
 }
 
+static int assign_step(struct op *op)
+{
+	return assign(op->st, op->actor, &op->a, op->serial);
+}
+
 /* Assign a token (see app.h). */
 int tsr_ra_assign_token(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
     const char *id, const char *serial)
 {
-	struct tsr_app_record a;
-	char actor[TSR_SESSION_SUBJECT_MAX + 1], object[RA_OBJECT_MAX];
-	int r;
+	struct op op = { .ra = ra, .st = st, .officer = officer, .serial = serial };
+	int r = officer_act(&op, id, "application.token", assign_step);
 
-	(void)ra;
-	memset(&a, 0, sizeof(a));
-	officer_actor(officer, actor, sizeof(actor));
-	ra_object(id, object);
-	if ((r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = tsr_store_begin(st)) != 0)
-		goto out;
-	if ((r = ra_app_read(st, id, &a)) == 0 && (r = assign(st, actor, &a, serial)) == 0)
-		r = tsr_store_commit(st);
-	if (r != 0)
-		tsr_store_rollback(st);
-out:
-	tsr_app_record_clear(&a);
-	return r != 0 ? tsr_audit_error(st, actor, "application.token", object, r) : 0;
+	tsr_app_record_clear(&op.a);
+	return r;
 }
 
 /* ------------------------------------------------------------------ activation */
@@ -321,28 +346,22 @@ static int new_passcode(char out[PASSCODE_DIGITS + 1])
 static int activation_letter(struct tsr_ra *ra, struct tsr_store *st,
     const struct tsr_app_record *a, const char *code, int64_t expires)
 {
-	char subject[TSR_MAIL_SUBJECT_MAX], until[21];
+	char subject[TSR_MAIL_SUBJECT_MAX], until[21], token[TSR_TOKEN_SERIAL_MAX + 32] = "";
 	bool new_token = strcmp(a->storage, TSR_CHOICE_NEW_TOKEN) == 0;
-	struct tsr_buf body;
-	const char *text = NULL;
-	int r;
 
 	tsr_time_format((time_t)expires, until);
 	snprintf(subject, sizeof(subject), "Your activation code for application %s", a->id);
-	tsr_buf_init_secret(&body, TSR_MAIL_BODY_MAX);
-	if ((r = tsr_buf_printf(&body, "Your application %s for %s is approved.\n\n"
+	if (new_token)
+		snprintf(token, sizeof(token), "Token serial: %s\n", a->token_serial);
+	return ra_mailf(ra, st, &ra->mail, a, "activation", subject,
+	    "Your application %s for %s is approved.\n\n"
 	    "Your activation code: %s\n\nIt works once, until %s. %s\n\n"
 	    "Retrieve your certificate with:\n"
 	    "  tessera token retrieve --server %s --activation-code CODE\n"
-	    "Keep this code secret: with your password it puts your certificate on a token.\n",
-	    a->id, a->product, code, until, new_token ?
+	    "Keep this code secret: with your password it puts your certificate on a token.\n%s",
+	    a->id, ra_product_title(ra, a), code, until, new_token ?
 	    "Your token (serial below) and its initial passcode reach you separately; change "
-	    "the passcode before you retrieve." : "", ra->cfg->ca.public_url)) == 0 &&
-	    (!new_token || (r = tsr_buf_printf(&body, "Token serial: %s\n", a->token_serial)) == 0) &&
-	    (r = tsr_buf_cstr(&body, &text)) == 0)
-		r = ra_mail(ra, st, &ra->mail, a, "activation", subject, text);
-	tsr_buf_free(&body);
-	return r;
+	    "the passcode before you retrieve." : "", ra->cfg->ca.public_url, token);
 }
 
 /* The second channel (21 CFR 1311.105): never in the same message or
@@ -351,21 +370,15 @@ static int passcode_letter(struct tsr_ra *ra, struct tsr_store *st,
     const struct tsr_app_record *a)
 {
 	char subject[TSR_MAIL_SUBJECT_MAX], passcode[PASSCODE_DIGITS + 1];
-	struct tsr_buf body;
-	const char *text = NULL;
 	int r;
 
 	snprintf(subject, sizeof(subject), "Initial passcode of token %s", a->token_serial);
-	tsr_buf_init_secret(&body, TSR_MAIL_BODY_MAX);
-	if ((r = new_passcode(passcode)) == 0 &&
-	    (r = tsr_buf_printf(&body, "Application: %s\nToken serial: %s\n"
-	    "Initial token passcode: %s\n\n"
-	    "Set this passcode on the token before it is shipped. The subscriber must change "
-	    "it (tessera token passcode) before retrieving the certificate.\n",
-	    a->id, a->token_serial, passcode)) == 0 &&
-	    (r = tsr_buf_cstr(&body, &text)) == 0)
-		r = ra_mail(ra, st, &ra->passcode_mail, a, "passcode", subject, text);
-	tsr_buf_free(&body);
+	if ((r = new_passcode(passcode)) == 0)
+		r = ra_mailf(ra, st, &ra->passcode_mail, a, "passcode", subject,
+		    "Application: %s\nToken serial: %s\nInitial token passcode: %s\n\n"
+		    "Set this passcode on the token before it is shipped. The subscriber must "
+		    "change it (tessera token passcode) before retrieving the certificate.\n",
+		    a->id, a->token_serial, passcode);
 	tsr_wipe(passcode, sizeof(passcode));
 	return r;
 }
@@ -468,72 +481,72 @@ static int text_limit(const char *what, const char *s, bool required)
 	return 0;
 }
 
+static int approve_step(struct op *op)
+{
+	int r;
+
+	if ((r = text_limit("comment", op->text, false)) != 0)
+		return r;
+	if (op->serial != NULL) {
+		/* Assigned and approved together, or neither. */
+		char id[TSR_APP_ID_MAX + 1];
+
+		snprintf(id, sizeof(id), "%s", op->a.id);
+		if ((r = assign(op->st, op->actor, &op->a, op->serial)) != 0)
+			return r;
+		tsr_app_record_clear(&op->a);
+		if ((r = ra_app_read(op->st, id, &op->a)) != 0)
+			return r;
+	}
+	return record_approval(op->ra, op->st, op->officer, op->actor, &op->a, op->text,
+	    &op->final);
+}
+
 /* Approve (see app.h). */
 int tsr_ra_approve(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
     const char *id, const char *token_serial, const char *comment, bool *final_out)
 {
-	struct tsr_app_record a;
-	char actor[TSR_SESSION_SUBJECT_MAX + 1], object[RA_OBJECT_MAX];
-	bool final = false;
-	int r;
+	struct op op = { .ra = ra, .st = st, .officer = officer, .serial = token_serial,
+		.text = comment };
+	char object[RA_OBJECT_MAX];
+	int r = officer_act(&op, id, "application.approve", approve_step);
 
-	memset(&a, 0, sizeof(a));
-	officer_actor(officer, actor, sizeof(actor));
-	ra_object(id, object);
-	if ((r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = text_limit("comment", comment, false)) != 0 || (r = tsr_store_begin(st)) != 0)
-		goto out;
-	if ((r = ra_app_read(st, id, &a)) == 0 && token_serial != NULL &&
-	    (r = assign(st, actor, &a, token_serial)) == 0) {
-		tsr_app_record_clear(&a);
-		r = ra_app_read(st, id, &a);
-	}
-	if (r == 0 && (r = record_approval(ra, st, officer, actor, &a, comment, &final)) == 0)
-		r = tsr_store_commit(st);
+	tsr_app_record_clear(&op.a);
 	if (r != 0)
-		tsr_store_rollback(st);
-out:
-	tsr_app_record_clear(&a);
-	if (r != 0)
-		return tsr_audit_error(st, actor, "application.approve", object, r);
+		return r;
 	if (final_out != NULL)
-		*final_out = final;
+		*final_out = op.final;
 	/* The approval stands even if the letters fail; an officer reissues. */
-	if (final && activate(ra, st, "system", id, true) != 0)
+	ra_object(id, object);
+	if (op.final && activate(ra, st, "system", id, true) != 0)
 		return tsr_audit_error(st, "system", "application.issue_activation", object,
 		    tsr_error_wrap(TSR_ERR_INTERNAL, "approved, but the activation was not issued"));
 	return 0;
+}
+
+static int reject_step(struct op *op)
+{
+	int r = text_limit("reason", op->text, true);
+
+	return r != 0 ? r : ra_transition(op->st, op->actor, &op->a, TSR_EV_REJECT,
+	    TSR_ACTOR_OFFICER, op->text, op->text);
 }
 
 /* Reject (see app.h). */
 int tsr_ra_reject(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
     const char *id, const char *reason)
 {
-	struct tsr_app_record a;
-	char actor[TSR_SESSION_SUBJECT_MAX + 1], object[RA_OBJECT_MAX];
-	int r;
+	struct op op = { .ra = ra, .st = st, .officer = officer, .text = reason };
+	int r = officer_act(&op, id, "application.reject", reject_step);
 
-	memset(&a, 0, sizeof(a));
-	officer_actor(officer, actor, sizeof(actor));
-	ra_object(id, object);
-	if ((r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = text_limit("reason", reason, true)) != 0 || (r = tsr_store_begin(st)) != 0)
-		goto out;
-	if ((r = ra_app_read(st, id, &a)) == 0 &&
-	    (r = ra_transition(st, actor, &a, TSR_EV_REJECT, TSR_ACTOR_OFFICER, reason,
-	    reason)) == 0)
-		r = tsr_store_commit(st);
-	if (r != 0)
-		tsr_store_rollback(st);
-out:
 	if (r == 0) {
 		char what[TSR_RA_REASON_MAX + 32];
 
 		snprintf(what, sizeof(what), "was rejected: %s", reason);
-		ra_mail_status(ra, st, &a, what);
+		ra_mail_status(ra, st, &op.a, what);
 	}
-	tsr_app_record_clear(&a);
-	return r != 0 ? tsr_audit_error(st, actor, "application.reject", object, r) : 0;
+	tsr_app_record_clear(&op.a);
+	return r;
 }
 
 /* ------------------------------------------------------------------ unlock, reissue */
@@ -565,55 +578,48 @@ static int unlock_account(struct tsr_store *st, const struct tsr_app_record *a)
 	return tsr_store_app_update(st, a->id, &upd, (int64_t)tsr_now());
 }
 
+static int unlock_step(struct op *op)
+{
+	int r = op->what == TSR_RA_UNLOCK_CODE ? unlock_code(op->st, &op->a) :
+	    unlock_account(op->st, &op->a);
+	char object[RA_OBJECT_MAX];
+
+	ra_object(op->a.id, object);
+	return r != 0 ? r : tsr_audit_append(op->st, op->actor, "application.unlock",
+	    object, TSR_AUDIT_SUCCESS, "%s unlocked", op->what == TSR_RA_UNLOCK_CODE ? "code" :
+	    "account");
+}
+
 /* Unlock (see app.h). */
 int tsr_ra_unlock(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
     const char *id, enum tsr_ra_unlock what)
 {
-	struct tsr_app_record a;
-	char actor[TSR_SESSION_SUBJECT_MAX + 1], object[RA_OBJECT_MAX];
-	const char *name = what == TSR_RA_UNLOCK_CODE ? "code" : "account";
-	int r;
+	struct op op = { .ra = ra, .st = st, .officer = officer, .what = what };
+	int r = officer_act(&op, id, "application.unlock", unlock_step);
 
-	(void)ra;
-	memset(&a, 0, sizeof(a));
-	officer_actor(officer, actor, sizeof(actor));
-	ra_object(id, object);
-	if ((r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = tsr_store_begin(st)) != 0)
-		goto out;
-	if ((r = ra_app_read(st, id, &a)) == 0 &&
-	    (r = what == TSR_RA_UNLOCK_CODE ? unlock_code(st, &a) : unlock_account(st, &a)) == 0 &&
-	    (r = tsr_audit_append(st, actor, "application.unlock", object, TSR_AUDIT_SUCCESS,
-	    "%s unlocked", name)) == 0)
-		r = tsr_store_commit(st);
-	if (r != 0)
-		tsr_store_rollback(st);
-out:
-	tsr_app_record_clear(&a);
-	return r != 0 ? tsr_audit_error(st, actor, "application.unlock", object, r) : 0;
+	tsr_app_record_clear(&op.a);
+	return r;
+}
+
+static int reissue_step(struct op *op)
+{
+	if (strcmp(op->a.state, tsr_app_state_name(TSR_APP_ACTIVATION_ISSUED)) != 0)
+		return tsr_error(TSR_ERR_POLICY, "this application is %s; only an issued "
+		    "activation can be issued again", op->a.state);
+	return 0;
 }
 
 /* Reissue the activation (see app.h). */
 int tsr_ra_reissue_activation(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
     const char *id)
 {
-	struct tsr_app_record a;
-	char actor[TSR_SESSION_SUBJECT_MAX + 1], object[RA_OBJECT_MAX];
-	int r;
+	struct op op = { .ra = ra, .st = st, .officer = officer };
+	char object[RA_OBJECT_MAX];
+	int r = officer_act(&op, id, "application.reissue", reissue_step);
 
-	memset(&a, 0, sizeof(a));
-	officer_actor(officer, actor, sizeof(actor));
+	tsr_app_record_clear(&op.a);
 	ra_object(id, object);
-	if ((r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = ra_app_read(st, id, &a)) != 0)
-		goto out;
-	if (strcmp(a.state, tsr_app_state_name(TSR_APP_ACTIVATION_ISSUED)) != 0) {
-		r = tsr_error(TSR_ERR_POLICY, "this application is %s; only an issued activation "
-		    "can be issued again", a.state);
-		goto out;
-	}
-	r = activate(ra, st, actor, id, false);
-out:
-	tsr_app_record_clear(&a);
-	return r != 0 ? tsr_audit_error(st, actor, "application.reissue", object, r) : 0;
+	if (r == 0 && (r = activate(ra, st, op.actor, id, false)) != 0)
+		r = tsr_audit_error(st, op.actor, "application.reissue", object, r);
+	return r;
 }

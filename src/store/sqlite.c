@@ -123,7 +123,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX applications_dea ON applications(dea);"
 	"CREATE INDEX applications_identity ON applications(identity);"
 	"CREATE INDEX applications_token_serial ON applications(token_serial);"
-	"CREATE INDEX applications_created ON applications(created_at, id);"
+	"CREATE INDEX applications_created ON applications(created_at);"
 	"CREATE TABLE answers("
 	"  application TEXT NOT NULL REFERENCES applications(id),"
 	"  idx INTEGER NOT NULL CHECK(idx >= 0),"
@@ -1222,15 +1222,17 @@ static int sq_app_get(void *be, const char *id, struct tsr_app_record *out)
 static const char *const app_conditions[] = {
 	" AND state = ?1", " AND product = ?2", " AND email = ?3 COLLATE NOCASE",
 	" AND npi = ?4", " AND dea = ?5", " AND identity = ?6", " AND state_since < ?7",
+	" AND token_serial = ?8",
 };
 #define APP_LIST_HEAD "SELECT " APP_COLUMNS " FROM applications WHERE 1"
-#define APP_LIST_TAIL " ORDER BY created_at, id LIMIT ?8"
+/* Same second: the one stored first comes first (rowid), as a queue should. */
+#define APP_LIST_TAIL " ORDER BY created_at, rowid LIMIT ?9"
 
 static void app_list_sql(const struct tsr_app_filter *f, char *sql, size_t size)
 {
 	const bool set[TSR_ARRAY_LEN(app_conditions)] = {
 		f->state != NULL, f->product != NULL, f->email != NULL, f->npi != NULL,
-		f->dea != NULL, f->identity != NULL, f->state_before != 0,
+		f->dea != NULL, f->identity != NULL, f->state_before != 0, f->token_serial != NULL,
 	};
 
 	snprintf(sql, size, "%s", APP_LIST_HEAD);
@@ -1247,7 +1249,8 @@ static int sq_app_list(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, 
 		P_TEXT(f->dea), P_TEXT(f->identity),
 		f->state_before != 0 ? (struct param)P_INT(f->state_before) :
 		    (struct param)P_NULL,
-		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
+		P_TEXT(f->token_serial),
+		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),   /* ?9: always in the SQL */
 	};
 	/* Room for the head, every condition and the tail. */
 	char sql[sizeof(APP_LIST_HEAD) + sizeof(APP_LIST_TAIL) + 256];

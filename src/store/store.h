@@ -262,11 +262,12 @@ struct tsr_app_filter {
 	const char *dea;          /* exact, or NULL */
 	const char *identity;     /* exact, or NULL */
 	int64_t state_before;     /* state_since < this, or 0 */
+	const char *token_serial; /* exact, or NULL */
 	unsigned limit;           /* 0 = no limit */
 };
 
 /* Call fn for each matching application, oldest first (created_at, then
- * id): the order of a review queue.  fn returns non-zero to stop
+ * the order they were stored in): the order of a review queue.  fn returns non-zero to stop
  * (returned).  The record is only valid during the call. */
 typedef int (*tsr_app_fn)(const struct tsr_app_record *a, void *ctx);
 int tsr_store_app_list(struct tsr_store *st, const struct tsr_app_filter *f,

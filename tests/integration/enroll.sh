@@ -382,11 +382,11 @@ call GET /api/v1/ra/applications "" "$TOKEN_ALICE"
 answered "the queue" 200
 expect "under review by default: $A" "$(jq -c '[.applications[].id]' "$WORK/body")" "[\"$A\"]"
 expect "queue entries name the applicant" "$(field '.applications[0].name')" "Jane Tester"
-# queue_order WHERE [LIMIT]: the ids in queue order (oldest first; ids break
-# ties within a second), as the store holds them.
+# queue_order WHERE [LIMIT]: the ids in queue order (oldest first; within a
+# second, the order they were stored in), as the store holds them.
 queue_order()
 {
-	db "SELECT id FROM applications WHERE $1 ORDER BY created_at, id LIMIT ${2:--1}" |
+	db "SELECT id FROM applications WHERE $1 ORDER BY created_at, rowid LIMIT ${2:--1}" |
 	    jq -Rsc 'split("\n") | map(select(length > 0))'
 }
 call GET "/api/v1/ra/applications?state=submitted" "" "$TOKEN_ALICE"

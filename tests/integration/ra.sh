@@ -326,7 +326,13 @@ file_has "it says rejected" "$WORK/err" "$DOOMED: rejected by olivia; now reject
 tsr_ok "ra show --json" ra show --home "$H" "$DOOMED" --json
 expect "rejected, with the reason" "$(jq -c '[.state, .reason]' "$WORK/out")" \
     '["rejected","We could not confirm the organization."]'
-body_of "$(mail_of "$DOOMED" status "$H/outbox")" >"$WORK/status.txt"
+# Status messages so far: under review, then rejected.
+: >"$WORK/status.txt"
+for f in $(grep -lE "^X-Tessera-Application: $DOOMED\b" "$H"/outbox/new/* |
+    xargs grep -lE '^X-Tessera-Kind: status\b'); do
+	body_of "$f" >>"$WORK/status.txt"
+done
+file_has "the applicant is told review started" "$WORK/status.txt" 'now with our registration'
 file_has "the applicant is told the reason" "$WORK/status.txt" 'could not confirm the organization'
 tsr_fails "a software application takes no token" 65 'token' ra assign-token --home "$H" \
     "$LATE" "${OSCAR[@]}" --serial TOKEN-0001

@@ -1026,8 +1026,8 @@ static void test_app_list(void **state)
 	struct tsr_app_filter f;
 	struct ids s;
 
-	/* Created in the order A3, A1, A2 (A1 and A2 in the same second: the
-	 * id decides), A4, A5. */
+	/* Created in the order A3, A2, A1 (A2 and A1 in the same second: the
+	 * one stored first comes first), A4, A5. */
 	make_app(&a, "A3", "submitted", "carol@example.org", '3', 100);
 	a.state_since = 500;
 	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
@@ -1047,9 +1047,9 @@ static void test_app_list(void **state)
 	a.npi = (char *)"1234567893";
 	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
 
-	assert_string_equal(list_ids(fx->st, NULL), "A3 A1 A2 A4 A5");
+	assert_string_equal(list_ids(fx->st, NULL), "A3 A2 A1 A4 A5");
 	f = (struct tsr_app_filter){ .state = "under_review" };
-	assert_string_equal(list_ids(fx->st, &f), "A1 A2 A4");
+	assert_string_equal(list_ids(fx->st, &f), "A2 A1 A4");
 	f = (struct tsr_app_filter){ .state = "under" };
 	assert_string_equal(list_ids(fx->st, &f), "");
 	f = (struct tsr_app_filter){ .product = "code-signing" };
@@ -1071,9 +1071,9 @@ static void test_app_list(void **state)
 	assert_string_equal(list_ids(fx->st, &f), "A2 A4");
 	/* state_before is strict. */
 	f = (struct tsr_app_filter){ .state_before = 450 };
-	assert_string_equal(list_ids(fx->st, &f), "A1 A2");
+	assert_string_equal(list_ids(fx->st, &f), "A2 A1");
 	f = (struct tsr_app_filter){ .state_before = 451 };
-	assert_string_equal(list_ids(fx->st, &f), "A1 A2 A4");
+	assert_string_equal(list_ids(fx->st, &f), "A2 A1 A4");
 	/* Filters combine. */
 	f = (struct tsr_app_filter){ .state = "under_review", .identity = hex64('1'),
 		.state_before = 1000 };
@@ -1084,11 +1084,24 @@ static void test_app_list(void **state)
 	assert_string_equal(list_ids(fx->st, &f), "A2");
 	f = (struct tsr_app_filter){ .state = "approved", .product = "code-signing" };
 	assert_string_equal(list_ids(fx->st, &f), "");
+	/* Token serials: exact. */
+	{
+		struct tsr_app_update upd = TSR_APP_UPDATE_NONE;
+
+		upd.token_serial = "YK-42";
+		assert_int_equal(tsr_store_app_update(fx->st, "A1", &upd, 600), 0);
+		f = (struct tsr_app_filter){ .token_serial = "YK-42" };
+		assert_string_equal(list_ids(fx->st, &f), "A1");
+		f = (struct tsr_app_filter){ .token_serial = "yk-42" };
+		assert_string_equal(list_ids(fx->st, &f), "");
+		upd.token_serial = "";
+		assert_int_equal(tsr_store_app_update(fx->st, "A1", &upd, 600), 0);
+	}
 	/* Limit keeps the first rows of the order. */
 	f = (struct tsr_app_filter){ .limit = 2 };
-	assert_string_equal(list_ids(fx->st, &f), "A3 A1");
+	assert_string_equal(list_ids(fx->st, &f), "A3 A2");
 	f = (struct tsr_app_filter){ .state = "under_review", .limit = 1 };
-	assert_string_equal(list_ids(fx->st, &f), "A1");
+	assert_string_equal(list_ids(fx->st, &f), "A2");
 
 	/* The callback's non-zero return stops the walk and is returned. */
 	s = (struct ids){ .stop_after = 2 };
