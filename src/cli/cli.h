@@ -68,6 +68,11 @@ extern const char cli_usage_ra_queue[], cli_usage_ra_show[], cli_usage_ra_approv
     cli_usage_ra_reject[], cli_usage_ra_assign_token[], cli_usage_ra_unlock[],
     cli_usage_ra_reissue[], cli_usage_ra_lapse[];
 
+/* cmd_mail.c: the mail outboxes. */
+int cmd_mail_list(int argc, char **argv);
+int cmd_mail_retry(int argc, char **argv);
+extern const char cli_usage_mail_list[], cli_usage_mail_retry[];
+
 /* "cli:<login name>": who is acting, for the audit log. */
 const char *cli_actor(void);
 /* --home, else $TESSERA_HOME, else an error. */

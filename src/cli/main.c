@@ -60,6 +60,9 @@ static const struct cli_command commands[] = {
 	    cmd_ra_reissue },
 	{ "ra", "lapse", "lapse the applications whose deadline passed", cli_usage_ra_lapse,
 	    cmd_ra_lapse },
+	{ "mail", "list", "list the outboxes' messages (never their bodies)",
+	    cli_usage_mail_list, cmd_mail_list },
+	{ "mail", "retry", "relay the unsent mail now", cli_usage_mail_retry, cmd_mail_retry },
 };
 
 static void usage(FILE *f)

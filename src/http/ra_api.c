@@ -19,6 +19,7 @@
 #include "http/http.h"
 #include "ra/admin.h"
 #include "ra/app.h"
+#include "ra/secret.h"
 
 _Static_assert(TSR_SESSION_TOKEN_LEN == TSR_HTTP_BEARER_CHARS + 1,
     "the HTTP layer's bearer tokens are the ra layer's session tokens");
@@ -148,6 +149,42 @@ static const char *body_str(const struct tsr_http_request *req, const char *key)
 	return json_string_value(json_object_get(req->body, key));
 }
 
+/* A copy of s in which each byte that is not part of a valid UTF-8
+ * sequence is '?' (NULL when out of memory).  Text is validated before it
+ * is stored, but a row holding invalid UTF-8 anyway must not fail a whole
+ * answer (a queue listing every application). */
+static char *utf8_repaired(const char *s)
+{
+	size_t n = strlen(s), i = 0, at;
+	char *copy = strdup(s);
+	uint32_t cp;
+
+	while (copy != NULL && i < n) {
+		at = i;
+		if (tsr_utf8_next(copy, n, &i, &cp) != 0) {
+			copy[at] = '?';
+			i = at + 1;
+		}
+	}
+	return copy;
+}
+
+/* Stored text as a JSON string ("" for NULL, repaired if it is not UTF-8);
+ * NULL only when out of memory. */
+static json_t *text_json(const char *s)
+{
+	json_t *v;
+	char *copy;
+
+	if (s == NULL)
+		return json_string("");
+	if ((v = json_string(s)) != NULL || (copy = utf8_repaired(s)) == NULL)
+		return v;
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
 static json_t *time_json(int64_t t)
 {
 	char s[21];
@@ -233,19 +270,38 @@ static int status_of(struct tsr_store *st, const char *id, json_t **out)
 	memset(&a, 0, sizeof(a));
 	if ((r = tsr_ra_app_get(st, id, &a)) != 0)
 		return r;
-	*out = json_pack("{s:s, s:s, s:s}", "id", a.id, "state", a.state, "next", next_of(&a));
+	*out = json_pack("{s:o, s:o, s:s}", "id", text_json(a.id), "state", text_json(a.state),
+	    "next", next_of(&a));
 	tsr_app_record_clear(&a);
 	return *out != NULL ? 0 : nomem();
 }
 
 /* ------------------------------------------------------------------ application views */
 
-/* Stored JSON text (written by the ra layer) as a value. */
+/* Stored JSON text (written by the ra layer) as a value into *out, or NULL
+ * if it is not JSON even once repaired as text_json() repairs text; 0, or
+ * TSR_ERR_NOMEM. */
+static int load_repaired(const char *text, json_t **out)
+{
+	char *copy;
+
+	*out = NULL;
+	if (text == NULL || (*out = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) != NULL)
+		return 0;
+	if ((copy = utf8_repaired(text)) == NULL)
+		return nomem();
+	*out = json_loads(copy, JSON_REJECT_DUPLICATES, NULL);
+	free(copy);
+	return 0;
+}
+
 static int stored_json(const char *id, const char *what, const char *text, json_t **out)
 {
-	json_error_t e;
+	int r;
 
-	if ((*out = json_loads(text, JSON_REJECT_DUPLICATES, &e)) == NULL)
+	if ((r = load_repaired(text, out)) != 0)
+		return r;
+	if (*out == NULL)
 		return tsr_error(TSR_ERR_STORE, "application %s holds malformed %s", id, what);
 	return 0;
 }
@@ -262,11 +318,13 @@ static int approvals_json(struct tsr_store *st, const char *id, json_t **out, si
 	if ((*out = json_array()) == NULL)
 		r = nomem();
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		json_t *one = json_pack("{s:s, s:o}", "officer", v[i].officer, "at",
+		json_t *one = json_pack("{s:o, s:o}", "officer", text_json(v[i].officer), "at",
 		    time_json(v[i].at));
 
-		if (one != NULL && v[i].comment != NULL && v[i].comment[0] != '\0')
-			r = set(one, "comment", json_string(v[i].comment));
+		if (one == NULL)
+			r = nomem();
+		else if (v[i].comment != NULL && v[i].comment[0] != '\0')
+			r = set(one, "comment", text_json(v[i].comment));
 		if (r != 0)
 			json_decref(one);
 		else if (json_array_append_new(*out, one) != 0)
@@ -300,8 +358,8 @@ static int officer_fields(struct tsr_ra *ra, struct tsr_store *st,
 	if ((r = approvals_json(st, a->id, &approvals, &n)) != 0 ||
 	    (r = set(v, "approvals", approvals)) != 0)
 		return r;
-	if ((r = set(v, "email", json_string(a->email))) != 0 ||
-	    (r = set(v, "agreement", json_string(a->agreement))) != 0 ||
+	if ((r = set(v, "email", text_json(a->email))) != 0 ||
+	    (r = set(v, "agreement", text_json(a->agreement))) != 0 ||
 	    (r = set(v, "updated_at", time_json(a->updated_at))) != 0 ||
 	    (r = set(v, "approvals_required", json_integer(p ? p->ra_approvals : 0))) != 0 ||
 	    (r = set(v, "locked", json_boolean(a->locked))) != 0 ||
@@ -324,15 +382,16 @@ static int app_view(struct tsr_ra *ra, struct tsr_store *st, const char *id, boo
 	*out = NULL;
 	if ((r = tsr_ra_app_get(st, id, &a)) != 0)
 		return r;
-	v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", a.id, "product", a.product,
-	    "storage", a.storage, "state", a.state, "state_since", time_json(a.state_since),
-	    "created_at", time_json(a.created_at), "next", next_of(&a));
+	v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "id", text_json(a.id), "product",
+	    text_json(a.product), "storage", text_json(a.storage), "state", text_json(a.state),
+	    "state_since", time_json(a.state_since), "created_at", time_json(a.created_at),
+	    "next", next_of(&a));
 	if (v == NULL)
 		r = nomem();
 	if (r == 0 && a.reason != NULL && a.reason[0] != '\0')
-		r = set(v, "reason", json_string(a.reason));
+		r = set(v, "reason", text_json(a.reason));
 	if (r == 0 && a.token_serial[0] != '\0')
-		r = set(v, "token_serial", json_string(a.token_serial));
+		r = set(v, "token_serial", text_json(a.token_serial));
 	if (r == 0 && officer)
 		r = officer_fields(ra, st, &a, v);
 	tsr_app_record_clear(&a);
@@ -511,7 +570,7 @@ static int do_questions(const struct tsr_http_request *req, struct tsr_ra *ra,
 	if ((a = json_array()) == NULL)
 		r = nomem();
 	for (size_t i = 0; r == 0 && i < n; i++)
-		if (json_array_append_new(a, json_string(q[i])) != 0)
+		if (json_array_append_new(a, text_json(q[i])) != 0)
 			r = nomem();
 	tsr_ra_questions_free(q, n);
 	if (r == 0 && (res->json = json_pack("{s:o}", "questions", a)) == NULL)
@@ -628,31 +687,41 @@ struct queue {
 	int r;
 };
 
-/* "Given Family" from the stored applicant fields ("" if there are none). */
-static void applicant_name(const char *text, char *out, size_t size)
+/* "Given Family" from the stored applicant fields ("" if there are none), as
+ * a JSON string whole however long the names are; NULL when out of memory. */
+static json_t *applicant_name(const char *text)
 {
-	json_t *v = json_loads(text, 0, NULL);
-	const char *given = json_string_value(json_object_get(v, "given_name"));
-	const char *family = json_string_value(json_object_get(v, "family_name"));
+	const char *given, *family;
+	json_t *v = NULL, *name = NULL;
+	char *s = NULL;
 
-	snprintf(out, size, "%s%s%s", given ? given : "", given && family ? " " : "",
-	    family ? family : "");
+	if (load_repaired(text, &v) != 0)
+		return NULL;
+	given = json_string_value(json_object_get(v, "given_name"));
+	family = json_string_value(json_object_get(v, "family_name"));
+	if (asprintf(&s, "%s%s%s", given ? given : "", given && family ? " " : "",
+	    family ? family : "") >= 0) {
+		name = text_json(s);
+		free(s);
+	}
 	json_decref(v);
+	return name;
 }
 
 static int queue_item(const struct tsr_app_record *a, void *ctx)
 {
 	struct queue *q = ctx;
-	char name[160];
 	json_t *v;
 
-	applicant_name(a->applicant, name, sizeof(name));
-	v = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:b}", "id", a->id, "product",
-	    a->product, "storage", a->storage, "state", a->state, "state_since",
-	    time_json(a->state_since), "created_at", time_json(a->created_at), "name", name,
-	    "email", a->email, "locked", a->locked);
+	/* "o" takes every reference, even when json_pack fails: only memory can
+	 * make it fail, as every value is a JSON value already. */
+	v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", text_json(a->id),
+	    "product", text_json(a->product), "storage", text_json(a->storage), "state",
+	    text_json(a->state), "state_since", time_json(a->state_since), "created_at",
+	    time_json(a->created_at), "name", applicant_name(a->applicant), "email",
+	    text_json(a->email), "locked", a->locked);
 	if (v != NULL && a->token_serial[0] != '\0' &&
-	    json_object_set_new(v, "token_serial", json_string(a->token_serial)) != 0) {
+	    json_object_set_new(v, "token_serial", text_json(a->token_serial)) != 0) {
 		json_decref(v);
 		v = NULL;
 	}
@@ -750,9 +819,9 @@ static int do_approve(const struct tsr_http_request *req, struct tsr_ra *ra,
 		goto out;
 	tsr_ra_approvals_free(v, n);
 	p = tsr_product_find(&tsr_ra_config(ra)->products, a.product);
-	res->json = json_pack("{s:s, s:s, s:b, s:I, s:i}", "id", a.id, "state", a.state,
-	    "final", final, "approvals", (json_int_t)n, "approvals_required",
-	    p ? p->ra_approvals : 0);
+	res->json = json_pack("{s:o, s:o, s:b, s:I, s:i}", "id", text_json(a.id), "state",
+	    text_json(a.state), "final", final, "approvals", (json_int_t)n,
+	    "approvals_required", p ? p->ra_approvals : 0);
 	if (res->json == NULL)
 		r = nomem();
 out:

@@ -15,12 +15,22 @@
 
 #define WRONG_LOGIN "wrong application number or password"
 
+/* A reset checks no secret on a locked account, so saying why is no oracle. */
 static int refuse_locked(const struct tsr_app_record *a)
 {
 	if (a->locked)
 		return tsr_error(TSR_ERR_POLICY, "this account is locked after too many wrong "
 		    "passwords or answers; a registration officer must unlock it");
 	return 0;
+}
+
+/* Inside the caller's transaction: end the sessions of applicant id. */
+static int end_sessions(struct tsr_store *st, const char *id, int64_t *ended)
+{
+	char subject[TSR_SESSION_SUBJECT_MAX + 1];
+
+	snprintf(subject, sizeof(subject), "%s%s", TSR_SESSION_PREFIX_APPLICANT, id);
+	return tsr_store_session_delete_subject(st, subject, ended);
 }
 
 /* Count one failure on application id (inside the write lock, so that
@@ -45,8 +55,9 @@ static int count_failure(struct tsr_ra *ra, struct tsr_store *st, const char *ac
 	    "%s (failure %d of %d)", what, upd.failed_logins, max)) != 0)
 		goto out;
 	if (upd.locked == 1 && !a.locked &&
+	    ((r = end_sessions(st, id, NULL)) != 0 ||
 	    (r = tsr_audit_append(st, actor, "application.lock", object, TSR_AUDIT_SUCCESS,
-	    "locked after %d failures", upd.failed_logins)) != 0)
+	    "locked after %d failures", upd.failed_logins)) != 0))
 		goto out;
 	r = tsr_store_commit(st);
 out:
@@ -56,25 +67,61 @@ out:
 	return r;
 }
 
-/* Reset the counter after a success, if there is anything to reset. */
-static int clear_failures(struct tsr_store *st, const struct tsr_app_record *a)
+/* A right password: inside the write lock, re-read the account (a lock
+ * taken meanwhile by parallel wrong guesses wins), reset the counter, and
+ * start the session if token is not NULL, all in one transaction. */
+static int record_success(struct tsr_store *st, const char *actor, const char *id,
+    char *token, int64_t *expires_at)
 {
 	struct tsr_app_update upd = TSR_APP_UPDATE_NONE;
+	struct tsr_app_record a;
+	char object[RA_OBJECT_MAX], subject[TSR_SESSION_SUBJECT_MAX + 1];
+	int r;
 
-	if (a->failed_logins == 0)
-		return 0;
+	ra_object(id, object);
+	snprintf(subject, sizeof(subject), "%s%s", TSR_SESSION_PREFIX_APPLICANT, id);
+	if ((r = tsr_store_begin(st)) != 0)
+		return r;
+	if ((r = ra_app_read(st, id, &a)) != 0)
+		goto out;
+	if (a.locked) {
+		r = TSR_ERR_AUTH;
+		goto out;
+	}
 	upd.failed_logins = 0;
-	return tsr_store_app_update(st, a->id, &upd, (int64_t)tsr_now());
+	if ((a.failed_logins == 0 || (r = tsr_store_app_update(st, id, &upd,
+	    (int64_t)tsr_now())) == 0) &&
+	    (token == NULL || (r = ra_session_start(st, subject, RA_APPLICANT_SESSION_HOURS, token,
+	    expires_at)) == 0) &&
+	    (r = tsr_audit_append(st, actor, "application.login", object, TSR_AUDIT_SUCCESS,
+	    "state %s%s", a.state, token ? ", session started" : "")) == 0)
+		r = tsr_store_commit(st);
+out:
+	if (r != 0)
+		tsr_store_rollback(st);
+	if (r == TSR_ERR_AUTH) {
+		if (tsr_audit_append(st, actor, "application.login", object, TSR_AUDIT_REFUSED,
+		    "the account was locked during the login") != 0)
+			tsr_log(TSR_LOG_WARN, "cannot audit a login: %s", tsr_error_detail());
+		r = tsr_error(TSR_ERR_AUTH, WRONG_LOGIN);
+	}
+	tsr_app_record_clear(&a);
+	return r;
 }
 
-/* The password check (see app.h). */
-int tsr_ra_applicant_login(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
-    const char *id, const char *password)
+/*
+ * The password check behind tsr_ra_applicant_login() and
+ * tsr_ra_applicant_session().  A locked account, like an unknown number, is
+ * checked against the dummy hash: the same work and the same answer
+ * whatever the password, so guessing past the lock learns nothing.
+ */
+static int login(struct tsr_ra *ra, struct tsr_store *st, const char *actor, const char *id,
+    const char *password, char *token, int64_t *expires_at)
 {
 	struct tsr_app_record a;
 	const char *dummy = NULL;
 	char object[RA_OBJECT_MAX];
-	bool known;
+	bool known, usable;
 	int r, v;
 
 	memset(&a, 0, sizeof(a));
@@ -85,16 +132,16 @@ int tsr_ra_applicant_login(struct tsr_ra *ra, struct tsr_store *st, const char *
 	if (r != 0 && r != TSR_ERR_NOT_FOUND)
 		goto out;
 	known = r == 0;
-	/* The Argon2id work is the same for an unknown number. */
-	v = tsr_secret_verify(known ? a.password_hash : dummy, password ? password : "");
+	usable = known && !a.locked;
+	v = tsr_secret_verify(usable ? a.password_hash : dummy, password ? password : "");
 	if (v != 0 && v != TSR_ERR_SIGNATURE) {
 		r = v;
 		goto out;
 	}
-	if (!known || (v != 0 && a.locked)) {
+	if (!usable) {
 		if (tsr_audit_append(st, actor, "application.login", known ? object : "",
-		    TSR_AUDIT_FAILURE, "%s", known ? "wrong password for a locked account" :
-		    "unknown application number") != 0)
+		    known ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s", known ?
+		    "the account is locked" : "unknown application number") != 0)
 			tsr_log(TSR_LOG_WARN, "cannot audit a login: %s", tsr_error_detail());
 		r = tsr_error(TSR_ERR_AUTH, WRONG_LOGIN);
 		goto out;
@@ -104,16 +151,26 @@ int tsr_ra_applicant_login(struct tsr_ra *ra, struct tsr_store *st, const char *
 			r = tsr_error(TSR_ERR_AUTH, WRONG_LOGIN);
 		goto out;
 	}
-	if ((r = refuse_locked(&a)) != 0) {
-		r = tsr_audit_error(st, actor, "application.login", object, r);
-		goto out;
-	}
-	if ((r = clear_failures(st, &a)) == 0)
-		r = tsr_audit_append(st, actor, "application.login", object, TSR_AUDIT_SUCCESS,
-		    "state %s", a.state);
+	r = record_success(st, actor, id, token, expires_at);
 out:
 	tsr_app_record_clear(&a);
 	return r;
+}
+
+/* The password check (see app.h). */
+int tsr_ra_applicant_login(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+    const char *id, const char *password)
+{
+	return login(ra, st, actor, id, password, NULL, NULL);
+}
+
+/* The password check and a session (see app.h). */
+int tsr_ra_applicant_session(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+    const char *id, const char *password, char token[TSR_SESSION_TOKEN_LEN],
+    int64_t *expires_at)
+{
+	token[0] = '\0';
+	return login(ra, st, actor, id, password, token, expires_at);
 }
 
 /* ------------------------------------------------------------------ questions */
@@ -130,13 +187,12 @@ static int collect_answer(const struct tsr_answer_record *a, void *ctx)
 
 	if (l->n == TSR_RA_ANSWERS_MAX)
 		return tsr_error(TSR_ERR_STORE, "more secret questions than an application has");
-	slot = &l->v[l->n];
+	slot = &l->v[l->n++];     /* counted first: answers_free() frees what is set */
 	memset(slot, 0, sizeof(*slot));
 	slot->idx = a->idx;
 	if ((slot->question = strdup(a->question)) == NULL ||
 	    (slot->answer_hash = strdup(a->answer_hash)) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	l->n++;
 	return 0;
 }
 
@@ -220,30 +276,32 @@ static int answers_match(const struct answers *l, const char *const *given, bool
 	return r;
 }
 
-/* Store the new password, clear the lock, end the sessions. */
+/* Store the new password, clear the counter, end the sessions, unless a
+ * lock was taken meanwhile (re-read inside the write lock). */
 static int set_password(struct tsr_store *st, const char *actor, const char *id,
     const char *hash)
 {
 	struct tsr_app_update upd = TSR_APP_UPDATE_NONE;
-	char object[RA_OBJECT_MAX], subject[TSR_SESSION_SUBJECT_MAX + 1];
+	struct tsr_app_record a;
+	char object[RA_OBJECT_MAX];
 	int64_t ended = 0;
 	int r;
 
 	ra_object(id, object);
-	snprintf(subject, sizeof(subject), "%s%s", TSR_SESSION_PREFIX_APPLICANT, id);
 	upd.password_hash = hash;
 	upd.failed_logins = 0;
-	upd.locked = 0;
 	if ((r = tsr_store_begin(st)) != 0)
 		return r;
-	if ((r = tsr_store_app_update(st, id, &upd, (int64_t)tsr_now())) == 0 &&
-	    (r = tsr_store_session_delete_subject(st, subject, &ended)) == 0 &&
+	if ((r = ra_app_read(st, id, &a)) == 0 && (r = refuse_locked(&a)) == 0 &&
+	    (r = tsr_store_app_update(st, id, &upd, (int64_t)tsr_now())) == 0 &&
+	    (r = end_sessions(st, id, &ended)) == 0 &&
 	    (r = tsr_audit_append(st, actor, "application.reset", object, TSR_AUDIT_SUCCESS,
 	    "password reset with the secret answers; %lld session(s) ended",
 	    (long long)ended)) == 0)
 		r = tsr_store_commit(st);
 	if (r != 0)
 		tsr_store_rollback(st);
+	tsr_app_record_clear(&a);
 	return r;
 }
 

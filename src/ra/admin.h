@@ -67,9 +67,12 @@ int tsr_ra_user_unlock(struct tsr_store *st, const char *actor, const char *name
  *
  * 0 on success (*out, if not NULL, holds the user: tsr_user_record_clear()
  * it).  TSR_ERR_AUTH "wrong user name or password" for an unknown name, a
- * wrong password, and a wrong password on a disabled or locked account
- * alike; TSR_ERR_POLICY, saying which, only with the right password.  Every attempt is audited as user.login
- * (success, failure or refused with the reason); the lock as user.lock.
+ * wrong password, and any password on a disabled or locked account alike:
+ * a locked account is checked against a dummy hash, so guessing past the
+ * lock learns nothing, not even which guess was right.  Every attempt is
+ * audited as user.login (success, failure or refused with the reason); the
+ * lock as user.lock.  Locking, a new password, new roles and disabling end
+ * the account's sessions ("officer:NAME").
  */
 int tsr_ra_user_authenticate(struct tsr_store *st, const char *actor, const char *name,
     const char *password, int max_failures, struct tsr_user_record *out) TSR_MUST_CHECK;
@@ -118,6 +121,12 @@ void tsr_ra_voucher_codes_free(char **codes, long count);
 int tsr_ra_voucher_redeem(struct tsr_store *st, const uint8_t key[TSR_CODE_KEY_BYTES],
     const char *actor, const char *typed_code, const char *product,
     const char *application_id, time_t now) TSR_MUST_CHECK;
+
+/* Whether typed_code could pay for product at now, changing nothing: the
+ * errors of tsr_ra_voucher_redeem(), not audited.  For a cheap refusal
+ * before slow work; only the redemption itself decides. */
+int tsr_ra_voucher_check(struct tsr_store *st, const uint8_t key[TSR_CODE_KEY_BYTES],
+    const char *typed_code, const char *product, time_t now) TSR_MUST_CHECK;
 
 /* Revoke every unused voucher of batch at now; *revoked (if not NULL) gets
  * how many.  TSR_ERR_NOT_FOUND for an unknown batch.  Audited. */

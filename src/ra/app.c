@@ -19,6 +19,7 @@
 
 #define TEXT_FIELD_MAX 200        /* names, organization: bytes */
 #define EMAIL_MAX 254
+#define RESEND_SECONDS 60         /* between two verification codes */
 
 /* ------------------------------------------------------------------ fields */
 
@@ -317,20 +318,21 @@ struct hashes {
 
 static int hash_secrets(const struct tsr_ra_application *a, struct hashes *h)
 {
-	char *norm = NULL;
-	int r;
+	char *norm[TSR_RA_ANSWERS_MAX] = { NULL };
+	int r = 0;
 
-	if ((r = tsr_secret_hash(a->password, h->password)) != 0)
-		return r;
-	for (size_t i = 0; i < a->n_answers; i++) {
-		if ((r = tsr_answer_normalise(a->answers[i].answer, &norm)) != 0)
-			return tsr_error_wrap(r, "the answer to secret question %zu", i + 1);
-		r = tsr_secret_hash(norm, h->answers[i]);
-		tsr_free_secret(norm);
-		if (r != 0)
-			return r;
-	}
-	return 0;
+	/* Every answer is normalised before any slow hashing starts, so a bad
+	 * one is refused at once. */
+	for (size_t i = 0; r == 0 && i < a->n_answers; i++)
+		if ((r = tsr_answer_normalise(a->answers[i].answer, &norm[i])) != 0)
+			r = tsr_error_wrap(r, "the answer to secret question %zu", i + 1);
+	if (r == 0)
+		r = tsr_secret_hash(a->password, h->password);
+	for (size_t i = 0; r == 0 && i < a->n_answers; i++)
+		r = tsr_secret_hash(norm[i], h->answers[i]);
+	for (size_t i = 0; i < a->n_answers; i++)
+		tsr_free_secret(norm[i]);
+	return r;
 }
 
 static int fill_record(struct tsr_ra *ra, const struct tsr_ra_application *a,
@@ -426,7 +428,10 @@ int tsr_ra_apply(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 	memset(&rec, 0, sizeof(rec));
 	id_out[0] = '\0';
 	snprintf(object, sizeof(object), "product:%.40s", a->product ? a->product : "");
-	if ((r = application_check(ra, a, &p)) != 0)
+	/* Cheap refusals first: the hashing below costs 64 MiB and tens of
+	 * milliseconds per secret. */
+	if ((r = application_check(ra, a, &p)) != 0 || (a->voucher != NULL &&
+	    (r = tsr_ra_voucher_check(st, ra->code_key, a->voucher, a->product, tsr_now())) != 0))
 		return tsr_audit_error(st, actor, "application.submit", object, r);
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
@@ -435,7 +440,11 @@ int tsr_ra_apply(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 	if ((r = store_application(ra, st, actor, a, h, &rec, code, sizeof(code), &expires)) != 0)
 		goto out;
 	snprintf(id_out, TSR_APP_ID_MAX + 1, "%s", rec.id);
-	r = verification_mail(ra, st, &rec, code, expires);
+	/* The application stands without its message: ra_mail logged and
+	 * audited why, and the applicant can ask for a new code. */
+	if (verification_mail(ra, st, &rec, code, expires) != 0)
+		tsr_log(TSR_LOG_ERROR, "no verification message for %s: %s", rec.id,
+		    tsr_error_detail());
 out:
 	if (r != 0 && id_out[0] == '\0')
 		r = tsr_audit_error(st, actor, "application.submit", object, r);
@@ -588,6 +597,22 @@ out:
 	return r;
 }
 
+/* At most one new code a minute per application: the applicant's own
+ * session asks, but nobody should be able to flood a mailbox with them. */
+static int resend_allowed(struct tsr_store *st, const char *id)
+{
+	struct tsr_code_record c;
+	int r = tsr_store_code_current(st, id, TSR_CODE_VERIFICATION, &c);
+
+	if (r == TSR_ERR_NOT_FOUND)
+		return 0;
+	if (r == 0 && c.created_at > (int64_t)tsr_now() - RESEND_SECONDS)
+		r = tsr_error(TSR_ERR_POLICY, "a new code was sent less than a minute ago; "
+		    "wait for it, or try again in a minute");
+	tsr_wipe(&c, sizeof(c));
+	return r;
+}
+
 /* A new verification code (see app.h). */
 int tsr_ra_resend_verification(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *id)
@@ -607,7 +632,7 @@ int tsr_ra_resend_verification(struct tsr_ra *ra, struct tsr_store *st, const ch
 		    "no code", a.state);
 		goto out;
 	}
-	if ((r = ra_code_issue(ra, st, id, TSR_CODE_VERIFICATION, TSR_CODE_VERIFICATION_BITS,
+	if ((r = resend_allowed(st, id)) != 0 || (r = ra_code_issue(ra, st, id, TSR_CODE_VERIFICATION, TSR_CODE_VERIFICATION_BITS,
 	    expires, code, sizeof(code))) != 0 ||
 	    (r = tsr_audit_append(st, actor, "application.code", object, TSR_AUDIT_SUCCESS,
 	    "new verification code; the previous one no longer works")) != 0 ||

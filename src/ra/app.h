@@ -120,17 +120,21 @@ int tsr_ra_verify_email(struct tsr_ra *ra, struct tsr_store *st, const char *act
     const char *id, const char *typed_code) TSR_MUST_CHECK;
 
 /* Mail a new verification code (the old one stops working).  Only while the
- * application is submitted.  Audited as application.code. */
+ * application is submitted, and at most one a minute (TSR_ERR_POLICY).
+ * Audited as application.code. */
 int tsr_ra_resend_verification(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *id) TSR_MUST_CHECK;
 
 /*
- * Check the applicant's password for application id (for a session).  The
- * Argon2id verification runs even for an unknown id.  Wrong password:
- * TSR_ERR_AUTH "wrong application number or password", counted; the
- * max_failures-th locks the account (TSR_ERR_POLICY afterwards, even with
- * the right password, until an officer unlocks it or the password is reset
- * through the secret questions).  Audited as application.login.
+ * Check the applicant's password for application id.  TSR_ERR_AUTH "wrong
+ * application number or password" for an unknown id, a wrong password
+ * (counted: the max_failures-th locks the account and ends its sessions)
+ * and any password on a locked account: an unknown id and a locked account
+ * are checked against a dummy hash, so the time and the answer are the
+ * same and guessing past the lock learns nothing.  An officer unlocks.  A
+ * success resets the count, inside the write lock after reading the
+ * account again (a lock taken meanwhile wins).  Audited as
+ * application.login with the truth.
  */
 int tsr_ra_applicant_login(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *id, const char *password) TSR_MUST_CHECK;
@@ -146,10 +150,11 @@ void tsr_ra_questions_free(char **questions, size_t n);
 /*
  * Reset the password with the answers to every secret question (answers[i]
  * answers question i; n must equal their number).  All answers must match;
- * a mismatch counts one failure on the account, like a wrong password, and
- * the lock applies.  Success sets the new password (checked like at
- * application), clears the failure count and the lock, and ends the
- * applicant's sessions.  Only while the application is not final.
+ * a mismatch counts one failure on the account, like a wrong password.  A
+ * locked account is refused (TSR_ERR_POLICY) before any answer is checked.
+ * Success sets the new password (checked like at application), clears the
+ * failure count, and ends the applicant's sessions.  Only while the
+ * application is not final.
  * Audited as application.reset.
  */
 int tsr_ra_reset_password(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
@@ -181,8 +186,9 @@ int tsr_ra_lapse_sweep(struct tsr_ra *ra, struct tsr_store *st, const char *acto
  * (TSR_ERR_POLICY "you have already approved this application", audited);
  * the product's ra_approvals-th distinct approval is final: it needs an
  * assigned token serial for storage new-token (TSR_ERR_POLICY otherwise,
- * nothing recorded), moves the application to approved, then issues the
- * activation (activation_issued).  token_serial, if not NULL, is assigned
+ * nothing recorded), moves the application to approved and issues the
+ * activation code (activation_issued) in the same transaction, then mails
+ * the letters.  token_serial, if not NULL, is assigned
  * first (as tsr_ra_assign_token()).  comment may be NULL.  *final_out (if
  * not NULL) says whether this approval was the last one needed. */
 int tsr_ra_approve(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
@@ -237,7 +243,8 @@ int tsr_ra_officer_check(struct tsr_store *st, const char *officer, const char *
 int tsr_ra_officer_login(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *name, const char *password, char token[TSR_SESSION_TOKEN_LEN],
     int64_t *expires_at) TSR_MUST_CHECK;
-/* tsr_ra_applicant_login() and a session for the applicant. */
+/* tsr_ra_applicant_login() and a session for the applicant, started in
+ * the same transaction as the success. */
 int tsr_ra_applicant_session(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *id, const char *password, char token[TSR_SESSION_TOKEN_LEN],
     int64_t *expires_at) TSR_MUST_CHECK;

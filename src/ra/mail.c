@@ -886,3 +886,310 @@ out:
 	free(from);
 	return r;
 }
+
+/* ------------------------------------------------------------------ list */
+
+#define LIST_CHUNK 512           /* bytes read at a time: little of a body is read */
+#define LIST_VALUE_MAX TSR_MAIL_ID_MAX   /* bytes of a header value kept, NUL included */
+
+struct list_item {
+	struct tsr_mail_entry e;     /* its strings point at the ones below */
+	char *name, *to, *kind, *application, *message_id;
+	struct timespec mtime;       /* orders messages of the same second */
+};
+
+struct list {
+	struct list_item *items;
+	size_t n, cap;
+};
+
+static void list_free(struct list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct list_item *it = &l->items[i];
+
+		free(it->name);
+		free(it->to);
+		free(it->kind);
+		free(it->application);
+		free(it->message_id);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* A new, zeroed item at the end of l. */
+static int list_add(struct list *l, struct list_item **out)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct list_item *p = reallocarray(l->items, cap, sizeof(*p));
+
+		if (p == NULL)
+			return tsr_error(TSR_ERR_NOMEM, "out of memory");
+		l->items = p;
+		l->cap = cap;
+	}
+	*out = &l->items[l->n++];
+	memset(*out, 0, sizeof(**out));
+	return 0;
+}
+
+/* The offset of the empty line that ends the header in p[0..n), or n. */
+static size_t header_end(const uint8_t *p, size_t n)
+{
+	if (n > 0 && (p[0] == '\n' || (n > 1 && p[0] == '\r' && p[1] == '\n')))
+		return 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '\n' && (p[i + 1] == '\n' ||
+		    (i + 2 < n && p[i + 1] == '\r' && p[i + 2] == '\n')))
+			return i + 1;
+	return n;
+}
+
+/* Read fd into buf in small chunks until the header has ended or max bytes
+ * are in; *len is what was read (the caller wipes it), *hlen the header's
+ * length within it. */
+static int read_header(int fd, uint8_t *buf, size_t max, size_t *len, size_t *hlen)
+{
+	ssize_t k;
+
+	*len = *hlen = 0;
+	while (*len < max) {
+		size_t want = max - *len < LIST_CHUNK ? max - *len : LIST_CHUNK;
+
+		if ((k = read(fd, buf + *len, want)) < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			break;
+		*len += (size_t)k;
+		if ((*hlen = header_end(buf, *len)) < *len)
+			return 0;
+	}
+	*hlen = header_end(buf, *len);
+	return 0;
+}
+
+/* If line (n bytes, no line end) is header name, *out gets its value (first
+ * one only): blanks around it trimmed, anything but printable ASCII as '?',
+ * at most LIST_VALUE_MAX - 1 bytes. */
+static int header_field(const char *line, size_t n, const char *name, char **out)
+{
+	size_t nl = strlen(name), i, j, k;
+	char *v;
+
+	if (*out != NULL || n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return 0;
+	for (i = nl + 1; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
+		;
+	while (n > i && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	if (n - i > LIST_VALUE_MAX - 1)
+		n = i + LIST_VALUE_MAX - 1;
+	if ((v = malloc(n - i + 1)) == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	for (j = i, k = 0; j < n; j++, k++)
+		v[k] = (line[j] >= 0x20 && line[j] < 0x7f) ? line[j] : '?';
+	v[k] = '\0';
+	*out = v;
+	return 0;
+}
+
+/* "Tue, 14 Nov 2023 22:13:20 +0000" (the day name optional, any +-HHMM
+ * zone) as seconds since the epoch. */
+static bool parse_date(const char *v, time_t *out)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm = { 0 };
+	char mon[4] = "", sign = 0;
+	int d, y, h, m, s, zone;
+	const char *p;
+
+	if (strlen(v) > 4 && v[3] == ',')
+		v += 4;
+	if (sscanf(v, " %2d %3s %4d %2d:%2d:%2d %c%4d", &d, mon, &y, &h, &m, &s, &sign,
+	    &zone) != 8 || strlen(mon) != 3 || (p = strstr(months, mon)) == NULL ||
+	    (p - months) % 3 != 0 || d < 1 || d > 31 || y < 1970 || h > 23 || m > 59 ||
+	    s > 60 || h < 0 || m < 0 || s < 0 || (sign != '+' && sign != '-') || zone < 0 ||
+	    zone % 100 > 59 || zone / 100 > 14)
+		return false;
+	tm.tm_mday = d;
+	tm.tm_mon = (int)((p - months) / 3);
+	tm.tm_year = y - 1900;
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	tm.tm_sec = s;
+	*out = timegm(&tm) - (sign == '-' ? -1 : 1) * ((zone / 100) * 3600 + (zone % 100) * 60);
+	return true;
+}
+
+/* The fields listed, from the header h (n bytes; folded lines ignored). */
+static int parse_header(const char *h, size_t n, struct list_item *it)
+{
+	const char *p = h, *end = h + n, *eol;
+	char *date = NULL;
+	int r = 0;
+
+	while (r == 0 && p < end) {
+		size_t len;
+
+		eol = memchr(p, '\n', (size_t)(end - p));
+		len = (size_t)((eol != NULL ? eol : end) - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if ((r = header_field(p, len, "To", &it->to)) != 0 ||
+		    (r = header_field(p, len, "X-Tessera-Kind", &it->kind)) != 0 ||
+		    (r = header_field(p, len, "X-Tessera-Application", &it->application)) != 0 ||
+		    (r = header_field(p, len, "Message-ID", &it->message_id)) != 0 ||
+		    (r = header_field(p, len, "Date", &date)) != 0)
+			break;
+		p = eol != NULL ? eol + 1 : end;
+	}
+	/* Without a Date: it understands, a message keeps its file's mtime. */
+	if (r == 0 && date != NULL)
+		(void)parse_date(date, &it->e.time);
+	free(date);
+	return r;
+}
+
+/* Read the header of dir's file name, opened as dfd sees it, into it; what
+ * keeps it from being read goes to it->e.problem.  1: the file is gone
+ * (moved to cur/ since readdir). */
+static int list_read(int dfd, const char *name, struct list_item *it)
+{
+	uint8_t buf[TSR_MAIL_LIST_HEADER_MAX];
+	struct stat st;
+	size_t len = 0, hlen = 0;
+	int fd, r = 0;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return 1;
+		it->e.problem = "cannot be examined";
+		return 0;
+	}
+	it->e.time = st.st_mtime;
+	it->mtime = st.st_mtim;
+	if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode)) {
+		it->e.problem = S_ISLNK(st.st_mode) ? "a symbolic link: not read" :
+		    "not a regular file: not read";
+		return 0;
+	}
+	/* O_NONBLOCK: should it have become a FIFO since fstatat, do not wait. */
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		it->e.problem = errno == ELOOP ? "a symbolic link: not read" : "cannot be opened";
+		return 0;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		it->e.problem = "not a regular file: not read";
+	else if (read_header(fd, buf, sizeof(buf), &len, &hlen) != 0)
+		it->e.problem = "cannot be read";
+	else
+		r = parse_header((const char *)buf, hlen, it);
+	/* What was read past the header may be the start of a code. */
+	tsr_wipe(buf, len);
+	close(fd);
+	return r;
+}
+
+/* Why dir could not be opened as a directory (errno set by the attempt):
+ * 0 if it does not exist. */
+static int open_dir_error(const char *dir)
+{
+	int e = errno;
+	struct stat st;
+
+	if (e == ENOENT)
+		return 0;
+	/* O_NOFOLLOW with O_DIRECTORY says ENOTDIR for a link to a directory. */
+	if ((e == ELOOP || e == ENOTDIR) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+		return tsr_error(TSR_ERR_IO, "mail outbox %s is a symbolic link: not read", dir);
+	return tsr_error(TSR_ERR_IO, "mail outbox %s: %s", dir, strerror(e));
+}
+
+/* Every file of outbox/sub into l; a missing sub lists nothing. */
+static int list_dir(struct list *l, const char *outbox, const char *sub, bool sent)
+{
+	struct list_item *it = NULL;
+	struct dirent *de;
+	char *dir = NULL;
+	DIR *d = NULL;
+	int dfd, r;
+
+	if ((r = tsr_path_join(outbox, sub, &dir)) != 0)
+		return r;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		r = open_dir_error(dir);
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || (r = list_add(l, &it)) != 0)
+			continue;
+		it->e.sent = sent;
+		if ((it->name = strdup(de->d_name)) == NULL)
+			r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+		else if ((r = list_read(dirfd(d), de->d_name, it)) == 1) {
+			r = 0;   /* gone since readdir: not listed */
+			free(it->name);
+			l->n--;
+		}
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	free(dir);
+	return r;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct list_item *x = a, *y = b;
+	int c;
+
+	if (x->e.time != y->e.time)
+		return x->e.time < y->e.time ? -1 : 1;
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return (int)x->e.sent - (int)y->e.sent;
+}
+
+/* See mail.h: new/ before cur/, so that a message a retry moves meanwhile
+ * is listed twice rather than not at all. */
+int tsr_mail_list(const char *outbox_dir, tsr_mail_list_fn fn, void *ctx)
+{
+	struct list l = { 0 };
+	int r;
+
+	if (outbox_dir == NULL || outbox_dir[0] == '\0' || fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "mail: no outbox directory");
+	if ((r = list_dir(&l, outbox_dir, "new", false)) == 0 &&
+	    (r = list_dir(&l, outbox_dir, "cur", true)) == 0) {
+		for (size_t i = 0; i < l.n; i++) {
+			struct list_item *it = &l.items[i];
+
+			it->e.name = it->name;
+			it->e.to = it->to;
+			it->e.kind = it->kind;
+			it->e.application = it->application;
+			it->e.message_id = it->message_id;
+		}
+		if (l.n > 1)
+			qsort(l.items, l.n, sizeof(*l.items), entry_cmp);
+		for (size_t i = 0; r == 0 && i < l.n; i++)
+			r = fn(&l.items[i].e, ctx);
+	}
+	list_free(&l);
+	return r;
+}

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "base/base.h"
 
@@ -91,5 +92,42 @@ int tsr_mail_send(const struct tsr_mail_config *c, const struct tsr_mail_message
  * configured or the configuration is unusable (then nothing is tried).
  */
 int tsr_mail_retry(const struct tsr_mail_config *c, int *sent, int *failed) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ listing */
+#define TSR_MAIL_LIST_HEADER_MAX 16384  /* bytes of a file read, at most, to list it */
+
+/* What tsr_mail_list() found about one file of an outbox.  Header values are
+ * the first line of the first such header, with anything but printable
+ * ASCII shown as '?', and cut to a bounded length; NULL when absent. */
+struct tsr_mail_entry {
+	const char *name;        /* the file name in new/ or cur/ */
+	bool sent;               /* in cur/ (the relay accepted it, or it was moved
+	                          * there by hand); false: in new/ */
+	time_t time;             /* its Date: header; the file's mtime without one */
+	const char *to;          /* To: */
+	const char *kind;        /* X-Tessera-Kind */
+	const char *application; /* X-Tessera-Application */
+	const char *message_id;  /* Message-ID */
+	const char *problem;     /* NULL, or why the file was not read ("a symbolic
+	                          * link", "not a regular file", ...); then the
+	                          * header values are NULL */
+};
+
+typedef int (*tsr_mail_list_fn)(const struct tsr_mail_entry *e, void *ctx);
+
+/*
+ * Call fn once for each message in outbox_dir/new/ and outbox_dir/cur/,
+ * oldest first (by time, then the file's mtime, then name), with what its
+ * header says: never the body, which carries codes.  At most
+ * TSR_MAIL_LIST_HEADER_MAX bytes of each file are read, bytes read past the
+ * header are wiped unparsed, and only regular files are opened (O_NOFOLLOW):
+ * a symbolic link, FIFO, device or directory is reported with e->problem set
+ * instead, and new/ or cur/ as a symbolic link is TSR_ERR_IO.  Names
+ * starting with '.' are skipped, as tsr_mail_retry() does.  Nothing is
+ * created: a missing outbox, new/ or cur/ lists nothing.  The entry's
+ * strings live until fn returns.  Returns 0, TSR_ERR_IO when a directory
+ * cannot be read, or fn's first non-zero result (then the listing stops).
+ */
+int tsr_mail_list(const char *outbox_dir, tsr_mail_list_fn fn, void *ctx) TSR_MUST_CHECK;
 
 #endif /* TSR_RA_MAIL_H */

@@ -9,6 +9,7 @@
 #include "ra/app.h"
 
 #define RA_OBJECT_MAX (TSR_APP_ID_MAX + 16)   /* "application:AP-..." */
+#define RA_APPLICANT_SESSION_HOURS 12         /* absolute life of an applicant's session */
 
 struct tsr_ra {
 	struct tsr_ca *ca;
@@ -73,6 +74,11 @@ const char *ra_product_title(const struct tsr_ra *ra, const struct tsr_app_recor
 /* The hash a wrong id or name is checked against, so that the time of a
  * check does not tell which exist (made once per process). */
 int ra_dummy_hash(const char **out) TSR_MUST_CHECK;
+
+/* Inside the caller's transaction (or alone): a new session for subject,
+ * ending hours from now; the bearer token goes to token.  (session.c) */
+int ra_session_start(struct tsr_store *st, const char *subject, int hours,
+    char token[TSR_SESSION_TOKEN_LEN], int64_t *expires_at) TSR_MUST_CHECK;
 
 /* Start review of an email_verified application: run the automatic checks
  * and the product's verifier, store their results, move it to

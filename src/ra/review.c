@@ -53,6 +53,8 @@ struct op {
 	const char *serial, *text;                 /* the step's arguments */
 	enum tsr_ra_unlock what;
 	bool final;                                /* approve: the last approval */
+	char code[64];                             /* a new activation code (wiped) */
+	int64_t expires;
 	struct tsr_app_record a;
 };
 
@@ -72,10 +74,12 @@ static int officer_act(struct op *op, const char *id, const char *action,
 	snprintf(op->actor, sizeof(op->actor), "%s%s", TSR_SESSION_PREFIX_OFFICER,
 	    op->officer ? op->officer : "");
 	ra_object(id, object);
-	if ((r = tsr_ra_officer_check(op->st, op->officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = tsr_store_begin(op->st)) != 0)
+	/* The officer's account is read inside the write lock too: a disable
+	 * that commits first wins. */
+	if ((r = tsr_store_begin(op->st)) != 0)
 		goto out;
-	if ((r = ra_app_read(op->st, id, &op->a)) == 0 && (r = step(op)) == 0)
+	if ((r = tsr_ra_officer_check(op->st, op->officer, TSR_ROLE_RA_OFFICER)) == 0 &&
+	    (r = ra_app_read(op->st, id, &op->a)) == 0 && (r = step(op)) == 0)
 		r = tsr_store_commit(op->st);
 	if (r != 0)
 		tsr_store_rollback(op->st);
@@ -167,9 +171,16 @@ static int verifier_check(struct tsr_ra *ra, const struct tsr_app_record *a, jso
 
 	if (v == NULL)
 		return 0;
+	json_t *item;
+
 	tsr_verifier_run(v, a->id, a->product, a->applicant, &res);
-	if (json_object_set_new(checks, "verifier", json_pack("{s:s, s:s, s:s}", "result",
-	    res.outcome, "evidence", res.evidence, "url", v->url)) != 0)
+	item = json_pack("{s:s, s:s, s:s}", "result", res.outcome, "evidence", res.evidence,
+	    "url", v->url);
+	/* An answer that cannot be recorded must not hold the review up. */
+	if (item == NULL)
+		item = json_pack("{s:s, s:s, s:s}", "result", "error", "evidence", "the verifier's "
+		    "answer could not be recorded", "url", v->url);
+	if (json_object_set_new(checks, "verifier", item) != 0)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
 	return 0;
 }
@@ -383,40 +394,39 @@ static int passcode_letter(struct tsr_ra *ra, struct tsr_store *st,
 	return r;
 }
 
-/* A new activation code (the old one stops working) and its letters;
- * ev moves the state (issue_activation), or none for a reissue. */
-static int activate(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
-    const char *id, bool first)
+/* Inside the caller's transaction: a new activation code for application
+ * id (the old one stops working), into code; first: also the
+ * issue_activation transition, else a reissue record. */
+static int activation_issue(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+    const char *id, bool first, char *code, size_t codelen, int64_t *expires)
 {
 	struct tsr_app_record a;
-	char code[64] = "", object[RA_OBJECT_MAX];
-	int64_t expires = (int64_t)tsr_now() + (int64_t)ra->cfg->ra.activation_days * 86400;
+	char object[RA_OBJECT_MAX];
 	int r;
 
 	ra_object(id, object);
-	if ((r = tsr_store_begin(st)) != 0)
-		return r;
-	if ((r = ra_app_read(st, id, &a)) != 0 ||
-	    (r = ra_code_issue(ra, st, id, TSR_CODE_ACTIVATION, TSR_CODE_ACTIVATION_BITS, expires,
-	    code, sizeof(code))) != 0)
-		goto out;
-	if (first)
-		r = ra_transition(st, actor, &a, TSR_EV_ISSUE_ACTIVATION, TSR_ACTOR_SYSTEM, NULL,
-		    "activation code issued");
-	else
-		r = tsr_audit_append(st, actor, "application.reissue", object, TSR_AUDIT_SUCCESS,
+	*expires = (int64_t)tsr_now() + (int64_t)ra->cfg->ra.activation_days * 86400;
+	if ((r = ra_app_read(st, id, &a)) == 0 &&
+	    (r = ra_code_issue(ra, st, id, TSR_CODE_ACTIVATION, TSR_CODE_ACTIVATION_BITS, *expires,
+	    code, codelen)) == 0)
+		r = first ? ra_transition(st, actor, &a, TSR_EV_ISSUE_ACTIVATION, TSR_ACTOR_SYSTEM,
+		    NULL, "activation code issued") :
+		    tsr_audit_append(st, actor, "application.reissue", object, TSR_AUDIT_SUCCESS,
 		    "new activation code; the previous one no longer works");
-	if (r != 0 || (r = tsr_store_commit(st)) != 0)
-		goto out;
-	if ((r = activation_letter(ra, st, &a, code, expires)) == 0 &&
-	    strcmp(a.storage, TSR_CHOICE_NEW_TOKEN) == 0)
-		r = passcode_letter(ra, st, &a);
-out:
-	if (tsr_store_in_transaction(st))
-		tsr_store_rollback(st);
 	tsr_app_record_clear(&a);
-	tsr_wipe(code, sizeof(code));
 	return r;
+}
+
+/* After the commit: the activation letter, and for a new token the
+ * passcode letter.  A letter that cannot be written is logged and
+ * audited (ra_mail); an officer reissues. */
+static void activation_letters(struct tsr_ra *ra, struct tsr_store *st,
+    const struct tsr_app_record *a, const char *code, int64_t expires)
+{
+	if (activation_letter(ra, st, a, code, expires) != 0 ||
+	    (strcmp(a->storage, TSR_CHOICE_NEW_TOKEN) == 0 && passcode_letter(ra, st, a) != 0))
+		tsr_log(TSR_LOG_ERROR, "the activation letters of %s were not all written: %s; "
+		    "reissue the activation", a->id, tsr_error_detail());
 }
 
 /* ------------------------------------------------------------------ approve, reject */
@@ -498,8 +508,13 @@ static int approve_step(struct op *op)
 		if ((r = ra_app_read(op->st, id, &op->a)) != 0)
 			return r;
 	}
-	return record_approval(op->ra, op->st, op->officer, op->actor, &op->a, op->text,
-	    &op->final);
+	if ((r = record_approval(op->ra, op->st, op->officer, op->actor, &op->a, op->text,
+	    &op->final)) != 0 || !op->final)
+		return r;
+	/* The final approval and the activation commit together: an
+	 * application never stays approved without its code. */
+	return activation_issue(op->ra, op->st, "system", op->a.id, true, op->code,
+	    sizeof(op->code), &op->expires);
 }
 
 /* Approve (see app.h). */
@@ -508,20 +523,15 @@ int tsr_ra_approve(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
 {
 	struct op op = { .ra = ra, .st = st, .officer = officer, .serial = token_serial,
 		.text = comment };
-	char object[RA_OBJECT_MAX];
 	int r = officer_act(&op, id, "application.approve", approve_step);
 
-	tsr_app_record_clear(&op.a);
-	if (r != 0)
-		return r;
-	if (final_out != NULL)
+	if (r == 0 && op.final)
+		activation_letters(ra, st, &op.a, op.code, op.expires);
+	if (r == 0 && final_out != NULL)
 		*final_out = op.final;
-	/* The approval stands even if the letters fail; an officer reissues. */
-	ra_object(id, object);
-	if (op.final && activate(ra, st, "system", id, true) != 0)
-		return tsr_audit_error(st, "system", "application.issue_activation", object,
-		    tsr_error_wrap(TSR_ERR_INTERNAL, "approved, but the activation was not issued"));
-	return 0;
+	tsr_app_record_clear(&op.a);
+	tsr_wipe(op.code, sizeof(op.code));
+	return r;
 }
 
 static int reject_step(struct op *op)
@@ -606,7 +616,8 @@ static int reissue_step(struct op *op)
 	if (strcmp(op->a.state, tsr_app_state_name(TSR_APP_ACTIVATION_ISSUED)) != 0)
 		return tsr_error(TSR_ERR_POLICY, "this application is %s; only an issued "
 		    "activation can be issued again", op->a.state);
-	return 0;
+	return activation_issue(op->ra, op->st, op->actor, op->a.id, false, op->code,
+	    sizeof(op->code), &op->expires);
 }
 
 /* Reissue the activation (see app.h). */
@@ -614,12 +625,11 @@ int tsr_ra_reissue_activation(struct tsr_ra *ra, struct tsr_store *st, const cha
     const char *id)
 {
 	struct op op = { .ra = ra, .st = st, .officer = officer };
-	char object[RA_OBJECT_MAX];
 	int r = officer_act(&op, id, "application.reissue", reissue_step);
 
+	if (r == 0)
+		activation_letters(ra, st, &op.a, op.code, op.expires);
 	tsr_app_record_clear(&op.a);
-	ra_object(id, object);
-	if (r == 0 && (r = activate(ra, st, op.actor, id, false)) != 0)
-		r = tsr_audit_error(st, op.actor, "application.reissue", object, r);
+	tsr_wipe(op.code, sizeof(op.code));
 	return r;
 }

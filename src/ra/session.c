@@ -16,7 +16,6 @@
 #include "ra/ra_impl.h"
 
 #define TOKEN_BYTES 32
-#define APPLICANT_SESSION_HOURS 12
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -61,8 +60,7 @@ static void token_hash(const char *token, char out[65])
 	tsr_hex_encode(md, sizeof(md), out);
 }
 
-/* Start a session for subject lasting at most hours. */
-static int start(struct tsr_store *st, const char *subject, int hours,
+int ra_session_start(struct tsr_store *st, const char *subject, int hours,
     char token[TSR_SESSION_TOKEN_LEN], int64_t *expires_at)
 {
 	struct tsr_session_record s;
@@ -87,35 +85,34 @@ static int start(struct tsr_store *st, const char *subject, int hours,
 	return 0;
 }
 
-/* Officer login and session (see app.h). */
+/* Officer login and session (see app.h).  The session starts inside the
+ * write lock after the account is read again: a lock or a disable that
+ * lands between the password check and here wins. */
 int tsr_ra_officer_login(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *name, const char *password, char token[TSR_SESSION_TOKEN_LEN],
     int64_t *expires_at)
 {
+	struct tsr_user_record u;
 	char subject[TSR_SESSION_SUBJECT_MAX + 1];
 	int r;
 
+	memset(&u, 0, sizeof(u));
 	token[0] = '\0';
 	if ((r = tsr_ra_user_authenticate(st, actor, name, password, ra->cfg->ra.max_failures,
-	    NULL)) != 0)
+	    NULL)) != 0 || (r = tsr_store_begin(st)) != 0)
 		return r;
 	snprintf(subject, sizeof(subject), "%s%s", TSR_SESSION_PREFIX_OFFICER, name);
-	return start(st, subject, ra->cfg->ra.officer_session_hours, token, expires_at);
-}
-
-/* Applicant login and session (see app.h). */
-int tsr_ra_applicant_session(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
-    const char *id, const char *password, char token[TSR_SESSION_TOKEN_LEN],
-    int64_t *expires_at)
-{
-	char subject[TSR_SESSION_SUBJECT_MAX + 1];
-	int r;
-
-	token[0] = '\0';
-	if ((r = tsr_ra_applicant_login(ra, st, actor, id, password)) != 0)
-		return r;
-	snprintf(subject, sizeof(subject), "%s%s", TSR_SESSION_PREFIX_APPLICANT, id);
-	return start(st, subject, APPLICANT_SESSION_HOURS, token, expires_at);
+	if ((r = tsr_store_user_get(st, name, &u)) == 0) {
+		if (u.locked || u.disabled)
+			r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
+		else if ((r = ra_session_start(st, subject, ra->cfg->ra.officer_session_hours, token,
+		    expires_at)) == 0)
+			r = tsr_store_commit(st);
+	}
+	if (r != 0)
+		tsr_store_rollback(st);
+	tsr_user_record_clear(&u);
+	return r;
 }
 
 static int64_t idle_limit(const struct tsr_ra *ra, const char *subject)

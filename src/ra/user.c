@@ -118,19 +118,43 @@ static void object_of(const char *name, char out[OBJECT_MAX])
 
 
 
+/* Inside the caller's transaction: end every session of officer name (a
+ * new password, fewer roles, a disabled or locked account must not leave
+ * an old bearer token working).  *ended gets how many. */
+static int end_sessions(struct tsr_store *st, const char *name, int64_t *ended)
+{
+	char subject[TSR_SESSION_SUBJECT_MAX + 1];
+
+	snprintf(subject, sizeof(subject), "officer:%s", name);
+	return tsr_store_session_delete_subject(st, subject, ended);
+}
+
+/* Whether u takes away something a session relies on. */
+static bool ends_sessions(const struct tsr_user_update *u)
+{
+	return u->password_hash != NULL || u->roles != NULL || u->disabled == 1 || u->locked == 1;
+}
+
 /* Apply u to user name and record action with detail, in one transaction. */
 static int apply(struct tsr_store *st, const char *actor, const char *action,
     const char *name, const struct tsr_user_update *u, const char *detail)
 {
-	char object[OBJECT_MAX];
+	char object[OBJECT_MAX], sessions[48] = "";
+	int64_t ended = 0;
 	int r;
 
 	object_of(name, object);
 	if ((r = tsr_store_begin(st)) != 0)
 		return r;
 	if ((r = tsr_store_user_update(st, name, u)) == 0 &&
-	    (r = tsr_audit_append(st, actor, action, object, TSR_AUDIT_SUCCESS, "%s",
-	    detail)) == 0)
+	    (!ends_sessions(u) || (r = end_sessions(st, name, &ended)) == 0)) {
+		if (ended > 0)
+			snprintf(sessions, sizeof(sessions), "; %lld session(s) ended",
+			    (long long)ended);
+		r = tsr_audit_append(st, actor, action, object, TSR_AUDIT_SUCCESS, "%s%s", detail,
+		    sessions);
+	}
+	if (r == 0)
 		return tsr_store_commit(st);
 	tsr_store_rollback(st);
 	return r;
@@ -343,8 +367,9 @@ static int count_failure(struct tsr_store *st, const char *actor, const char *na
 	    "wrong password (failure %d of %d)", upd.failed_logins, max)) != 0)
 		goto out;
 	if (upd.locked == 1 && !u.locked &&
+	    ((r = end_sessions(st, name, NULL)) != 0 ||
 	    (r = tsr_audit_append(st, actor, "user.lock", object, TSR_AUDIT_SUCCESS,
-	    "locked after %d failed logins", upd.failed_logins)) != 0)
+	    "locked after %d failed logins", upd.failed_logins)) != 0))
 		goto out;
 	r = tsr_store_commit(st);
 out:
@@ -354,29 +379,39 @@ out:
 	return r;
 }
 
-/* Refuse a disabled or locked account (u as read now). */
-static int refuse_state(const struct tsr_user_record *u)
+/* Audit a login attempt whose outcome is already decided. */
+static void audit_login(struct tsr_store *st, const char *actor, const char *object,
+    const char *outcome, const char *detail)
 {
-	if (u->disabled)
-		return tsr_error(TSR_ERR_POLICY, "this account is disabled");
-	if (u->locked)
-		return tsr_error(TSR_ERR_POLICY, "this account is locked after too many failed "
-		    "logins; an administrator must unlock it");
-	return 0;
+	char saved[1024];
+
+	snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
+	if (tsr_audit_append(st, actor, "user.login", object, outcome, "%s", detail) != 0)
+		tsr_log(TSR_LOG_WARN, "cannot audit a login of %s: %s", object,
+		    tsr_error_detail());
+	tsr_error(0, "%s", saved);
 }
 
 /* A right password: re-read the row inside the write lock (it may have been
- * locked or disabled meanwhile), reset the count, store a fresher hash. */
+ * locked or disabled meanwhile: then the login is refused like any other
+ * on such an account, and *audited set), reset the count, store a fresher
+ * hash. */
 static int record_success(struct tsr_store *st, const char *actor, const char *name,
-    const char *object, const char *new_hash, struct tsr_user_record *out)
+    const char *object, const char *new_hash, struct tsr_user_record *out, bool *audited)
 {
 	struct tsr_user_update upd = TSR_USER_UPDATE_NONE;
+	bool refused = false;
 	int r;
 
 	if ((r = tsr_store_begin(st)) != 0)
 		return r;
-	if ((r = tsr_store_user_get(st, name, out)) != 0 || (r = refuse_state(out)) != 0)
+	if ((r = tsr_store_user_get(st, name, out)) != 0)
 		goto out;
+	if (out->locked || out->disabled) {
+		refused = true;
+		r = TSR_ERR_AUTH;
+		goto out;
+	}
 	upd.failed_logins = 0;
 	upd.password_hash = new_hash;
 	if ((r = tsr_store_user_update(st, name, &upd)) == 0 &&
@@ -386,6 +421,12 @@ static int record_success(struct tsr_store *st, const char *actor, const char *n
 out:
 	if (r != 0)
 		tsr_store_rollback(st);
+	if (refused) {
+		audit_login(st, actor, object, TSR_AUDIT_REFUSED, "the account was locked or "
+		    "disabled during the login");
+		*audited = true;
+		r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
+	}
 	return r;
 }
 
@@ -416,19 +457,6 @@ static int maybe_rehash(const struct tsr_user_record *u, const char *pw,
 	return tsr_secret_hash(pw, out);
 }
 
-/* Audit a login attempt whose outcome is already decided. */
-static void audit_login(struct tsr_store *st, const char *actor, const char *object,
-    const char *outcome, const char *detail)
-{
-	char saved[1024];
-
-	snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
-	if (tsr_audit_append(st, actor, "user.login", object, outcome, "%s", detail) != 0)
-		tsr_log(TSR_LOG_WARN, "cannot audit a login of %s: %s", object,
-		    tsr_error_detail());
-	tsr_error(0, "%s", saved);
-}
-
 /* The login itself; *audited tells whether the outcome is already in the
  * audit log (failures are counted and audited in one transaction). */
 static int check_login(struct tsr_store *st, const char *actor, const char *name,
@@ -452,27 +480,21 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 			goto out;
 		known = r == 0;
 	}
-	if ((r = verify(known ? u.password_hash : dummy, pw, &match)) != 0)
+	/* A locked or disabled account is checked against the dummy hash: the
+	 * same work and the same answer whatever the password, so a guesser
+	 * cannot go on guessing past the lock and learn which guess was
+	 * right.  The audit log has the truth. */
+	if ((r = verify(known && !u.locked && !u.disabled ? u.password_hash : dummy, pw,
+	    &match)) != 0)
 		goto out;
-	if (!known) {
-		audit_login(st, actor, object, TSR_AUDIT_FAILURE, "unknown user name");
+	if (!known || u.locked || u.disabled) {
+		audit_login(st, actor, object, known ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE,
+		    !known ? "unknown user name" : u.disabled ? "the account is disabled" :
+		    "the account is locked");
 		*audited = true;
 		r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
 		goto out;
 	}
-	if (!match && (u.disabled || u.locked)) {
-		/* Whoever lacks the password learns nothing about the account:
-		 * the same answer as for an unknown name; the log has the truth. */
-		audit_login(st, actor, object, TSR_AUDIT_REFUSED,
-		    u.disabled ? "wrong password for a disabled account" :
-		    "wrong password for a locked account");
-		*audited = true;
-		r = tsr_error(TSR_ERR_AUTH, "wrong user name or password");
-		goto out;
-	}
-	/* With the right password, the holder may be told why they cannot log in. */
-	if ((r = refuse_state(&u)) != 0)
-		goto out;
 	if (!match) {
 		if ((r = count_failure(st, actor, name, object, max)) == 0) {
 			*audited = true;
@@ -481,7 +503,7 @@ static int check_login(struct tsr_store *st, const char *actor, const char *name
 		goto out;
 	}
 	if ((r = maybe_rehash(&u, pw, fresh, &new_hash)) == 0)
-		r = record_success(st, actor, name, object, new_hash, out);
+		r = record_success(st, actor, name, object, new_hash, out, audited);
 out:
 	tsr_user_record_clear(&u);
 	tsr_wipe(fresh, sizeof(fresh));

@@ -5,9 +5,11 @@
  * The verifier is a third party: whatever it answers is untrusted text that
  * an officer will read.  So the answer is capped while it arrives, must be
  * exactly the JSON object verifier.h describes, and its evidence has every
- * control character replaced before it is shown.  The bearer token is a
- * secret: read from its file for one transfer, wiped after, and never part
- * of an evidence sentence.
+ * control character and every byte that is not UTF-8 replaced before it
+ * is shown (error sentences quote the verifier's headers and keys), so that
+ * it is always valid UTF-8.  The bearer token is a secret: read from its
+ * file for one transfer, wiped after, and never part of an evidence
+ * sentence.
  */
 #include <curl/curl.h>
 #include <jansson.h>
@@ -18,11 +20,13 @@
 #include <strings.h>
 
 #include "ra/net.h"
+#include "ra/secret.h"
 #include "ra/verifier.h"
 
 #define TOKEN_MAX 4096            /* bytes of bearer token */
 #define TIMEOUT_DEFAULT 10        /* seconds, when the config says 0 */
 #define KEY_SHOWN 40              /* bytes of an unknown key quoted back */
+#define TYPE_SHOWN 60             /* bytes of a wrong Content-Type quoted back */
 /* RFC 6750 b64token: what may follow "Bearer " on the header line. */
 #define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
 
@@ -42,46 +46,54 @@ static void set_result(struct tsr_verifier_result *out, const char *outcome, con
 
 /* ------------------------------------------------------------------ display */
 
-/* Length of the UTF-8 sequence at p if it is a character that must not
- * reach a screen as it is (C1 controls, line and paragraph separators,
- * bidirectional controls that reorder what follows), else 0. */
-static size_t hidden_char(const unsigned char *p, size_t n)
+/* True for a character that must not reach a screen as it is besides the
+ * controls: line and paragraph separators, and bidirectional controls that
+ * reorder what follows. */
+static bool hidden_char(uint32_t cp)
 {
-	unsigned cp;
-
-	if (n >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-		return 2;
-	if (n >= 2 && p[0] == 0xd8 && p[1] == 0x9c)              /* U+061C */
-		return 2;
-	if (n < 3 || p[0] != 0xe2)
-		return 0;
-	cp = 0x2000u | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
-	if (cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069))
-		return 3;
-	return 0;
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
 }
 
-/* Make s fit to show: every control character becomes a space.  s is
- * valid UTF-8 from the JSON parser or text of ours. */
+/* Make s fit to show, in place: every byte that is not part of a valid
+ * UTF-8 sequence becomes '?', every control or hidden character a space.
+ * s may hold any bytes (a header quoted back, a cut sentence); afterwards
+ * it is valid UTF-8. */
 static void sanitize(char *s)
 {
-	size_t n = strlen(s), o = 0, k;
+	size_t n = strlen(s), o = 0, i = 0, at;
+	uint32_t cp;
 
-	for (size_t i = 0; i < n; i += k) {
-		unsigned char c = (unsigned char)s[i];
-
-		k = 1;
-		if (c < 0x20 || c == 0x7f) {
-			s[o++] = ' ';
-		} else if ((k = hidden_char((const unsigned char *)s + i, n - i)) > 0) {
+	while (i < n) {
+		at = i;
+		if (tsr_utf8_next(s, n, &i, &cp) != 0) {
+			s[o++] = '?';
+			i = at + 1;
+		} else if (tsr_utf8_is_control(cp) || hidden_char(cp)) {
 			s[o++] = ' ';
 		} else {
-			k = 1;
-			s[o++] = (char)c;
+			memmove(s + o, s + at, i - at);
+			o += i - at;
 		}
 	}
 	s[o] = '\0';
+}
+
+/* How many bytes of s to quote so that at most max are and no UTF-8
+ * character is cut in half (a byte that is not UTF-8 counts as one). */
+static int quoted_len(const char *s, size_t max)
+{
+	size_t n = strlen(s), i = 0, at;
+	uint32_t cp;
+
+	while (i < n) {
+		at = i;
+		if (tsr_utf8_next(s, n, &i, &cp) != 0)
+			i = at + 1;
+		if (i > max)
+			return (int)at;
+	}
+	return (int)n;
 }
 
 /* ------------------------------------------------------------------ request */
@@ -265,8 +277,9 @@ static int post(const struct tsr_verifier_config *v, const char *body,
 	if (status != 200)
 		set_result(out, "error", "The verifier answered HTTP %ld, not 200.", status);
 	else if (!is_json_type(type))
-		set_result(out, "error", "The verifier answered with Content-Type %.60s, not "
-		    "application/json.", type ? type : "(none)");
+		set_result(out, "error", "The verifier answered with Content-Type %.*s, not "
+		    "application/json.", quoted_len(type ? type : "(none)", TYPE_SHOWN),
+		    type ? type : "(none)");
 	else
 		r = 0;
 out:
@@ -285,7 +298,7 @@ static int check_members(json_t *root, struct tsr_verifier_result *out)
 	json_object_foreach(root, key, val) {
 		if (strcmp(key, "result") != 0 && strcmp(key, "evidence") != 0) {
 			set_result(out, "error", "The verifier's answer has an unknown member "
-			    "\"%.*s\".", KEY_SHOWN, key);
+			    "\"%.*s\".", quoted_len(key, KEY_SHOWN), key);
 			return -1;
 		}
 	}

@@ -273,6 +273,24 @@ out:
 	return r;
 }
 
+/* Whether typed_code could pay for product now, without using it (see
+ * admin.h). */
+int tsr_ra_voucher_check(struct tsr_store *st, const uint8_t key[TSR_CODE_KEY_BYTES],
+    const char *typed_code, const char *product, time_t now)
+{
+	struct tsr_voucher_record v;
+	char hash[TSR_CODE_HASH_HEX] = "";
+	int r;
+
+	if ((r = typed_hash(key, typed_code, hash)) == 0 &&
+	    (r = tsr_store_voucher_get(st, hash, &v)) == 0)
+		r = tsr_voucher_unusable(&v, product, (int64_t)now);
+	else if (r == TSR_ERR_NOT_FOUND)
+		r = tsr_error(r, "there is no such voucher code");
+	tsr_wipe(hash, sizeof(hash));
+	return r;
+}
+
 /* ------------------------------------------------------------------ revoke and list */
 
 /* Revoke the unused vouchers of batch (see admin.h). */

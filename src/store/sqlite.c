@@ -1077,24 +1077,12 @@ static int consume_refused(struct sq *sq, const char *code_hash, const char *pro
     int64_t now)
 {
 	struct tsr_voucher_record v;
-	char when[21];
 	int r;
 
 	if ((r = sq_voucher_get(sq, code_hash, &v)) != 0)
 		return r;
-	if (v.used_at != 0) {
-		tsr_time_format((time_t)v.used_at, when);
-		return tsr_error(TSR_ERR_POLICY, "this voucher was already used (%s)", when);
-	}
-	if (v.revoked_at != 0)
-		return tsr_error(TSR_ERR_POLICY, "this voucher was revoked");
-	if (strcmp(v.product, product) != 0)
-		return tsr_error(TSR_ERR_POLICY, "this voucher is for product %s, not %s", v.product,
-		    product);
-	if (v.expires_at != 0 && v.expires_at <= now) {
-		tsr_time_format((time_t)v.expires_at, when);
-		return tsr_error(TSR_ERR_POLICY, "this voucher expired at %s", when);
-	}
+	if ((r = tsr_voucher_unusable(&v, product, now)) != 0)
+		return r;
 	return tsr_error(TSR_ERR_INTERNAL, "the voucher could not be used, for no known reason");
 }
 

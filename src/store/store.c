@@ -487,6 +487,27 @@ int tsr_store_voucher_list(struct tsr_store *st, const struct tsr_voucher_filter
 }
 
 /* Use the voucher code_hash for product by used_by, atomically. */
+/* Why v cannot pay for product at now (see store.h). */
+int tsr_voucher_unusable(const struct tsr_voucher_record *v, const char *product, int64_t now)
+{
+	char when[21];
+
+	if (v->used_at != 0) {
+		tsr_time_format((time_t)v->used_at, when);
+		return tsr_error(TSR_ERR_POLICY, "this voucher was already used (%s)", when);
+	}
+	if (v->revoked_at != 0)
+		return tsr_error(TSR_ERR_POLICY, "this voucher was revoked");
+	if (strcmp(v->product, product) != 0)
+		return tsr_error(TSR_ERR_POLICY, "this voucher is for product %s, not %s",
+		    v->product, product);
+	if (v->expires_at != 0 && v->expires_at <= now) {
+		tsr_time_format((time_t)v->expires_at, when);
+		return tsr_error(TSR_ERR_POLICY, "this voucher expired at %s", when);
+	}
+	return 0;
+}
+
 int tsr_store_voucher_consume(struct tsr_store *st, const char *code_hash, const char *product,
     const char *used_by, int64_t now)
 {

@@ -200,6 +200,11 @@ typedef int (*tsr_voucher_fn)(const struct tsr_voucher_record *v, void *ctx);
 int tsr_store_voucher_list(struct tsr_store *st, const struct tsr_voucher_filter *f,
     tsr_voucher_fn fn, void *ctx) TSR_MUST_CHECK;
 
+/* 0 if v can pay for product at now; else TSR_ERR_POLICY saying why
+ * (used, revoked, for another product, expired).  The one statement of the
+ * rule, for backends and for read-only checks. */
+int tsr_voucher_unusable(const struct tsr_voucher_record *v, const char *product, int64_t now)
+    TSR_MUST_CHECK;
 /* Mark the voucher used by used_by at now, in one statement, if and only if
  * it exists, is for product, is unused, not revoked and not expired at now.
  * Otherwise nothing changes and the error says why: TSR_ERR_NOT_FOUND (no

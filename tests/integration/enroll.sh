@@ -4,10 +4,13 @@
 # the email with the code read from the outbox, two officers approve (dual
 # control) after a token serial is assigned, and the activation letter and
 # the token passcode leave by two channels; status, password reset, locks
-# and unlocks, rejection, withdrawal, every bad input of issue 3, and the
-# 30-day lapse with the server's clock moved by faketime.  After every
-# refusal nothing has changed; the audit chain verifies and no secret is in
-# the database, the audit log or the server's log.
+# and unlocks (a locked account answers like a wrong password), rejection,
+# withdrawal, every bad input of issue 3, a name of 60 euro signs in the
+# queue, officers' sessions ended by a lock, a new password or a disable, and
+# the 30-day lapse with the server's clock moved by faketime.  After every
+# refusal nothing has changed; the audit chain verifies and no secret (code,
+# passcode, token, password, answer, voucher) is in the database, the audit
+# log or the server's log.
 . "$(dirname "$0")/lib.sh"
 need curl jq openssl python3 sqlite3
 
@@ -73,6 +76,15 @@ call()
 }
 
 field() { jq -r "$1" "$WORK/body"; }
+
+# keep_token VAR: the session token of the last answer into VAR, and onto
+# $TOKENS, every token the script got (none may be written anywhere).
+TOKENS=()
+keep_token()
+{
+	printf -v "$1" '%s' "$(field .token)"
+	TOKENS+=("${!1}")
+}
 
 show_body() { head -c 2000 "$WORK/body" >&2; echo >&2; }
 
@@ -329,7 +341,7 @@ problem "a wrong password" 401 auth
 expect "counted" "$(db "SELECT failed_logins FROM applications WHERE id = '$A'")" 1
 call POST "/api/v1/applications/$A/session" "$(jq -n --arg p "$PW_A" '{password: $p}')"
 answered "the applicant logs in" 201
-TOKEN_A=$(field .token)
+keep_token TOKEN_A
 [[ $TOKEN_A =~ ^[A-Za-z0-9_-]{43}$ ]] || fail "session token '$TOKEN_A'"
 [[ $(field .expires_at) =~ ^20[0-9-]+T[0-9:]+Z$ ]] || fail "expires_at '$(field .expires_at)'"
 pass "a 43-character token and its end"
@@ -360,7 +372,7 @@ login()
 {
 	call POST /api/v1/sessions "$(jq -n --arg u "$2" --arg p "$3" '{user: $u, password: $p}')"
 	answered "$2 logs in" 201
-	printf -v "$1" '%s' "$(field .token)"
+	keep_token "$1"
 }
 login TOKEN_ALICE alice "$PW_ALICE"
 login TOKEN_BOB bob "$PW_BOB"
@@ -498,7 +510,7 @@ call POST "/api/v1/applications/$A/session" "$(jq -n --arg p "$PW_A" '{password:
 problem "the old password no longer works" 401 auth
 call POST "/api/v1/applications/$A/session" "$(jq -n --arg p "$NEW_A" '{password: $p}')"
 answered "the new password does" 201
-TOKEN_A=$(field .token)
+keep_token TOKEN_A
 
 section "the account lock after max_failures wrong passwords"
 MAX=$(sed -n 's/^max_failures *= *//p' "$H/tessera.conf")
@@ -509,9 +521,20 @@ for i in $(seq 1 "$MAX"); do
 done
 pass "$MAX wrong passwords: 401 each"
 expect "the account is locked" "$(db "SELECT locked FROM applications WHERE id = '$B'")" 1
+# A locked account answers the right password as it answers a wrong one,
+# so guessing on past the lock learns nothing; the audit log has the truth.
+call POST "/api/v1/applications/$B/session" '{"password":"guess guess guess"}'
+problem "a wrong password on a locked account" 401 auth '^wrong application number or password$'
+cp "$WORK/body" "$WORK/locked-wrong.json"
 call POST "/api/v1/applications/$B/session" "$(jq -n --arg p "$PW_B" '{password: $p}')"
-problem "the right password on a locked account" 422 policy locked
+problem "the right password on a locked account: the same answer" 401 auth \
+    '^wrong application number or password$'
+expect "word for word the answer to a wrong password" "$(jq -cS . "$WORK/body")" \
+    "$(jq -cS . "$WORK/locked-wrong.json")"
+expect "still locked" "$(db "SELECT locked FROM applications WHERE id = '$B'")" 1
 audit_has "the lock is audited" ".action == \"application.lock\" and .object == \"application:$B\""
+audit_has "the refused login is audited as a lock refusal" \
+    ".action == \"application.login\" and .object == \"application:$B\" and .outcome == \"refused\" and (.detail | test(\"locked\"))"
 call GET "/api/v1/applications/$B" "" "$TOKEN_ALICE"
 expect "the officer sees the lock" "$(field .locked)" true
 call POST "/api/v1/ra/applications/$B/unlock" '{"what":"everything"}' "$TOKEN_ALICE"
@@ -521,7 +544,7 @@ answered "alice unlocks the account" 200
 expect "unlocked" "$(field .locked)" false
 call POST "/api/v1/applications/$B/session" "$(jq -n --arg p "$PW_B" '{password: $p}')"
 answered "the applicant logs in again" 201
-TOKEN_B=$(field .token)
+keep_token TOKEN_B
 
 section "the code lock, an officer's unlock, and a rejection"
 for i in $(seq 1 "$MAX"); do
@@ -553,12 +576,17 @@ expect "the applicant reads the reason" "$(field '[.state, .reason] | join(": ")
 section "a new code, and a withdrawal"
 call POST "/api/v1/applications/$C/session" "$(jq -n --arg p "$PW_C" '{password: $p}')"
 answered "applicant C logs in" 201
-TOKEN_C=$(field .token)
+keep_token TOKEN_C
 OLD_C=$(mail_codes "$H/outbox" verification "$C" "$VCODE")
 call POST "/api/v1/applications/$C/verification-code" "" "$TOKEN_A"
 problem "another applicant cannot ask for C's code" 404 not-found
 call POST "/api/v1/applications/$C/verification-code" "" "$TOKEN_C"
-answered "C asks for a new code" 200
+problem "a new code within a minute of the last one" 422 policy 'less than a minute'
+expect "no new message" "$(mail_codes "$H/outbox" verification "$C" "$VCODE" | wc -l)" 1
+# As if the first code had been mailed a minute earlier.
+db "UPDATE codes SET created_at = created_at - 60 WHERE application = '$C'"
+call POST "/api/v1/applications/$C/verification-code" "" "$TOKEN_C"
+answered "C asks for a new code a minute later" 200
 NEW_C=$(mail_codes "$H/outbox" verification "$C" "$VCODE" | grep -vxF -- "$OLD_C" | head -n 1)
 [ -n "$NEW_C" ] || fail "no new verification code was mailed"
 pass "a second verification message"
@@ -575,6 +603,53 @@ call POST "/api/v1/applications/$C/withdrawal" '{}' "$TOKEN_C"
 problem "withdrawn twice" 422 policy
 expect "C stays withdrawn" "$(state_of "$C")" withdrawn
 
+section "names in the queue: long and non-ASCII, or stored not UTF-8"
+# 40 and 20 euro signs (3 bytes each): 181 bytes of "given family", and a
+# cut at any byte count not a multiple of 3 would leave invalid UTF-8.
+PW_E='silver canoe thunder 57'
+PW_F='maple drum vessel 73'
+device_app Eve Euro "$PW_E" | jq '.applicant.given_name = ("\u20ac" * 40) |
+    .applicant.family_name = ("\u20ac" * 20)' >"$WORK/euro.json"
+call POST /api/v1/applications "@$WORK/euro.json"
+answered "an application named with 40 and 20 euro signs" 201
+E=$(field .id)
+EURO_NAME=$(jq -rn '("\u20ac" * 40) + " " + ("\u20ac" * 20)')
+call GET "/api/v1/ra/applications?state=all" "" "$TOKEN_ALICE"
+answered "the officers' queue still answers" 200
+expect "it lists the application with the name whole" \
+    "$(jq -r --arg e "$E" '.applications[] | select(.id == $e) | .name' "$WORK/body")" \
+    "$EURO_NAME"
+expect "and every other application" "$(jq '.applications | length' "$WORK/body")" \
+    "$(count_apps)"
+call GET "/api/v1/ra/applications?state=submitted" "" "$TOKEN_ALICE"
+answered "the queue of submitted applications" 200
+expect "lists it too" "$(jq -r --arg e "$E" '.applications[] | select(.id == $e) | .name' \
+    "$WORK/body")" "$EURO_NAME"
+call GET "/api/v1/applications/$E" "" "$TOKEN_ALICE"
+answered "an officer opens it" 200
+expect "the names as typed" "$(field '.applicant.given_name + " " + .applicant.family_name')" \
+    "$EURO_NAME"
+# Text is validated before it is stored; a row that holds bytes that are
+# not UTF-8 anyway (written past the server) shows them as '?' and fails
+# neither the listing nor the application.
+device_app Fay Fox "$PW_F" >"$WORK/fox.json"
+call POST /api/v1/applications "@$WORK/fox.json"
+answered "an application of Fay Fox" 201
+F=$(field .id)
+db "UPDATE applications SET applicant = replace(applicant, '\"Fox\"', CAST(X'2246FF7822' AS TEXT))
+    WHERE id = '$F'"
+expect "the stored family name is now F, byte 0xFF, x" "$(db "SELECT instr(CAST(applicant
+    AS BLOB), X'2246FF7822') > 0 FROM applications WHERE id = '$F'")" 1
+call GET "/api/v1/ra/applications?state=all" "" "$TOKEN_ALICE"
+answered "the queue still answers" 200
+expect "the byte shows as '?'" \
+    "$(jq -r --arg f "$F" '.applications[] | select(.id == $f) | .name' "$WORK/body")" "Fay F?x"
+expect "the other applications are listed as before" \
+    "$(jq -r --arg e "$E" '.applications[] | select(.id == $e) | .name' "$WORK/body")" "$EURO_NAME"
+call GET "/api/v1/applications/$F" "" "$TOKEN_ALICE"
+answered "an officer opens it" 200
+expect "with the byte as '?'" "$(field .applicant.family_name)" "F?x"
+
 section "logging out"
 call DELETE /api/v1/sessions/current "" "$TOKEN_CAROL"
 answered "carol logs out" 200
@@ -583,6 +658,54 @@ call GET /api/v1/ra/applications "" "$TOKEN_CAROL"
 problem "the token no longer works" 401 unauthenticated
 call DELETE /api/v1/sessions/current
 problem "logging out without a session" 401 unauthenticated
+
+section "an officer's lock, new password or disable ends the officer's sessions"
+# officer_refused DESC USER PASSWORD: a login refused with the answer a
+# wrong password gets, whatever the account's state.
+officer_refused()
+{
+	call POST /api/v1/sessions "$(jq -n --arg u "$2" --arg p "$3" '{user: $u, password: $p}')"
+	problem "$1" 401 auth '^wrong user name or password$'
+}
+# queue_with DESC TOKEN STATUS: the queue answers TOKEN with STATUS.
+queue_with()
+{
+	call GET /api/v1/ra/applications "" "$2"
+	if [ "$3" = 200 ]; then answered "$1" 200; else problem "$1" "$3" unauthenticated; fi
+}
+for i in $(seq 1 "$MAX"); do
+	call POST /api/v1/sessions '{"user":"bob","password":"not the password"}'
+	[ "$STATUS" = 401 ] || { show_body; fail "bob's wrong password $i of $MAX: status $STATUS"; }
+done
+pass "$MAX wrong passwords for bob: 401 each"
+officer_refused "bob's right password on his locked account: 401 like a wrong one" bob "$PW_BOB"
+queue_with "the lock ended bob's session" "$TOKEN_BOB" 401
+queue_with "alice's session goes on" "$TOKEN_ALICE" 200
+audit_has "the audit log says the account was locked" \
+    '.action == "user.login" and .object == "user:bob" and .outcome == "refused" and (.detail | test("locked"))'
+tsr_ok "tessera user unlock bob" user unlock --home "$H" bob
+login TOKEN_BOB bob "$PW_BOB"
+queue_with "after the unlock, bob's right password works again" "$TOKEN_BOB" 200
+
+PW_BOB2='copper orchard lantern 58'
+(umask 077 && printf '%s\n' "$PW_BOB2" >"$WORK/bob.pw")
+tsr_ok "tessera user passwd bob" user passwd --home "$H" bob --password-file "$WORK/bob.pw"
+queue_with "the new password ended bob's session" "$TOKEN_BOB" 401
+officer_refused "bob's old password" bob "$PW_BOB"
+login TOKEN_BOB bob "$PW_BOB2"
+queue_with "bob works on with the new password" "$TOKEN_BOB" 200
+
+tsr_ok "tessera user disable bob" user disable --home "$H" bob
+queue_with "disabling bob ended his session" "$TOKEN_BOB" 401
+officer_refused "bob's right password on his disabled account: 401 like a wrong one" bob \
+    "$PW_BOB2"
+audit_has "the audit log says the account is disabled" \
+    '.action == "user.login" and .object == "user:bob" and .outcome == "refused" and (.detail | test("disabled"))'
+tsr_ok "tessera user enable bob" user enable --home "$H" bob
+queue_with "enabling bob again does not bring the old session back" "$TOKEN_BOB" 401
+login TOKEN_BOB bob "$PW_BOB2"
+queue_with "bob logs in again and works on" "$TOKEN_BOB" 200
+queue_with "alice's session went on throughout" "$TOKEN_ALICE" 200
 stop_server
 
 section "the 30-day lapse, with the server's clock 31 days ahead"
@@ -613,14 +736,35 @@ tsr_ok "tessera audit verify" audit verify --home "$H"
 audit_json "$H"
 sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 sqlite3 "$DB" .dump >"$WORK/dump.sql"
-for f in "$WORK/dump.sql" "$WORK/audit.json" "$WORK/serve.err" "$WORK/serve.out"; do
-	for secret in "$PW_A" "$NEW_A" "$PW_B" "$PW_C" "$PW_D" "$PW_ALICE" "$PW_BOB" "$PW_CAROL" \
-	    "Rex the Dog" "Elm Street" "Mrs Smith" "$CODE_A" "$CODE_B" "$NEW_C" "$ACT" \
-	    "$PASSCODE" "$TOKEN_A" "$TOKEN_B" "$TOKEN_ALICE" "$TOKEN_BOB" "${VOUCHERS[0]}"; do
-		grep -qiF -- "$secret" "$f" && fail "$(basename "$f") holds a secret: $secret"
+# Every code mailed (the reissued activation code too), every passcode of
+# the passcode channel, every session token the script was given.
+mapfile -t ACTS < <(mail_codes "$H/outbox" activation "$A" "$ACODE")
+mapfile -t PASSCODES < <(mail_codes "$H/passcodes" passcode "$A" "$PCODE")
+VCODES=()
+for id in "$A" "$B" "$C" "$D" "$E" "$F"; do
+	mapfile -t -O "${#VCODES[@]}" VCODES < <(mail_codes "$H/outbox" verification "$id" "$VCODE")
+done
+expect "two activation codes (one reissued)" "${#ACTS[@]}" 2
+expect "two passcodes" "${#PASSCODES[@]}" 2
+expect "seven verification codes (C's resent)" "${#VCODES[@]}" 7
+expect "the scan knows every session: A twice, B, C, alice, bob 4 times, carol" \
+    "${#TOKENS[@]}" 10
+SECRETS=("$PW_A" "$NEW_A" "$PW_B" "$PW_C" "$PW_D" "$PW_E" "$PW_F" "$PW_ALICE" "$PW_BOB"
+    "$PW_BOB2" "$PW_CAROL" "Rex the Dog" "Elm Street" "Mrs Smith" "${VOUCHERS[@]}" "$CS_VOUCHER"
+    "${ACTS[@]}" "${PASSCODES[@]}" "${VCODES[@]}" "${TOKENS[@]}")
+for secret in "${SECRETS[@]}"; do
+	[ -n "$secret" ] && [ "$secret" != "(no match)" ] || fail "a secret to scan for is missing"
+done
+# The database file itself (free pages keep deleted rows), its dump, the
+# audit log, and the server's output (its stderr is the access log).
+SCANNED=("$DB" "$WORK/dump.sql" "$WORK/audit.json" "$WORK/serve.err" "$WORK/serve.out")
+[ -e "$DB-wal" ] && SCANNED+=("$DB-wal")
+for f in "${SCANNED[@]}"; do
+	for secret in "${SECRETS[@]}"; do
+		grep -aqiF -- "$secret" "$f" && fail "$(basename "$f") holds a secret: $secret"
 	done
 done
-pass "no password, answer, code, passcode, token or voucher in the database, the audit log or the server's output"
+pass "none of ${#SECRETS[@]} passwords, answers, codes, passcodes, tokens and vouchers is in the database, the audit log or the server's output"
 file_has "the access log names the requests" "$WORK/serve.err" \
     "method=POST path=/api/v1/applications/$A/session status=201"
 

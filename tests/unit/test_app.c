@@ -11,6 +11,10 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,9 @@
 
 struct fx {
 	char home[64];
+	pid_t verifier;           /* tests/unit/verifier_fixture.py */
+	int verifier_stdin;
+	int verifier_port;
 	struct tsr_ca *ca;
 	struct tsr_ra *ra;
 	struct tsr_store *st;
@@ -69,6 +76,39 @@ static int setup_failed(const char *step)
 	return -1;
 }
 
+/* Start the stand-in external verifier (a real HTTP server on 127.0.0.1)
+ * and read its port. */
+static int start_verifier(struct fx *fx)
+{
+	const char *dir = getenv("TESSERA_UNIT_DIR");
+	char script[512], line[32] = "";
+	int in[2], out[2];
+	size_t n = 0;
+
+	if (dir == NULL || pipe(in) != 0 || pipe(out) != 0)
+		return -1;
+	snprintf(script, sizeof(script), "%s/verifier_fixture.py", dir);
+	if ((fx->verifier = fork()) < 0)
+		return -1;
+	if (fx->verifier == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execlp("python3", "python3", script, "/tmp", "unused-token", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	fx->verifier_stdin = in[1];
+	while (n + 1 < sizeof(line) && read(out[0], line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	close(out[0]);
+	line[n] = '\0';
+	fx->verifier_port = atoi(line);
+	return fx->verifier_port > 0 ? 0 : -1;
+}
+
 static int setup(void **state)
 {
 	struct tsr_init_options o;
@@ -94,6 +134,14 @@ static int setup(void **state)
 	    "'%s/tessera.conf'", fx->home);
 	if (system(conf) != 0)
 		return setup_failed("config");
+	/* EPCS has an external verifier that says pass, S/MIME one that says fail. */
+	if (start_verifier(fx) != 0)
+		return setup_failed("verifier fixture");
+	snprintf(conf, sizeof(conf), "printf '\\n[verifier epcs]\\nurl = http://127.0.0.1:%d/pass\\n"
+	    "\\n[verifier smime]\\nurl = http://127.0.0.1:%d/fail\\n' >> '%s/tessera.conf'",
+	    fx->verifier_port, fx->verifier_port, fx->home);
+	if (system(conf) != 0)
+		return setup_failed("verifier config");
 	fx->now = time(NULL);
 	tsr_clock_set(fixed_clock, &fx->now);
 	if (tsr_ca_open(fx->home, &fx->ca) != 0 || tsr_ra_open(fx->ca, &fx->ra) != 0 ||
@@ -115,6 +163,16 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 	char cmd[128];
+
+	if (fx == NULL)
+		return 0;
+	if (fx->verifier > 0) {
+		int status;
+
+		close(fx->verifier_stdin);
+		kill(fx->verifier, SIGTERM);
+		waitpid(fx->verifier, &status, 0);
+	}
 
 	tsr_ra_store_release(fx->ra, fx->st);
 	tsr_ra_close(fx->ra);
@@ -264,6 +322,15 @@ static int64_t audited(struct fx *fx, const char *action, const char *outcome)
 	return c.n;
 }
 
+/* The failures counted on the current verification code of id. */
+static int code_failures(struct fx *fx, const char *id)
+{
+	struct tsr_code_record c;
+
+	assert_int_equal(tsr_store_code_current(fx->st, id, TSR_CODE_VERIFICATION, &c), 0);
+	return c.failures;
+}
+
 /* Apply and verify: an application under review. */
 static void reviewed_app(struct fx *fx, char id[TSR_APP_ID_MAX + 1])
 {
@@ -296,8 +363,9 @@ static void test_apply_and_verify(void **state)
 	/* A typo the check symbol catches is not a guess: not counted. */
 	snprintf(wrong, sizeof(wrong), "%s", code);
 	wrong[3] = wrong[3] == 'A' ? 'B' : 'A';
-	assert_int_not_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, wrong), 0);
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, wrong), TSR_ERR_PARSE);
 	state_is(fx, id, "submitted");
+	assert_int_equal(code_failures(fx, id), 0);
 
 	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), 0);
 	state_is(fx, id, "under_review");
@@ -307,6 +375,9 @@ static void test_apply_and_verify(void **state)
 	assert_int_equal(tsr_ra_app_get(fx->st, id, &rec), 0);
 	assert_non_null(strstr(rec.checks, "\"npi\":{\"detail\""));
 	assert_non_null(strstr(rec.checks, "\"result\":\"pass\""));
+	/* The external verifier was asked and its answer is kept for the officer. */
+	assert_non_null(strstr(rec.checks, "\"verifier\":{\"evidence\":\"NPI 1234567893 matches"));
+	assert_non_null(strstr(rec.checks, "\"result\":\"pass\",\"url\""));
 	assert_string_equal(rec.agreement, "2026-11");
 	assert_string_equal(rec.npi, "1234567893");
 	assert_non_null(strstr(rec.applicant, "\"family_name\":\"Baker\""));
@@ -363,6 +434,30 @@ static void test_apply_refusals(void **state)
 #undef REFUSED
 }
 
+/* A verifier's "fail" is shown to the officers; it decides nothing. */
+static void test_verifier_fail(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_application a = {
+		.product = "smime", .storage = TSR_CHOICE_SOFTWARE, .agreement = "2026-11",
+		.password = PW, .answers = answers, .n_answers = 3, .voucher = fx->tls_voucher,
+		.given_name = "Jane", .family_name = "Baker", .email = "jane@example.org",
+	};
+	struct tsr_app_record rec;
+	char id[TSR_APP_ID_MAX + 1], code[64];
+
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), 0);
+	verification_code(fx, id, code);
+	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), 0);
+	assert_int_equal(tsr_ra_app_get(fx->st, id, &rec), 0);
+	assert_string_equal(rec.state, "under_review");
+	assert_non_null(strstr(rec.checks, "\"evidence\":\"DEA registration AB1234563 is retired\""));
+	assert_non_null(strstr(rec.checks, "\"result\":\"fail\""));
+	/* The same email as the EPCS applications: a duplicate by email. */
+	assert_non_null(strstr(rec.checks, "\"field\":\"email\""));
+	tsr_app_record_clear(&rec);
+}
+
 static void test_code_lock_and_expiry(void **state)
 {
 	struct fx *fx = *state;
@@ -391,6 +486,9 @@ static void test_code_lock_and_expiry(void **state)
 	fx->now += DAY;
 	assert_int_equal(tsr_ra_verify_email(fx->ra, fx->st, "t", id, code), TSR_ERR_POLICY);
 	assert_int_equal(tsr_ra_resend_verification(fx->ra, fx->st, "t", id), 0);
+	assert_int_equal(find_mail(fx, "outbox", id, "verification", NULL, NULL, 0), 2);
+	/* One new code a minute at most. */
+	assert_int_equal(tsr_ra_resend_verification(fx->ra, fx->st, "t", id), TSR_ERR_POLICY);
 	assert_int_equal(find_mail(fx, "outbox", id, "verification", NULL, NULL, 0), 2);
 	fresh[0] = '\0';
 	/* The newest file is not necessarily the last listed: try both codes. */
@@ -539,9 +637,15 @@ static void test_login_lock_reset(void **state)
 	    TSR_ERR_AUTH);
 	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, "still not it"),
 	    TSR_ERR_AUTH);
-	/* Locked: the right password says so; a wrong one learns nothing. */
-	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, PW), TSR_ERR_POLICY);
+	/* Locked: the right password gets the answer of a wrong one, so a
+	 * guesser can neither go on nor spot the right guess. */
+	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, PW), TSR_ERR_AUTH);
+	assert_string_equal(tsr_error_detail(), "wrong application number or password");
 	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, "guess"), TSR_ERR_AUTH);
+	assert_string_equal(tsr_error_detail(), "wrong application number or password");
+	assert_int_equal(tsr_ra_applicant_session(fx->ra, fx->st, "t", id, PW, token, NULL),
+	    TSR_ERR_AUTH);
+	assert_string_equal(token, "");
 	assert_int_equal(tsr_ra_reset_password(fx->ra, fx->st, "t", id, right, 3, NEW_PW),
 	    TSR_ERR_POLICY);
 	assert_int_equal(tsr_ra_unlock(fx->ra, fx->st, "alice", id, TSR_RA_UNLOCK_ACCOUNT), 0);
@@ -561,6 +665,59 @@ static void test_login_lock_reset(void **state)
 	assert_int_equal(tsr_ra_applicant_login(fx->ra, fx->st, "t", id, NEW_PW), 0);
 	assert_true(audited(fx, "application.lock", "success") >= 1);
 	assert_true(audited(fx, "application.reset", "success") >= 1);
+}
+
+struct guess {
+	struct fx *fx;
+	const char *id, *password;
+	char token[TSR_SESSION_TOKEN_LEN];
+	int r;
+};
+
+/* One login attempt on a store connection of its own, as a server thread
+ * makes it. */
+static void *guess(void *arg)
+{
+	struct guess *g = arg;
+	struct tsr_store *st = NULL;
+
+	g->r = tsr_ra_store_acquire(g->fx->ra, &st);
+	if (g->r == 0)
+		g->r = tsr_ra_applicant_session(g->fx->ra, st, "http:192.0.2.9", g->id, g->password,
+		    g->token, NULL);
+	tsr_ra_store_release(g->fx->ra, st);
+	return NULL;
+}
+
+static void test_parallel_guesses(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record rec;
+	struct guess g[7];
+	pthread_t t[7];
+	char id[TSR_APP_ID_MAX + 1], subject[80];
+
+	reviewed_app(fx, id);
+	/* Six wrong guesses and the right password at once: every failure
+	 * counts, whatever the order, so the account ends locked; a session
+	 * the right one may have got is ended by the lock. */
+	for (int i = 0; i < 7; i++) {
+		g[i] = (struct guess){ .fx = fx, .id = id, .password = i == 3 ? PW : "a wrong guess" };
+		assert_int_equal(pthread_create(&t[i], NULL, guess, &g[i]), 0);
+	}
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	for (int i = 0; i < 7; i++)
+		if (i != 3)
+			assert_int_equal(g[i].r, TSR_ERR_AUTH);
+	assert_true(g[3].r == 0 || g[3].r == TSR_ERR_AUTH);
+	assert_int_equal(tsr_store_app_get(fx->st, id, &rec), 0);
+	assert_true(rec.locked);
+	assert_int_equal(rec.failed_logins, 3);
+	tsr_app_record_clear(&rec);
+	if (g[3].r == 0)
+		assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, g[3].token, subject,
+		    sizeof(subject)), TSR_ERR_AUTH);
 }
 
 static void test_sessions(void **state)
@@ -594,8 +751,29 @@ static void test_sessions(void **state)
 	fx->now += 30 * 60;
 	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)),
 	    TSR_ERR_AUTH);
-	/* Log out. */
+	/* A new password, a disable, a lock end the officer's sessions. */
 	fx->now = saved;
+	{
+		struct tsr_password_list *list = NULL;
+
+		assert_int_equal(tsr_password_list_builtin(&list), 0);
+		assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "bob", OFFICER_PW, token,
+		    NULL), 0);
+		assert_int_equal(tsr_ra_user_passwd(fx->st, list, "test", "bob", OFFICER_PW), 0);
+		assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject,
+		    sizeof(subject)), TSR_ERR_AUTH);
+		assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "bob", OFFICER_PW, token,
+		    NULL), 0);
+		assert_int_equal(tsr_ra_user_disable(fx->st, "test", "bob"), 0);
+		assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject,
+		    sizeof(subject)), TSR_ERR_AUTH);
+		assert_int_equal(tsr_ra_user_enable(fx->st, "test", "bob"), 0);
+		/* Enabling again does not bring the old session back. */
+		assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject,
+		    sizeof(subject)), TSR_ERR_AUTH);
+		tsr_password_list_free(list);
+	}
+	/* Log out. */
 	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "bob", OFFICER_PW, token, NULL),
 	    0);
 	assert_int_equal(tsr_ra_session_end(fx->ra, fx->st, token), 0);
@@ -681,10 +859,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_and_verify),
 		cmocka_unit_test(test_apply_refusals),
+		cmocka_unit_test(test_verifier_fail),
 		cmocka_unit_test(test_code_lock_and_expiry),
 		cmocka_unit_test(test_dual_control),
 		cmocka_unit_test(test_reject_withdraw),
 		cmocka_unit_test(test_login_lock_reset),
+		cmocka_unit_test(test_parallel_guesses),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_lapse),
 		cmocka_unit_test(test_duplicates),

@@ -858,6 +858,326 @@ static void test_relay_timeout(void **state)
 	close(s);
 }
 
+/* ------------------------------------------------------------------ list */
+
+/* What tsr_mail_list() reported, copied (its strings live only during the
+ * callback). */
+struct seen {
+	size_t n;
+	int stop_after;      /* > 0: return TSR_ERR_INTERNAL from that call on */
+	struct {
+		char *name, *to, *kind, *application, *message_id;
+		const char *problem;
+		bool sent;
+		time_t time;
+	} e[16];
+};
+
+static char *dup_or_null(const char *s)
+{
+	char *p = s != NULL ? strdup(s) : NULL;
+
+	assert_true(s == NULL || p != NULL);
+	return p;
+}
+
+static int collect(const struct tsr_mail_entry *e, void *ctx)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < TSR_ARRAY_LEN(s->e));
+	assert_non_null(e->name);
+	if (e->problem != NULL)
+		assert_true(e->to == NULL && e->kind == NULL && e->application == NULL &&
+		    e->message_id == NULL);
+	s->e[s->n].name = dup_or_null(e->name);
+	s->e[s->n].to = dup_or_null(e->to);
+	s->e[s->n].kind = dup_or_null(e->kind);
+	s->e[s->n].application = dup_or_null(e->application);
+	s->e[s->n].message_id = dup_or_null(e->message_id);
+	s->e[s->n].problem = e->problem;
+	s->e[s->n].sent = e->sent;
+	s->e[s->n].time = e->time;
+	s->n++;
+	return s->stop_after > 0 && (int)s->n >= s->stop_after ? TSR_ERR_INTERNAL : 0;
+}
+
+static void seen_free(struct seen *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->e[i].name);
+		free(s->e[i].to);
+		free(s->e[i].kind);
+		free(s->e[i].application);
+		free(s->e[i].message_id);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* The entry named name (it must be listed once). */
+static size_t seen_find(const struct seen *s, const char *name)
+{
+	size_t at = s->n;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->e[i].name, name) == 0) {
+			assert_int_equal(at, s->n);
+			at = i;
+		}
+	if (at == s->n)
+		fail_msg("%s is not listed", name);
+	return at;
+}
+
+static void put_file(const char *outbox, const char *rel, const char *text)
+{
+	char *p = path_of(outbox, rel);
+
+	assert_int_equal(tsr_file_write(p, text, strlen(text), 0600), 0);
+	free(p);
+}
+
+/* A missing outbox lists nothing and is not created. */
+static void test_list_empty(void **state)
+{
+	struct fx *f = *state;
+	struct seen s = { 0 };
+	struct stat st;
+
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(stat(f->outbox, &st), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(tsr_mail_list(NULL, collect, &s), TSR_ERR_INVALID);
+	assert_int_equal(tsr_mail_list(f->outbox, NULL, NULL), TSR_ERR_INVALID);
+}
+
+/* Messages as tsr_mail_send() wrote them, one moved to cur/ as a relay
+ * would: oldest first, the header's values, never the body's. */
+static void test_list_messages(void **state)
+{
+	struct fx *f = *state;
+	struct tsr_mail_config c = config(f);
+	struct tsr_mail_message m = message();
+	char id1[TSR_MAIL_ID_MAX], id2[TSR_MAIL_ID_MAX], name[256], *from, *to;
+	struct seen s = { 0 };
+	time_t t1 = 1700000000, t2 = 1700000000 - 3600;
+
+	tsr_clock_set(fixed_clock, &t1);
+	assert_int_equal(tsr_mail_send(&c, &m, id1, sizeof(id1)), 0);
+	/* Move it to cur/ as a relay that accepted it would. */
+	from = only_file(f->outbox, "new");
+	snprintf(name, sizeof(name), "%s", strrchr(from, '/') + 1);
+	assert_true(asprintf(&to, "%s/cur/%s:2,S", f->outbox, name) > 0);
+	assert_int_equal(rename(from, to), 0);
+	/* An older message, still waiting, without an application. */
+	tsr_clock_set(fixed_clock, &t2);
+	m.kind = "status";
+	m.application = NULL;
+	m.to = "john.roe@example.net";
+	assert_int_equal(tsr_mail_send(&c, &m, id2, sizeof(id2)), 0);
+	tsr_clock_set(NULL, NULL);
+
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_false(s.e[0].sent);
+	assert_int_equal(s.e[0].time, t2);
+	assert_string_equal(s.e[0].to, "john.roe@example.net");
+	assert_string_equal(s.e[0].kind, "status");
+	assert_null(s.e[0].application);
+	assert_string_equal(s.e[0].message_id, id2);
+	assert_null(s.e[0].problem);
+	assert_true(s.e[1].sent);
+	assert_int_equal(s.e[1].time, t1);
+	assert_string_equal(s.e[1].name, strrchr(to, '/') + 1);
+	assert_string_equal(s.e[1].to, TO);
+	assert_string_equal(s.e[1].kind, "verification");
+	assert_string_equal(s.e[1].application, "app-42");
+	assert_string_equal(s.e[1].message_id, id1);
+	/* Nothing of the body (the code) in what is reported. */
+	for (size_t i = 0; i < s.n; i++) {
+		const char *v[] = { s.e[i].name, s.e[i].to, s.e[i].kind, s.e[i].application,
+			s.e[i].message_id };
+
+		for (size_t k = 0; k < TSR_ARRAY_LEN(v); k++)
+			assert_true(v[k] == NULL || strstr(v[k], "ABCD") == NULL);
+	}
+
+	/* Listing changed nothing: the message is still where it was. */
+	assert_int_equal(count_sub(f->outbox, "new"), 1);
+	assert_int_equal(count_sub(f->outbox, "cur"), 1);
+	seen_free(&s);
+
+	/* A callback's error stops the listing and is returned. */
+	s.stop_after = 1;
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &s), TSR_ERR_INTERNAL);
+	assert_int_equal(s.n, 1);
+	seen_free(&s);
+	free(from);
+	free(to);
+}
+
+/* Messages of the same second are listed in the order they were written
+ * (their files' mtime), not in the random order of their names. */
+static void test_list_same_second(void **state)
+{
+	struct fx *f = *state;
+	struct tsr_mail_config c = config(f);
+	struct tsr_mail_message m = message();
+	char id[2][TSR_MAIL_ID_MAX], *dir, *p;
+	struct seen s = { 0 };
+	time_t t = 1700000000;
+	struct dirent *de;
+	DIR *d;
+
+	tsr_clock_set(fixed_clock, &t);
+	assert_int_equal(tsr_mail_send(&c, &m, id[0], sizeof(id[0])), 0);
+	m.kind = "status";
+	assert_int_equal(tsr_mail_send(&c, &m, id[1], sizeof(id[1])), 0);
+	tsr_clock_set(NULL, NULL);
+	/* Written 1 s apart, as far as mtime knows: the verification first. */
+	dir = path_of(f->outbox, "new");
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+		char *msg;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = path_of(dir, de->d_name);
+		msg = slurp(p);
+		ts[1].tv_sec = strstr(msg, "X-Tessera-Kind: status") != NULL ? 1000 : 999;
+		assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+		free(msg);
+		free(p);
+	}
+	closedir(d);
+	free(dir);
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.e[0].time, t);
+	assert_int_equal(s.e[1].time, t);
+	assert_string_equal(s.e[0].message_id, id[0]);
+	assert_string_equal(s.e[1].message_id, id[1]);
+	seen_free(&s);
+}
+
+/* Files Tessera did not write: only the header is read, LF line ends and
+ * other zones are understood, odd values are made printable and cut, and
+ * what is not a regular file is named, not opened. */
+static void test_list_foreign_files(void **state)
+{
+	struct fx *f = *state;
+	struct seen s = { 0 };
+	char *p, *q, longval[600], *big;
+	size_t i, n = TSR_MAIL_LIST_HEADER_MAX + 4096;
+
+	assert_int_equal(tsr_mail_send(&(struct tsr_mail_config){ .outbox_dir = f->outbox,
+	    .from = FROM }, &(struct tsr_mail_message){ .to = TO, .subject = "s", .body = "b",
+	    .kind = "status" }, NULL, 0), 0);
+	p = only_file(f->outbox, "new");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+
+	/* The body says it is a passcode: the body is not the header. */
+	put_file(f->outbox, "new/body",
+	    "Date: Wed, 15 Nov 2023 00:13:20 +0200\n"
+	    "To: x@example.org\n"
+	    "\n"
+	    "X-Tessera-Kind: passcode\nTo: evil@example.org\nYour code is ABCD-EFGH-2345\n");
+	/* CR, ESC and non-ASCII in values; an over-long Message-ID. */
+	memset(longval, 'm', sizeof(longval) - 1);
+	longval[sizeof(longval) - 1] = '\0';
+	assert_true(asprintf(&q, "To: a\x1b[31m@b\xc3\xa9.example \r\nX-Tessera-Kind:\tstatus\r\n"
+	    "Message-ID: <%s>\r\n\r\nbody\r\n", longval) > 0);
+	put_file(f->outbox, "cur/odd:2,S", q);
+	free(q);
+	/* No header at all, and a file starting with an empty line. */
+	put_file(f->outbox, "new/junk", "hello, no colon here\n");
+	put_file(f->outbox, "new/baddate", "Date: yesterday\r\nTo: y@example.org\r\n\r\n");
+	put_file(f->outbox, "new/blank", "\r\nTo: body@example.org\r\n");
+	/* A header longer than the limit: a To: past it is not read. */
+	assert_non_null(big = malloc(n + 64));
+	strcpy(big, "X-Tessera-Kind: status\r\nX-Pad: ");
+	for (i = strlen(big); i < n; i++)
+		big[i] = 'p';
+	strcpy(big + n, "\r\nTo: late@example.org\r\n\r\nbody\r\n");
+	put_file(f->outbox, "new/huge", big);
+	free(big);
+	/* Hidden files are skipped, like retry does. */
+	put_file(f->outbox, "new/.hidden", "To: hidden@example.org\r\n\r\n");
+
+	/* A symbolic link to a message, a FIFO (opening it would block), a
+	 * directory. */
+	put_file(f->dir, "elsewhere", "To: secret@example.org\r\n\r\nsecret\r\n");
+	p = path_of(f->dir, "elsewhere");
+	q = path_of(f->outbox, "new/link");
+	assert_int_equal(symlink(p, q), 0);
+	free(p);
+	free(q);
+	p = path_of(f->outbox, "new/fifo");
+	assert_int_equal(mkfifo(p, 0600), 0);
+	free(p);
+	p = path_of(f->outbox, "cur/dir");
+	assert_int_equal(mkdir(p, 0700), 0);
+	free(p);
+
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &s), 0);
+	assert_int_equal(s.n, 9);
+
+	i = seen_find(&s, "body");
+	assert_int_equal(s.e[i].time, 1700000000);
+	assert_string_equal(s.e[i].to, "x@example.org");
+	assert_null(s.e[i].kind);
+	assert_null(s.e[i].problem);
+	assert_false(s.e[i].sent);
+
+	i = seen_find(&s, "odd:2,S");
+	assert_true(s.e[i].sent);
+	assert_string_equal(s.e[i].to, "a?[31m@b??.example");
+	assert_string_equal(s.e[i].kind, "status");
+	assert_int_equal(strlen(s.e[i].message_id), TSR_MAIL_ID_MAX - 1);
+	assert_int_equal(strncmp(s.e[i].message_id, "<mmm", 4), 0);
+
+	i = seen_find(&s, "junk");
+	assert_null(s.e[i].to);
+	assert_null(s.e[i].kind);
+	assert_null(s.e[i].problem);
+	assert_true(s.e[i].time > 1700000000);   /* the file's mtime: now */
+	i = seen_find(&s, "blank");
+	assert_null(s.e[i].to);
+	i = seen_find(&s, "baddate");
+	assert_string_equal(s.e[i].to, "y@example.org");
+	assert_true(s.e[i].time > 1700000000);   /* a Date: not understood: the mtime */
+
+	i = seen_find(&s, "huge");
+	assert_string_equal(s.e[i].kind, "status");
+	assert_null(s.e[i].to);
+
+	i = seen_find(&s, "link");
+	assert_non_null(strstr(s.e[i].problem, "symbolic link"));
+	assert_null(s.e[i].to);
+	i = seen_find(&s, "fifo");
+	assert_non_null(strstr(s.e[i].problem, "not a regular file"));
+	i = seen_find(&s, "dir");
+	assert_non_null(strstr(s.e[i].problem, "not a regular file"));
+	assert_true(s.e[i].sent);
+	for (i = 0; i < s.n; i++)
+		assert_string_not_equal(s.e[i].name, ".hidden");
+	seen_free(&s);
+
+	/* new/ itself a symbolic link: refused, nothing listed. */
+	p = path_of(f->outbox, "new");
+	q = path_of(f->dir, "new-elsewhere");
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &s), TSR_ERR_IO);
+	assert_non_null(strstr(tsr_error_detail(), "symbolic link"));
+	assert_int_equal(s.n, 0);
+	free(p);
+	free(q);
+}
+
 /* ------------------------------------------------------------------ relay */
 
 /* The message the server stored is the outbox copy: same subject, same
@@ -930,6 +1250,7 @@ static void test_relay_down_then_retry(void **state)
 	struct tsr_mail_message m = message();
 	char maildir[160], id[TSR_MAIL_ID_MAX], *copy, *v;
 	int port, sent = -1, failed = -1;
+	struct seen seen = { 0 };
 
 	NEED_SMTPD();
 	snprintf(maildir, sizeof(maildir), "%s/server", f->dir);
@@ -948,6 +1269,11 @@ static void test_relay_down_then_retry(void **state)
 	assert_int_equal(sent, 0);
 	assert_int_equal(failed, 1);
 	assert_int_equal(count_sub(f->outbox, "new"), 1);
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_false(seen.e[0].sent);
+	assert_string_equal(seen.e[0].message_id, id);
+	seen_free(&seen);
 
 	/* Back up (on the same port if it is still free): the retry relays it. */
 	smtpd_start(f, &f->srv, maildir, port, false);
@@ -960,6 +1286,12 @@ static void test_relay_down_then_retry(void **state)
 	free(v);
 	assert_delivered(&f->srv, copy);
 	free(copy);
+	assert_int_equal(tsr_mail_list(f->outbox, collect, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_true(seen.e[0].sent);
+	assert_string_equal(seen.e[0].message_id, id);
+	assert_string_equal(seen.e[0].to, TO);
+	seen_free(&seen);
 
 	/* Nothing left: a second pass sends nothing again. */
 	assert_int_equal(tsr_mail_retry(&c, &sent, &failed), 0);
@@ -1079,6 +1411,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_password_file_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_skips_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_same_second, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_foreign_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_delivers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_down_then_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_starttls, setup, teardown),

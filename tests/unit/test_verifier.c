@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "ra/secret.h"
 #include "ra/verifier.h"
 
 #define TOKEN "t0ken-Abc.123_~+/="
@@ -98,20 +99,23 @@ static void spawn(struct fx *f)
 		fail_msg("%s did not start (it printed '%s')", script, line);
 }
 
+/* The group teardown runs even when this fails half-way (no fixture
+ * script, no python3): *state is set first and f says what was made. */
 static int group_setup(void **state)
 {
+	char dir[] = "/tmp/tessera-test-verifier-XXXXXX";
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/tessera-test-verifier-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	f->stdin_fd = -1;
+	*state = f;
+	assert_non_null(mkdtemp(dir));
+	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	snprintf(f->token_file, sizeof(f->token_file), "%s/verifier.token", f->dir);
 	snprintf(f->record, sizeof(f->record), "%s/request.json", f->dir);
 	write_file(f->token_file, TOKEN "\n", 0600);
-	f->stdin_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	spawn(f);
-	*state = f;
 	return 0;
 }
 
@@ -120,18 +124,33 @@ static int group_teardown(void **state)
 	struct fx *f = *state;
 	int status;
 
+	if (f == NULL)
+		return 0;
 	if (f->stdin_fd >= 0)
 		close(f->stdin_fd);
 	if (f->pid > 0) {
 		kill(f->pid, SIGTERM);
 		waitpid(f->pid, &status, 0);
 	}
-	assert_int_equal(tsr_dir_remove_tree(f->dir), 0);
+	if (f->dir[0] != '\0')
+		assert_int_equal(tsr_dir_remove_tree(f->dir), 0);
 	free(f);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ helpers */
+
+/* True if s is valid UTF-8 from start to end. */
+static bool is_utf8(const char *s)
+{
+	size_t n = strlen(s), i = 0;
+	uint32_t cp;
+
+	while (i < n)
+		if (tsr_utf8_next(s, n, &i, &cp) != 0)
+			return false;
+	return true;
+}
 
 /* Call the fixture's path with v's other fields as given; the token never
  * appears in what comes back, whatever the outcome. */
@@ -150,6 +169,8 @@ static void call(struct fx *f, const char *scheme, const char *path, const char 
 	tsr_verifier_run(&v, "AP-0001", "epcs", applicant, r);
 	assert_non_null(memchr(r->evidence, '\0', sizeof(r->evidence)));
 	assert_null(strstr(r->evidence, TOKEN));
+	if (!is_utf8(r->evidence))
+		fail_msg("%s: the evidence is not valid UTF-8: \"%s\"", path, r->evidence);
 }
 
 static void expect(struct fx *f, const char *path, const char *outcome, const char *evidence)
@@ -271,6 +292,37 @@ static void test_evidence_sanitized(void **state)
 	assert_string_equal(r.evidence, "red [31m bell  line next tab c1  bidi evil  ok");
 }
 
+/* Whatever bytes the verifier sends, the evidence an officer reads is valid
+ * UTF-8 (review stores it as JSON text) and still says what happened;
+ * valid non-ASCII text passes through as it came. */
+static void test_evidence_utf8(void **state)
+{
+	struct fx *f = *state;
+	struct tsr_verifier_result r;
+	char want[200] = "The verifier's answer has an unknown member \"a";
+
+	call(f, "http", "/utf8", NULL, 5, APPLICANT, &r);
+	assert_string_equal(r.outcome, "pass");
+	assert_string_equal(r.evidence, "Zo\u00eb Doe \u2014 NPPES \u2713 \u78ba\u8a8d \U0001f600");
+	/* a key of 61 bytes: 40 would end inside the 20th e-acute; 39 are quoted */
+	for (int i = 0; i < 19; i++)
+		strcat(want, "\u00e9");
+	strcat(want, "\".");
+	call(f, "http", "/extra-utf8", NULL, 5, APPLICANT, &r);
+	assert_string_equal(r.outcome, "error");
+	assert_string_equal(r.evidence, want);
+	/* a Content-Type with bytes that are not UTF-8, cut between characters */
+	call(f, "http", "/odd-type", NULL, 5, APPLICANT, &r);
+	assert_string_equal(r.outcome, "error");
+	assert_string_equal(r.evidence, "The verifier answered with Content-Type text/plain; q=??"
+	    "\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac\u20ac, "
+	    "not application/json.");
+	/* JSON text that is not UTF-8 is not JSON */
+	call(f, "http", "/not-utf8", NULL, 5, APPLICANT, &r);
+	assert_string_equal(r.outcome, "error");
+	assert_string_equal(r.evidence, "The verifier's answer is not valid JSON.");
+}
+
 static void test_bad_answers(void **state)
 {
 	static const struct { const char *path, *evidence; } cases[] = {
@@ -365,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_fail_and_bare),
 		cmocka_unit_test(test_token),
 		cmocka_unit_test(test_evidence_sanitized),
+		cmocka_unit_test(test_evidence_utf8),
 		cmocka_unit_test(test_bad_answers),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_unreachable),

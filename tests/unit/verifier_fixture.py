@@ -34,7 +34,16 @@ ANSWERS = {
     "/evidence-max": {"result": "pass", "evidence": "e" * 1000},
     "/evidence-long": {"result": "pass", "evidence": "e" * 1001},
     "/array": ["pass"],
+    # a key whose first 40 bytes end inside a character: "a" and 30 x U+00E9
+    "/extra-utf8": {"result": "pass", "a" + "\u00e9" * 30: 1},
+    "/utf8": {"result": "pass", "evidence": "Zo\u00eb Doe \u2014 NPPES \u2713 \u78ba\u8a8d \U0001f600"},
 }
+
+# A Content-Type of 61 bytes: two bytes that are not UTF-8, then fifteen
+# euro signs, so that its first 60 bytes end inside the last one.
+ODD_TYPE = (b"text/plain; q=\xff\xfe" + "\u20ac".encode() * 15).decode("latin-1")
+# JSON that is not UTF-8 (sent as raw bytes, as json.dumps would escape them).
+NOT_UTF8 = b'{"result": "fail", "evidence": "bad \xff\xfe bytes \xe2\x82 and \xc3"}'
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -80,6 +89,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(200, b'{"result": "pass", "result": "fail"}')
         elif path == "/trailing":
             self.answer(200, b'{"result": "pass"} {"result": "fail"}')
+        elif path == "/odd-type":
+            # http.server sends header values as latin-1: these are the raw bytes
+            self.answer(200, b'{"result": "pass"}', ctype=ODD_TYPE)
+        elif path == "/not-utf8":
+            self.answer(200, NOT_UTF8)
         elif path == "/text":
             self.answer(200, b'{"result": "pass"}', ctype="text/plain")
         elif path == "/500":
