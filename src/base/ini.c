@@ -229,7 +229,7 @@ static bool first_repeat(struct named *v, size_t n, struct named *dup, int *firs
  * earliest offending line. */
 static int check_duplicates(const struct tsr_ini *ini)
 {
-	struct named *v, dup, d;
+	struct named *v, dup = { 0 }, d = { 0 };  /* set before use; gcc -O3 cannot tell */
 	const char *in_section = NULL;
 	size_t max = ini->n_sections;
 	int first = 0, f, r = 0;

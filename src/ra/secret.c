@@ -367,32 +367,39 @@ static int sodium_ready(void)
  * Argon2id is memory-hard on purpose: 64 MiB a call.  Without a bound, a
  * burst of logins on the server's many threads would need gigabytes; with
  * it, extra callers wait their turn.  Two per core keeps the cores busy.
+ * Turns are taken in order of arrival (a ticket each), so no caller waits
+ * while later ones go ahead.
  */
 static pthread_mutex_t argon_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t argon_free = PTHREAD_COND_INITIALIZER;
-static long argon_running;
+static unsigned long argon_tickets;   /* handed out */
+static unsigned long argon_done;      /* finished */
 
-static long argon_max(void)
+static unsigned long argon_max(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return n < 1 ? 2 : 2 * n;
+	return n < 1 ? 2 : 2 * (unsigned long)n;
 }
 
 static void argon_enter(void)
 {
+	unsigned long ticket;
+
 	pthread_mutex_lock(&argon_lock);
-	while (argon_running >= argon_max())
+	ticket = argon_tickets++;
+	/* Ticket t runs once fewer than max of the ones before it are running:
+	 * t - done counts the callers ahead of it that have not finished. */
+	while (ticket - argon_done >= argon_max())
 		pthread_cond_wait(&argon_free, &argon_lock);
-	argon_running++;
 	pthread_mutex_unlock(&argon_lock);
 }
 
 static void argon_leave(void)
 {
 	pthread_mutex_lock(&argon_lock);
-	argon_running--;
-	pthread_cond_signal(&argon_free);
+	argon_done++;
+	pthread_cond_broadcast(&argon_free);
 	pthread_mutex_unlock(&argon_lock);
 }
 
