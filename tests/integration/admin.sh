@@ -12,14 +12,6 @@ H=$BASE
 GOOD='violet tractor umbrella 42'
 SECOND='quiet harbour lantern'
 
-# pwfile NAME TEXT: a password file of mode 0600 (or MODE when given as $3).
-pwfile()
-{
-	printf '%s\n' "$2" >"$WORK/$1"
-	chmod "${3:-600}" "$WORK/$1"
-	echo "$WORK/$1"
-}
-
 # ------------------------------------------------------------------------
 section "tessera user add"
 P=$(pwfile alice.pw "$GOOD")

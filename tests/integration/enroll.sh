@@ -17,84 +17,8 @@ need curl jq openssl python3 sqlite3
 base_home
 H=$BASE
 DB=$H/tessera.db
-PID=
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-JSON='Content-Type: application/json'
-
-# ------------------------------------------------------------------ the server
-# start_server [ENV=VALUE...]: tessera serve in the background on 127.0.0.1:0
-# (through env, so that $PID is tessera's own); sets $PID and $URL.
-start_server()
-{
-	env "$@" "$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
-	    >"$WORK/serve.out" 2>>"$WORK/serve.err" </dev/null &
-	PID=$!
-	local port= up=
-	URL=
-	for _ in $(seq 1 100); do
-		port=$(grep -Eo 'https://127\.0\.0\.1:[1-9][0-9]*' "$WORK/serve.out" | head -n 1 |
-		    sed 's/.*://' || true)
-		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
-		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
-		sleep 0.1
-	done
-	[ -n "$URL" ] || fail "tessera serve printed no URL"
-	for _ in $(seq 1 50); do
-		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
-		    up=yes && break
-		sleep 0.1
-	done
-	[ -n "$up" ] || fail "tessera serve does not answer on $URL"
-	pass "tessera serve answers on $URL"
-}
-
-stop_server()
-{
-	local rc=0
-	kill -TERM "$PID"
-	for _ in $(seq 1 100); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 10 s after SIGTERM"
-	wait "$PID" || rc=$?
-	PID=
-	expect "tessera serve exits 0 on SIGTERM" "$rc" 0
-}
 
 # ------------------------------------------------------------------ requests
-# call METHOD PATH [BODY [TOKEN]]: BODY is JSON text, @FILE, or "" for none.
-# The answer's body is in $WORK/body, its status in $STATUS.
-call()
-{
-	local method=$1 path=$2 body=${3-} token=${4-}
-	local args=(-sS --max-time 60 --cacert "$H/certs/root.pem" -o "$WORK/body"
-	    -w '%{http_code}' -X "$method")
-	[ -n "$body" ] && args+=(-H "$JSON" --data-binary "$body")
-	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
-	STATUS=$(curl "${args[@]}" "$URL$path")
-}
-
-field() { jq -r "$1" "$WORK/body"; }
-
-# keep_token VAR: the session token of the last answer into VAR, and onto
-# $TOKENS, every token the script got (none may be written anywhere).
-TOKENS=()
-keep_token()
-{
-	printf -v "$1" '%s' "$(field .token)"
-	TOKENS+=("${!1}")
-}
-
-show_body() { head -c 2000 "$WORK/body" >&2; echo >&2; }
-
-# answered DESC STATUS: the last call succeeded with STATUS.
-answered()
-{
-	[ "$STATUS" = "$2" ] || { show_body; fail "$1: status $STATUS, expected $2"; }
-	pass "$1 ($2)"
-}
-
 # problem DESC STATUS TYPE [DETAIL-REGEX]: the last call was refused with a
 # problem document of this status and type.
 problem()
@@ -112,62 +36,33 @@ problem()
 	pass "$desc ($want $type: $(field .detail))"
 }
 
+# typo_of CODE: CODE with its first two adjacent different symbols swapped,
+# a typo its mod-37 check symbol always catches (swapping equal ones would
+# change nothing).
+typo_of()
+{
+	local c=$1 i
+	for ((i = 0; i + 1 < ${#c}; i++)); do
+		[[ ${c:i:1} != "${c:i+1:1}" && ${c:i:1} != - && ${c:i+1:1} != - ]] &&
+		    { printf '%s\n' "${c:0:i}${c:i+1:1}${c:i:1}${c:i+2}"; return; }
+	done
+	fail "no two different symbols side by side in $c"
+}
+
 db() { sqlite3 "$DB" "$1"; }
 state_of() { db "SELECT state FROM applications WHERE id = '$1'"; }
 count_apps() { db 'SELECT count(*) FROM applications'; }
-
-# mail_codes DIR KIND ID REGEX: the first group of REGEX in each message of
-# KIND for application ID in the Maildir DIR (new/ and cur/), its body
-# decoded (quoted-printable), one line per message, oldest first.
-mail_codes()
-{
-	python3 - "$@" <<'EOF'
-import email, email.policy, glob, os, re, sys
-d, kind, app, rx = sys.argv[1:5]
-found = []
-for sub in ("new", "cur"):
-    for p in glob.glob(os.path.join(d, sub, "*")):
-        with open(p, "rb") as f:
-            m = email.message_from_binary_file(f, policy=email.policy.default)
-        if m["X-Tessera-Kind"] != kind or m["X-Tessera-Application"] != app:
-            continue
-        hit = re.search(rx, m.get_content())
-        found.append((os.stat(p).st_mtime_ns, hit.group(1) if hit else "(no match)"))
-for _, code in sorted(found):
-    print(code)
-EOF
-}
-
-VCODE='verification code: *([0-9A-Z]{4}-[0-9A-Z*~$=]{4})'
-ACODE='activation code: *([0-9A-Z*~$=-]{20,})'
-PCODE='Initial token passcode: *([0-9]+)'
-
-# audit_has DESC JQ-CONDITION: some audit record matches.
-audit_has()
-{
-	audit_json "$H"
-	jq -e "$JQ_ITEMS | map(select($2)) | length > 0" "$WORK/audit.json" >/dev/null ||
-	    fail "$1: no audit record matches $2"
-	pass "$1"
-}
 
 # ------------------------------------------------------------------ setup
 section "officers, vouchers, and the server"
 PW_ALICE='violet tractor umbrella 42'
 PW_BOB='quiet harbour lantern 7'
 PW_CAROL='orange kettle meadow 9'
-for u in "alice:ra-officer:$PW_ALICE" "bob:ra-officer:$PW_BOB" "carol:auditor:$PW_CAROL"; do
-	name=${u%%:*}; rest=${u#*:}; role=${rest%%:*}; pw=${rest#*:}
-	(umask 077 && printf '%s\n' "$pw" >"$WORK/$name.pw")
-	tsr_ok "user add $name --role $role" user add --home "$H" "$name" --role "$role" \
-	    --password-file "$WORK/$name.pw"
-done
-tsr_ok "voucher create --product epcs --count 3" voucher create --home "$H" --product epcs \
-    --count 3
-mapfile -t VOUCHERS <"$WORK/out"
-tsr_ok "voucher create --product code-signing --count 1" voucher create --home "$H" \
-    --product code-signing --count 1
-CS_VOUCHER=$(head -n 1 "$WORK/out")
+add_user alice ra-officer "$PW_ALICE"
+add_user bob ra-officer "$PW_BOB"
+add_user carol auditor "$PW_CAROL"
+vouchers VOUCHERS epcs 3
+vouchers CS_VOUCHER code-signing 1
 start_server
 
 section "products and the agreement"
@@ -184,21 +79,6 @@ file_has "it is the configured [ra] agreement_version" "$H/tessera.conf" \
 
 # ------------------------------------------------------------------ applications
 PW_A='correct horse battery staple'
-QUESTIONS='[{"question":"Name of your first pet?","answer":"Rex the Dog"},
-	{"question":"Street you grew up on?","answer":"Elm Street"},
-	{"question":"Your favourite teacher?","answer":"Mrs Smith"}]'
-
-# epcs_app VOUCHER: a valid EPCS application (NPI and DEA with valid check
-# digits: the Luhn digit over 80840 + the first nine; (1+3+5) + 2(2+4+6) = 33).
-epcs_app()
-{
-	jq -n --arg v "$1" --arg pw "$PW_A" --arg ag "$AGREEMENT" --argjson q "$QUESTIONS" \
-	    '{product: "epcs", storage: "new-token", agreement: $ag, password: $pw, voucher: $v,
-	      applicant: {given_name: "Jane", family_name: "Tester", email: "jane@example.org",
-	        address: "1 Main Street\nSpringfield, IL 62701", date_of_birth: "1980-02-29",
-	        npi: "1234567893", dea: "AT1234563"},
-	      questions: $q}'
-}
 
 # device_app GIVEN FAMILY PASSWORD: a valid application for the free device product.
 device_app()
@@ -210,7 +90,7 @@ device_app()
 	      questions: $q}'
 }
 
-epcs_app "${VOUCHERS[0]}" >"$WORK/app.json"
+epcs_app "${VOUCHERS[0]}" "$PW_A" >"$WORK/app.json"
 
 section "bad input: the application is refused and nothing is stored"
 # refused DESC JQ-FILTER STATUS TYPE [DETAIL-REGEX]: the application changed
@@ -254,18 +134,15 @@ refused "a storage choice the product does not allow" '.storage = "software"' 40
 refused "an unknown product" '.product = "nope"' 400 invalid product
 refused "a voucher for another product" ".voucher = \"$CS_VOUCHER\"" 422 policy 'product'
 # Swapping two symbols of the code is caught by its check symbol.
-TYPO=$(sed -E 's/^(.)(.)/\2\1/' <<<"${VOUCHERS[0]}")
-[ "$TYPO" != "${VOUCHERS[0]}" ] || TYPO=$(sed -E 's/^(.)...-/\1XYZ-/' <<<"${VOUCHERS[0]}")
+TYPO=$(typo_of "${VOUCHERS[0]}")
 refused "a voucher with a typo" ".voucher = \"$TYPO\"" 400 parse typo
 head -c 70000 /dev/zero | tr '\0' a >"$WORK/big"
 call POST /api/v1/applications "@$WORK/big"
 problem "an oversized body (70000 bytes; the cap is 64 KiB)" 413 too-large
-STATUS=$(curl -sS --cacert "$H/certs/root.pem" -o "$WORK/body" -w '%{http_code}' \
-    -H 'Content-Type: text/plain' --data-binary "@$WORK/app.json" "$URL/api/v1/applications")
+api /api/v1/applications -H 'Content-Type: text/plain' --data-binary "@$WORK/app.json"
 problem "a body that is not application/json" 415 unsupported-media-type
-STATUS=$(curl -sS --cacert "$H/certs/root.pem" -o "$WORK/body" -w '%{http_code}' \
-    -H "$JSON" -H 'Transfer-Encoding: chunked' --data-binary "@$WORK/app.json" \
-    "$URL/api/v1/applications")
+api /api/v1/applications -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' \
+    --data-binary "@$WORK/app.json"
 problem "a chunked body" 411 length-required
 expect "no application was stored" "$(count_apps)" 0
 tsr_ok "voucher list --product epcs --json" voucher list --home "$H" --product epcs --json
@@ -306,15 +183,14 @@ for who in "B:Bert:Baker:$PW_B" "C:Cora:Cole:$PW_C" "D:Dana:Drake:$PW_D"; do
 done
 
 section "email verification"
-mapfile -t codes < <(mail_codes "$H/outbox" verification "$A" "$VCODE")
+mapfile -t codes < <(mail_codes "$H/outbox" verification "$A" "$VCODE_RE")
 expect "one verification message for $A" "${#codes[@]}" 1
 CODE_A=${codes[0]}
-CODE_B=$(mail_codes "$H/outbox" verification "$B" "$VCODE")
+CODE_B=$(mail_codes "$H/outbox" verification "$B" "$VCODE_RE")
 [[ $CODE_A =~ ^[0-9A-Z]{4}-[0-9A-Z*~$=]{4}$ ]] || fail "verification code '$CODE_A'"
 file_has "the message goes to the applicant's address" \
     "$(grep -l "X-Tessera-Application: $A" "$H"/outbox/new/* | head -n 1)" '^To: jane@example\.org'
-CODE_TYPO=$(sed -E 's/^(.)(.)/\2\1/' <<<"$CODE_A")
-[ "$CODE_TYPO" != "$CODE_A" ] || CODE_TYPO=$(sed -E 's/^(.)(.)(.)/\1\3\2/' <<<"$CODE_A")
+CODE_TYPO=$(typo_of "$CODE_A")
 call POST "/api/v1/applications/$A/email-verification" "{\"code\":\"$CODE_TYPO\"}"
 problem "a mistyped code (caught by the check symbol)" 400 parse typo
 expect "a typo is not counted" "$(db "SELECT failures FROM codes WHERE application = '$A'")" 0
@@ -356,8 +232,7 @@ call GET "/api/v1/applications/$A"
 problem "no session" 401 unauthenticated
 call GET "/api/v1/applications/$A" "" "${TOKEN_A%?}x"
 problem "a wrong token" 401 unauthenticated
-STATUS=$(curl -sS --cacert "$H/certs/root.pem" -o "$WORK/body" -w '%{http_code}' \
-    -H "Authorization: Basic YWxpY2U6cHc=" "$URL/api/v1/applications/$A")
+api "/api/v1/applications/$A" -H "Authorization: Basic YWxpY2U6cHc="
 problem "another authentication scheme" 401 unauthenticated
 
 section "officers: login, roles, the queue"
@@ -367,13 +242,6 @@ call POST /api/v1/sessions '{"user":"nobody","password":"not the password"}'
 problem "an unknown officer, the same answer" 401 auth 'wrong user name or password'
 call POST /api/v1/sessions '{"user":"alice"}'
 problem "a login without password" 400 invalid '^/password: required'
-# login VAR USER PASSWORD: an officer's session token into VAR.
-login()
-{
-	call POST /api/v1/sessions "$(jq -n --arg u "$2" --arg p "$3" '{user: $u, password: $p}')"
-	answered "$2 logs in" 201
-	keep_token "$1"
-}
 login TOKEN_ALICE alice "$PW_ALICE"
 login TOKEN_BOB bob "$PW_BOB"
 login TOKEN_CAROL carol "$PW_CAROL"
@@ -454,12 +322,12 @@ expect "final: activation issued" "$(field '[.final, .state, .approvals] | join(
     "true activation_issued 2"
 
 section "two channels: the activation letter and the passcode"
-mapfile -t letters < <(mail_codes "$H/outbox" activation "$A" "$ACODE")
+mapfile -t letters < <(mail_codes "$H/outbox" activation "$A" "$ACODE_RE")
 expect "one activation letter in the outbox" "${#letters[@]}" 1
 ACT=${letters[0]}
 [[ $ACT =~ ^[0-9A-Z*~$=-]{27,}$ ]] || fail "activation code '$ACT'"
 pass "an activation code of 23 symbols and a check symbol"
-mapfile -t passcodes < <(mail_codes "$H/passcodes" passcode "$A" "$PCODE")
+mapfile -t passcodes < <(mail_codes "$H/passcodes" passcode "$A" "$PCODE_RE")
 expect "one passcode message in the passcode outbox" "${#passcodes[@]}" 1
 PASSCODE=${passcodes[0]}
 [[ $PASSCODE =~ ^[0-9]{6,}$ ]] || fail "passcode '$PASSCODE'"
@@ -477,8 +345,8 @@ expect "the applicant sees activation_issued and the token" \
     "$(field '[.state, .token_serial] | join(" ")')" "activation_issued TKN-000117"
 call POST "/api/v1/ra/applications/$A/activation" "" "$TOKEN_BOB"
 answered "an officer reissues the activation" 200
-expect "two letters now" "$(mail_codes "$H/outbox" activation "$A" "$ACODE" | sort -u | wc -l)" 2
-expect "two passcode messages" "$(mail_codes "$H/passcodes" passcode "$A" "$PCODE" | wc -l)" 2
+expect "two letters now" "$(mail_codes "$H/outbox" activation "$A" "$ACODE_RE" | sort -u | wc -l)" 2
+expect "two passcode messages" "$(mail_codes "$H/passcodes" passcode "$A" "$PCODE_RE" | wc -l)" 2
 
 section "password reset through the secret questions"
 call GET "/api/v1/applications/$A/questions"
@@ -577,17 +445,17 @@ section "a new code, and a withdrawal"
 call POST "/api/v1/applications/$C/session" "$(jq -n --arg p "$PW_C" '{password: $p}')"
 answered "applicant C logs in" 201
 keep_token TOKEN_C
-OLD_C=$(mail_codes "$H/outbox" verification "$C" "$VCODE")
+OLD_C=$(mail_codes "$H/outbox" verification "$C" "$VCODE_RE")
 call POST "/api/v1/applications/$C/verification-code" "" "$TOKEN_A"
 problem "another applicant cannot ask for C's code" 404 not-found
 call POST "/api/v1/applications/$C/verification-code" "" "$TOKEN_C"
 problem "a new code within a minute of the last one" 422 policy 'less than a minute'
-expect "no new message" "$(mail_codes "$H/outbox" verification "$C" "$VCODE" | wc -l)" 1
+expect "no new message" "$(mail_codes "$H/outbox" verification "$C" "$VCODE_RE" | wc -l)" 1
 # As if the first code had been mailed a minute earlier.
 db "UPDATE codes SET created_at = created_at - 60 WHERE application = '$C'"
 call POST "/api/v1/applications/$C/verification-code" "" "$TOKEN_C"
 answered "C asks for a new code a minute later" 200
-NEW_C=$(mail_codes "$H/outbox" verification "$C" "$VCODE" | grep -vxF -- "$OLD_C" | head -n 1)
+NEW_C=$(mail_codes "$H/outbox" verification "$C" "$VCODE_RE" | grep -vxF -- "$OLD_C" | head -n 1)
 [ -n "$NEW_C" ] || fail "no new verification code was mailed"
 pass "a second verification message"
 call POST "/api/v1/applications/$C/email-verification" "{\"code\":\"$OLD_C\"}"
@@ -688,8 +556,8 @@ login TOKEN_BOB bob "$PW_BOB"
 queue_with "after the unlock, bob's right password works again" "$TOKEN_BOB" 200
 
 PW_BOB2='copper orchard lantern 58'
-(umask 077 && printf '%s\n' "$PW_BOB2" >"$WORK/bob.pw")
-tsr_ok "tessera user passwd bob" user passwd --home "$H" bob --password-file "$WORK/bob.pw"
+tsr_ok "tessera user passwd bob" user passwd --home "$H" bob --password-file \
+    "$(pwfile bob.pw "$PW_BOB2")"
 queue_with "the new password ended bob's session" "$TOKEN_BOB" 401
 officer_refused "bob's old password" bob "$PW_BOB"
 login TOKEN_BOB bob "$PW_BOB2"
@@ -738,11 +606,11 @@ sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
 sqlite3 "$DB" .dump >"$WORK/dump.sql"
 # Every code mailed (the reissued activation code too), every passcode of
 # the passcode channel, every session token the script was given.
-mapfile -t ACTS < <(mail_codes "$H/outbox" activation "$A" "$ACODE")
-mapfile -t PASSCODES < <(mail_codes "$H/passcodes" passcode "$A" "$PCODE")
+mapfile -t ACTS < <(mail_codes "$H/outbox" activation "$A" "$ACODE_RE")
+mapfile -t PASSCODES < <(mail_codes "$H/passcodes" passcode "$A" "$PCODE_RE")
 VCODES=()
 for id in "$A" "$B" "$C" "$D" "$E" "$F"; do
-	mapfile -t -O "${#VCODES[@]}" VCODES < <(mail_codes "$H/outbox" verification "$id" "$VCODE")
+	mapfile -t -O "${#VCODES[@]}" VCODES < <(mail_codes "$H/outbox" verification "$id" "$VCODE_RE")
 done
 expect "two activation codes (one reissued)" "${#ACTS[@]}" 2
 expect "two passcodes" "${#PASSCODES[@]}" 2

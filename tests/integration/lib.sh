@@ -22,7 +22,20 @@ unset TESSERA_HOME SOFTHSM2_CONF
 
 TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-$TEST_NAME.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# At exit, whatever ends the script, the processes whose ids the variables
+# named in KILL_AT_EXIT hold (a server's $PID, see start_server) are killed
+# and $WORK is removed.
+PID=
+KILL_AT_EXIT=(PID)
+at_exit()
+{
+	local v
+	for v in "${KILL_AT_EXIT[@]}"; do
+		[ -z "${!v:-}" ] || kill "${!v}" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap at_exit EXIT
 # A command that fails outside a check is a test failure (status 1), whatever
 # status it had: see the note on 77 above.
 trap 'echo "FAIL: line $LINENO: command failed (status $?): $BASH_COMMAND" >&2; exit 1' ERR
@@ -385,3 +398,230 @@ oid_name() { openssl asn1parse -genstr "OID:$1" | sed 's/.*OBJECT *://'; }
 
 # sha FILE...: one SHA-256 over the files' contents.
 sha() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# ------------------------------------------------------------------ configuration, users, vouchers
+# The helpers from here on work on the script's home, $H.
+
+# set_conf SECTION KEY VALUE: KEY = VALUE in [SECTION] of $H/tessera.conf, in
+# place of the key's line (or of a commented-out "# KEY = ..."), else at the
+# section's end; other lines of KEY there go; a missing section is added.
+set_conf()
+{
+	awk -v head="[$1]" -v key="$2" -v value="$3" '
+	    function put() { print key " = " value; done = 1 }
+	    /^\[/ { if (in_sec && !done) put(); in_sec = ($0 == head); seen = seen || in_sec }
+	    in_sec && $0 ~ ("^[ \t]*" key "[ \t]*=") { if (!done) put(); next }
+	    in_sec && !done && $0 ~ ("^#[ \t]*" key "[ \t]*=") { put(); next }
+	    { print }
+	    END { if (!done) { if (!seen) print "\n" head; put() } }' "$H/tessera.conf" >"$WORK/conf.new"
+	cat "$WORK/conf.new" >"$H/tessera.conf"
+}
+
+# pwfile NAME TEXT [MODE]: TEXT in $WORK/NAME, created private, then given
+# mode 0600 (or MODE); prints the path.
+pwfile()
+{
+	(umask 077 && printf '%s\n' "$2" >"$WORK/$1")
+	chmod "${3:-600}" "$WORK/$1"
+	echo "$WORK/$1"
+}
+
+# add_user NAME ROLE PASSWORD: `tessera user add`, the password in $WORK/NAME.pw.
+add_user()
+{
+	tsr_ok "user add $1 --role $2" user add --home "$H" "$1" --role "$2" \
+	    --password-file "$(pwfile "$1.pw" "$3")"
+}
+
+# vouchers VAR PRODUCT COUNT: a batch of COUNT voucher codes for PRODUCT
+# into the array VAR (for one code, $VAR is it).
+vouchers()
+{
+	tsr_ok "voucher create --product $2 --count $3" voucher create --home "$H" --product "$2" \
+	    --count "$3"
+	[ "$(wc -l <"$WORK/out")" -eq "$3" ] || { show_output; fail "voucher create: not $3 codes"; }
+	mapfile -t "$1" <"$WORK/out"
+}
+
+# ------------------------------------------------------------------ the server and its API
+# start_server [ENV=VALUE...]: tessera serve in the background on
+# 127.0.0.1:0 (through env, so that $PID is tessera's own); sets $PID and,
+# from the URL it prints, $URL; waits (bounded) for /api/v1/health.  Its
+# stdout is $WORK/serve.out, its stderr (the access log) is added to
+# $WORK/serve.err.
+start_server()
+{
+	env "$@" "$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
+	    >"$WORK/serve.out" 2>>"$WORK/serve.err" </dev/null &
+	PID=$!
+	local port= up=
+	URL=
+	for _ in $(seq 1 100); do
+		port=$(grep -Eo 'https://127\.0\.0\.1:[1-9][0-9]*' "$WORK/serve.out" | head -n 1 |
+		    sed 's/.*://' || true)
+		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
+		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
+		sleep 0.1
+	done
+	[ -n "$URL" ] || fail "tessera serve printed no URL"
+	for _ in $(seq 1 50); do
+		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
+		    up=yes && break
+		sleep 0.1
+	done
+	[ -n "$up" ] || fail "tessera serve does not answer /api/v1/health on $URL"
+	pass "tessera serve answers on $URL"
+}
+
+# stop_server [SIGNAL]: SIGTERM (or SIGNAL) to the server; it must exit 0
+# within 5 s.
+stop_server()
+{
+	local sig=${1:-TERM} rc=0
+	kill "-$sig" "$PID"
+	for _ in $(seq 1 50); do
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 5 s after SIG$sig"
+	wait "$PID" || rc=$?
+	PID=
+	expect "tessera serve exits 0 on SIG$sig" "$rc" 0
+}
+
+# api PATH [CURL ARGS...]: a request to $URL, the server's certificate judged
+# by the home's root; the answer's body in $WORK/body, its headers in
+# $WORK/headers, its status in $STATUS.
+api()
+{
+	local path=$1
+	shift
+	STATUS=$(curl -sS --max-time 60 --cacert "$H/certs/root.pem" -D "$WORK/headers" \
+	    -o "$WORK/body" -w '%{http_code}' "$@" "$URL$path")
+}
+
+# call METHOD PATH [BODY [TOKEN]]: api with BODY as JSON (text, @FILE, or ""
+# for none) and TOKEN, if given, as the bearer token.
+call()
+{
+	local method=$1 path=$2 body=${3-} token=${4-} args
+	args=(-X "$method")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+	api "$path" "${args[@]}"
+}
+
+# field JQ-FILTER: a value of the last answer (raw).
+field() { jq -r "$1" "$WORK/body"; }
+
+# show_body: the last answer's body (its start), for failure messages.
+show_body() { head -c 2000 "$WORK/body" >&2; echo >&2; }
+
+# answered DESC STATUS: the last call succeeded with STATUS.
+answered()
+{
+	[ "$STATUS" = "$2" ] || { show_body; fail "$1: status $STATUS, expected $2"; }
+	pass "$1 ($2)"
+}
+
+# keep_token VAR: the session token of the last answer into VAR, and onto
+# $TOKENS, every token the script got (for a scan for secrets).
+TOKENS=()
+keep_token()
+{
+	printf -v "$1" '%s' "$(field .token)"
+	TOKENS+=("${!1}")
+}
+
+# login VAR USER PASSWORD: an officer's session token into VAR.
+login()
+{
+	call POST /api/v1/sessions "$(jq -n --arg u "$2" --arg p "$3" '{user: $u, password: $p}')"
+	answered "$2 logs in" 201
+	keep_token "$1"
+}
+
+# audit_has DESC JQ-CONDITION: some audit record of $H matches.
+audit_has()
+{
+	audit_json "$H"
+	jq -e "$JQ_ITEMS | map(select($2)) | length > 0" "$WORK/audit.json" >/dev/null ||
+	    fail "$1: no audit record matches $2"
+	pass "$1"
+}
+
+# Three secret questions, their answers (secrets a test may scan for).
+QUESTIONS='[{"question":"Name of your first pet?","answer":"Rex the Dog"},
+	{"question":"Street you grew up on?","answer":"Elm Street"},
+	{"question":"Your favourite teacher?","answer":"Mrs Smith"}]'
+
+# epcs_app VOUCHER PASSWORD [GIVEN EMAIL]: a valid EPCS application on a new
+# token for agreement $AGREEMENT, by Jane (jane@example.org) Tester unless
+# named; NPI and DEA with valid check digits: the Luhn digit over 80840 +
+# the first nine; (1+3+5) + 2(2+4+6) = 33.
+epcs_app()
+{
+	jq -n --arg v "$1" --arg pw "$2" --arg g "${3:-Jane}" --arg e "${4:-jane@example.org}" \
+	    --arg ag "$AGREEMENT" --argjson q "$QUESTIONS" \
+	    '{product: "epcs", storage: "new-token", agreement: $ag, password: $pw, voucher: $v,
+	      applicant: {given_name: $g, family_name: "Tester", email: $e,
+	        address: "1 Main Street\nSpringfield, IL 62701", date_of_birth: "1980-02-29",
+	        npi: "1234567893", dea: "AT1234563"},
+	      questions: $q}'
+}
+
+# ------------------------------------------------------------------ mail (Maildirs)
+# Patterns for mail_codes: a verification code, an activation code, an
+# initial token passcode.
+VCODE_RE='verification code: *([0-9A-Z]{4}-[0-9A-Z*~$=]{4})'
+ACODE_RE='activation code: *([0-9A-Z*~$=-]{20,})'
+PCODE_RE='Initial token passcode: *([0-9]+)'
+
+# mail_file DIR KIND ID [SUBDIRS]: the path of the one message of KIND for
+# application ID in the Maildir DIR (SUBDIRS: "new cur", the default, "new"
+# or "cur"); fails unless there is exactly one.
+mail_file()
+{
+	local d=$1 kind=$2 app=$3 subs=${4:-new cur} s f n=0 hit=
+	for s in $subs; do
+		for f in "$d/$s"/*; do
+			[ -f "$f" ] || continue
+			grep -Eq "^X-Tessera-Kind: $kind"$'\r'"?\$" "$f" &&
+			    grep -Eq "^X-Tessera-Application: $app"$'\r'"?\$" "$f" && hit=$f && n=$((n + 1))
+		done
+	done
+	[ "$n" -eq 1 ] || fail "$n $kind messages of $app in $d ($subs), expected 1"
+	printf '%s\n' "$hit"
+}
+
+# body_of FILE: the decoded body (quoted-printable) of a message.
+body_of()
+{
+	python3 -c 'import email, email.policy, sys
+with open(sys.argv[1], "rb") as f:
+    m = email.message_from_binary_file(f, policy=email.policy.default)
+sys.stdout.write(m.get_content())' "$1"
+}
+
+# mail_codes DIR KIND ID REGEX [SUBDIRS]: the first group of REGEX in the
+# decoded body of each message of KIND for application ID in the Maildir DIR
+# (SUBDIRS as for mail_file), one line per message, oldest first.
+mail_codes()
+{
+	python3 - "$@" <<'PY'
+import email, email.policy, glob, os, re, sys
+d, kind, app, rx = sys.argv[1:5]
+subs = sys.argv[5] if len(sys.argv) > 5 else "new cur"
+found = []
+for sub in subs.split():
+    for p in glob.glob(os.path.join(d, sub, "*")):
+        with open(p, "rb") as f:
+            m = email.message_from_binary_file(f, policy=email.policy.default)
+        if m["X-Tessera-Kind"] != kind or m["X-Tessera-Application"] != app:
+            continue
+        hit = re.search(rx, m.get_content())
+        found.append((os.stat(p).st_mtime_ns, hit.group(1) if hit else "(no match)"))
+for _, code in sorted(found):
+    print(code)
+PY
+}

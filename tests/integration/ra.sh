@@ -12,106 +12,13 @@ need curl jq python3 sqlite3 faketime
 
 base_home
 H=$BASE
-PID=
-# A failed check must not leave a server behind.
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 OLIVIA_PW='copper lantern meadow 7'
 OSCAR_PW='silent orchard river 42'
 AUDE_PW='marble kite horizon 19'
 APPLICANT_PW='purple elephant dances slowly'
 
-# pwfile NAME TEXT: a password file of mode 0600.
-pwfile()
-{
-	printf '%s\n' "$2" >"$WORK/$1"
-	chmod 600 "$WORK/$1"
-	echo "$WORK/$1"
-}
-
-# set_conf SECTION KEY VALUE: set KEY in [SECTION] of tessera.conf (the
-# section is added if the file has none).
-set_conf()
-{
-	python3 - "$H/tessera.conf" "$@" <<'EOF'
-import re, sys
-path, section, key, value = sys.argv[1:5]
-lines = open(path).read().split('\n')
-head = '[%s]' % section
-if head not in [l.strip() for l in lines]:
-    lines += ['', head, '%s = %s' % (key, value)]
-else:
-    i = [l.strip() for l in lines].index(head) + 1
-    j = i
-    while j < len(lines) and not lines[j].strip().startswith('['):
-        if re.match(r'\s*%s\s*=' % re.escape(key), lines[j]):
-            del lines[j]
-            continue
-        j += 1
-    lines.insert(i, '%s = %s' % (key, value))
-open(path, 'w').write('\n'.join(lines))
-EOF
-}
-
-# ------------------------------------------------------------------ the server
-# start_server: tessera serve on 127.0.0.1:0; sets $PID and $URL.
-start_server()
-{
-	"$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
-	    >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
-	PID=$!
-	local port
-	URL=
-	for _ in $(seq 1 100); do
-		port=$(grep -Eo '\(port [0-9]+\)|https://127\.0\.0\.1:[1-9][0-9]*' \
-		    "$WORK/serve.out" | head -n 1 | sed 's/.*[^0-9]//' || true)
-		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
-		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
-		sleep 0.1
-	done
-	[ -n "$URL" ] || fail "tessera serve printed no URL"
-	for _ in $(seq 1 50); do
-		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null \
-		    "$URL/api/v1/health" 2>/dev/null && { pass "tessera serve answers on $URL"; return; }
-		sleep 0.1
-	done
-	fail "tessera serve does not answer /api/v1/health on $URL"
-}
-
-stop_server()
-{
-	local rc=0
-	kill -TERM "$PID"
-	for _ in $(seq 1 50); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 5 s after SIGTERM"
-	wait "$PID" || rc=$?
-	PID=
-	expect "tessera serve exits 0 on SIGTERM" "$rc" 0
-}
-
-# post PATH JSON: POST a JSON body; the answer in $WORK/body, status in $STATUS.
-post()
-{
-	STATUS=$(curl -sS --max-time 30 --cacert "$H/certs/root.pem" -o "$WORK/body" \
-	    -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$2" "$URL$1")
-}
-
 # ------------------------------------------------------------------ mail
-# mail_of ID KIND DIR: the one message of KIND for application ID in the
-# Maildir DIR (new/ or cur/), or fail.
-mail_of()
-{
-	local files
-	files=$(grep -lE "^X-Tessera-Application: $1\\b" "$3"/new/* "$3"/cur/* 2>/dev/null |
-	    xargs -r grep -lE "^X-Tessera-Kind: $2\\b" || true)
-	[ -n "$files" ] || fail "no $2 message for $1 in $3"
-	[ "$(wc -l <<<"$files")" -eq 1 ] || fail "more than one $2 message for $1 in $3"
-	echo "$files"
-}
-
 # kind_count KIND DIR: how many messages of KIND (a regex) the Maildir DIR holds.
 kind_count()
 {
@@ -127,14 +34,6 @@ lacks_text()
 	pass "$1"
 }
 
-# body_of FILE: the decoded body of a quoted-printable message.
-body_of()
-{
-	python3 -c 'import email, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"))
-sys.stdout.write(m.get_payload(decode=True).decode())' "$1"
-}
-
 # code_in FILE LABEL: the code after "LABEL:" in the message body.
 code_in()
 {
@@ -145,7 +44,7 @@ code_in()
 # submit JSON: POST /api/v1/applications; sets $APP.
 submit()
 {
-	post /api/v1/applications "$1"
+	call POST /api/v1/applications "$1"
 	if [ "$STATUS" != 201 ]; then
 		cat "$WORK/body" >&2
 		fail "POST /api/v1/applications: $STATUS, expected 201"
@@ -159,9 +58,9 @@ submit()
 verify_email()
 {
 	local code
-	code=$(code_in "$(mail_of "$1" verification "$H/outbox")" 'Your verification code')
+	code=$(code_in "$(mail_file "$H/outbox" verification "$1")" 'Your verification code')
 	[ -n "$code" ] || fail "no verification code in the mail for $1"
-	post "/api/v1/applications/$1/email-verification" "{\"code\": \"$code\"}"
+	call POST "/api/v1/applications/$1/email-verification" "{\"code\": \"$code\"}"
 	[ "$STATUS" = 200 ] || { cat "$WORK/body" >&2; fail "email verification: $STATUS"; }
 	pass "$1: email verified with the mailed code"
 }
@@ -200,15 +99,10 @@ set_conf ra agreement_version "$AGREEMENT"
 # The activation code outlives the email deadline, so that one lapse
 # sweep 31 days on lapses only the unverified application.
 set_conf ra activation_days 60
-tsr_ok "user add olivia (ra-officer)" user add --home "$H" olivia --role ra-officer \
-    --password-file "$(pwfile olivia.pw "$OLIVIA_PW")"
-tsr_ok "user add oscar (ra-officer)" user add --home "$H" oscar --role ra-officer \
-    --password-file "$(pwfile oscar.pw "$OSCAR_PW")"
-tsr_ok "user add aude (auditor only)" user add --home "$H" aude --role auditor \
-    --password-file "$(pwfile aude.pw "$AUDE_PW")"
-tsr_ok "voucher create --product epcs --count 1" voucher create --home "$H" --product epcs \
-    --count 1
-VOUCHER=$(head -n 1 "$WORK/out")
+add_user olivia ra-officer "$OLIVIA_PW"
+add_user oscar ra-officer "$OSCAR_PW"
+add_user aude auditor "$AUDE_PW"
+vouchers VOUCHER epcs 1
 OLIVIA=(--officer olivia --password-file "$WORK/olivia.pw")
 OSCAR=(--officer oscar --password-file "$WORK/oscar.pw")
 AUDE=(--officer aude --password-file "$WORK/aude.pw")
@@ -222,9 +116,9 @@ submit "$(device_application jane@example.com Dev)"
 LATE=$APP
 # EPCS's code is well formed but wrong for LATE: max_failures (5) of them
 # lock LATE's verification code, for an officer to unlock.
-EPCS_CODE=$(code_in "$(mail_of "$EPCS" verification "$H/outbox")" 'Your verification code')
+EPCS_CODE=$(code_in "$(mail_file "$H/outbox" verification "$EPCS")" 'Your verification code')
 for i in 1 2 3 4 5; do
-	post "/api/v1/applications/$LATE/email-verification" "{\"code\": \"$EPCS_CODE\"}"
+	call POST "/api/v1/applications/$LATE/email-verification" "{\"code\": \"$EPCS_CODE\"}"
 	[ "$STATUS" = 401 ] || { cat "$WORK/body" >&2; fail "wrong code $i: $STATUS, not 401"; }
 done
 pass "five wrong codes for $LATE: 401 each"
@@ -365,8 +259,8 @@ expect "the right password reset oscar's count" "$(jq .failed_logins "$WORK/out"
 tsr_ok "ra show --json" ra show --home "$H" "$EPCS" --json
 expect "activation_issued, token TOKEN-0042, two approvals" "$(jq -c '[.state, .token_serial,
     [.approvals[].officer]]' "$WORK/out")" '["activation_issued","TOKEN-0042",["olivia","oscar"]]'
-LETTER=$(mail_of "$EPCS" activation "$H/outbox")
-PASSCODE=$(mail_of "$EPCS" passcode "$H/passcodes")
+LETTER=$(mail_file "$H/outbox" activation "$EPCS")
+PASSCODE=$(mail_file "$H/passcodes" passcode "$EPCS")
 pass "the activation letter is in HOME/outbox, the passcode in HOME/passcodes"
 expect "no passcode message in the applicant's outbox" "$(kind_count passcode "$H/outbox")" 0
 expect "only passcodes in the passcode outbox" "$(kind_count '[a-z]+' "$H/passcodes")" 1

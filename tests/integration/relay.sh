@@ -10,7 +10,7 @@
 # Initial token passcodes (an EPCS application on a new token, approved by
 # two officers) never reach the relay and wait in HOME/passcodes/new.
 . "$(dirname "$0")/lib.sh"
-need curl jq
+need curl jq python3
 
 # Debian's python3 carries python3-aiosmtpd; another python3 earlier in PATH
 # (pyenv, a venv) may not.
@@ -22,12 +22,9 @@ fi
 
 base_home
 H=$BASE
-PID=
 SMTPD_PID=
 # A failed check must leave neither server behind.
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; [ -n "$SMTPD_PID" ] && kill "$SMTPD_PID" 2>/dev/null;
-    rm -rf "$WORK"' EXIT
-JSON='Content-Type: application/json'
+KILL_AT_EXIT+=(SMTPD_PID)
 MBOX=$WORK/relay-mailbox   # what the SMTP server received (a Maildir)
 
 # ------------------------------------------------------------------ the SMTP server
@@ -62,123 +59,7 @@ smtpd_stop()
 	pass "the SMTP server is stopped"
 }
 
-# set_mail_key KEY VALUE: set KEY in the home's one [mail] section (a
-# commented-out "# KEY = ..." line is replaced; a key not there at all is
-# added at the end of the section).
-set_mail_key()
-{
-	local conf=$H/tessera.conf
-	awk -v key="$1" -v value="$2" '
-	    /^\[/ { if (in_mail && !done) { print key " = " value; done = 1 }
-	            in_mail = ($0 == "[mail]") }
-	    in_mail && !done && $0 ~ ("^(# *)?" key " *=") { print key " = " value; done = 1; next }
-	    { print }
-	    END { if (!done && in_mail) print key " = " value }' "$conf" >"$WORK/conf.new"
-	cat "$WORK/conf.new" >"$conf"
-}
-
-# ------------------------------------------------------------------ the server
-start_server()
-{
-	"$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
-	    >"$WORK/serve.out" 2>>"$WORK/serve.err" </dev/null &
-	PID=$!
-	local port= up=
-	URL=
-	for _ in $(seq 1 100); do
-		port=$(grep -Eo 'https://127\.0\.0\.1:[1-9][0-9]*' "$WORK/serve.out" | head -n 1 |
-		    sed 's/.*://' || true)
-		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
-		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
-		sleep 0.1
-	done
-	[ -n "$URL" ] || fail "tessera serve printed no URL"
-	for _ in $(seq 1 50); do
-		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
-		    up=yes && break
-		sleep 0.1
-	done
-	[ -n "$up" ] || fail "tessera serve does not answer on $URL"
-	pass "tessera serve answers on $URL"
-}
-
-stop_server()
-{
-	local rc=0
-	kill -TERM "$PID"
-	for _ in $(seq 1 100); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 10 s after SIGTERM"
-	wait "$PID" || rc=$?
-	PID=
-	expect "tessera serve exits 0 on SIGTERM" "$rc" 0
-}
-
-# call METHOD PATH [BODY [TOKEN]]: the answer in $WORK/body, its status in $STATUS.
-call()
-{
-	local method=$1 path=$2 body=${3-} token=${4-}
-	local args=(-sS --max-time 60 --cacert "$H/certs/root.pem" -o "$WORK/body"
-	    -w '%{http_code}' -X "$method")
-	[ -n "$body" ] && args+=(-H "$JSON" --data-binary "$body")
-	[ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
-	STATUS=$(curl "${args[@]}" "$URL$path")
-}
-
-field() { jq -r "$1" "$WORK/body"; }
-
-answered()
-{
-	[ "$STATUS" = "$2" ] || { head -c 2000 "$WORK/body" >&2; fail "$1: status $STATUS, expected $2"; }
-	pass "$1 ($2)"
-}
-
-audit_has()
-{
-	audit_json "$H"
-	jq -e "$JQ_ITEMS | map(select($2)) | length > 0" "$WORK/audit.json" >/dev/null ||
-	    fail "$1: no audit record matches $2"
-	pass "$1"
-}
-
 # ------------------------------------------------------------------ Maildirs
-# mail_codes DIR SUBDIRS KIND ID REGEX: the first group of REGEX in the
-# decoded body of each message of KIND for application ID in the Maildir DIR
-# (SUBDIRS: "new", "cur" or "new cur"), one line per message, oldest first.
-mail_codes()
-{
-	"$PY" - "$@" <<'EOF'
-import email, email.policy, glob, os, re, sys
-d, subs, kind, app, rx = sys.argv[1:6]
-found = []
-for sub in subs.split():
-    for p in glob.glob(os.path.join(d, sub, "*")):
-        with open(p, "rb") as f:
-            m = email.message_from_binary_file(f, policy=email.policy.default)
-        if m["X-Tessera-Kind"] != kind or m["X-Tessera-Application"] != app:
-            continue
-        hit = re.search(rx, m.get_content())
-        found.append((os.stat(p).st_mtime_ns, hit.group(1) if hit else "(no match)"))
-for _, code in sorted(found):
-    print(code)
-EOF
-}
-
-# mail_file DIR SUBDIR KIND ID: the path of the one such message (fails otherwise).
-mail_file()
-{
-	local f n=0 hit=
-	for f in "$1/$2"/*; do
-		[ -f "$f" ] || continue
-		grep -Eq "^X-Tessera-Kind: $3"$'\r'"?\$" "$f" &&
-		    grep -Eq "^X-Tessera-Application: $4"$'\r'"?\$" "$f" && hit=$f && n=$((n + 1))
-	done
-	[ "$n" -eq 1 ] || fail "$n $3 messages of $4 in $1/$2, expected 1"
-	printf '%s\n' "$hit"
-}
-
 # header FILE NAME: the value of a header (first line), without CR.
 header() { sed -n "/^\r\?$/q; s/^$2: //p" "$1" | head -n 1 | tr -d '\r'; }
 
@@ -187,10 +68,6 @@ relay_passcodes() { { grep -rlE $'^X-Tessera-Kind: passcode\r?$' "$MBOX" || true
 
 # mail_count DIR SUBDIR: files in a Maildir sub-directory.
 mail_count() { find "$1/$2" -maxdepth 1 -type f 2>/dev/null | wc -l; }
-
-VCODE='verification code: *([0-9A-Z]{4}-[0-9A-Z*~$=]{4})'
-ACODE='activation code: *([0-9A-Z*~$=-]{20,})'
-PCODE='Initial token passcode: *([0-9]+)'
 
 # ------------------------------------------------------------------ setup
 section "no relay configured: tessera mail retry refuses, mail list works"
@@ -210,9 +87,9 @@ for _ in 1 2 3; do
 done
 [ -n "$SMTPD_PID" ] || fail "aiosmtpd did not start$(sed 's/^/\n    | /' "$WORK/smtpd.log")"
 pass "aiosmtpd listens on 127.0.0.1:$SMTP_PORT"
-set_mail_key smtp_url "smtp://127.0.0.1:$SMTP_PORT"
-set_mail_key smtp_starttls no
-set_mail_key from ca@tessera.test
+set_conf mail smtp_url "smtp://127.0.0.1:$SMTP_PORT"
+set_conf mail smtp_starttls no
+set_conf mail from ca@tessera.test
 expect "one [mail] section" "$(grep -c '^\[mail\]$' "$H/tessera.conf")" 1
 file_has "smtp_url is set" "$H/tessera.conf" "^smtp_url = smtp://127\.0\.0\.1:$SMTP_PORT\$"
 file_has "smtp_starttls = no" "$H/tessera.conf" '^smtp_starttls = no$'
@@ -221,26 +98,16 @@ tsr_ok "the configuration loads (product list)" product list --home "$H"
 
 PW_ALICE='violet tractor umbrella 42'
 PW_BOB='quiet harbour lantern 7'
-for u in "alice:$PW_ALICE" "bob:$PW_BOB"; do
-	(umask 077 && printf '%s\n' "${u#*:}" >"$WORK/${u%%:*}.pw")
-	tsr_ok "user add ${u%%:*}" user add --home "$H" "${u%%:*}" --role ra-officer \
-	    --password-file "$WORK/${u%%:*}.pw"
-done
-tsr_ok "voucher create --product smime --count 2" voucher create --home "$H" --product smime \
-    --count 2
-mapfile -t SMIME_VOUCHERS <"$WORK/out"
-tsr_ok "voucher create --product epcs --count 1" voucher create --home "$H" --product epcs \
-    --count 1
-EPCS_VOUCHER=$(head -n 1 "$WORK/out")
+add_user alice ra-officer "$PW_ALICE"
+add_user bob ra-officer "$PW_BOB"
+vouchers SMIME_VOUCHERS smime 2
+vouchers EPCS_VOUCHER epcs 1
 start_server
 call GET /api/v1/agreement
 answered "the agreement version" 200
 AGREEMENT=$(field .version)
 
 PW_A='correct horse battery staple'
-QUESTIONS='[{"question":"Name of your first pet?","answer":"Rex the Dog"},
-	{"question":"Street you grew up on?","answer":"Elm Street"},
-	{"question":"Your favourite teacher?","answer":"Mrs Smith"}]'
 
 # smime_app VOUCHER GIVEN EMAIL: an S/MIME application (fields: name, email).
 smime_app()
@@ -257,20 +124,20 @@ smime_app "${SMIME_VOUCHERS[0]}" Jane jane@example.org >"$WORK/app1.json"
 call POST /api/v1/applications "@$WORK/app1.json"
 answered "an S/MIME application" 201
 S1=$(field .id)
-M1=$(mail_file "$MBOX" new verification "$S1")
+M1=$(mail_file "$MBOX" verification "$S1" new)
 pass "the SMTP server received the verification message of $S1"
 expect "To: the applicant" "$(header "$M1" To)" jane@example.org
 expect "envelope recipient (X-RcptTo)" "$(header "$M1" X-RcptTo)" jane@example.org
 expect "From: [mail] from" "$(header "$M1" From)" ca@tessera.test
 expect "envelope sender (X-MailFrom)" "$(header "$M1" X-MailFrom)" ca@tessera.test
 expect "X-Tessera-Kind" "$(header "$M1" X-Tessera-Kind)" verification
-mapfile -t codes < <(mail_codes "$MBOX" "new cur" verification "$S1" "$VCODE")
+mapfile -t codes < <(mail_codes "$MBOX" verification "$S1" "$VCODE_RE")
 expect "one verification code for $S1 at the relay" "${#codes[@]}" 1
 CODE1=${codes[0]}
 [[ $CODE1 =~ ^[0-9A-Z]{4}-[0-9A-Z*~$=]{4}$ ]] || fail "verification code '$CODE1'"
 pass "a verification code: $CODE1"
 
-C1=$(mail_file "$H/outbox" cur verification "$S1")
+C1=$(mail_file "$H/outbox" verification "$S1" cur)
 [[ $C1 == *:2,S ]] || fail "the outbox copy $C1 has no :2,S"
 pass "the outbox copy is in outbox/cur/ with :2,S"
 expect "no message waits in outbox/new" "$(mail_count "$H/outbox" new)" 0
@@ -299,24 +166,13 @@ grep -qF -- "$CODE1" "$WORK/list.json" && fail "mail list --json shows the verif
 pass "mail list --json does not show the code"
 
 section "an EPCS application on a new token: the passcode never reaches the relay"
-jq -n --arg v "$EPCS_VOUCHER" --arg pw "$PW_A" --arg ag "$AGREEMENT" --argjson q "$QUESTIONS" \
-    '{product: "epcs", storage: "new-token", agreement: $ag, password: $pw, voucher: $v,
-      applicant: {given_name: "Erin", family_name: "Tester", email: "erin@example.org",
-        address: "1 Main Street\nSpringfield, IL 62701", date_of_birth: "1980-02-29",
-        npi: "1234567893", dea: "AT1234563"},
-      questions: $q}' >"$WORK/epcs.json"
+epcs_app "$EPCS_VOUCHER" "$PW_A" Erin erin@example.org >"$WORK/epcs.json"
 call POST /api/v1/applications "@$WORK/epcs.json"
 answered "an EPCS application" 201
 E=$(field .id)
-ECODE=$(mail_codes "$MBOX" "new cur" verification "$E" "$VCODE")
+ECODE=$(mail_codes "$MBOX" verification "$E" "$VCODE_RE")
 call POST "/api/v1/applications/$E/email-verification" "{\"code\":\"$ECODE\"}"
 answered "verified with the code from the relay" 200
-login()
-{
-	call POST /api/v1/sessions "$(jq -n --arg u "$2" --arg p "$3" '{user: $u, password: $p}')"
-	answered "$2 logs in" 201
-	printf -v "$1" '%s' "$(field .token)"
-}
 login TOKEN_ALICE alice "$PW_ALICE"
 login TOKEN_BOB bob "$PW_BOB"
 call PUT "/api/v1/ra/applications/$E/token" '{"serial":"TKN-000201"}' "$TOKEN_ALICE"
@@ -327,9 +183,9 @@ call POST "/api/v1/ra/applications/$E/approval" '{}' "$TOKEN_BOB"
 answered "bob approves" 200
 expect "final: activation issued" "$(field '[.final, .state] | join(" ")')" \
     "true activation_issued"
-mapfile -t acts < <(mail_codes "$MBOX" "new cur" activation "$E" "$ACODE")
+mapfile -t acts < <(mail_codes "$MBOX" activation "$E" "$ACODE_RE")
 expect "the activation letter reached the relay" "${#acts[@]}" 1
-mapfile -t passcodes < <(mail_codes "$H/passcodes" new passcode "$E" "$PCODE")
+mapfile -t passcodes < <(mail_codes "$H/passcodes" passcode "$E" "$PCODE_RE" new)
 expect "the passcode waits in HOME/passcodes/new" "${#passcodes[@]}" 1
 PASSCODE=${passcodes[0]}
 [[ $PASSCODE =~ ^[0-9]{6,}$ ]] || fail "passcode '$PASSCODE'"
@@ -353,7 +209,7 @@ call POST /api/v1/applications "@$WORK/app2.json"
 answered "an S/MIME application while the relay is down" 201
 S2=$(field .id)
 expect "it is submitted" "$(field .state)" submitted
-W2=$(mail_file "$H/outbox" new verification "$S2")
+W2=$(mail_file "$H/outbox" verification "$S2" new)
 pass "its verification message waits in outbox/new"
 expect "To: the applicant" "$(header "$W2" To)" john@example.net
 audit_has "the relay failure is audited" \
@@ -370,7 +226,7 @@ stop_server
 
 tsr_fails "mail retry while the relay is down" 74 \
     "0 sent, 1 failed.*SMTP relay smtp://127\.0\.0\.1:$SMTP_PORT" mail retry --home "$H"
-mail_file "$H/outbox" new verification "$S2" >/dev/null
+mail_file "$H/outbox" verification "$S2" new >/dev/null
 pass "the message is still in outbox/new"
 expect "nothing reached the relay" "$(mail_count "$MBOX" new)" "$BEFORE"
 
@@ -379,24 +235,24 @@ if ! smtpd_start "$SMTP_PORT"; then
 	# Someone took the port meanwhile: a new one, and the config follows.
 	SMTP_PORT=$(free_port)
 	smtpd_start "$SMTP_PORT" || fail "aiosmtpd did not start again"
-	set_mail_key smtp_url "smtp://127.0.0.1:$SMTP_PORT"
+	set_conf mail smtp_url "smtp://127.0.0.1:$SMTP_PORT"
 fi
 pass "aiosmtpd listens again on 127.0.0.1:$SMTP_PORT"
 tsr_ok "tessera mail retry" mail retry --home "$H"
 expect "it reports one sent" "$(cat "$WORK/out")" "1 sent, 0 failed"
-M2=$(mail_file "$MBOX" new verification "$S2")
+M2=$(mail_file "$MBOX" verification "$S2" new)
 pass "the message reached the relay"
 expect "To: the applicant" "$(header "$M2" To)" john@example.net
 expect "envelope sender (X-MailFrom)" "$(header "$M2" X-MailFrom)" ca@tessera.test
-C2=$(mail_file "$H/outbox" cur verification "$S2")
+C2=$(mail_file "$H/outbox" verification "$S2" cur)
 [[ $C2 == *:2,S ]] || fail "the outbox copy $C2 has no :2,S"
 pass "moved to outbox/cur/ with :2,S"
 expect "outbox/new is empty" "$(mail_count "$H/outbox" new)" 0
 expect "the same message (Message-ID)" "$(header "$C2" Message-ID)" "$(header "$M2" Message-ID)"
 tsr_ok "tessera mail retry --json, nothing left" mail retry --home "$H" --json
 expect "nothing sent twice" "$(jq -c . "$WORK/out")" '{"sent":0,"failed":0}'
-expect "the relay holds it once" "$(mail_codes "$MBOX" "new cur" verification "$S2" "$VCODE" | wc -l)" 1
-CODE2=$(mail_codes "$MBOX" "new cur" verification "$S2" "$VCODE")
+expect "the relay holds it once" "$(mail_codes "$MBOX" verification "$S2" "$VCODE_RE" | wc -l)" 1
+CODE2=$(mail_codes "$MBOX" verification "$S2" "$VCODE_RE")
 tsr_ok "tessera mail list" mail list --home "$H"
 file_has "now listed as sent" "$WORK/out" " mail +sent +verification +$S2 +john@example\.net\$"
 grep -qF -- "$CODE2" "$WORK/out" && fail "mail list shows the code"
@@ -408,7 +264,7 @@ answered "the retried code verifies the address" 200
 stop_server
 
 section "the passcode outbox is never relayed"
-mapfile -t passcodes < <(mail_codes "$H/passcodes" new passcode "$E" "$PCODE")
+mapfile -t passcodes < <(mail_codes "$H/passcodes" passcode "$E" "$PCODE_RE" new)
 expect "the passcode still waits in HOME/passcodes/new" "${#passcodes[@]}" 1
 expect "no passcode message ever reached the relay" \
     "$(relay_passcodes)" 0

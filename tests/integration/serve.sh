@@ -7,64 +7,8 @@ need curl jq openssl
 
 base_home
 H=$BASE
-PID=
-# A failed check must not leave a server behind.
-trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
-# start_server: tessera serve in the background on 127.0.0.1:0; sets $PID,
-# $URL (https://127.0.0.1:PORT) from the line it prints, and waits for
-# /api/v1/health (bounded).
-start_server()
-{
-	"$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
-	    >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
-	PID=$!
-	local port
-	URL=
-	for _ in $(seq 1 100); do
-		# "tessera: serving https://127.0.0.1:41234/ ...", or with the
-		# listen address as given (port 0) and "(port 41234)".
-		port=$(grep -Eo '\(port [0-9]+\)|https://127\.0\.0\.1:[1-9][0-9]*' \
-		    "$WORK/serve.out" | head -n 1 | sed 's/.*[^0-9]//' || true)
-		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
-		kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.err" >&2; fail "tessera serve exited"; }
-		sleep 0.1
-	done
-	[ -n "$URL" ] || fail "tessera serve printed no URL"
-	local up=
-	for _ in $(seq 1 50); do
-		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
-		    up=yes && break
-		sleep 0.1
-	done
-	[ -n "$up" ] || fail "tessera serve does not answer /api/v1/health on $URL"
-	pass "tessera serve answers on $URL"
-}
-
-# stop_server SIGNAL: the server must exit 0 within 5 s.
-stop_server()
-{
-	local rc=0
-	kill "-$1" "$PID"
-	for _ in $(seq 1 50); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$PID" 2>/dev/null && fail "tessera serve still running 5 s after SIG$1"
-	wait "$PID" || rc=$?
-	PID=
-	expect "tessera serve exits 0 on SIG$1" "$rc" 0
-}
-
-# api PATH [CURL ARGS...]: body in $WORK/body, status in $STATUS, headers in $WORK/headers.
-api()
-{
-	local path=$1
-	shift
-	STATUS=$(curl -sS --max-time 10 --cacert "$H/certs/root.pem" -D "$WORK/headers" \
-	    -o "$WORK/body" -w '%{http_code}' "$@" "$URL$path")
-}
-
+# header NAME: a header of the last answer.
 header() { grep -i "^$1:" "$WORK/headers" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
 
 section "start"
