@@ -210,7 +210,8 @@ int ca_make_cert(struct tsr_store *st, struct ca_job *job, X509 **cert,
 	if ((r = reserve_serial(st, job)) != 0 ||
 	    (r = tsr_cert_make(&job->t, job->signer, tsr_now(), NULL, cert)) != 0 ||
 	    (r = fill_record(job, *cert, rec)) != 0 ||
-	    (r = tsr_store_cert_put(st, rec)) != 0)
+	    (r = tsr_store_cert_put(st, rec)) != 0 ||
+	    (job->in_transaction != NULL && (r = job->in_transaction(st, rec, job->ctx)) != 0))
 		goto out;
 	snprintf(object, sizeof(object), "serial:%s", rec->serial);
 	if ((r = tsr_audit_append(st, job->actor, "cert.issue", object, TSR_AUDIT_SUCCESS,
@@ -277,6 +278,7 @@ int tsr_ca_open(const char *home, struct tsr_ca **out)
 	*out = NULL;
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&ca->lock, NULL);
 	if ((ca->home = strdup(home)) == NULL) {
 		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
 		goto out;
@@ -318,6 +320,7 @@ void tsr_ca_close(struct tsr_ca *ca)
 	tsr_store_close(ca->store);
 	tsr_config_free(&ca->cfg);
 	free(ca->home);
+	pthread_mutex_destroy(&ca->lock);
 	free(ca);
 }
 

@@ -146,12 +146,21 @@ struct tsr_issue_request {
 	 * Required for products with storage = hardware, since a CSR alone
 	 * does not show where its key lives; recorded in the audit log. */
 	const char *hardware_verified_by;
+	/* A server thread's own store connection (SQLite connections are not
+	 * shared between threads), or NULL: the CA's. */
+	struct tsr_store *store;
+	/* Optional: runs inside the issuing transaction once the certificate
+	 * is stored; its failure rolls everything back. */
+	int (*in_transaction)(struct tsr_store *st, const struct tsr_cert_record *rec, void *ctx);
+	void *ctx;
 };
 
 /* Issue a subscriber certificate: validate the request against the product,
  * then in one transaction reserve the serial, build, lint, sign in the
  * token, verify, store and audit.  Every refusal is audited and leaves no row behind.
- * On success *out holds the stored record (tsr_cert_record_clear() it). */
+ * On success *out holds the stored record (tsr_cert_record_clear() it).
+ * Safe to call from several threads, each with its own req->store: the
+ * token is used by one at a time.  The caller holds no transaction. */
 int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
     struct tsr_cert_record *out) TSR_MUST_CHECK;
 

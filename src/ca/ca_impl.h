@@ -4,12 +4,17 @@
 #ifndef TSR_CA_IMPL_H
 #define TSR_CA_IMPL_H
 
+#include <pthread.h>
+
 #include "ca/ca.h"
 #include "pkcs11/p11.h"
 
 #define CA_PIN_MAX 256
 
 struct tsr_ca {
+	/* Serialises the token: login and signing (a PKCS#11 session serves
+	 * one thread at a time).  Never taken while holding a transaction. */
+	pthread_mutex_t lock;
 	char *home;
 	struct tsr_config cfg;
 	struct tsr_store *store;
@@ -48,6 +53,10 @@ struct ca_job {
 	const char *issuer_label;     /* "root" or "issuing" */
 	const char *role;             /* "ca", "ocsp" or "subscriber" */
 	const char *actor;
+	/* Optional: runs inside the transaction once the certificate is
+	 * stored, so that the caller's rows commit or roll back with it. */
+	int (*in_transaction)(struct tsr_store *st, const struct tsr_cert_record *rec, void *ctx);
+	void *ctx;
 };
 
 /* Reserve a serial, build, lint, sign in the token, verify, store and

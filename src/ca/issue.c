@@ -92,8 +92,8 @@ static int check_request(struct tsr_ca *ca, const struct tsr_issue_request *req,
 	return check_storage(p->product, req);
 }
 
-static int sign_and_store(struct tsr_ca *ca, const char *actor, struct parsed *p,
-    struct tsr_cert_record *out)
+static int sign_and_store(struct tsr_ca *ca, const struct tsr_issue_request *req,
+    const char *actor, struct parsed *p, struct tsr_cert_record *out)
 {
 	const char *url = ca->cfg.ca.public_url;
 	char ocsp[512], issuers[512], crl[512];
@@ -123,41 +123,59 @@ static int sign_and_store(struct tsr_ca *ca, const char *actor, struct parsed *p
 	job.issuer_label = "issuing";
 	job.role = "subscriber";
 	job.actor = actor;
-	r = ca_make_cert(ca->store, &job, &cert, out);
+	job.in_transaction = req->in_transaction;
+	job.ctx = req->ctx;
+	r = ca_make_cert(req->store != NULL ? req->store : ca->store, &job, &cert, out);
 	X509_free(cert);
 	return r;
+}
+
+/* Audit in the store the request runs on (a server thread's own). */
+static void audit(struct tsr_store *st, const char *actor, const char *action,
+    const char *object, const char *outcome, const char *detail)
+{
+	char saved[1024];
+
+	snprintf(saved, sizeof(saved), "%s", tsr_error_detail());
+	if (tsr_audit_append(st, actor, action, object, outcome, "%s", detail) != 0)
+		tsr_log(TSR_LOG_WARN, "cannot write the audit log: %s", tsr_error_detail());
+	tsr_error(0, "%s", saved);
 }
 
 int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
     struct tsr_cert_record *out)
 {
+	struct tsr_store *st = req->store != NULL ? req->store : ca->store;
 	struct parsed p;
-	char object[96];
+	char object[96], detail[512];
 	int r;
 
 	memset(&p, 0, sizeof(p));
 	memset(out, 0, sizeof(*out));
 	snprintf(object, sizeof(object), "product:%s", req->product ? req->product : "");
 	if ((r = check_request(ca, req, &p)) != 0) {
-		tsr_ca_audit(ca, actor, "cert.issue", object, TSR_AUDIT_REFUSED, "%s",
-		    tsr_error_detail());
+		audit(st, actor, "cert.issue", object, TSR_AUDIT_REFUSED, tsr_error_detail());
 		goto out;
 	}
+	/* One thread at a time on the token: the login and the signature. */
+	pthread_mutex_lock(&ca->lock);
 	if ((r = tsr_ca_login(ca, actor)) != 0) {
 		if (r != TSR_ERR_PIN)   /* a wrong PIN was audited as a login failure */
-			tsr_ca_audit(ca, actor, "cert.issue", object, TSR_AUDIT_FAILURE, "%s",
-			    tsr_error_detail());
+			audit(st, actor, "cert.issue", object, TSR_AUDIT_FAILURE, tsr_error_detail());
+		pthread_mutex_unlock(&ca->lock);
 		goto out;
 	}
-	if ((r = sign_and_store(ca, actor, &p, out)) == 0 && req->hardware_verified_by != NULL &&
-	    p.product->storage == TSR_STORAGE_HARDWARE)
-		tsr_ca_audit(ca, actor, "cert.hardware-key", out->serial, TSR_AUDIT_SUCCESS,
-		    "hardware key generation for serial %s verified by %s (not attested to Tessera)",
-		    out->serial, req->hardware_verified_by);
+	r = sign_and_store(ca, req, actor, &p, out);
+	pthread_mutex_unlock(&ca->lock);
+	if (r == 0 && req->hardware_verified_by != NULL &&
+	    p.product->storage == TSR_STORAGE_HARDWARE) {
+		snprintf(detail, sizeof(detail), "hardware key generation for serial %s verified by "
+		    "%s (not attested to Tessera)", out->serial, req->hardware_verified_by);
+		audit(st, actor, "cert.hardware-key", out->serial, TSR_AUDIT_SUCCESS, detail);
+	}
 	if (r != 0)
-		tsr_ca_audit(ca, actor, "cert.issue", object,
-		    r == TSR_ERR_LINT ? TSR_AUDIT_REFUSED : TSR_AUDIT_FAILURE, "%s",
-		    tsr_error_detail());
+		audit(st, actor, "cert.issue", object, r == TSR_ERR_LINT ? TSR_AUDIT_REFUSED :
+		    TSR_AUDIT_FAILURE, tsr_error_detail());
 out:
 	parsed_free(&p);
 	return r;

@@ -42,6 +42,8 @@ struct tsr_ra;
 int tsr_ra_open(struct tsr_ca *ca, struct tsr_ra **out) TSR_MUST_CHECK;
 void tsr_ra_close(struct tsr_ra *ra);
 const struct tsr_config *tsr_ra_config(const struct tsr_ra *ra);
+/* The CA it was opened on (borrowed). */
+struct tsr_ca *tsr_ra_ca(const struct tsr_ra *ra);
 /* The applicant mail channel (outbox and relay) built from [mail]. */
 const struct tsr_mail_config *tsr_ra_mail(const struct tsr_ra *ra);
 

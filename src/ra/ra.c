@@ -91,6 +91,11 @@ const struct tsr_config *tsr_ra_config(const struct tsr_ra *ra)
 	return ra->cfg;
 }
 
+struct tsr_ca *tsr_ra_ca(const struct tsr_ra *ra)
+{
+	return ra->ca;
+}
+
 const struct tsr_mail_config *tsr_ra_mail(const struct tsr_ra *ra)
 {
 	return &ra->mail;

@@ -4,11 +4,15 @@
  * One connection per handle, in WAL mode with synchronous=FULL: a CA must
  * not lose a committed issuance or audit record to a power cut.  Every
  * statement is a constant SQL text with bound parameters; nothing here
- * builds SQL from data.  The schema grows by numbered migrations, each
- * applied once in its own transaction and recorded in schema_migrations.
+ * builds SQL from data.  Compiling SQL costs more than running these
+ * statements, so each connection keeps the statements it runs prepared,
+ * keyed by their text, and resets them after each use.  The schema grows
+ * by numbered migrations, each applied once in its own transaction and
+ * recorded in schema_migrations.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +25,29 @@
 #include "store/store_impl.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* Statements kept prepared per connection.  The store has about fifty
+ * SQL texts, plus the application listings' variants a process uses;
+ * beyond this many the least recently used statement makes room. */
+#define STMT_CACHE_MAX 64
 
+/* A prepared statement kept for the next call with the same SQL text. */
+struct cached_stmt {
+	char *sql;            /* the key: a copy of the text */
+	uint64_t hash;        /* of sql */
+	sqlite3_stmt *stmt;
+	uint64_t last_use;    /* sq->uses when last handed out */
+	bool busy;            /* handed out and not released yet */
+};
+
+/* One connection, used by one thread at a time (the RA layer pools them),
+ * so its statement cache needs no lock. */
 struct sq {
 	sqlite3 *db;
 	char *path;        /* as the user gave it, for messages */
 	int last_rc;       /* extended result code of the last failure */
+	struct cached_stmt cache[STMT_CACHE_MAX];
+	size_t n_cached;
+	uint64_t uses;
 };
 
 /* ------------------------------------------------------------------ schema */
@@ -154,6 +176,19 @@ static const char *const migrations[] = {
 	"  last_seen INTEGER NOT NULL,"
 	"  expires_at INTEGER NOT NULL);"
 	"CREATE INDEX sessions_subject ON sessions(subject);",
+
+	/* 4: retrieval: the certificate an application got, the key its
+	 * activation code was used with, "test my certificate" */
+	"ALTER TABLE applications ADD COLUMN cert_serial TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE applications ADD COLUMN last_test TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX applications_cert_serial ON applications(cert_serial);"
+	"ALTER TABLE codes ADD COLUMN used_key TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE nonces("
+	"  nonce TEXT PRIMARY KEY NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used_at INTEGER);"
+	"CREATE INDEX nonces_expires ON nonces(expires_at);",
 };
 
 #define CERT_COLUMNS \
@@ -168,10 +203,10 @@ static const char *const migrations[] = {
 #define APP_COLUMNS \
 	"id, product, storage, state, state_since, created_at, updated_at, email, npi, dea," \
 	" identity, applicant, agreement, password_hash, failed_logins, locked, token_serial," \
-	" checks, reason"
+	" checks, reason, cert_serial, last_test"
 #define CODE_COLUMNS \
 	"code_hash, application, purpose, created_at, expires_at, used_at, superseded_at," \
-	" failures, locked"
+	" failures, locked, used_key"
 #define APPROVAL_COLUMNS "application, officer, at, comment"
 #define SESSION_COLUMNS "token_hash, subject, created_at, last_seen, expires_at"
 
@@ -220,25 +255,135 @@ static int bind(sqlite3_stmt *stmt, int i, const struct param *p)
 	}
 }
 
-/* Prepare sql and bind p[0..n) to ?1..?n.  The bound strings must outlive
- * the statement (they are not copied). */
-static int prepare(struct sq *sq, const char *what, const char *sql, const struct param *p,
-    size_t n, sqlite3_stmt **out)
+/* FNV-1a: the cache's key is the SQL text, and listings build theirs. */
+static uint64_t sql_hash(const char *sql)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (const unsigned char *c = (const unsigned char *)sql; *c != '\0'; c++)
+		h = (h ^ *c) * 1099511628211u;
+	return h;
+}
+
+static struct cached_stmt *cache_find(struct sq *sq, const char *sql, uint64_t hash)
+{
+	for (size_t i = 0; i < sq->n_cached; i++)
+		if (sq->cache[i].hash == hash && strcmp(sq->cache[i].sql, sql) == 0)
+			return &sq->cache[i];
+	return NULL;
+}
+
+/* A slot for a new entry: a free one, else the least recently used entry
+ * not in use (the caller finalizes what it held); NULL if all are busy. */
+static struct cached_stmt *cache_slot(struct sq *sq)
+{
+	struct cached_stmt *lru = NULL;
+
+	if (sq->n_cached < STMT_CACHE_MAX)
+		return &sq->cache[sq->n_cached];
+	for (size_t i = 0; i < sq->n_cached; i++)
+		if (!sq->cache[i].busy && (lru == NULL || sq->cache[i].last_use < lru->last_use))
+			lru = &sq->cache[i];
+	return lru;
+}
+
+/* Keep stmt, just prepared from sql, in the cache if a slot and memory
+ * allow; otherwise it stays uncached and release() finalizes it. */
+static void cache_put(struct sq *sq, const char *sql, uint64_t hash, sqlite3_stmt *stmt)
+{
+	struct cached_stmt *e = cache_slot(sq);
+	char *key;
+
+	if (e == NULL || (key = strdup(sql)) == NULL)
+		return;
+	if (e == &sq->cache[sq->n_cached]) {
+		sq->n_cached++;
+	} else {
+		sqlite3_finalize(e->stmt);
+		free(e->sql);
+	}
+	*e = (struct cached_stmt){ .sql = key, .hash = hash, .stmt = stmt,
+	    .last_use = ++sq->uses, .busy = true };
+}
+
+/* A statement for sql with no bindings, not in use elsewhere: the cached
+ * one when it is free; a new one otherwise (cached if possible).  A
+ * statement already in use (a listing whose callback runs the same SQL
+ * on this connection) gets an uncached twin.  Returns an SQLite code. */
+static int stmt_get(struct sq *sq, const char *sql, bool keep, sqlite3_stmt **out)
+{
+	uint64_t hash = keep ? sql_hash(sql) : 0;
+	struct cached_stmt *e = keep ? cache_find(sq, sql, hash) : NULL;
+	int rc;
+
+	if (e != NULL && !e->busy) {
+		e->busy = true;
+		e->last_use = ++sq->uses;
+		*out = e->stmt;
+		return SQLITE_OK;
+	}
+	keep = keep && e == NULL;
+	rc = sqlite3_prepare_v3(sq->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, out, NULL);
+	if (rc == SQLITE_OK && keep)
+		cache_put(sq, sql, hash, *out);
+	return rc;
+}
+
+/* Done with stmt (NULL is fine): a cached statement is reset and its
+ * bindings cleared (they point at the caller's memory) for the next call;
+ * any other is finalized.  Every prepare() ends here. */
+static void release(struct sq *sq, sqlite3_stmt *stmt)
+{
+	if (stmt == NULL)
+		return;
+	for (size_t i = 0; i < sq->n_cached; i++) {
+		if (sq->cache[i].stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			sq->cache[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
+}
+
+/* Finalize every cached statement (at close). */
+static void cache_clear(struct sq *sq)
+{
+	for (size_t i = 0; i < sq->n_cached; i++) {
+		sqlite3_finalize(sq->cache[i].stmt);
+		free(sq->cache[i].sql);
+	}
+	sq->n_cached = 0;
+}
+
+/* Get a statement for sql (kept prepared if keep) and bind p[0..n) to
+ * ?1..?n.  The bound strings must stay valid until release(). */
+static int prepare_with(struct sq *sq, const char *what, const char *sql, const struct param *p,
+    size_t n, bool keep, sqlite3_stmt **out)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc, r;
 
 	*out = NULL;
-	rc = sqlite3_prepare_v2(sq->db, sql, -1, &stmt, NULL);
+	rc = stmt_get(sq, sql, keep, &stmt);
 	for (size_t i = 0; rc == SQLITE_OK && i < n; i++)
 		rc = bind(stmt, (int)i + 1, &p[i]);
 	if (rc != SQLITE_OK) {
 		r = db_error(sq, what);
-		sqlite3_finalize(stmt);
+		release(sq, stmt);
 		return r;
 	}
 	*out = stmt;
 	return 0;
+}
+
+/* prepare_with() for the statements run again and again: all but the few
+ * run once when a database is opened. */
+static int prepare(struct sq *sq, const char *what, const char *sql, const struct param *p,
+    size_t n, sqlite3_stmt **out)
+{
+	return prepare_with(sq, what, sql, p, n, true, out);
 }
 
 /* Run a statement that returns no rows; *changes (if not NULL) gets the
@@ -255,7 +400,7 @@ static int run(struct sq *sq, const char *what, const char *sql, const struct pa
 		r = db_error(sq, what);
 	else if (changes != NULL)
 		*changes = sqlite3_changes(sq->db);
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -272,7 +417,7 @@ static int query_int(struct sq *sq, const char *what, const char *sql, const str
 		*out = sqlite3_column_int64(stmt, 0);
 	else
 		r = db_error(sq, what);
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -509,8 +654,9 @@ static int enable_wal(struct sq *sq)
 	sqlite3_stmt *stmt;
 	int r;
 
-	if ((r = prepare(sq, "switching to WAL mode", "PRAGMA journal_mode = WAL", NULL, 0,
-	    &stmt)) != 0)
+	/* Run once per connection: not worth a place in the cache. */
+	if ((r = prepare_with(sq, "switching to WAL mode", "PRAGMA journal_mode = WAL", NULL, 0,
+	    false, &stmt)) != 0)
 		return r;
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
 		r = db_error(sq, "switching to WAL mode");
@@ -519,7 +665,7 @@ static int enable_wal(struct sq *sq)
 		if (mode == NULL || strcmp((const char *)mode, "wal") != 0)
 			r = tsr_error(TSR_ERR_STORE, "%s: the database refused WAL mode", sq->path);
 	}
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -531,10 +677,28 @@ static void sq_close(void *be)
 		return;
 	if (sq->db != NULL) {
 		sq_rollback(sq);
+		cache_clear(sq);
 		sqlite3_close(sq->db);
 	}
 	free(sq->path);
 	free(sq);
+}
+
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static int library_rc;
+
+/* Settings of the SQLite library, made once per process before it
+ * initialises (the first open does that).  Memory statistics take one
+ * process-wide mutex on every allocation, which threads serving requests
+ * on their own connections would queue on; the store never reads them. */
+static void library_configure(void)
+{
+	library_rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* SQLITE_MISUSE: something else in the process initialised SQLite
+	 * first.  The statistics then stay on, which costs time, not
+	 * correctness. */
+	if (library_rc == SQLITE_MISUSE)
+		library_rc = SQLITE_OK;
 }
 
 static int sq_open(const char *path, bool create, void **be)
@@ -546,6 +710,9 @@ static int sq_open(const char *path, bool create, void **be)
 	int r = 0, flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
 
 	*be = NULL;
+	pthread_once(&library_once, library_configure);
+	if (library_rc != SQLITE_OK)
+		return tsr_error(TSR_ERR_STORE, "configuring SQLite: %s", sqlite3_errstr(library_rc));
 	/* This SQLite reads "file:" names as URIs; "./" keeps a path a path. */
 	if (asprintf(&dbpath, "%s%s", path[0] == '/' ? "" : "./", path) < 0 ||
 	    (sq = calloc(1, sizeof(*sq))) == NULL || (sq->path = strdup(path)) == NULL) {
@@ -608,7 +775,7 @@ static int sq_meta_get(void *be, const char *key, char **out)
 		r = tsr_error(TSR_ERR_NOT_FOUND, "metadata '%s' is not set", key);
 	else
 		r = db_error(sq, "reading metadata");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -655,7 +822,7 @@ static int put_refused(struct sq *sq, const char *serial, const char *issuer)
 			    "serial number %s was reserved for issuer '%s', not '%s'", serial,
 			    reserved_for != NULL ? (const char *)reserved_for : "", issuer);
 	}
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -730,7 +897,7 @@ static int sq_cert_get(void *be, const char *serial, struct tsr_cert_record *out
 		r = tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
 	else
 		r = db_error(sq, "reading a certificate");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -772,7 +939,7 @@ static int sq_cert_list(void *be, const struct tsr_cert_filter *f, tsr_cert_fn f
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "listing certificates");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -819,7 +986,7 @@ static int sq_audit_last(void *be, struct tsr_audit_record *out)
 		r = tsr_error(TSR_ERR_NOT_FOUND, "the audit log is empty");
 	else
 		r = db_error(sq, "reading the audit log");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -864,7 +1031,7 @@ static int sq_audit_iter(void *be, tsr_audit_fn fn, void *ctx)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "reading the audit log");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -928,7 +1095,7 @@ static int sq_user_get(void *be, const char *name, struct tsr_user_record *out)
 		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
 	else
 		r = db_error(sq, "reading a user");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -952,7 +1119,7 @@ static int sq_user_list(void *be, tsr_user_fn fn, void *ctx)
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "listing users");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1038,7 +1205,7 @@ static int sq_voucher_get(void *be, const char *code_hash, struct tsr_voucher_re
 		r = tsr_error(TSR_ERR_NOT_FOUND, "no such voucher");
 	else
 		r = db_error(sq, "reading a voucher");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1068,7 +1235,7 @@ static int sq_voucher_list(void *be, const struct tsr_voucher_filter *f, tsr_vou
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "listing vouchers");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1146,7 +1313,9 @@ static int row_to_app(struct sq *sq, sqlite3_stmt *stmt, struct tsr_app_record *
 	    (r = col_dup(sq, stmt, 13, &a->password_hash)) != 0 ||
 	    (r = col_copy(sq, stmt, 16, a->token_serial, sizeof(a->token_serial))) != 0 ||
 	    (r = col_dup(sq, stmt, 17, &a->checks)) != 0 ||
-	    (r = col_dup(sq, stmt, 18, &a->reason)) != 0)
+	    (r = col_dup(sq, stmt, 18, &a->reason)) != 0 ||
+	    (r = col_copy(sq, stmt, 19, a->cert_serial, sizeof(a->cert_serial))) != 0 ||
+	    (r = col_dup(sq, stmt, 20, &a->last_test)) != 0)
 		return r;
 	a->state_since = sqlite3_column_int64(stmt, 4);
 	a->created_at = sqlite3_column_int64(stmt, 5);
@@ -1164,14 +1333,15 @@ static int sq_app_create(void *be, const struct tsr_app_record *a)
 		P_TEXT(a->email), P_TEXT(a->npi), P_TEXT(a->dea), P_TEXT(a->identity),
 		P_TEXT(a->applicant), P_TEXT(a->agreement), P_TEXT(a->password_hash),
 		P_INT(a->failed_logins), P_INT(a->locked ? 1 : 0), P_TEXT(a->token_serial),
-		P_TEXT(a->checks), P_TEXT(a->reason),
+		P_TEXT(a->checks), P_TEXT(a->reason), P_TEXT(a->cert_serial),
+		P_TEXT(a->last_test != NULL ? a->last_test : ""),
 	};
 	struct sq *sq = be;
 	int r;
 
 	r = run(sq, "storing an application",
 	    "INSERT INTO applications(" APP_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		r = tsr_error(TSR_ERR_EXISTS, "application %s already exists", a->id);
@@ -1196,7 +1366,7 @@ static int sq_app_get(void *be, const char *id, struct tsr_app_record *out)
 		r = tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
 	else
 		r = db_error(sq, "reading an application");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1210,17 +1380,18 @@ static int sq_app_get(void *be, const char *id, struct tsr_app_record *out)
 static const char *const app_conditions[] = {
 	" AND state = ?1", " AND product = ?2", " AND email = ?3 COLLATE NOCASE",
 	" AND npi = ?4", " AND dea = ?5", " AND identity = ?6", " AND state_since < ?7",
-	" AND token_serial = ?8",
+	" AND token_serial = ?8", " AND cert_serial = ?9",
 };
 #define APP_LIST_HEAD "SELECT " APP_COLUMNS " FROM applications WHERE 1"
 /* Same second: the one stored first comes first (rowid), as a queue should. */
-#define APP_LIST_TAIL " ORDER BY created_at, rowid LIMIT ?9"
+#define APP_LIST_TAIL " ORDER BY created_at, rowid LIMIT ?10"
 
 static void app_list_sql(const struct tsr_app_filter *f, char *sql, size_t size)
 {
 	const bool set[TSR_ARRAY_LEN(app_conditions)] = {
 		f->state != NULL, f->product != NULL, f->email != NULL, f->npi != NULL,
 		f->dea != NULL, f->identity != NULL, f->state_before != 0, f->token_serial != NULL,
+		f->cert_serial != NULL,
 	};
 
 	snprintf(sql, size, "%s", APP_LIST_HEAD);
@@ -1237,8 +1408,10 @@ static int sq_app_list(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, 
 		P_TEXT(f->dea), P_TEXT(f->identity),
 		f->state_before != 0 ? (struct param)P_INT(f->state_before) :
 		    (struct param)P_NULL,
-		P_TEXT(f->token_serial),
-		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),   /* ?9: always in the SQL */
+		P_TEXT(f->token_serial), P_TEXT(f->cert_serial),
+		/* ?10, the last, is always in the SQL: SQLite counts parameters up
+		 * to the highest number used, so every one above can be bound. */
+		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
 	};
 	/* Room for the head, every condition and the tail. */
 	char sql[sizeof(APP_LIST_HEAD) + sizeof(APP_LIST_TAIL) + 256];
@@ -1260,7 +1433,7 @@ static int sq_app_list(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, 
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "listing applications");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1288,7 +1461,8 @@ static int sq_app_update(void *be, const char *id, const struct tsr_app_update *
 	struct param p[] = {
 		P_TEXT(id), P_TEXT(u->expect_state), P_TEXT(u->state), P_TEXT(u->password_hash),
 		opt_int(u->failed_logins), opt_int(u->locked), P_TEXT(u->token_serial),
-		P_TEXT(u->checks), P_TEXT(u->reason), P_INT(now),
+		P_TEXT(u->checks), P_TEXT(u->reason), P_INT(now), P_TEXT(u->cert_serial),
+		P_TEXT(u->last_test),
 	};
 	struct sq *sq = be;
 	int r, changes = 0;
@@ -1301,7 +1475,8 @@ static int sq_app_update(void *be, const char *id, const struct tsr_app_update *
 	    " password_hash = IFNULL(?4, password_hash),"
 	    " failed_logins = IFNULL(?5, failed_logins), locked = IFNULL(?6, locked),"
 	    " token_serial = IFNULL(?7, token_serial), checks = IFNULL(?8, checks),"
-	    " reason = IFNULL(?9, reason), updated_at = ?10"
+	    " reason = IFNULL(?9, reason), cert_serial = IFNULL(?11, cert_serial),"
+	    " last_test = IFNULL(?12, last_test), updated_at = ?10"
 	    " WHERE id = ?1 AND (?2 IS NULL OR state = ?2)",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
@@ -1362,7 +1537,7 @@ static int sq_answer_list(void *be, const char *app, tsr_answer_fn fn, void *ctx
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "reading answers");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1383,7 +1558,7 @@ static int row_to_code(struct sq *sq, sqlite3_stmt *stmt, struct tsr_code_record
 	c->superseded_at = sqlite3_column_int64(stmt, 6);
 	c->failures = (int)sqlite3_column_int64(stmt, 7);
 	c->locked = sqlite3_column_int64(stmt, 8) != 0;
-	return 0;
+	return col_copy(sq, stmt, 9, c->used_key, sizeof(c->used_key));
 }
 
 /* Read the one code row sql selects with p; what names the operation. */
@@ -1402,7 +1577,7 @@ static int code_read(struct sq *sq, const char *what, const char *sql, const str
 		r = TSR_ERR_NOT_FOUND;   /* the caller words the detail */
 	else
 		r = db_error(sq, what);
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1506,17 +1681,17 @@ static int code_use_refused(struct sq *sq, const char *code_hash, int64_t now)
 	return tsr_error(TSR_ERR_INTERNAL, "the code could not be used, for no known reason");
 }
 
-static int sq_code_use(void *be, const char *code_hash, int64_t now)
+static int sq_code_use(void *be, const char *code_hash, int64_t now, const char *used_key)
 {
-	struct param p[] = { P_TEXT(code_hash), P_INT(now) };
+	struct param p[] = { P_TEXT(code_hash), P_INT(now), P_TEXT(used_key ? used_key : "") };
 	struct sq *sq = be;
 	int r, changes = 0;
 
 	/* Every condition is in the one statement, so two uses of the same
 	 * code can never both succeed. */
 	r = run(sq, "using a code",
-	    "UPDATE codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL"
-	    " AND superseded_at IS NULL AND locked = 0 AND expires_at > ?2",
+	    "UPDATE codes SET used_at = ?2, used_key = ?3 WHERE code_hash = ?1"
+	    " AND used_at IS NULL AND superseded_at IS NULL AND locked = 0 AND expires_at > ?2",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
 		r = code_use_refused(sq, code_hash, now);
@@ -1585,7 +1760,7 @@ static int sq_approval_list(void *be, const char *app, tsr_approval_fn fn, void 
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = db_error(sq, "reading approvals");
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1631,7 +1806,7 @@ static int sq_session_get(void *be, const char *token_hash, struct tsr_session_r
 	} else {
 		r = db_error(sq, "reading a session");
 	}
-	sqlite3_finalize(stmt);
+	release(sq, stmt);
 	return r;
 }
 
@@ -1687,6 +1862,64 @@ static int sq_session_purge(void *be, int64_t now, int64_t idle_before, int64_t 
 	return r;
 }
 
+/* ------------------------------------------------------------------ nonces */
+
+static int sq_nonce_insert(void *be, const char *nonce, int64_t created_at, int64_t expires_at)
+{
+	struct param p[] = { P_TEXT(nonce), P_INT(created_at), P_INT(expires_at) };
+	struct sq *sq = be;
+	int r;
+
+	r = run(sq, "storing a nonce",
+	    "INSERT INTO nonces(nonce, created_at, expires_at) VALUES(?1, ?2, ?3)",
+	    p, TSR_ARRAY_LEN(p), NULL);
+	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		r = tsr_error(TSR_ERR_EXISTS, "the nonce exists already");
+	return r;
+}
+
+static int sq_nonce_use(void *be, const char *nonce, int64_t now)
+{
+	struct param p[] = { P_TEXT(nonce), P_INT(now) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int64_t used = 0;
+	int r, rc, changes = 0;
+
+	/* One statement decides, so a nonce is used once whatever races. */
+	r = run(sq, "using a nonce", "UPDATE nonces SET used_at = ?2 WHERE nonce = ?1"
+	    " AND used_at IS NULL AND expires_at > ?2", p, TSR_ARRAY_LEN(p), &changes);
+	if (r != 0 || changes == 1)
+		return r;
+	if ((r = prepare(sq, "reading a nonce", "SELECT used_at FROM nonces WHERE nonce = ?1",
+	    p, 1, &stmt)) != 0)
+		return r;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		used = sqlite3_column_int64(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		r = db_error(sq, "reading a nonce");
+	release(sq, stmt);
+	if (r != 0)
+		return r;
+	if (rc == SQLITE_DONE)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no such nonce");
+	return tsr_error(TSR_ERR_POLICY, used != 0 ? "the nonce was already used" :
+	    "the nonce has expired");
+}
+
+static int sq_nonce_purge(void *be, int64_t before, int64_t *deleted)
+{
+	struct param p[] = { P_INT(before) };
+	int r, changes = 0;
+
+	r = run(be, "purging nonces", "DELETE FROM nonces WHERE expires_at < ?1",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r == 0)
+		*deleted = changes;
+	return r;
+}
+
 const struct store_ops tsr_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1734,4 +1967,7 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.session_delete = sq_session_delete,
 	.session_delete_subject = sq_session_delete_subject,
 	.session_purge = sq_session_purge,
+	.nonce_insert = sq_nonce_insert,
+	.nonce_use = sq_nonce_use,
+	.nonce_purge = sq_nonce_purge,
 };

@@ -572,7 +572,13 @@ void tsr_app_record_clear(struct tsr_app_record *a)
 	tsr_free_secret(a->password_hash);
 	free(a->checks);
 	free(a->reason);
+	free(a->last_test);
 	memset(a, 0, sizeof(*a));
+}
+
+static bool opt_text_ok(const char *s, size_t max, bool may_be_empty)
+{
+	return s == NULL || text_ok(s, max, may_be_empty);
 }
 
 static int check_app_record(const struct tsr_app_record *a)
@@ -581,7 +587,7 @@ static int check_app_record(const struct tsr_app_record *a)
 
 	if (!FIELD_OK(a, id, false) || !FIELD_OK(a, product, false) ||
 	    !FIELD_OK(a, storage, false) || !FIELD_OK(a, state, false) ||
-	    !FIELD_OK(a, token_serial, true))
+	    !FIELD_OK(a, token_serial, true) || !FIELD_OK(a, cert_serial, true))
 		return tsr_error(TSR_ERR_INVALID, "an application needs an id of 1 to %d "
 		    "characters, a product, a storage kind and a state", TSR_APP_ID_MAX);
 	if (!text_ok(a->email, SHORT_TEXT_MAX, false) || !text_ok(a->npi, SHORT_TEXT_MAX, true) ||
@@ -592,11 +598,15 @@ static int check_app_record(const struct tsr_app_record *a)
 		    "agreement version and a password hash, NPI and DEA as \"\" if none "
 		    "(each at most %d bytes)", SHORT_TEXT_MAX);
 	if (!text_ok(a->applicant, LONG_TEXT_MAX, false) ||
-	    !text_ok(a->checks, LONG_TEXT_MAX, true) || !text_ok(a->reason, LONG_TEXT_MAX, true))
+	    !text_ok(a->checks, LONG_TEXT_MAX, true) || !text_ok(a->reason, LONG_TEXT_MAX, true) ||
+	    !opt_text_ok(a->last_test, LONG_TEXT_MAX, true))
 		return tsr_error(TSR_ERR_INVALID, "an application needs its applicant fields, "
 		    "checks and reason as \"\" if none (each at most %d bytes)", LONG_TEXT_MAX);
-	if ((r = check_hex64(a->identity, "an applicant's identity")) != 0)
-		return r;
+	/* "" when the product asks for neither a name nor a date of birth. */
+	if (a->identity == NULL || (a->identity[0] != '\0' &&
+	    (r = check_hex64(a->identity, "an applicant's identity")) != 0))
+		return a->identity == NULL ? tsr_error(TSR_ERR_INVALID, "an application needs an "
+		    "identity, \"\" if none") : r;
 	if (a->failed_logins < 0 || a->created_at <= 0 || a->updated_at <= 0 ||
 	    a->state_since <= 0)
 		return tsr_error(TSR_ERR_INVALID, "an application needs its creation, update and "
@@ -642,10 +652,6 @@ int tsr_store_app_list(struct tsr_store *st, const struct tsr_app_filter *f, tsr
 	return st->ops->app_list(st->be, f != NULL ? f : &all, fn, ctx);
 }
 
-static bool opt_text_ok(const char *s, size_t max, bool may_be_empty)
-{
-	return s == NULL || text_ok(s, max, may_be_empty);
-}
 
 /* Apply the changes in u to application id at now. */
 int tsr_store_app_update(struct tsr_store *st, const char *id, const struct tsr_app_update *u,
@@ -663,6 +669,8 @@ int tsr_store_app_update(struct tsr_store *st, const char *id, const struct tsr_
 	    !opt_text_ok(u->token_serial, TSR_TOKEN_SERIAL_MAX, true) ||
 	    !opt_text_ok(u->checks, LONG_TEXT_MAX, true) ||
 	    !opt_text_ok(u->reason, LONG_TEXT_MAX, true) ||
+	    !opt_text_ok(u->cert_serial, TSR_SERIAL_HEX_MAX, true) ||
+	    !opt_text_ok(u->last_test, LONG_TEXT_MAX, true) ||
 	    u->failed_logins < -1 || u->locked < -1 || u->locked > 1)
 		return tsr_error(TSR_ERR_INVALID, "application update with a value out of range");
 	return st->ops->app_update(st->be, id, u, now);
@@ -771,7 +779,18 @@ int tsr_store_code_use(struct tsr_store *st, const char *code_hash, int64_t now)
 
 	if ((r = check_hex64(code_hash, "a code hash")) != 0 || (r = check_now(now)) != 0)
 		return r;
-	return st->ops->code_use(st->be, code_hash, now);
+	return st->ops->code_use(st->be, code_hash, now, NULL);
+}
+
+int tsr_store_code_use_key(struct tsr_store *st, const char *code_hash, int64_t now,
+    const char *used_key)
+{
+	int r;
+
+	if ((r = check_hex64(code_hash, "a code hash")) != 0 || (r = check_now(now)) != 0 ||
+	    (r = check_hex64(used_key, "a public key's hash")) != 0)
+		return r;
+	return st->ops->code_use(st->be, code_hash, now, used_key);
 }
 
 /* Set the failure count and lock of the code code_hash. */
@@ -916,6 +935,53 @@ int tsr_store_session_purge(struct tsr_store *st, int64_t now, int64_t idle_befo
 	if ((r = check_now(now)) != 0)
 		return r;
 	if ((r = st->ops->session_purge(st->be, now, idle_before, &n)) == 0 && deleted != NULL)
+		*deleted = n;
+	return r;
+}
+
+/* ------------------------------------------------------------------ nonces */
+
+static int check_nonce(const char *nonce)
+{
+	size_t n = nonce != NULL ? strnlen(nonce, TSR_NONCE_MAX + 1) : 0;
+
+	if (n == 0 || n > TSR_NONCE_MAX)
+		return tsr_error(TSR_ERR_INVALID, "a nonce has 1 to %d characters", TSR_NONCE_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (nonce[i] <= ' ' || nonce[i] > '~')
+			return tsr_error(TSR_ERR_INVALID, "a nonce is printable ASCII");
+	return 0;
+}
+
+int tsr_store_nonce_insert(struct tsr_store *st, const char *nonce, int64_t created_at,
+    int64_t expires_at)
+{
+	int r;
+
+	if ((r = check_nonce(nonce)) != 0 || (r = check_now(created_at)) != 0)
+		return r;
+	if (expires_at <= created_at)
+		return tsr_error(TSR_ERR_INVALID, "a nonce expires after it is made");
+	return st->ops->nonce_insert(st->be, nonce, created_at, expires_at);
+}
+
+int tsr_store_nonce_use(struct tsr_store *st, const char *nonce, int64_t now)
+{
+	int r;
+
+	if ((r = check_nonce(nonce)) != 0 || (r = check_now(now)) != 0)
+		return r;
+	return st->ops->nonce_use(st->be, nonce, now);
+}
+
+int tsr_store_nonce_purge(struct tsr_store *st, int64_t before, int64_t *deleted)
+{
+	int64_t n = 0;
+	int r;
+
+	if ((r = check_now(before)) != 0)
+		return r;
+	if ((r = st->ops->nonce_purge(st->be, before, &n)) == 0 && deleted != NULL)
 		*deleted = n;
 	return r;
 }

@@ -248,6 +248,8 @@ struct tsr_app_record {
 	char token_serial[TSR_TOKEN_SERIAL_MAX + 1]; /* assigned hardware token, "" */
 	char *checks;             /* JSON object text of the automatic checks, "" before */
 	char *reason;             /* why it was rejected, lapsed or withdrawn, "" */
+	char cert_serial[TSR_SERIAL_HEX_MAX + 1];  /* the newest certificate issued, "" */
+	char *last_test;          /* JSON object text of the last "test my certificate", "" */
 };
 
 /* Wipe the hash and free the heap members of a (not a itself). */
@@ -268,6 +270,7 @@ struct tsr_app_filter {
 	const char *identity;     /* exact, or NULL */
 	int64_t state_before;     /* state_since < this, or 0 */
 	const char *token_serial; /* exact, or NULL */
+	const char *cert_serial;  /* exact, or NULL */
 	unsigned limit;           /* 0 = no limit */
 };
 
@@ -289,8 +292,10 @@ struct tsr_app_update {
 	const char *token_serial; /* "" clears */
 	const char *checks;
 	const char *reason;
+	const char *cert_serial;
+	const char *last_test;
 };
-#define TSR_APP_UPDATE_NONE { NULL, NULL, NULL, -1, -1, NULL, NULL, NULL }
+#define TSR_APP_UPDATE_NONE { NULL, NULL, NULL, -1, -1, NULL, NULL, NULL, NULL, NULL }
 
 /* Change application id as u says and set updated_at to now.
  * TSR_ERR_NOT_FOUND if there is none. */
@@ -331,6 +336,8 @@ struct tsr_code_record {
 	int64_t superseded_at;    /* 0: current; else a newer code replaced it */
 	int failures;             /* wrong codes typed while this one was current */
 	bool locked;              /* too many failures: an officer unlocks */
+	char used_key[65];        /* activation: hex SHA-256 of the public key (SPKI DER)
+	                           * it was used with, "" */
 };
 
 /* Insert a new code and, in the same statement group, mark every earlier
@@ -350,6 +357,10 @@ int tsr_store_code_get(struct tsr_store *st, const char *code_hash,
  * TSR_ERR_POLICY and nothing changes (so two uses never both succeed).
  * TSR_ERR_NOT_FOUND if there is no such code. */
 int tsr_store_code_use(struct tsr_store *st, const char *code_hash, int64_t now) TSR_MUST_CHECK;
+/* The same, recording the public key it was used with (64 lower-case hex
+ * digits). */
+int tsr_store_code_use_key(struct tsr_store *st, const char *code_hash, int64_t now,
+    const char *used_key) TSR_MUST_CHECK;
 /* Set the failure count and lock of a code (failures >= 0; locked 0/1). */
 int tsr_store_code_set_failures(struct tsr_store *st, const char *code_hash, int failures,
     bool locked) TSR_MUST_CHECK;
@@ -404,5 +415,20 @@ int tsr_store_session_delete_subject(struct tsr_store *st, const char *subject,
 /* Delete sessions that ended: expires_at <= now or last_seen <= idle_before. */
 int tsr_store_session_purge(struct tsr_store *st, int64_t now, int64_t idle_before,
     int64_t *deleted) TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ nonces
+ * Single-use challenges ("test my certificate"); not secrets. */
+#define TSR_NONCE_MAX 64
+
+/* TSR_ERR_EXISTS if the nonce is already stored. */
+int tsr_store_nonce_insert(struct tsr_store *st, const char *nonce, int64_t created_at,
+    int64_t expires_at) TSR_MUST_CHECK;
+/* Use the nonce at now in one statement, if and only if it is unused and
+ * not expired; TSR_ERR_POLICY ("already used", "expired") otherwise,
+ * TSR_ERR_NOT_FOUND if there is no such nonce. */
+int tsr_store_nonce_use(struct tsr_store *st, const char *nonce, int64_t now) TSR_MUST_CHECK;
+/* Delete nonces that expired before before; *deleted (if not NULL) gets how many. */
+int tsr_store_nonce_purge(struct tsr_store *st, int64_t before, int64_t *deleted)
+    TSR_MUST_CHECK;
 
 #endif /* TSR_STORE_H */

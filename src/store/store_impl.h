@@ -76,7 +76,7 @@ struct store_ops {
 	int (*code_current)(void *be, const char *app, const char *purpose,
 	    struct tsr_code_record *out);
 	int (*code_get)(void *be, const char *code_hash, struct tsr_code_record *out);
-	int (*code_use)(void *be, const char *code_hash, int64_t now);
+	int (*code_use)(void *be, const char *code_hash, int64_t now, const char *used_key);
 	int (*code_set_failures)(void *be, const char *code_hash, int failures, bool locked);
 
 	int (*approval_add)(void *be, const struct tsr_approval_record *a);
@@ -88,6 +88,10 @@ struct store_ops {
 	int (*session_delete)(void *be, const char *token_hash);
 	int (*session_delete_subject)(void *be, const char *subject, int64_t *deleted);
 	int (*session_purge)(void *be, int64_t now, int64_t idle_before, int64_t *deleted);
+
+	int (*nonce_insert)(void *be, const char *nonce, int64_t created_at, int64_t expires_at);
+	int (*nonce_use)(void *be, const char *nonce, int64_t now);
+	int (*nonce_purge)(void *be, int64_t before, int64_t *deleted);
 };
 
 extern const struct store_ops tsr_store_sqlite_ops;

@@ -22,6 +22,10 @@
 #include "audit/audit.h"
 #include "ra/admin.h"
 #include "ra/app.h"
+#include "ra/retrieve.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #define PW "violet tractor umbrella"
 #define NEW_PW "copper meadow lighthouse"
@@ -126,6 +130,7 @@ static int setup(void **state)
 	tsr_init_options_default(&o);
 	o.home = fx->home;
 	o.key_type = TSR_KEY_EC_P256;
+	o.country = "US";
 	o.softhsm_module = getenv("SOFTHSM_MODULE");
 	if (tsr_ca_init(&o, "test") != 0)
 		return setup_failed("init");
@@ -578,6 +583,194 @@ static void test_dual_control(void **state)
 	assert_int_equal(find_mail(fx, "passcodes", id, "passcode", NULL, NULL, 0), 2);
 }
 
+/* ------------------------------------------------------------------ retrieval */
+
+/* A software key and its CSR (DER), as a token would make them. */
+static EVP_PKEY *new_key(const char *curve)
+{
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve);
+
+	assert_non_null(k);
+	return k;
+}
+
+static void csr_of(EVP_PKEY *k, uint8_t **der, size_t *len)
+{
+	X509_REQ *req = X509_REQ_new();
+	X509_NAME *n = X509_NAME_new();
+	int l;
+
+	assert_non_null(req);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const uint8_t *)"whatever the CSR says", -1, -1, 0), 1);
+	assert_int_equal(X509_REQ_set_subject_name(req, n), 1);
+	assert_int_equal(X509_REQ_set_pubkey(req, k), 1);
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	*der = NULL;
+	l = i2d_X509_REQ(req, der);
+	assert_true(l > 0);
+	*len = (size_t)l;
+	X509_NAME_free(n);
+	X509_REQ_free(req);
+}
+
+/* An application with its activation issued for token serial, and its code. */
+static void activated(struct fx *fx, const char *serial, char id[TSR_APP_ID_MAX + 1],
+    char code[64])
+{
+	reviewed_app(fx, id);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "alice", id, serial, NULL, NULL), 0);
+	assert_int_equal(tsr_ra_approve(fx->ra, fx->st, "bob", id, NULL, NULL, NULL), 0);
+	code[0] = '\0';
+	assert_int_equal(find_mail(fx, "outbox", id, "activation", "Your activation code: ", code,
+	    64), 1);
+}
+
+static int failed_logins(struct fx *fx, const char *id)
+{
+	struct tsr_app_record a;
+	int n;
+
+	assert_int_equal(tsr_store_app_get(fx->st, id, &a), 0);
+	n = a.failed_logins;
+	tsr_app_record_clear(&a);
+	return n;
+}
+
+static void test_retrieve(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_token_claim mine = { "SoftHSM project", "SoftHSM v2", "TOKEN-0001      " };
+	struct tsr_ra_token_claim other = { "SoftHSM project", "SoftHSM v2", "TOKEN-0002" };
+	struct tsr_ra_issued got, again;
+	struct tsr_app_record rec;
+	char id[TSR_APP_ID_MAX + 1], code[64], wrong[64], *subject = NULL;
+	EVP_PKEY *k = new_key("P-256"), *k2 = new_key("P-256");
+	uint8_t *csr = NULL, *csr2 = NULL;
+	size_t csr_len, csr2_len;
+	const uint8_t *p;
+	X509 *x;
+	unsigned mask = 0;
+	enum tsr_key_type pref = TSR_KEY_NONE;
+
+	activated(fx, "TOKEN-0001", id, code);
+	csr_of(k, &csr, &csr_len);
+	csr_of(k2, &csr2, &csr2_len);
+	/* csrattrs: the product's key types after the same checks. */
+	assert_int_equal(tsr_ra_retrieve_key_types(fx->ra, fx->st, "t", code, PW, &mask, &pref), 0);
+	assert_int_equal(pref, TSR_KEY_EC_P256);
+	assert_true(mask & (1u << TSR_KEY_EC_P384));
+	/* Wrong password: counted on the account; an unknown code: the same answer. */
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, "not the password", csr,
+	    csr_len, &mine, &got), TSR_ERR_AUTH);
+	assert_int_equal(failed_logins(fx, id), 1);
+	assert_int_equal(tsr_code_new(TSR_CODE_ACTIVATION_BITS, wrong, sizeof(wrong)), 0);
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", wrong, PW, csr, csr_len, &mine,
+	    &got), TSR_ERR_AUTH);
+	assert_string_equal(tsr_error_detail(), "wrong activation code or password");
+	/* Another token, or none said: refused, nothing issued. */
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len, &other,
+	    &got), TSR_ERR_POLICY);
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len, NULL,
+	    &got), TSR_ERR_POLICY);
+	/* A CSR that is not one. */
+	assert_int_not_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, (const uint8_t *)
+	    "garbage", 7, &mine, &got), 0);
+	state_is(fx, id, "activation_issued");
+
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len, &mine,
+	    &got), 0);
+	assert_false(got.repeated);
+	state_is(fx, id, "certificate_issued");
+	p = got.der;
+	assert_non_null(x = d2i_X509(NULL, &p, (long)got.der_len));
+	/* The subject is the application's, the key the CSR's. */
+	assert_int_equal(tsr_name_format(X509_get_subject_name(x), &subject), 0);
+	assert_string_equal(subject, "CN=Jane Baker,GN=Jane,SN=Baker,C=US");
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
+	assert_int_equal(tsr_store_app_get(fx->st, id, &rec), 0);
+	assert_string_equal(rec.cert_serial, got.serial);
+	assert_int_equal(rec.failed_logins, 0);
+	tsr_app_record_clear(&rec);
+
+	/* Interrupted retrieval: the same key gets the same certificate. */
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len, &mine,
+	    &again), 0);
+	assert_true(again.repeated);
+	assert_string_equal(again.serial, got.serial);
+	tsr_ra_issued_clear(&again);
+	/* Another key with the used code: refused and audited. */
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr2, csr2_len, &mine,
+	    &again), TSR_ERR_POLICY);
+	/* A day and a bit later, not even the same key. */
+	fx->now += TSR_RA_RETRIEVE_WINDOW_SECONDS + 1;
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len, &mine,
+	    &again), TSR_ERR_POLICY);
+	fx->now -= TSR_RA_RETRIEVE_WINDOW_SECONDS + 1;
+
+	/* Renewal with the current certificate: a new key, the same subject. */
+	assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", got.der, got.der_len, csr, csr_len,
+	    &again), TSR_ERR_POLICY);   /* the same key again */
+	assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", got.der, got.der_len, csr2,
+	    csr2_len, &again), 0);
+	assert_string_not_equal(again.serial, got.serial);
+	assert_int_equal(tsr_store_app_get(fx->st, id, &rec), 0);
+	assert_string_equal(rec.cert_serial, again.serial);
+	tsr_app_record_clear(&rec);
+	/* The old certificate is no longer the application's newest. */
+	assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", got.der, got.der_len, csr2,
+	    csr2_len, &got), TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", (const uint8_t *)"x", 1, csr2,
+	    csr2_len, &got), TSR_ERR_AUTH);
+
+	/* Test my certificate with the renewed one. */
+	{
+		struct tsr_ra_test_result res;
+		char nonce[TSR_RA_NONCE_LEN], message[128];
+		int64_t expires = 0;
+		uint8_t sig[256];
+		size_t sig_len = sizeof(sig);
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		assert_int_equal(tsr_ra_test_nonce(fx->ra, fx->st, nonce, &expires), 0);
+		assert_int_equal(strlen(nonce), 22);
+		snprintf(message, sizeof(message), "%s%s", TSR_RA_TEST_PREFIX, nonce);
+		assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k2), 1);
+		assert_int_equal(EVP_DigestSign(md, sig, &sig_len, (const uint8_t *)message,
+		    strlen(message)), 1);
+		EVP_MD_CTX_free(md);
+		assert_int_equal(tsr_ra_test_check(fx->ra, fx->st, "t", nonce, again.der,
+		    again.der_len, sig, sig_len, &res), 0);
+		assert_true(res.good);
+		assert_string_equal(res.application, id);
+		/* A nonce works once. */
+		assert_int_equal(tsr_ra_test_check(fx->ra, fx->st, "t", nonce, again.der,
+		    again.der_len, sig, sig_len, &res), TSR_ERR_POLICY);
+		/* A signature by another key: a result, not an error. */
+		assert_int_equal(tsr_ra_test_nonce(fx->ra, fx->st, nonce, &expires), 0);
+		assert_int_equal(tsr_ra_test_check(fx->ra, fx->st, "t", nonce, again.der,
+		    again.der_len, sig, sig_len, &res), 0);
+		assert_false(res.good);
+		assert_int_equal(res.signature, TSR_RA_CHECK_BAD);
+		assert_int_equal(res.chain, TSR_RA_CHECK_GOOD);
+		assert_int_equal(res.status, TSR_RA_CHECK_GOOD);
+		/* Expired nonce. */
+		assert_int_equal(tsr_ra_test_nonce(fx->ra, fx->st, nonce, &expires), 0);
+		fx->now += TSR_RA_NONCE_SECONDS;
+		assert_int_equal(tsr_ra_test_check(fx->ra, fx->st, "t", nonce, again.der,
+		    again.der_len, sig, sig_len, &res), TSR_ERR_POLICY);
+		fx->now -= TSR_RA_NONCE_SECONDS;
+	}
+	tsr_ra_issued_clear(&got);
+	tsr_ra_issued_clear(&again);
+	free(subject);
+	X509_free(x);
+	OPENSSL_free(csr);
+	OPENSSL_free(csr2);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
 static void test_reject_withdraw(void **state)
 {
 	struct fx *fx = *state;
@@ -862,6 +1055,7 @@ int main(void)
 		cmocka_unit_test(test_verifier_fail),
 		cmocka_unit_test(test_code_lock_and_expiry),
 		cmocka_unit_test(test_dual_control),
+		cmocka_unit_test(test_retrieve),
 		cmocka_unit_test(test_reject_withdraw),
 		cmocka_unit_test(test_login_lock_reset),
 		cmocka_unit_test(test_parallel_guesses),

@@ -482,8 +482,9 @@ static void test_issue_every_product(void **state)
 	sk_X509_push(chain, (X509 *)tsr_ca_issuing_cert(f->ca));
 	for (size_t i = 0; i < TSR_ARRAY_LEN(cases); i++) {
 		struct tsr_buf csr = csr_for("EC", "P-256");
-		struct tsr_issue_request req = { cases[i].product, csr.data, csr.len,
-			cases[i].subject, &cases[i].san, cases[i].san ? 1 : 0, "officer Alice" };
+		struct tsr_issue_request req = { .product = cases[i].product, .csr = csr.data,
+			.csr_len = csr.len, .subject = cases[i].subject, .sans = &cases[i].san,
+			.n_sans = cases[i].san ? 1 : 0, .hardware_verified_by = "officer Alice" };
 		const struct tsr_product *prod = tsr_product_find(&tsr_ca_config(f->ca)->products,
 		    cases[i].product);
 		struct tsr_cert_record rec, stored;
@@ -556,8 +557,8 @@ static void test_issue_refusals(void **state)
 	struct tsr_buf good = csr_for("EC", "P-256"), rsa1024 = csr_for("RSA", "1024");
 	struct tsr_buf k1 = csr_for("EC", "secp256k1"), bad = csr_for("EC", "P-256");
 	const char *ou[] = { "dns:www.example.org" };
-	struct tsr_issue_request req = { "epcs", good.data, good.len, "CN=Jane Doe,C=US", NULL, 0,
-		NULL };
+	struct tsr_issue_request req = { .product = "epcs", .csr = good.data, .csr_len = good.len,
+		.subject = "CN=Jane Doe,C=US" };
 
 	/* a hardware product needs someone to vouch for the key's token */
 	expect_refusal(f, &req, TSR_ERR_POLICY, "hardware");
@@ -610,8 +611,8 @@ static void test_issue_wrong_pin(void **state)
 {
 	struct fixture *f = *state;
 	struct tsr_buf csr = csr_for("EC", "P-256");
-	struct tsr_issue_request req = { "epcs", csr.data, csr.len, "CN=Jane Doe,C=US", NULL, 0,
-		"officer Alice" };
+	struct tsr_issue_request req = { .product = "epcs", .csr = csr.data, .csr_len = csr.len,
+		.subject = "CN=Jane Doe,C=US", .hardware_verified_by = "officer Alice" };
 	struct tsr_cert_record rec;
 	struct tsr_ca *ca = NULL;
 	struct last_audit l;

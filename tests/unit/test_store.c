@@ -23,7 +23,7 @@
 #include "store/store.h"
 
 /* The number of the last migration in src/store/sqlite.c. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 struct fx {
 	char dir[64];
@@ -800,8 +800,8 @@ static void test_migration_3_on_v2_file(void **state)
 
 	assert_int_equal(tsr_store_open(path, false, &st), 0);
 	assert_int_equal(tsr_store_schema_version(st, &ver), 0);
-	assert_int_equal(ver, 3);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(ver, SCHEMA_VERSION);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
 	assert_int_equal(raw_int(path,
 	    "SELECT applied_at FROM schema_migrations WHERE version = 2"), 1710000000);
 	assert_int_equal(raw_int(path, v3_objects), 14);
@@ -821,7 +821,7 @@ static void test_migration_3_on_v2_file(void **state)
 
 	/* Opening again applies nothing twice. */
 	assert_int_equal(tsr_store_open(path, false, &st), 0);
-	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+	assert_int_equal(raw_int(path, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
 	assert_int_equal(raw_int(path, "SELECT count(*) FROM applications"), 1);
 	tsr_store_close(st);
 }
@@ -1881,6 +1881,289 @@ static void test_voucher_consume(void **state)
 	    0);
 }
 
+/* ------------------------------------------------------------------ statement reuse */
+
+static int count_app(const struct tsr_app_record *a, void *ctx)
+{
+	(void)a;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* What a listing's callback read back from the same store. */
+struct nested {
+	struct tsr_store *st;
+	char text[512];
+	int n;
+};
+
+/* For each application listed, while the listing's statement is still
+ * stepping: read its code, its answers and itself, and run the very same
+ * listing again (the same SQL, so not the same statement). */
+static int read_inside(const struct tsr_app_record *a, void *ctx)
+{
+	struct nested *s = ctx;
+	struct tsr_app_filter f = { .state = "under_review" };
+	struct tsr_code_record c;
+	struct tsr_app_record again;
+	struct answers ans = { .n = 0 };
+	char one[sizeof(ans.text) + 64];
+	int inner = 0;
+
+	assert_int_equal(tsr_store_code_current(s->st, a->id, "verification", &c), 0);
+	assert_int_equal(tsr_store_answer_list(s->st, a->id, collect_answers, &ans), 0);
+	assert_int_equal(tsr_store_app_get(s->st, a->id, &again), 0);
+	assert_string_equal(again.email, a->email);
+	tsr_app_record_clear(&again);
+	assert_int_equal(tsr_store_app_list(s->st, &f, count_app, &inner), 0);
+	snprintf(one, sizeof(one), "%s%s:%.3s:%s:%d", s->n > 0 ? " " : "", a->id, c.code_hash,
+	    ans.text, inner);
+	strcat(s->text, one);
+	s->n++;
+	return 0;
+}
+
+static void test_reentrant_listing(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_filter f = { .state = "under_review" };
+	struct tsr_answer_record ans;
+	struct tsr_code_record c;
+	struct tsr_app_record a;
+	struct nested s = { .st = fx->st };
+	struct ids stop = { .stop_after = 1 };
+	const char *want = "AP-1:111:0=Q1?/h1:3 AP-2:222:0=Q2?/h2:3 AP-3:333:0=Q3?/h3:3";
+	char id[8], q[8], h[8];
+
+	for (int i = 1; i <= 4; i++) {
+		snprintf(id, sizeof(id), "AP-%d", i);
+		snprintf(q, sizeof(q), "Q%d?", i);
+		snprintf(h, sizeof(h), "h%d", i);
+		make_app(&a, id, i < 4 ? "under_review" : "submitted", "a@example.org", '1',
+		    1000 + i);
+		assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+		ans = (struct tsr_answer_record){ 0, q, h };
+		assert_int_equal(tsr_store_answer_add(fx->st, id, &ans), 0);
+		make_code(&c, (char)('0' + i), id, "verification", 1000, 2000);
+		assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	}
+
+	assert_int_equal(tsr_store_app_list(fx->st, &f, read_inside, &s), 0);
+	assert_string_equal(s.text, want);
+	/* Everything the callbacks used is free again, the listing included. */
+	s = (struct nested){ .st = fx->st };
+	assert_int_equal(tsr_store_app_list(fx->st, &f, read_inside, &s), 0);
+	assert_string_equal(s.text, want);
+
+	/* A listing stopped after its first row starts over the next time. */
+	assert_int_equal(tsr_store_app_list(fx->st, &f, collect_ids, &stop), 7);
+	assert_string_equal(stop.id[0], "AP-1");
+	assert_string_equal(list_ids(fx->st, &f), "AP-1 AP-2 AP-3");
+
+	/* A write inside a listing's callback, then reads of what it wrote. */
+	s = (struct nested){ .st = fx->st };
+	make_code(&c, '9', "AP-2", "verification", 1500, 2500);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_int_equal(tsr_store_app_list(fx->st, &f, read_inside, &s), 0);
+	assert_string_equal(s.text,
+	    "AP-1:111:0=Q1?/h1:3 AP-2:999:0=Q2?/h2:3 AP-3:333:0=Q3?/h3:3");
+}
+
+/* The code hash "%064x" of n: a distinct hash per n. */
+static const char *nth_hash(int n)
+{
+	static char buf[65];
+
+	snprintf(buf, sizeof(buf), "%064x", n);
+	return buf;
+}
+
+static void test_statement_reuse(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_update u;
+	struct tsr_code_record c;
+	struct tsr_app_record a, got;
+	char id[16], email[32];
+	char *value = NULL;
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(id, sizeof(id), "AP-%02d", i);
+		snprintf(email, sizeof(email), "u%02d@example.org", i);
+		make_app(&a, id, "submitted", email, '1', 1000 + i);
+		assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+		memset(&c, 0, sizeof(c));
+		snprintf(c.code_hash, sizeof(c.code_hash), "%s", nth_hash(i + 1));
+		snprintf(c.application, sizeof(c.application), "%s", id);
+		snprintf(c.purpose, sizeof(c.purpose), "%s", i % 2 ? "activation" : "verification");
+		c.created_at = 1000;
+		c.expires_at = 2000;
+		assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	}
+
+	/* The same few statements, hundreds of times, each with other values:
+	 * every answer is the row asked for, and a miss in between leaves no
+	 * trace on the next call. */
+	for (int round = 0; round < 600; round++) {
+		int i = (round * 7) % 20;
+
+		snprintf(id, sizeof(id), "AP-%02d", i);
+		snprintf(email, sizeof(email), "u%02d@example.org", i);
+		assert_int_equal(tsr_store_app_get(fx->st, id, &got), 0);
+		assert_string_equal(got.id, id);
+		assert_string_equal(got.email, email);
+		assert_int_equal(got.created_at, 1000 + i);
+		tsr_app_record_clear(&got);
+		assert_int_equal(tsr_store_code_current(fx->st, id,
+		    i % 2 ? "activation" : "verification", &c), 0);
+		assert_string_equal(c.code_hash, nth_hash(i + 1));
+		assert_string_equal(c.application, id);
+		assert_int_equal(tsr_store_code_current(fx->st, id,
+		    i % 2 ? "verification" : "activation", &c), TSR_ERR_NOT_FOUND);
+		if (round % 50 == 0) {
+			assert_int_equal(tsr_store_app_get(fx->st, "AP-99", &got), TSR_ERR_NOT_FOUND);
+			assert_non_null(strstr(tsr_error_detail(), "no application AP-99"));
+		}
+	}
+
+	/* A statement that failed is reset and serves the next call. */
+	make_app(&a, "AP-00", "submitted", "x@example.org", '1', 5000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), TSR_ERR_EXISTS);
+	assert_non_null(strstr(tsr_error_detail(), "AP-00 already exists"));
+	make_app(&a, "AP-20", "submitted", "u20@example.org", '1', 5000);
+	assert_int_equal(tsr_store_app_create(fx->st, &a), 0);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-20", &got), 0);
+	assert_string_equal(got.email, "u20@example.org");
+	tsr_app_record_clear(&got);
+	assert_int_equal(tsr_store_meta_get(fx->st, "k", &value), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_meta_set(fx->st, "k", "v1"), 0);
+	assert_int_equal(tsr_store_meta_get(fx->st, "k", &value), 0);
+	assert_string_equal(value, "v1");
+	free(value);
+
+	/* One statement, a value then NULL (no condition) for the same
+	 * parameter: the second call does not see the first one's value. */
+	u = (struct tsr_app_update){ .expect_state = "submitted", .state = "under_review",
+	    .failed_logins = -1, .locked = -1 };
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-05", &u, 6000), 0);
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-05", &u, 6001), TSR_ERR_POLICY);
+	u = (struct tsr_app_update){ .reason = "checked", .failed_logins = -1, .locked = -1 };
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-05", &u, 6002), 0);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-05", &got), 0);
+	assert_string_equal(got.state, "under_review");
+	assert_string_equal(got.reason, "checked");
+	assert_int_equal(got.updated_at, 6002);
+	tsr_app_record_clear(&got);
+}
+
+/* Bits of the filters test_statement_cache_full builds. */
+enum { F_STATE = 1, F_PRODUCT = 2, F_EMAIL = 4, F_NPI = 8, F_DEA = 16, F_IDENTITY = 32,
+	F_BEFORE = 64, F_TOKEN = 128 };
+
+static void test_statement_cache_full(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_record x, y, got;
+
+	/* X and Y differ in every field a listing can filter on. */
+	make_app(&x, "AP-X", "under_review", "x@example.org", '1', 100);
+	x.npi = (char *)"1234567893";
+	x.dea = (char *)"AB1234563";
+	snprintf(x.token_serial, sizeof(x.token_serial), "TK-X");
+	assert_int_equal(tsr_store_app_create(fx->st, &x), 0);
+	make_app(&y, "AP-Y", "submitted", "y@example.org", '2', 200);
+	snprintf(y.product, sizeof(y.product), "device");
+	y.npi = (char *)"2222222222";
+	y.dea = (char *)"BB2222222";
+	y.state_since = 300;
+	snprintf(y.token_serial, sizeof(y.token_serial), "TK-Y");
+	assert_int_equal(tsr_store_app_create(fx->st, &y), 0);
+
+	/* Each combination of conditions is its own SQL text: 256 of them,
+	 * more than the connection keeps prepared, so older ones make room
+	 * for newer ones as this goes; the answers stay right throughout. */
+	for (unsigned m = 0; m < 256; m++) {
+		for (int t = 0; t < 2; t++) {
+			const struct tsr_app_record *w = t == 0 ? &x : &y;
+			struct tsr_app_filter f = {
+				.state = m & F_STATE ? w->state : NULL,
+				.product = m & F_PRODUCT ? w->product : NULL,
+				.email = m & F_EMAIL ? w->email : NULL,
+				.npi = m & F_NPI ? w->npi : NULL,
+				.dea = m & F_DEA ? w->dea : NULL,
+				.identity = m & F_IDENTITY ? w->identity : NULL,
+				.state_before = m & F_BEFORE ? (t == 0 ? 200 : 400) : 0,
+				.token_serial = m & F_TOKEN ? w->token_serial : NULL,
+			};
+			/* state_since < 400 holds for both. */
+			bool both = t == 0 ? m == 0 : (m & ~(unsigned)F_BEFORE) == 0;
+
+			assert_string_equal(list_ids(fx->st, &f), both ? "AP-X AP-Y" : w->id);
+		}
+		assert_int_equal(tsr_store_app_get(fx->st, "AP-Y", &got), 0);
+		assert_string_equal(got.email, "y@example.org");
+		tsr_app_record_clear(&got);
+	}
+}
+
+/* Version 4: the certificate of an application, the key a code was used
+ * with, single-use nonces. */
+static void test_retrieval_rows(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_app_update upd = TSR_APP_UPDATE_NONE;
+	struct tsr_app_filter f = { .cert_serial = "0abc" };
+	struct tsr_code_record c;
+	struct tsr_app_record got;
+
+	create_app(fx->st, "AP-RETR-0000-0001");
+	create_app(fx->st, "AP-RETR-0000-0002");
+	upd.cert_serial = "0abc";
+	upd.last_test = "{\"good\":true}";
+	assert_int_equal(tsr_store_app_update(fx->st, "AP-RETR-0000-0002", &upd, 2000), 0);
+	assert_string_equal(list_ids(fx->st, &f), "AP-RETR-0000-0002");
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-RETR-0000-0002", &got), 0);
+	assert_string_equal(got.cert_serial, "0abc");
+	assert_string_equal(got.last_test, "{\"good\":true}");
+	tsr_app_record_clear(&got);
+	assert_int_equal(tsr_store_app_get(fx->st, "AP-RETR-0000-0001", &got), 0);
+	assert_string_equal(got.cert_serial, "");
+	assert_string_equal(got.last_test, "");
+	tsr_app_record_clear(&got);
+
+	make_code(&c, 'a', "AP-RETR-0000-0001", "activation", 1000, 5000);
+	assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	assert_int_equal(tsr_store_code_use_key(fx->st, hex64('a'), 2000, "bad"), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_code_use_key(fx->st, hex64('a'), 2000, hex64('e')), 0);
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &c), 0);
+	assert_string_equal(c.used_key, hex64('e'));
+	assert_int_equal(c.used_at, 2000);
+	assert_int_equal(tsr_store_code_use_key(fx->st, hex64('a'), 2001, hex64('f')),
+	    TSR_ERR_POLICY);
+	assert_int_equal(tsr_store_code_get(fx->st, hex64('a'), &c), 0);
+	assert_string_equal(c.used_key, hex64('e'));
+
+	/* Nonces: once, before they expire. */
+	assert_int_equal(tsr_store_nonce_insert(fx->st, "n1", 1000, 1300), 0);
+	assert_int_equal(tsr_store_nonce_insert(fx->st, "n1", 1000, 1300), TSR_ERR_EXISTS);
+	assert_int_equal(tsr_store_nonce_insert(fx->st, "n2", 1000, 1300), 0);
+	assert_int_equal(tsr_store_nonce_insert(fx->st, "n3", 1000, 1000), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_nonce_insert(fx->st, "bad nonce", 1000, 1300), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_nonce_use(fx->st, "n1", 1299), 0);
+	assert_int_equal(tsr_store_nonce_use(fx->st, "n1", 1299), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "already used"));
+	assert_int_equal(tsr_store_nonce_use(fx->st, "n2", 1300), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "expired"));
+	assert_int_equal(tsr_store_nonce_use(fx->st, "nx", 1000), TSR_ERR_NOT_FOUND);
+	{
+		int64_t n = -1;
+
+		assert_int_equal(tsr_store_nonce_purge(fx->st, 1301, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(tsr_store_nonce_use(fx->st, "n2", 1000), TSR_ERR_NOT_FOUND);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1916,6 +2199,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_clears, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentrant_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retrieval_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_statement_cache_full, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
