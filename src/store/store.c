@@ -603,10 +603,11 @@ static int check_app_record(const struct tsr_app_record *a)
 		return tsr_error(TSR_ERR_INVALID, "an application needs its applicant fields, "
 		    "checks and reason as \"\" if none (each at most %d bytes)", LONG_TEXT_MAX);
 	/* "" when the product asks for neither a name nor a date of birth. */
-	if (a->identity == NULL || (a->identity[0] != '\0' &&
-	    (r = check_hex64(a->identity, "an applicant's identity")) != 0))
-		return a->identity == NULL ? tsr_error(TSR_ERR_INVALID, "an application needs an "
-		    "identity, \"\" if none") : r;
+	if (a->identity == NULL)
+		return tsr_error(TSR_ERR_INVALID, "an application needs an identity, \"\" if none");
+	if (a->identity[0] != '\0' &&
+	    (r = check_hex64(a->identity, "an applicant's identity")) != 0)
+		return r;
 	if (a->failed_logins < 0 || a->created_at <= 0 || a->updated_at <= 0 ||
 	    a->state_since <= 0)
 		return tsr_error(TSR_ERR_INVALID, "an application needs its creation, update and "
