@@ -718,10 +718,15 @@ static void test_retrieve(void **state)
 	assert_string_equal(rec.cert_serial, again.serial);
 	tsr_app_record_clear(&rec);
 	/* The old certificate is no longer the application's newest. */
-	assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", got.der, got.der_len, csr2,
-	    csr2_len, &got), TSR_ERR_AUTH);
-	assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", (const uint8_t *)"x", 1, csr2,
-	    csr2_len, &got), TSR_ERR_AUTH);
+	{
+		struct tsr_ra_issued none;
+
+		assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", got.der, got.der_len, csr2,
+		    csr2_len, &none), TSR_ERR_AUTH);
+		assert_null(none.der);
+		assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", (const uint8_t *)"x", 1, csr2,
+		    csr2_len, &none), TSR_ERR_AUTH);
+	}
 
 	/* Test my certificate with the renewed one. */
 	{
