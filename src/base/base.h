@@ -127,6 +127,29 @@ int tsr_hex_digit(int c);
 /* Decode hex (either case, no separators) into out (at most max bytes). */
 int tsr_hex_decode(const char *s, uint8_t *out, size_t max, size_t *outlen) TSR_MUST_CHECK;
 
+/* Base64 (RFC 4648 section 4: the standard alphabet, with padding). */
+#define TSR_BASE64_LINES 0x1u    /* decoding: line breaks (LF or CRLF) allowed */
+
+/* Decode n characters of s strictly (base64.c): only the alphabet, '='
+ * padding to a multiple of 4 characters and only at the end, the unused
+ * bits of the last character zero, so that every byte string has exactly
+ * one encoding.  With TSR_BASE64_LINES, line breaks may come between
+ * characters and once after the last, but not first or twice in a row;
+ * without it, none.  No spaces, no base64url, no missing padding.  "" is
+ * zero bytes.  At most max bytes into out (TSR_ERR_TOO_LARGE; out holds at
+ * most tsr_base64_decoded_max(n)); TSR_ERR_PARSE naming the position of
+ * the first bad character, never the text.  Out is wiped on failure. */
+int tsr_base64_decode(const char *s, size_t n, unsigned flags, uint8_t *out, size_t max,
+    size_t *outlen) TSR_MUST_CHECK;
+/* The most bytes n characters of base64 decode to. */
+size_t tsr_base64_decoded_max(size_t n);
+/* Encode n bytes as a new NUL-terminated string (free()) of *outlen
+ * characters; line_len > 0 (a multiple of 4) ends every line_len
+ * characters and the last line with a line feed, 0 gives one line without
+ * one. */
+int tsr_base64_encode(const uint8_t *p, size_t n, size_t line_len, char **out, size_t *outlen)
+    TSR_MUST_CHECK;
+
 /* ------------------------------------------------------------------ time
  * All policy decisions read the time through tsr_now() so that tests can
  * inject a clock.  The CLI also honours faketime(1), which changes time(2).

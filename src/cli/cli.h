@@ -73,6 +73,22 @@ int cmd_mail_list(int argc, char **argv);
 int cmd_mail_retry(int argc, char **argv);
 extern const char cli_usage_mail_list[], cli_usage_mail_retry[];
 
+/* cmd_sign.c: document signatures. */
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+extern const char cli_usage_sign[], cli_usage_verify[];
+
+/* cmd_token.c: the subscriber's token. */
+int cmd_token_check(int argc, char **argv);
+int cmd_token_passcode(int argc, char **argv);
+int cmd_token_retrieve(int argc, char **argv);
+int cmd_token_show(int argc, char **argv);
+int cmd_token_test(int argc, char **argv);
+int cmd_token_renew(int argc, char **argv);
+extern const char cli_usage_token_check[], cli_usage_token_passcode[],
+    cli_usage_token_retrieve[], cli_usage_token_show[], cli_usage_token_test[],
+    cli_usage_token_renew[];
+
 /* "cli:<login name>": who is acting, for the audit log. */
 const char *cli_actor(void);
 /* --home, else $TESSERA_HOME, else an error. */
@@ -101,10 +117,11 @@ int cli_parse_date(const char *opt, const char *s, time_t *out) TSR_MUST_CHECK;
 /* Print a JSON value to stdout with a newline, and free it. */
 int cli_json_print(json_t *v) TSR_MUST_CHECK;
 
-/* password.c: the first line of a file only its owner may read (*out is
+/* password.c: the first line of a file only its owner may read (option
+ * names the command-line option in errors; *out is
  * the caller's: tsr_free_secret()), or typed on the terminal with echo off,
  * twice when again is not NULL. */
-int cli_password_file(const char *path, char **out) TSR_MUST_CHECK;
+int cli_password_file(const char *path, const char *option, char **out) TSR_MUST_CHECK;
 int cli_password_prompt(const char *prompt, const char *again, char **out) TSR_MUST_CHECK;
 
 #endif /* TSR_CLI_H */

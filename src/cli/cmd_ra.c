@@ -230,7 +230,7 @@ static int get_password(const char *file, const char *officer, char **out)
 	char prompt[TSR_USER_NAME_MAX + 32];
 
 	if (file != NULL)
-		return cli_password_file(file, out);
+		return cli_password_file(file, "--password-file", out);
 	snprintf(prompt, sizeof(prompt), "Password of %.32s: ", officer);
 	return cli_password_prompt(prompt, NULL, out);
 }

@@ -22,11 +22,13 @@
 const char cli_usage_serve[] =
     "usage: tessera serve --home DIR [--listen HOST:PORT] [--access-log FILE]\n"
     "\n"
-    "Serve the JSON API (and, as they arrive, the web pages, EST, OCSP and CRLs) over\n"
-    "HTTPS.  The TLS certificate is issued by this CA to itself for [ca] server_names\n"
-    "and renewed at start when it is missing, expiring within 30 days or renamed;\n"
-    "clients trust it through DIR/certs/root.pem.  SIGTERM or SIGINT stop the server\n"
-    "after the requests in flight have finished.\n"
+    "Serve the JSON API, EST (RFC 7030) under /.well-known/est/ (and, as they arrive,\n"
+    "the web pages, OCSP and CRLs) over HTTPS.  The TLS certificate is issued by this\n"
+    "CA to itself for [ca] server_names and renewed at start when it is missing,\n"
+    "expiring within 30 days or renamed; clients trust it through DIR/certs/root.pem.\n"
+    "Clients may present a certificate of this CA (DIR/certs/chain.pem), which EST\n"
+    "renewal needs; no other endpoint asks for one.  SIGTERM or SIGINT stop the\n"
+    "server after the requests in flight have finished.\n"
     "\n"
     "At start and then every minute the server lapses applications whose deadline\n"
     "passed (as `tessera ra lapse` does) and, when [mail] names a relay, resends the\n"
@@ -209,7 +211,7 @@ int cmd_serve(int argc, char **argv)
 	struct tsr_ca *ca = NULL;
 	struct tsr_ra *ra = NULL;
 	struct sweeper sweep = { .running = false };
-	char *cert = NULL, *key = NULL;
+	char *cert = NULL, *key = NULL, *trust = NULL;
 	const char *home;
 	sigset_t stop;
 	int r, sig = 0;
@@ -220,10 +222,13 @@ int cmd_serve(int argc, char **argv)
 	if ((r = block_stop_signals(&stop)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
 		goto out;
 	if ((r = tsr_ra_open(ca, &ra)) != 0 ||
-	    (r = tsr_ca_server_cert(ca, cli_actor(), &cert, &key)) != 0)
+	    (r = tsr_ca_server_cert(ca, cli_actor(), &cert, &key)) != 0 ||
+	    (r = tsr_path_join(home, "certs/chain.pem", &trust)) != 0)
 		goto out;
 	hc.cert_pem_path = cert;
 	hc.key_pem_path = key;
+	/* Client certificates (EST renewal) chain to the issuing CA and root. */
+	hc.trust_pem_path = trust;
 	memset(&app, 0, sizeof(app));
 	app.cfg = tsr_ca_config(ca);
 	app.ctx = ra;
@@ -256,6 +261,7 @@ out:
 	sweeper_stop(&sweep);
 	free(cert);
 	free(key);
+	free(trust);
 	tsr_ra_close(ra);
 	tsr_ca_close(ca);
 	return r;

@@ -195,7 +195,7 @@ static int join_roles(const struct user_args *a, char *out, size_t size)
 
 static int get_password(const char *file, char **out)
 {
-	return file != NULL ? cli_password_file(file, out) :
+	return file != NULL ? cli_password_file(file, "--password-file", out) :
 	    cli_password_prompt("New password: ", "New password again: ", out);
 }
 

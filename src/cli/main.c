@@ -63,6 +63,21 @@ static const struct cli_command commands[] = {
 	{ "mail", "list", "list the outboxes' messages (never their bodies)",
 	    cli_usage_mail_list, cmd_mail_list },
 	{ "mail", "retry", "relay the unsent mail now", cli_usage_mail_retry, cmd_mail_retry },
+	{ "token", "check", "is the token ready: module, token, passcode (subscribers)",
+	    cli_usage_token_check, cmd_token_check },
+	{ "token", "passcode", "change the token passcode", cli_usage_token_passcode,
+	    cmd_token_passcode },
+	{ "token", "retrieve", "retrieve the approved certificate onto the token (EST)",
+	    cli_usage_token_retrieve, cmd_token_retrieve },
+	{ "token", "show", "list the token's certificates and keys", cli_usage_token_show,
+	    cmd_token_show },
+	{ "token", "test", "Test My Certificate: sign a server nonce, get the verdict",
+	    cli_usage_token_test, cmd_token_test },
+	{ "token", "renew", "renew the certificate with a new key on the token (EST)",
+	    cli_usage_token_renew, cmd_token_renew },
+	{ "sign", NULL, "sign a document with the key on your token (CMS)", cli_usage_sign, cmd_sign },
+	{ "verify", NULL, "check a document signature, its chain and validity", cli_usage_verify,
+	    cmd_verify },
 };
 
 static void usage(FILE *f)

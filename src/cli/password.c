@@ -15,8 +15,9 @@
 #define PASSWORD_INPUT_MAX 1024   /* bytes read; the rules refuse more than 256 */
 
 /* The first line of path, which only its owner may read (like a PIN file:
- * a password others can read is no longer a secret). */
-int cli_password_file(const char *path, char **out)
+ * a password others can read is no longer a secret).  option names the
+ * command-line option in errors ("--passcode-file"). */
+int cli_password_file(const char *path, const char *option, char **out)
 {
 	struct tsr_buf b;
 	const char *s;
@@ -25,13 +26,13 @@ int cli_password_file(const char *path, char **out)
 	*out = NULL;
 	tsr_buf_init_secret(&b, PASSWORD_INPUT_MAX);
 	if ((r = tsr_file_read_private(path, PASSWORD_INPUT_MAX, &b)) != 0) {
-		r = tsr_error_wrap(r == TSR_ERR_POLICY ? TSR_ERR_INVALID : r, "--password-file");
+		r = tsr_error_wrap(r == TSR_ERR_POLICY ? TSR_ERR_INVALID : r, "%s", option);
 		goto out;
 	}
 	if ((r = tsr_buf_cstr(&b, &s)) != 0)
 		goto out;
 	if (memchr(s, '\0', b.len) != NULL) {
-		r = tsr_error(TSR_ERR_INVALID, "--password-file %s holds a NUL byte", path);
+		r = tsr_error(TSR_ERR_INVALID, "%s %s holds a NUL byte", option, path);
 		goto out;
 	}
 	if ((*out = strndup(s, strcspn(s, "\r\n"))) == NULL)

@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -78,24 +79,120 @@ static int products_of(const struct tsr_http_request *req, const struct tsr_prod
 	return 0;
 }
 
+/* {"products": [...]}: a new reference, or NULL when out of memory. */
+static json_t *products_build(const struct tsr_products *products)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < products->n; i++)
+		if (json_array_append_new(a, product_json(&products->items[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	/* An object, not a bare array: room to add fields later.  json_pack
+	 * takes the array even when it fails. */
+	return a != NULL ? json_pack("{s:o}", "products", a) : NULL;
+}
+
+/*
+ * The products' JSON is built once and every request gets a reference to
+ * the same document: the configuration does not change while a server
+ * runs, and the server only encodes and releases what a handler gives it.
+ * That takes reference counts that are atomic and encoding that does not
+ * mark the values it walks: jansson has both from 2.11 on, when it says
+ * JANSSON_THREAD_SAFE_REFCOUNT.  Otherwise each request builds its own.
+ */
+#if defined(JANSSON_THREAD_SAFE_REFCOUNT) && JANSSON_VERSION_HEX >= 0x020b00
+#define SHARE_PRODUCTS true
+#else
+#define SHARE_PRODUCTS false
+#endif
+
+static pthread_mutex_t products_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	const struct tsr_products *of;   /* the products it was built from */
+	uint64_t print;                  /* ... and their products_print() */
+	json_t *doc;
+} products_cache;
+
+/* FNV-1a over a string and its NUL, which separates fields. */
+static uint64_t print_add(uint64_t h, const char *s)
+{
+	const unsigned char *c = (const unsigned char *)(s != NULL ? s : "");
+
+	do
+		h = (h ^ *c) * 1099511628211u;
+	while (*c++ != '\0');
+	return h;
+}
+
+/* ... and over the 8 bytes of a number. */
+static uint64_t print_num(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 1099511628211u;
+	return h;
+}
+
+/* A digest of everything product_json() shows.  One process may serve
+ * several configurations in turn (tests do), and a new one can land at a
+ * freed one's address: the digest tells them apart without building. */
+static uint64_t products_print(const struct tsr_products *products)
+{
+	uint64_t h = print_num(14695981039346656037u, products->n);
+
+	for (size_t i = 0; i < products->n; i++) {
+		const struct tsr_product *p = &products->items[i];
+
+		h = print_add(print_add(print_add(h, p->name), p->title), p->description);
+		h = print_num(print_num(h, (uint64_t)p->class_), (uint64_t)p->storage);
+		h = print_num(print_num(h, (uint64_t)p->validity_days), p->key_types);
+		h = print_num(print_add(h, p->payment), p->n_applicant_fields);
+		for (size_t j = 0; j < p->n_applicant_fields; j++)
+			h = print_add(h, p->applicant_fields[j]);
+	}
+	return h;
+}
+
+/* The products' document (a new reference): the shared one, built if
+ * missing or made from other products. */
+static int products_doc(const struct tsr_products *products, json_t **out)
+{
+	uint64_t print;
+
+	if (!SHARE_PRODUCTS) {
+		*out = products_build(products);
+		return *out != NULL ? 0 : tsr_error(TSR_ERR_NOMEM, "out of memory");
+	}
+	print = products_print(products);
+	pthread_mutex_lock(&products_lock);
+	if (products_cache.doc == NULL || products_cache.of != products ||
+	    products_cache.print != print) {
+		json_t *doc = products_build(products);
+
+		if (doc != NULL) {
+			/* Requests still sending the old one hold their own references. */
+			json_decref(products_cache.doc);
+			products_cache.doc = doc;
+			products_cache.of = products;
+			products_cache.print = print;
+		}
+		*out = json_incref(doc);
+	} else {
+		*out = json_incref(products_cache.doc);
+	}
+	pthread_mutex_unlock(&products_lock);
+	return *out != NULL ? 0 : tsr_error(TSR_ERR_NOMEM, "out of memory");
+}
+
 static int list_products(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
 	const struct tsr_products *products = NULL;
-	json_t *a;
 	int r;
 
 	if ((r = products_of(req, &products)) != 0)
 		return r;
-	if ((a = json_array()) == NULL)
-		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < products->n; i++)
-		if (json_array_append_new(a, product_json(&products->items[i])) != 0) {
-			json_decref(a);
-			return tsr_error(TSR_ERR_NOMEM, "out of memory");
-		}
-	/* An object, not a bare array: room to add fields later. */
-	res->json = json_pack("{s:o}", "products", a);
-	return res->json ? 0 : tsr_error(TSR_ERR_NOMEM, "out of memory");
+	return products_doc(products, &res->json);
 }
 
 static int get_product(const struct tsr_http_request *req, struct tsr_http_response *res)
@@ -103,14 +200,20 @@ static int get_product(const struct tsr_http_request *req, struct tsr_http_respo
 	const struct tsr_products *products = NULL;
 	const struct tsr_product *p;
 	const char *name = tsr_http_param(req, "name");
+	json_t *doc;
 	int r;
 
 	if ((r = products_of(req, &products)) != 0)
 		return r;
 	if (name == NULL || (p = tsr_product_find(products, name)) == NULL)
 		return tsr_error(TSR_ERR_NOT_FOUND, "no product named '%s'", name ? name : "");
-	res->json = product_json(p);
-	return res->json ? 0 : tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if ((r = products_doc(products, &doc)) != 0)
+		return r;
+	/* The element is product_json(p), kept alive by its own reference. */
+	res->json = json_incref(json_array_get(json_object_get(doc, "products"),
+	    (size_t)(p - products->items)));
+	json_decref(doc);
+	return res->json ? 0 : tsr_error(TSR_ERR_INTERNAL, "the products' JSON lacks '%s'", name);
 }
 
 /* ------------------------------------------------------------------ the table */
@@ -132,18 +235,28 @@ static struct tsr_http_route all_routes[ROUTES_MAX];
 static size_t n_all_routes;
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
 
-/* The one table: ours, then the workflow's, copied once (the parts are
- * constant, so every thread sees the same table). */
+/* Append n routes to the one table, as many as fit (a test catches a
+ * table too small). */
+static void join(const struct tsr_http_route *r, size_t n)
+{
+	if (n > ROUTES_MAX - n_all_routes)
+		n = ROUTES_MAX - n_all_routes;
+	memcpy(all_routes + n_all_routes, r, n * sizeof(*r));
+	n_all_routes += n;
+}
+
+/* The one table: ours, then the workflow's, then EST's, copied once (the
+ * parts are constant, so every thread sees the same table). */
 static void join_tables(void)
 {
-	size_t n_ra;
-	const struct tsr_http_route *ra = tsr_http_ra_routes(&n_ra);
+	size_t n;
+	const struct tsr_http_route *r;
 
-	if (TSR_ARRAY_LEN(api_routes) + n_ra > ROUTES_MAX)
-		n_ra = ROUTES_MAX - TSR_ARRAY_LEN(api_routes);   /* a test catches this */
-	memcpy(all_routes, api_routes, sizeof(api_routes));
-	memcpy(all_routes + TSR_ARRAY_LEN(api_routes), ra, n_ra * sizeof(*ra));
-	n_all_routes = TSR_ARRAY_LEN(api_routes) + n_ra;
+	join(api_routes, TSR_ARRAY_LEN(api_routes));
+	r = tsr_http_ra_routes(&n);
+	join(r, n);
+	r = tsr_http_est_routes(&n);
+	join(r, n);
 }
 
 const struct tsr_http_route *tsr_http_api_routes(size_t *n)
@@ -206,17 +319,19 @@ static json_t *base_components(void)
 	    "application/problem+json", "schema", "$ref", "#/components/schemas/Problem");
 }
 
-/* Ours and the workflow's schemas together. */
+/* Ours, the workflow's and EST's schemas together. */
 static json_t *components(void)
 {
-	json_t *c = base_components(), *ra = tsr_http_ra_schemas();
+	json_t *c = base_components(), *ra = tsr_http_ra_schemas(), *est = tsr_http_est_schemas();
 
-	if (c == NULL || ra == NULL ||
-	    json_object_update(json_object_get(c, "schemas"), ra) != 0) {
+	if (c == NULL || ra == NULL || est == NULL ||
+	    json_object_update(json_object_get(c, "schemas"), ra) != 0 ||
+	    json_object_update(json_object_get(c, "schemas"), est) != 0) {
 		json_decref(c);
 		c = NULL;
 	}
 	json_decref(ra);
+	json_decref(est);
 	return c;
 }
 
@@ -248,28 +363,63 @@ fail:
 	return NULL;
 }
 
-static json_t *operation(const struct tsr_http_route *r)
+/* The success response of r. */
+static json_t *success(const struct tsr_http_route *r)
 {
-	json_t *ok, *op;
-	char ref[128], status[8];
+	const char *what = r->status == 201 ? "Created" : "OK";
+	char ref[128];
 
 	snprintf(ref, sizeof(ref), "#/components/schemas/%s", r->response ? r->response : "");
+	if (r->response != NULL)
+		return json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", what, "content",
+		    "application/json", "schema", "$ref", ref);
+	if (r->produces != NULL)   /* EST: base64 of DER */
+		return json_pack("{s:s, s:{s:{s:{s:s, s:s}}}}", "description", what, "content",
+		    r->produces, "schema", "type", "string", "format", "base64");
+	return json_pack("{s:s}", "description", what);
+}
+
+/* The request body of r, or NULL if it takes none. */
+static json_t *request_body(const struct tsr_http_route *r)
+{
+	if (r->media_type != NULL)
+		return json_pack("{s:b, s:{s:{s:{s:s, s:s}}}}", "required", 1, "content",
+		    r->media_type, "schema", "type", "string", "format", "base64");
+	return json_pack("{s:b, s:{s:{s:o}}}", "required", 1, "content", "application/json",
+	    "schema", tsr_json_schema_openapi(r->body));
+}
+
+/* Who may call r: a session, Basic credentials, or Basic optionally. */
+static json_t *security(const struct tsr_http_route *r)
+{
+	if (r->flags & TSR_HTTP_AUTH)
+		return json_pack("[{s:[]}]", "session");
+	if (r->flags & TSR_HTTP_BASIC)
+		return json_pack("[{s:[]}]", "basic");
+	return json_pack("[{s:[]}, {}]", "basic");
+}
+
+static bool has_security(const struct tsr_http_route *r)
+{
+	return (r->flags & (TSR_HTTP_AUTH | TSR_HTTP_BASIC)) != 0 || r->challenge != NULL;
+}
+
+static json_t *operation(const struct tsr_http_route *r)
+{
+	json_t *op;
+	char status[8];
+
 	snprintf(status, sizeof(status), "%d", r->status ? r->status : 200);
-	ok = r->response ?
-	    json_pack("{s:s, s:{s:{s:{s:s}}}}", "description", r->status == 201 ? "Created" :
-	    "OK", "content", "application/json", "schema", "$ref", ref) :
-	    json_pack("{s:s}", "description", "OK");
 	op = json_pack("{s:s, s:o, s:{s:o, s:{s:s}}}", "summary", r->summary ? r->summary : "",
-	    "parameters", parameters(r->pattern, r->query), "responses", status, ok,
+	    "parameters", parameters(r->pattern, r->query), "responses", status, success(r),
 	    "default", "$ref", "#/components/responses/Problem");
-	if (op != NULL && r->body != NULL &&
-	    json_object_set_new(op, "requestBody", json_pack("{s:b, s:{s:{s:o}}}", "required", 1,
-	    "content", "application/json", "schema", tsr_json_schema_openapi(r->body))) != 0) {
+	if (op != NULL && (r->body != NULL || r->media_type != NULL) &&
+	    json_object_set_new(op, "requestBody", request_body(r)) != 0) {
 		json_decref(op);
 		return NULL;
 	}
-	if (op != NULL && (r->flags & TSR_HTTP_AUTH) &&
-	    json_object_set_new(op, "security", json_pack("[{s:[]}]", "session")) != 0) {
+	if (op != NULL && has_security(r) &&
+	    json_object_set_new(op, "security", security(r)) != 0) {
 		json_decref(op);
 		return NULL;
 	}
@@ -296,15 +446,33 @@ static int add_operation(json_t *paths, const struct tsr_http_route *r)
 	return json_object_set_new(item, method, op) == 0 ? 0 : TSR_ERR_NOMEM;
 }
 
+/* components/securitySchemes: bearer sessions, Basic (EST). */
+static int security_schemes(json_t *doc, bool session, bool basic)
+{
+	json_t *schemes = json_object();
+
+	if (schemes == NULL ||
+	    (session && json_object_set_new(schemes, "session", json_pack("{s:s, s:s}", "type",
+	    "http", "scheme", "bearer")) != 0) ||
+	    (basic && json_object_set_new(schemes, "basic", json_pack("{s:s, s:s}", "type",
+	    "http", "scheme", "basic")) != 0)) {
+		json_decref(schemes);
+		return TSR_ERR_NOMEM;
+	}
+	return json_object_set_new(json_object_get(doc, "components"), "securitySchemes",
+	    schemes) == 0 ? 0 : TSR_ERR_NOMEM;
+}
+
 json_t *tsr_http_openapi(const struct tsr_http_route *routes, size_t n)
 {
 	json_t *paths = json_object(), *doc;
-	bool auth = false;
+	bool auth = false, basic = false;
 
 	if (paths == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		auth = auth || (routes[i].flags & TSR_HTTP_AUTH);
+		basic = basic || (has_security(&routes[i]) && !(routes[i].flags & TSR_HTTP_AUTH));
 		if (add_operation(paths, &routes[i]) != 0) {
 			json_decref(paths);
 			return NULL;
@@ -315,14 +483,9 @@ json_t *tsr_http_openapi(const struct tsr_http_route *routes, size_t n)
 	    "description", "Errors are application/problem+json documents whose type is "
 	    TSR_PROBLEM_TYPE_BASE "<name>; docs/api.md lists the names.",
 	    "paths", paths, "components", components());
-	if (doc != NULL && auth) {
-		json_t *c = json_object_get(doc, "components");
-
-		if (json_object_set_new(c, "securitySchemes", json_pack("{s:{s:s, s:s}}",
-		    "session", "type", "http", "scheme", "bearer")) != 0) {
-			json_decref(doc);
-			return NULL;
-		}
+	if (doc != NULL && (auth || basic) && security_schemes(doc, auth, basic) != 0) {
+		json_decref(doc);
+		return NULL;
 	}
 	return doc;
 }

@@ -1,11 +1,14 @@
 /*
  * http.h - Tessera's HTTPS front: the server (libmicrohttpd over GnuTLS),
  * the routing table, limits, strict JSON in and out (jansson), problem
- * documents (RFC 9457, formerly RFC 7807) and the /api/v1 handlers.
+ * documents (RFC 9457, formerly RFC 7807), the /api/v1 handlers and EST
+ * (RFC 7030) under /.well-known/est/.
  *
  * A handler sees a routed request (path parameters, a body already parsed
- * and checked against the route's schema) and fills a response; it never
- * touches sockets, TLS or SQL.  Every error a handler returns becomes an
+ * and checked against the route's schema, or the raw bytes of a route
+ * with another media type; the TLS client certificate if one chains to the
+ * configured CA) and fills a response (JSON, or bytes of another type);
+ * it never touches sockets, TLS or SQL.  Every error a handler returns becomes an
  * application/problem+json document through the base error table.
  */
 #ifndef TSR_HTTP_H
@@ -135,11 +138,38 @@ struct tsr_http_request {
 	 * never log, echo or keep it); else NULL. */
 	const char *authorization;
 	const char *client;                  /* "http:192.0.2.7", "http:[2001:db8::7]" */
+	/* Routes with a media_type: the body as sent (possibly empty; a secret
+	 * buffer, wiped when freed); else NULL and 0. */
+	const uint8_t *raw;
+	size_t raw_len;
+	/* The TLS client certificate (DER of the leaf) when the client sent one
+	 * that chains to the configured trust (tsr_http_config.trust_pem_path),
+	 * the TLS handshake having proved possession of its key; else NULL.  Its
+	 * validity period is not checked here: the caller judges it. */
+	const uint8_t *client_cert;
+	size_t client_cert_len;
+	void *connection;                    /* the server's, for tsr_http_header() */
 };
 
+/* A response header besides the server's own (static strings). */
+struct tsr_http_header {
+	const char *name;
+	const char *value;
+};
+
+#define TSR_HTTP_MAX_HEADERS 4
+
+/* A handler fills json (application/json), or raw and content_type (any
+ * other type), or neither with status 204 (No Content). */
 struct tsr_http_response {
 	int status;                          /* 0 means the route's status */
 	json_t *json;                        /* the body; the server takes the reference */
+	const char *content_type;            /* raw bodies: their type (a static string) */
+	uint8_t *raw;                        /* malloc()ed; the server frees it (wiped), also
+	                                      * when the handler fails */
+	size_t raw_len;
+	struct tsr_http_header headers[TSR_HTTP_MAX_HEADERS];   /* sent with a success */
+	size_t n_headers;
 };
 
 /* Fill res, or return a TSR_ERR_* (with a detail) to answer with a problem. */
@@ -148,6 +178,10 @@ typedef int (*tsr_http_handler)(const struct tsr_http_request *req,
 
 /* Route flags. */
 #define TSR_HTTP_AUTH 0x1u                /* needs app->authenticate to accept the caller */
+/* Needs "Authorization: Basic ..." (RFC 7617), which the handler checks
+ * (req->authorization): without one the request is refused (401
+ * unauthenticated, with the route's challenge) before its body is read. */
+#define TSR_HTTP_BASIC 0x2u
 
 struct tsr_http_route {
 	const char *method;                  /* "GET", "POST", ... */
@@ -159,6 +193,13 @@ struct tsr_http_route {
 	const char *response;                /* component schema of the success body, or NULL */
 	const char *const *query;            /* query names accepted, NULL-terminated; NULL: none */
 	int status;                          /* success status: 0 means 200 (201 for creations) */
+	/* A body that is not JSON: its media type ("application/pkcs10"; the
+	 * request's Content-Type must be exactly that, in any case, without
+	 * parameters, else 415), handed over raw (req->raw) under the same size
+	 * caps as JSON bodies.  NULL: JSON as body says, or no body. */
+	const char *media_type;
+	const char *produces;                /* the success body's type if not JSON (OpenAPI) */
+	const char *challenge;               /* WWW-Authenticate of every 401 it answers, or NULL */
 };
 
 struct tsr_http_match {
@@ -198,6 +239,25 @@ const char *tsr_http_query(const struct tsr_http_request *req, const char *name)
 int tsr_http_bearer(const char *authorization, char token[TSR_HTTP_BEARER_CHARS + 1])
     TSR_MUST_CHECK;
 
+/* HTTP Basic credentials (RFC 7617) as EST sends them. */
+#define TSR_HTTP_BASIC_USER_MAX 128      /* bytes of the user-id */
+#define TSR_HTTP_BASIC_PASSWORD_MAX 256  /* bytes of the password */
+
+/* Take user-id and password out of an Authorization header value: exactly
+ * "Basic" (any case), one space, and strict base64 (see
+ * tsr_base64_decode()) of "user-id:password", split at the first colon;
+ * both parts non-empty, within the limits above, without control
+ * characters (UTF-8 is the caller's to judge).  user and password get them
+ * NUL-terminated (wipe both after use).  TSR_ERR_AUTH for a missing or
+ * malformed header; the detail never quotes it. */
+int tsr_http_basic(const char *authorization, char user[TSR_HTTP_BASIC_USER_MAX + 1],
+    char password[TSR_HTTP_BASIC_PASSWORD_MAX + 1]) TSR_MUST_CHECK;
+
+/* The value of request header name in *value (NULL if absent).
+ * TSR_ERR_INVALID if the request has it more than once, naming it. */
+int tsr_http_header(const struct tsr_http_request *req, const char *name, const char **value)
+    TSR_MUST_CHECK;
+
 /* ------------------------------------------------------------------ the API */
 /* The routes the server serves unless the app names others: one table
  * (api.c's own routes, then the workflow's from ra_api.c) that drives both
@@ -213,6 +273,26 @@ const struct tsr_http_route *tsr_http_ra_routes(size_t *n);
  * OpenAPI schema (new reference, or NULL). */
 json_t *tsr_http_ra_schemas(void);
 
+/* EST (RFC 7030) under /.well-known/est/ and Test My Certificate (est.c;
+ * app->ctx is the struct tsr_ra), part of tsr_http_api_routes(). */
+const struct tsr_http_route *tsr_http_est_routes(size_t *n);
+json_t *tsr_http_est_schemas(void);
+
+/* What the EST layer parses, for its tests and fuzzing: a simpleenroll or
+ * simplereenroll body (base64 of a DER PKCS#10, line breaks allowed) into
+ * *der (a new buffer of *der_len bytes, free()) after checking it is one
+ * well-formed request whose signature verifies (tsr_csr_parse()).
+ * TSR_ERR_PARSE (not base64, not DER), TSR_ERR_TOO_LARGE, TSR_ERR_SIGNATURE. */
+int tsr_http_est_csr(const uint8_t *body, size_t len, uint8_t **der, size_t *der_len)
+    TSR_MUST_CHECK;
+/* The token claim header value v (NULL: absent, fine): 1..64 printable
+ * ASCII characters; TSR_ERR_INVALID naming the header otherwise. */
+int tsr_http_est_claim_check(const char *header, const char *v) TSR_MUST_CHECK;
+/* The DER CsrAttrs (RFC 7030 4.5.2) asking for key type t: the key
+ * algorithm and its parameter as an attribute, and the signature
+ * algorithm's OID.  *out is a new buffer (free()). */
+int tsr_http_est_csrattrs(enum tsr_key_type t, uint8_t **out, size_t *len) TSR_MUST_CHECK;
+
 /* ------------------------------------------------------------------ server */
 #define TSR_HTTP_DEFAULT_LISTEN "127.0.0.1:8443"
 
@@ -226,6 +306,11 @@ struct tsr_http_config {
 	unsigned per_ip_connections;
 	unsigned timeout_seconds;        /* idle connections; also the drain limit at stop */
 	const char *access_log_path;     /* NULL: stderr */
+	/* CA certificates (PEM) that client certificates must chain to: the
+	 * server then asks every client for one (without requiring it) and
+	 * hands the handler those that chain (req->client_cert).  NULL: no
+	 * client certificates are asked for. */
+	const char *trust_pem_path;
 };
 
 /* Defaults: 127.0.0.1:8443, 64 KiB / 1 MiB bodies, 256 connections, 16 per

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -46,6 +48,13 @@
 /* The largest body of a refused request read (and dropped) before the
  * refusal is sent; see answer(). */
 #define DRAIN_MAX (1024 * 1024)
+/* Client certificate chains longer than this are not looked at. */
+#define PEER_CHAIN_MAX 8
+/* Client certificates chain to the trust, whatever the time: the handler
+ * judges validity with tsr_now() (the injectable clock), and can say that
+ * a certificate expired rather than that there was none. */
+#define PEER_VERIFY_FLAGS (GNUTLS_VERIFY_DISABLE_TIME_CHECKS | \
+	GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS)
 
 struct tsr_http_server {
 	struct MHD_Daemon *mhd;
@@ -57,6 +66,8 @@ struct tsr_http_server {
 	unsigned drain_seconds;
 	uint16_t port;
 	FILE *log;
+	gnutls_x509_trust_list_t trust;   /* client certificates' CAs, or NULL */
+	struct tsr_buf trust_pem;         /* ... as PEM: libmicrohttpd keeps a pointer */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned in_flight;
@@ -299,6 +310,107 @@ int tsr_http_bearer(const char *authorization, char token[TSR_HTTP_BEARER_CHARS 
 	return 0;
 }
 
+/* ------------------------------------------------------------------ basic credentials */
+
+static bool has_control(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* Split "user-id:password" (n bytes) into the two outputs. */
+static int basic_split(const uint8_t *p, size_t n, char *user, char *password)
+{
+	const uint8_t *colon = memchr(p, ':', n);
+	size_t ulen = colon ? (size_t)(colon - p) : 0, plen = colon ? n - ulen - 1 : 0;
+
+	if (colon == NULL || ulen == 0 || plen == 0)
+		return tsr_error(TSR_ERR_AUTH, "the Basic credentials must be user-id:password, "
+		    "both non-empty");
+	if (ulen > TSR_HTTP_BASIC_USER_MAX || plen > TSR_HTTP_BASIC_PASSWORD_MAX)
+		return tsr_error(TSR_ERR_AUTH, "the Basic credentials are too long");
+	if (has_control(p, n))
+		return tsr_error(TSR_ERR_AUTH, "the Basic credentials hold a control character");
+	memcpy(user, p, ulen);
+	user[ulen] = '\0';
+	memcpy(password, colon + 1, plen);
+	password[plen] = '\0';
+	return 0;
+}
+
+int tsr_http_basic(const char *authorization, char user[TSR_HTTP_BASIC_USER_MAX + 1],
+    char password[TSR_HTTP_BASIC_PASSWORD_MAX + 1])
+{
+	/* user-id, colon, password: base64 of at most this many bytes. */
+	uint8_t plain[TSR_HTTP_BASIC_USER_MAX + 1 + TSR_HTTP_BASIC_PASSWORD_MAX + 3];
+	size_t n = 0, len;
+	int r;
+
+	user[0] = '\0';
+	password[0] = '\0';
+	if (authorization == NULL)
+		return tsr_error(TSR_ERR_AUTH, "no Authorization header");
+	if (strncasecmp(authorization, "Basic ", 6) != 0)
+		return tsr_error(TSR_ERR_AUTH, "the Authorization header must be 'Basic CREDENTIALS'");
+	len = strlen(authorization + 6);
+	if (len > (sizeof(plain) - 3) / 3 * 4 + 4)
+		return tsr_error(TSR_ERR_AUTH, "the Basic credentials are too long");
+	if (tsr_base64_decode(authorization + 6, len, 0, plain, sizeof(plain), &n) != 0)
+		r = tsr_error(TSR_ERR_AUTH, "the Basic credentials are not strict base64");
+	else
+		r = basic_split(plain, n, user, password);
+	tsr_wipe(plain, sizeof(plain));
+	if (r != 0) {
+		tsr_wipe(user, TSR_HTTP_BASIC_USER_MAX + 1);
+		tsr_wipe(password, TSR_HTTP_BASIC_PASSWORD_MAX + 1);
+	}
+	return r;
+}
+
+/* ------------------------------------------------------------------ headers */
+
+struct header_count {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct header_count *c = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+/* How many times the request has header name. */
+static unsigned header_count(struct MHD_Connection *con, const char *name)
+{
+	struct header_count c = { .name = name, .n = 0 };
+
+	MHD_get_connection_values(con, MHD_HEADER_KIND, count_header, &c);
+	return c.n;
+}
+
+int tsr_http_header(const struct tsr_http_request *req, const char *name, const char **value)
+{
+	struct MHD_Connection *con = req->connection;
+	unsigned n;
+
+	*value = NULL;
+	if (con == NULL)
+		return 0;
+	if ((n = header_count(con, name)) > 1)
+		return tsr_error(TSR_ERR_INVALID, "the header %s is given %u times", name, n);
+	*value = MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ text for logs */
 
 /* Copy a path (or a query key) into out for a log line or a problem's
@@ -393,8 +505,15 @@ static void wiping_free(void *p)
 static const char nomem_problem[] = "{\"type\":\"" TSR_PROBLEM_TYPE_BASE "nomem\","
 	"\"title\":\"out of memory\",\"status\":503}";
 
-static bool add_headers(struct MHD_Response *resp, const char *content_type, const char *allow,
-    bool close)
+/* What goes with a response besides its body and the fixed headers. */
+struct extra {
+	const char *allow;                       /* Allow, or NULL */
+	const struct tsr_http_header *headers;   /* a handler's */
+	size_t n_headers;
+};
+
+static bool add_headers(struct MHD_Response *resp, const char *content_type,
+    const char *challenge, const struct extra *x, bool close)
 {
 	static const char *const fixed[][2] = {
 		{ "Cache-Control", "no-store" },
@@ -403,36 +522,48 @@ static bool add_headers(struct MHD_Response *resp, const char *content_type, con
 		{ "Referrer-Policy", "no-referrer" },
 		{ "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'" },
 	};
-	bool ok = MHD_add_response_header(resp, "Content-Type", content_type) == MHD_YES;
+	bool ok = content_type == NULL ||
+	    MHD_add_response_header(resp, "Content-Type", content_type) == MHD_YES;
 
 	for (size_t i = 0; i < TSR_ARRAY_LEN(fixed); i++)
 		ok = ok && MHD_add_response_header(resp, fixed[i][0], fixed[i][1]) == MHD_YES;
-	if (allow != NULL && allow[0] != '\0')
-		ok = ok && MHD_add_response_header(resp, "Allow", allow) == MHD_YES;
+	if (x->allow != NULL && x->allow[0] != '\0')
+		ok = ok && MHD_add_response_header(resp, "Allow", x->allow) == MHD_YES;
+	if (challenge != NULL)
+		ok = ok && MHD_add_response_header(resp, "WWW-Authenticate", challenge) == MHD_YES;
+	for (size_t i = 0; i < x->n_headers; i++)
+		ok = ok && MHD_add_response_header(resp, x->headers[i].name, x->headers[i].value) ==
+		    MHD_YES;
 	if (close)
 		ok = ok && MHD_add_response_header(resp, "Connection", "close") == MHD_YES;
 	return ok;
 }
 
-/* Queue doc (a reference we take) as the response, now. */
-static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int status,
-    json_t *doc, const char *content_type, const char *allow)
+/* Queue body (len bytes, malloc()ed: taken) as the response, now; NULL
+ * with status 204 is no body, NULL otherwise means we ran out of memory
+ * making it.  A 401 carries the route's challenge. */
+static enum MHD_Result send_body(struct request *rq, struct MHD_Connection *con, int status,
+    char *body, size_t len, const char *content_type, const struct extra *x)
 {
+	const struct tsr_http_route *route = rq->match.route;
+	const struct extra none = { .allow = NULL };
 	struct MHD_Response *resp = NULL;
 	enum MHD_Result ret = MHD_NO;
-	char *text = NULL;
-	size_t len = 0;
 	bool close;
 
-	if (doc != NULL && tsr_json_encode(doc, &text, &len) == 0) {
-		resp = MHD_create_response_from_buffer_with_free_callback(len, text, wiping_free);
+	if (body != NULL) {
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, wiping_free);
 		if (resp == NULL)
-			wiping_free(text);
+			wiping_free(body);
+	} else if (status == 204) {
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		content_type = NULL;
+		len = 0;
 	}
-	json_decref(doc);
 	if (resp == NULL) {
 		status = 503;
 		content_type = "application/problem+json";
+		x = &none;
 		len = strlen(nomem_problem);
 		resp = MHD_create_response_from_buffer(len, (void *)nomem_problem,
 		    MHD_RESPMEM_PERSISTENT);
@@ -443,7 +574,8 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int
 	close = rq->srv->draining || rq->close;
 	pthread_mutex_unlock(&rq->srv->lock);
 	/* A header we cannot add is a response we must not send. */
-	if (add_headers(resp, content_type, allow, close))
+	if (add_headers(resp, content_type, status == 401 && route != NULL ? route->challenge :
+	    NULL, x, close))
 		ret = MHD_queue_response(con, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	rq->answered = true;
@@ -452,6 +584,19 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int
 		rq->bytes = len;
 	}
 	return ret;
+}
+
+/* Queue doc (a reference we take) as the response, now. */
+static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int status,
+    json_t *doc, const char *content_type, const struct extra *x)
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	if (doc == NULL || tsr_json_encode(doc, &text, &len) != 0)
+		text = NULL;
+	json_decref(doc);
+	return send_body(rq, con, status, text, len, content_type, x);
 }
 
 /*
@@ -466,8 +611,11 @@ static enum MHD_Result queue(struct request *rq, struct MHD_Connection *con, int
 static enum MHD_Result answer(struct request *rq, struct MHD_Connection *con, int status,
     json_t *doc, const char *content_type, const char *allow)
 {
-	if (!rq->defer)
-		return queue(rq, con, status, doc, content_type, allow);
+	if (!rq->defer) {
+		struct extra x = { .allow = allow };
+
+		return queue(rq, con, status, doc, content_type, &x);
+	}
 	rq->deferred = doc;
 	rq->deferred_status = status;
 	rq->deferred_type = content_type;
@@ -520,6 +668,16 @@ static bool is_json_type(const char *v)
 	return strncasecmp(v, "charset=utf-8", 13) == 0 && v[13 + strspn(v + 13, " \t")] == '\0';
 }
 
+/* Exactly type (any case), with nothing after it but spaces and tabs. */
+static bool is_media_type(const char *v, const char *type)
+{
+	size_t n = strlen(type);
+
+	if (v == NULL || strncasecmp(v, type, n) != 0)
+		return false;
+	return v[n + strspn(v + n, " \t")] == '\0';
+}
+
 /* The declared body length; -1 if the header is absent, -2 if malformed. */
 static long long content_length(struct MHD_Connection *con)
 {
@@ -535,18 +693,6 @@ static long long content_length(struct MHD_Connection *con)
 	return n;
 }
 
-static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
-{
-	unsigned *n = cls;
-
-	(void)kind;
-	(void)value;
-	if (strcasecmp(key, "Content-Length") == 0)
-		(*n)++;
-	return MHD_YES;
-}
-
 /*
  * Request smuggling needs two parties to frame a request differently: a
  * proxy in front of us and we.  So we accept exactly one framing — at most
@@ -556,11 +702,8 @@ static enum MHD_Result count_length(void *cls, enum MHD_ValueKind kind, const ch
  */
 static bool ambiguous_framing(struct request *rq, struct MHD_Connection *con)
 {
-	unsigned lengths = 0;
-
-	MHD_get_connection_values(con, MHD_HEADER_KIND, count_length, &lengths);
-	if (lengths <= 1 && MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-	    "Transfer-Encoding") == NULL)
+	if (header_count(con, "Content-Length") <= 1 &&
+	    MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding") == NULL)
 		return false;
 	rq->close = true;
 	rq->defer = false;
@@ -595,6 +738,45 @@ static const char *query_of(const struct request *rq)
 	return q != NULL ? q + 1 : "";
 }
 
+/* The body cap of a route: 0 if it takes no body. */
+static size_t body_cap(const struct tsr_http_server *srv, const struct tsr_http_route *route,
+    bool authed)
+{
+	if (route->body == NULL && route->media_type == NULL)
+		return 0;
+	return authed ? srv->max_body_authenticated : srv->max_body_anonymous;
+}
+
+/* Whether the media type and framing of a body fit its route; if not, the
+ * refusal is queued (or deferred) and *ret is what to return. */
+static bool body_acceptable(struct request *rq, struct MHD_Connection *con,
+    const struct tsr_http_route *route, long long length, enum MHD_Result *ret)
+{
+	const char *type = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
+	const char *want = route->media_type ? route->media_type : "application/json";
+	char detail[128];
+
+	if (route->media_type ? !is_media_type(type, want) : !is_json_type(type)) {
+		snprintf(detail, sizeof(detail), "the body must be %s", want);
+		*ret = refuse(rq, con, TSR_HTTP_UNSUPPORTED_MEDIA, detail);
+		return false;
+	}
+	if (length < 0) {
+		*ret = refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED, "send the body with a "
+		    "Content-Length");
+		return false;
+	}
+	return true;
+}
+
+/* Whether a TSR_HTTP_BASIC route got Basic credentials (checked later). */
+static bool has_basic(struct MHD_Connection *con)
+{
+	const char *v = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+
+	return v != NULL && strncasecmp(v, "Basic ", 6) == 0;
+}
+
 /* The first call for a request: headers are in, the body is not.  Every
  * refusal that needs no body happens here, so an oversized or unwanted
  * body is never stored (at most drained; see answer()). */
@@ -606,6 +788,7 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 	const char *expect = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Expect");
 	bool chunked = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding");
 	bool authed = false;
+	enum MHD_Result ret;
 	size_t cap;
 	int r;
 
@@ -617,6 +800,11 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 		return chunked ? refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED, "send the body with one "
 		    "Content-Length, not Transfer-Encoding") :
 		    fail(rq, con, tsr_error(TSR_ERR_PARSE, "more than one Content-Length"));
+	/* One type, one set of credentials: which of two would count is a
+	 * disagreement waiting to happen. */
+	if (header_count(con, "Content-Type") > 1 || header_count(con, "Authorization") > 1)
+		return fail(rq, con, tsr_error(TSR_ERR_PARSE, "a Content-Type or Authorization header "
+		    "given more than once"));
 	if (tsr_http_route_find(srv->routes, srv->n_routes, rq->method, rq->path,
 	    &rq->match) != 0) {
 		if (rq->match.allow[0] != '\0')
@@ -636,31 +824,101 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 			return fail(rq, con, r);
 		authed = true;
 	}
+	if ((route->flags & TSR_HTTP_BASIC) && !has_basic(con))
+		return refuse(rq, con, TSR_HTTP_UNAUTHENTICATED, "this needs HTTP Basic credentials");
 	if ((r = tsr_http_query_parse(query_of(rq), route->query, rq->query, &rq->n_query)) != 0)
 		return fail(rq, con, r);
-	cap = route->body == NULL ? 0 : authed ? srv->max_body_authenticated :
-	    srv->max_body_anonymous;
+	if ((cap = body_cap(srv, route, authed)) == 0 && length > 0)
+		return fail(rq, con, tsr_error(TSR_ERR_TOO_LARGE, "%s %s takes no request body",
+		    rq->method, route->pattern));
 	if (length == -2)
 		return fail(rq, con, tsr_error(TSR_ERR_PARSE, "malformed Content-Length"));
 	if (length > (long long)cap)
-		return fail(rq, con, cap == 0 ?
-		    tsr_error(TSR_ERR_TOO_LARGE, "%s %s takes no request body", rq->method,
-		    route->pattern) :
-		    tsr_error(TSR_ERR_TOO_LARGE, "the request body has %lld bytes; the limit is %zu",
-		    length, cap));
-	if (route->body != NULL) {
-		if (!is_json_type(MHD_lookup_connection_value(con, MHD_HEADER_KIND,
-		    "Content-Type")))
-			return refuse(rq, con, TSR_HTTP_UNSUPPORTED_MEDIA,
-			    "the body must be application/json");
-		if (length < 0)
-			return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
-			    "send the body with a Content-Length");
-	}
+		return fail(rq, con, tsr_error(TSR_ERR_TOO_LARGE, "the request body has %lld "
+		    "bytes; the limit is %zu", length, cap));
+	if (cap > 0 && !body_acceptable(rq, con, route, length, &ret))
+		return ret;
 	rq->defer = false;
 	/* Bodies will carry passwords, answers and codes: wiped when freed. */
 	tsr_buf_init_secret(&rq->body, cap);
 	return MHD_YES;
+}
+
+/* The client's certificate (DER of the leaf, a new buffer) if it sent one
+ * and it chains to the trust; else *out stays NULL.  The TLS handshake has
+ * already checked the client's signature with its key. */
+static int peer_cert(const struct tsr_http_server *srv, struct MHD_Connection *con,
+    uint8_t **out, size_t *len)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *peers = NULL;
+	gnutls_x509_crt_t chain[PEER_CHAIN_MAX];
+	unsigned n = 0, made = 0, status = 1;
+	int r = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (srv->trust == NULL ||
+	    (ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_GNUTLS_SESSION)) == NULL ||
+	    ci->tls_session == NULL ||
+	    (peers = gnutls_certificate_get_peers(ci->tls_session, &n)) == NULL || n == 0 ||
+	    n > PEER_CHAIN_MAX)
+		return 0;
+	for (; made < n; made++) {
+		if (gnutls_x509_crt_init(&chain[made]) < 0) {
+			r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (gnutls_x509_crt_import(chain[made], &peers[made], GNUTLS_X509_FMT_DER) < 0) {
+			made++;
+			goto out;
+		}
+	}
+	if (gnutls_x509_trust_list_verify_crt2(srv->trust, chain, n, NULL, 0, PEER_VERIFY_FLAGS,
+	    &status, NULL) < 0 || status != 0)
+		goto out;
+	if ((*out = malloc(peers[0].size)) == NULL) {
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*out, peers[0].data, peers[0].size);
+	*len = peers[0].size;
+out:
+	for (unsigned i = 0; i < made; i++)
+		gnutls_x509_crt_deinit(chain[i]);
+	return r;
+}
+
+/* Answer with what the handler returned (r, res; both are ours now). */
+static enum MHD_Result respond(struct request *rq, struct MHD_Connection *con, int r,
+    struct tsr_http_response *res)
+{
+	const struct tsr_http_route *route = rq->match.route;
+	bool json = res->json != NULL, raw = res->raw != NULL;
+	struct extra x = { .headers = res->headers, .n_headers = res->n_headers };
+
+	if (r == 0 && (json && raw))
+		r = tsr_error(TSR_ERR_INTERNAL, "%s: the handler gave two bodies", route->pattern);
+	else if (r == 0 && (json || raw) == (res->status == 204))
+		r = tsr_error(TSR_ERR_INTERNAL, "%s: the handler gave %s body", route->pattern,
+		    res->status == 204 ? "a 204 with a" : "no");
+	else if (r == 0 && ((raw && res->content_type == NULL) ||
+	    res->n_headers > TSR_HTTP_MAX_HEADERS))
+		r = tsr_error(TSR_ERR_INTERNAL, "%s: the handler gave a malformed response",
+		    route->pattern);
+	if (r != 0) {
+		json_decref(res->json);
+		wiping_free(res->raw);
+		return fail(rq, con, r);
+	}
+	if (res->status == 0)
+		res->status = route->status ? route->status : 200;
+	if (raw)
+		return send_body(rq, con, res->status, (char *)res->raw, res->raw_len,
+		    res->content_type, &x);
+	if (json)
+		return queue(rq, con, res->status, res->json, "application/json", &x);
+	return send_body(rq, con, 204, NULL, 0, NULL, &x);
 }
 
 /* The last call: the whole body is in.  Check it, run the handler, answer. */
@@ -670,38 +928,39 @@ static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
 	struct tsr_http_request req = {
 		.app = rq->srv->app, .route = route, .method = rq->method, .path = rq->path,
 		.n_params = rq->match.n_params, .n_query = rq->n_query,
-		.actor = rq->actor[0] ? rq->actor : NULL, .client = rq->client,
+		.actor = rq->actor[0] ? rq->actor : NULL, .client = rq->client, .connection = con,
 	};
 	struct tsr_http_response res = { .status = 0 };
 	json_t *body = NULL;
+	uint8_t *cert = NULL;
 	int r;
 
 	if (rq->too_large)
 		return fail(rq, con, tsr_error(TSR_ERR_TOO_LARGE, "the request body is too large"));
 	memcpy(req.params, rq->match.params, sizeof(req.params));
 	memcpy(req.query, rq->query, sizeof(req.query));
-	if (req.actor != NULL)
+	if (req.actor != NULL || (route->flags & TSR_HTTP_BASIC))
 		req.authorization = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
 		    "Authorization");
-	if (route->body != NULL) {
+	if (route->media_type != NULL) {
+		req.raw = rq->body.len ? rq->body.data : (const uint8_t *)"";
+		req.raw_len = rq->body.len;
+	} else if (route->body != NULL) {
 		if ((r = tsr_json_read(rq->body.len ? (const char *)rq->body.data : "",
 		    rq->body.len, route->body, &body)) != 0)
 			return fail(rq, con, r);
 		req.body = body;
 	}
+	if ((r = peer_cert(rq->srv, con, &cert, &req.client_cert_len)) != 0) {
+		json_decref(body);
+		return fail(rq, con, r);
+	}
+	req.client_cert = cert;
 	tsr_error_clear();
 	r = route->handler(&req, &res);
 	json_decref(body);
-	if (r == 0 && res.json == NULL)
-		r = tsr_error(TSR_ERR_INTERNAL, "%s %s: the handler gave no body", rq->method,
-		    route->pattern);
-	if (r != 0) {
-		json_decref(res.json);
-		return fail(rq, con, r);
-	}
-	if (res.status == 0)
-		res.status = route->status ? route->status : 200;
-	return answer(rq, con, res.status, res.json, "application/json", NULL);
+	free(cert);
+	return respond(rq, con, r, &res);
 }
 
 static void copy_method(const char *method, char *out, size_t size)
@@ -741,10 +1000,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 	}
 	if (rq->deferred != NULL) {
 		json_t *doc = rq->deferred;
+		struct extra x = { .allow = rq->deferred_allow ? rq->match.allow : NULL };
 
 		rq->deferred = NULL;
-		return queue(rq, con, rq->deferred_status, doc, rq->deferred_type,
-		    rq->deferred_allow ? rq->match.allow : NULL);
+		return queue(rq, con, rq->deferred_status, doc, rq->deferred_type, &x);
 	}
 	if (rq->answered)
 		return MHD_YES;
@@ -980,6 +1239,32 @@ static int read_tls(const struct tsr_http_config *c, struct tsr_buf *cert, struc
 	return r;
 }
 
+/* The CA certificates client certificates must chain to: their PEM into
+ * pem (for libmicrohttpd, which then asks clients for a certificate) and a
+ * trust list of them into *out (which we check chains with). */
+static int read_trust(const char *path, struct tsr_buf *pem, gnutls_x509_trust_list_t *out)
+{
+	gnutls_datum_t d;
+	const char *text;
+	int r, n;
+
+	*out = NULL;
+	if ((r = tsr_file_read(path, PEM_MAX, pem)) != 0 || (r = tsr_buf_cstr(pem, &text)) != 0)
+		return r;
+	if (gnutls_x509_trust_list_init(out, 0) < 0)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	d.data = (unsigned char *)pem->data;
+	d.size = (unsigned)pem->len;
+	if ((n = gnutls_x509_trust_list_add_trust_mem(*out, &d, NULL, GNUTLS_X509_FMT_PEM, 0,
+	    0)) <= 0) {
+		gnutls_x509_trust_list_deinit(*out, 1);
+		*out = NULL;
+		return tsr_error(TSR_ERR_CRYPTO, "%s: no PEM CA certificate%s%s", path,
+		    n < 0 ? ": " : "", n < 0 ? gnutls_strerror(n) : "");
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ start, stop */
 
 static pthread_once_t jansson_once = PTHREAD_ONCE_INIT;
@@ -1028,6 +1313,7 @@ static int server_new(const struct tsr_http_config *c, struct tsr_http_app *app,
 	s->max_body_authenticated = c->max_body_authenticated;
 	s->drain_seconds = c->timeout_seconds;
 	s->log = stderr;
+	tsr_buf_init(&s->trust_pem, PEM_MAX);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -1039,6 +1325,9 @@ static int server_new(const struct tsr_http_config *c, struct tsr_http_app *app,
 
 static void server_free(struct tsr_http_server *s)
 {
+	if (s->trust != NULL)
+		gnutls_x509_trust_list_deinit(s->trust, 1);
+	tsr_buf_free(&s->trust_pem);
 	if (s->log != NULL && s->log != stderr)
 		fclose(s->log);
 	pthread_cond_destroy(&s->idle);
@@ -1046,14 +1335,23 @@ static void server_free(struct tsr_http_server *s)
 	free(s);
 }
 
+/* With trust (PEM), libmicrohttpd asks every client for a certificate
+ * without requiring one (GNUTLS_CERT_REQUEST) and leaves checking it to us
+ * (peer_cert()); a client that sends none is served as before. */
 static struct MHD_Daemon *daemon_start(struct tsr_http_server *s,
-    const struct tsr_http_config *c, int fd, const char *cert, const char *key)
+    const struct tsr_http_config *c, int fd, const char *cert, const char *key,
+    const char *trust)
 {
 	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem trust_option[] = {
+		{ trust != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, s,
+	    MHD_OPTION_ARRAY, trust_option,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, key,
@@ -1083,13 +1381,17 @@ int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *
 	tsr_buf_init_secret(&key, PEM_MAX);
 	if ((r = check_config(c, app)) != 0 || (r = read_tls(c, &cert, &key)) != 0 ||
 	    (r = tsr_buf_cstr(&cert, &cert_pem)) != 0 || (r = tsr_buf_cstr(&key, &key_pem)) != 0 ||
-	    (r = server_new(c, app, &s)) != 0 || (r = open_log(c->access_log_path, &s->log)) != 0 ||
+	    (r = server_new(c, app, &s)) != 0 ||
+	    (c->trust_pem_path != NULL && (r = read_trust(c->trust_pem_path, &s->trust_pem,
+	    &s->trust)) != 0) ||
+	    (r = open_log(c->access_log_path, &s->log)) != 0 ||
 	    (r = open_listener(c->listen, &fd, &s->port)) != 0)
 		goto out;
 	/* Seed jansson's hash function before there are threads to race for it. */
 	json_object_seed(0);
 	pthread_once(&jansson_once, jansson_wipes);
-	if ((s->mhd = daemon_start(s, c, fd, cert_pem, key_pem)) == NULL) {
+	if ((s->mhd = daemon_start(s, c, fd, cert_pem, key_pem,
+	    s->trust != NULL ? (const char *)s->trust_pem.data : NULL)) == NULL) {
 		r = tsr_error(TSR_ERR_CRYPTO, "cannot start the HTTPS server on %s (see the "
 		    "messages above)", c->listen);
 		goto out;

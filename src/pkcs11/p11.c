@@ -432,5 +432,55 @@ int tsr_p11_token_info(struct tsr_p11_session *s, struct tsr_p11_token_info *out
 	out->user_pin_locked = ti.flags & CKF_USER_PIN_LOCKED;
 	out->free_public_memory = ti.ulFreePublicMemory == CK_UNAVAILABLE_INFORMATION ?
 	    ~0UL : ti.ulFreePublicMemory;
+	out->free_private_memory = ti.ulFreePrivateMemory == CK_UNAVAILABLE_INFORMATION ?
+	    ~0UL : ti.ulFreePrivateMemory;
+	out->min_pin_len = ti.ulMinPinLen;
+	out->max_pin_len = ti.ulMaxPinLen;
+	out->protected_auth_path = ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH;
+	out->user_pin_count_low = ti.flags & CKF_USER_PIN_COUNT_LOW;
+	out->user_pin_final_try = ti.flags & CKF_USER_PIN_FINAL_TRY;
 	return 0;
+}
+
+/*
+ * Change the user PIN (C_SetPIN): in a session that is not logged in, or
+ * logged in as the user, it changes the user's PIN.  The new PIN's length
+ * is checked against the token's limits first, so the detail can name them.
+ */
+int tsr_p11_set_pin(struct tsr_p11_session *s, const char *old_pin, const char *new_pin)
+{
+	CK_TOKEN_INFO ti;
+	size_t len;
+	CK_RV rv;
+
+	if (s == NULL || old_pin == NULL || new_pin == NULL)
+		return tsr_error(TSR_ERR_INVALID, "changing the PIN needs the old and the new PIN");
+	len = strlen(new_pin);
+	rv = s->mod->fn->C_GetTokenInfo(s->slot, &ti);
+	if (rv != CKR_OK)
+		return tsr_p11_rv_error("C_GetTokenInfo", rv);
+	if (ti.ulMaxPinLen > 0 && (len < ti.ulMinPinLen || len > ti.ulMaxPinLen))
+		return tsr_error(TSR_ERR_PIN, "the new PIN has %zu characters; this token takes "
+		    "%lu to %lu", len, ti.ulMinPinLen, ti.ulMaxPinLen);
+	rv = s->mod->fn->C_SetPIN(s->h, (CK_UTF8CHAR *)old_pin, strlen(old_pin),
+	    (CK_UTF8CHAR *)new_pin, len);
+	switch (rv) {
+	case CKR_OK:
+		return 0;
+	case CKR_PIN_INCORRECT:
+		return tsr_error(TSR_ERR_PIN, "C_SetPIN: CKR_PIN_INCORRECT: wrong current PIN%s",
+		    (ti.flags & CKF_USER_PIN_FINAL_TRY) ? "; one more wrong PIN locks the token" :
+		    (ti.flags & CKF_USER_PIN_COUNT_LOW) ? "; few attempts are left" : "");
+	case CKR_PIN_LOCKED:
+		return tsr_error(TSR_ERR_PIN,
+		    "C_SetPIN: CKR_PIN_LOCKED: the PIN is locked; the SO must reset it");
+	case CKR_PIN_LEN_RANGE:
+		return tsr_error(TSR_ERR_PIN, "C_SetPIN: CKR_PIN_LEN_RANGE: the token refuses a new "
+		    "PIN of %zu characters", len);
+	case CKR_PIN_INVALID:
+		return tsr_error(TSR_ERR_PIN, "C_SetPIN: CKR_PIN_INVALID: the token refuses the "
+		    "new PIN's characters");
+	default:
+		return tsr_p11_rv_error("C_SetPIN", rv);
+	}
 }

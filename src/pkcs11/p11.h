@@ -67,6 +67,12 @@ void tsr_p11_close(struct tsr_p11_session *s);
  * locked PIN; already logged in is success. */
 int tsr_p11_login(struct tsr_p11_session *s, const char *pin) TSR_MUST_CHECK;
 
+/* Change the user PIN from old_pin to new_pin (C_SetPIN; no login
+ * needed).  TSR_ERR_PIN if old_pin is wrong or the PIN is locked, or the
+ * token refuses new_pin (its length or characters): the detail says which. */
+int tsr_p11_set_pin(struct tsr_p11_session *s, const char *old_pin, const char *new_pin)
+    TSR_MUST_CHECK;
+
 struct tsr_p11_token_info {
 	char label[33];
 	char manufacturer[33];
@@ -77,6 +83,10 @@ struct tsr_p11_token_info {
 	bool user_pin_to_be_changed;   /* CKF_USER_PIN_TO_BE_CHANGED */
 	bool user_pin_locked;
 	unsigned long free_public_memory;   /* ~0UL if unavailable */
+	unsigned long free_private_memory;  /* ~0UL if unavailable */
+	unsigned long min_pin_len, max_pin_len;
+	bool protected_auth_path;      /* a PIN pad: the PIN is entered on the reader */
+	bool user_pin_count_low, user_pin_final_try;
 };
 int tsr_p11_token_info(struct tsr_p11_session *s, struct tsr_p11_token_info *out) TSR_MUST_CHECK;
 
@@ -95,6 +105,8 @@ int tsr_p11_key_find(struct tsr_p11_session *s, const char *label,
 void tsr_p11_key_free(struct tsr_p11_key *k);
 
 enum tsr_key_type tsr_p11_key_type(const struct tsr_p11_key *k);
+/* The key's CKA_ID (borrowed; *len 0 if it has none). */
+const uint8_t *tsr_p11_key_id(const struct tsr_p11_key *k, size_t *len);
 /* The public key as an OpenSSL object (new reference; EVP_PKEY_free it). */
 int tsr_p11_key_public(const struct tsr_p11_key *k, EVP_PKEY **out) TSR_MUST_CHECK;
 
@@ -120,5 +132,45 @@ int tsr_p11_destroy_by_id(struct tsr_p11_session *s, const uint8_t *id, size_t i
 /* Store a DER certificate on the token as a CKO_CERTIFICATE with label/id. */
 int tsr_p11_cert_store(struct tsr_p11_session *s, const char *label,
     const uint8_t *id, size_t id_len, const uint8_t *der, size_t der_len) TSR_MUST_CHECK;
+
+/* The DER certificate stored with CKA_ID id (1..64 bytes), in a new buffer
+ * (free()).  TSR_ERR_NOT_FOUND if there is none; of several, the newest by
+ * notBefore.  Certificates are public objects: no login needed. */
+int tsr_p11_cert_find(struct tsr_p11_session *s, const uint8_t *id, size_t id_len,
+    uint8_t **der, size_t *der_len) TSR_MUST_CHECK;
+
+/* An object on a token, as tsr_p11_objects() lists it. */
+enum tsr_p11_class {
+	TSR_P11_OTHER, TSR_P11_DATA, TSR_P11_CERTIFICATE, TSR_P11_PUBLIC_KEY, TSR_P11_PRIVATE_KEY
+};
+struct tsr_p11_object {
+	enum tsr_p11_class cls;
+	char label[129];               /* CKA_LABEL ("" if none; truncated) */
+	uint8_t id[64];                /* CKA_ID (id_len 0 if none or longer) */
+	size_t id_len;
+	uint8_t *der;                  /* certificates: the X.509 DER (NULL if not X.509) */
+	size_t der_len;
+	enum tsr_key_type key_type;    /* keys: one of ours, else TSR_KEY_NONE */
+	bool sensitive, extractable, never_extractable;   /* private keys */
+	char application[65];          /* data objects: CKA_APPLICATION */
+};
+
+/* Every object the session sees (private ones only after login), at most
+ * 1024; free with tsr_p11_objects_free(). */
+int tsr_p11_objects(struct tsr_p11_session *s, struct tsr_p11_object **out, size_t *n)
+    TSR_MUST_CHECK;
+void tsr_p11_objects_free(struct tsr_p11_object *objs, size_t n);
+
+/* Set CKA_ID to new_id (NULL: keep) and CKA_LABEL to new_label (NULL: keep)
+ * on every object whose CKA_ID is id; *changed counts them.  A token may
+ * refuse (CKA_ID fixed by the card): TSR_ERR_PKCS11. */
+int tsr_p11_objects_rename(struct tsr_p11_session *s, const uint8_t *id, size_t id_len,
+    const uint8_t *new_id, size_t new_id_len, const char *new_label, int *changed)
+    TSR_MUST_CHECK;
+
+/* Destroy the data objects with this CKA_APPLICATION and CKA_LABEL;
+ * *destroyed counts them. */
+int tsr_p11_data_destroy(struct tsr_p11_session *s, const char *application, const char *label,
+    int *destroyed) TSR_MUST_CHECK;
 
 #endif /* TSR_P11_H */

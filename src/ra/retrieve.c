@@ -152,6 +152,14 @@ static bool allows(const struct tsr_product *p, const char *attr)
 	return false;
 }
 
+static bool requires(const struct tsr_product *p, const char *attr)
+{
+	for (size_t i = 0; i < p->n_subject_required; i++)
+		if (strcmp(p->subject_required[i], attr) == 0)
+			return true;
+	return false;
+}
+
 static int rdn(struct tsr_buf *out, const char *type, const char *value)
 {
 	int r = 0;
@@ -204,6 +212,9 @@ static int subject_of(struct tsr_ra *ra, const struct tsr_app_record *a,
 		r = rdn(subject, "SN", family);
 	if (r == 0 && allows(p, "O"))
 		r = rdn(subject, "O", org);
+	if (r == 0 && allows(p, "C") && ra->cfg->ca.country[0] == '\0' && requires(p, "C"))
+		r = tsr_error(TSR_ERR_CONFIG, "product %s puts the country in the subject: set "
+		    "[ca] country in tessera.conf", p->name);
 	if (r == 0 && allows(p, "C"))
 		r = rdn(subject, "C", ra->cfg->ca.country);
 	if (r == 0 && email != NULL && (p->san_allowed & (1u << TSR_SAN_EMAIL)))

@@ -245,4 +245,87 @@ struct tsr_lint_findings {
 int tsr_lint_cert(X509 *cert, enum tsr_cert_kind kind, const X509 *issuer,
     const struct tsr_product *product, time_t now, struct tsr_lint_findings *out) TSR_MUST_CHECK;
 
+/* ------------------------------------------------------------------ document signatures
+ * CMS SignedData (RFC 5652) over a document, attached or detached, with
+ * one signer and the signed attributes content-type (id-data),
+ * message-digest, signing-time and signing-certificate-v2 (RFC 5035: the
+ * SHA-256 hash of the signer's certificate).  See docs/sign.md.
+ */
+#define TSR_CMS_CONTENT_MAX (64u << 20)                 /* signed document: 64 MiB */
+#define TSR_CMS_MAX (TSR_CMS_CONTENT_MAX + (1u << 20))  /* a .p7s: content + 1 MiB */
+#define TSR_CMS_CERTS_MAX 16          /* certificates carried in one signature */
+#define TSR_CMS_FUTURE_SKEW 300       /* a signing time this far ahead is still "now" */
+
+/* Sign data (len bytes, at most TSR_CMS_CONTENT_MAX) with signer, whose
+ * public key must be cert's, using tsr_signer_md(signer).  cert must be
+ * valid at now (the signing time written), and its keyUsage must allow
+ * digitalSignature.  chain (may be NULL) lists CA certificates to carry
+ * beside cert.  detached leaves the content out.  The result is checked
+ * with cert's public key before it is returned.  *out is DER (new buffer,
+ * OPENSSL_free()). */
+int tsr_cms_sign(struct tsr_signer *signer, X509 *cert, STACK_OF(X509) *chain,
+    const uint8_t *data, size_t len, bool detached, time_t now,
+    uint8_t **out, size_t *out_len) TSR_MUST_CHECK;
+
+/* What tsr_cms_verify() checks, in the order it reports them. */
+enum tsr_cms_check {
+	TSR_CMS_CHECK_STRUCTURE,     /* strict DER, one signer, the four attributes */
+	TSR_CMS_CHECK_SIGNER_CERT,   /* the signer's certificate is included, ESS hash matches */
+	TSR_CMS_CHECK_DIGEST,        /* message-digest equals the content's digest */
+	TSR_CMS_CHECK_SIGNATURE,     /* the signature over the signed attributes */
+	TSR_CMS_CHECK_CHAIN,         /* the certificate chains to a trusted root */
+	TSR_CMS_CHECK_VALIDITY,      /* every certificate valid at the signing time */
+	TSR_CMS_CHECK_KEY_USAGE,     /* digitalSignature; an EKU for signing documents */
+	TSR_CMS_CHECK_STATUS,        /* revocation: not checked yet */
+};
+#define TSR_CMS_CHECK_COUNT 8
+
+enum tsr_cms_result {
+	TSR_CMS_NOT_RUN = 0,   /* an earlier failure left nothing to check */
+	TSR_CMS_GOOD,
+	TSR_CMS_BAD,
+	TSR_CMS_NOT_CHECKED,   /* no way to check yet (revocation status) */
+};
+
+#define TSR_CMS_REASON_MAX 320
+
+struct tsr_cms_report {
+	enum tsr_cms_result result[TSR_CMS_CHECK_COUNT];
+	char reason[TSR_CMS_CHECK_COUNT][TSR_CMS_REASON_MAX];
+	X509 *signer;              /* the signer's certificate, or NULL (owned) */
+	char *subject, *issuer;    /* RFC 4514, or NULL */
+	char serial[41];           /* hex, "" if unknown */
+	bool has_signing_time;
+	time_t signing_time;       /* the signer's claim (no timestamp authority) */
+	bool detached;
+	size_t content_len;
+	const char *digest;        /* "SHA-256", "SHA-384", "SHA-512" or NULL */
+	size_t chain_len;          /* certificates in the verified chain, root included */
+	bool valid_now;            /* every chain certificate valid at the time of checking */
+	char valid_now_reason[TSR_CMS_REASON_MAX];
+	bool non_repudiation;      /* keyUsage nonRepudiation (reported, not required) */
+};
+
+/* Short names: "structure", "signer-certificate", "content-digest",
+ * "signature", "chain", "validity", "key-usage", "status"; and "good",
+ * "bad", "not checked", "not run". */
+const char *tsr_cms_check_name(enum tsr_cms_check c);
+const char *tsr_cms_result_name(enum tsr_cms_result r);
+
+/* Verify a DER SignedData (at most TSR_CMS_MAX bytes).  content (NULL if
+ * none) is the signed document of a detached signature; an attached one
+ * carries its own and refuses a second.  roots are the trust anchors;
+ * untrusted (may be NULL) are intermediate certificates besides those the
+ * signature carries.  now is the time "valid now" is judged at.  Every check
+ * that can run is reported in *rep (cleared first; free it with
+ * tsr_cms_report_clear()).  Returns 0 if every check is good (status may be
+ * "not checked"); TSR_ERR_PARSE or TSR_ERR_TOO_LARGE if the structure is
+ * refused, TSR_ERR_INVALID for content given twice or missing,
+ * TSR_ERR_SIGNATURE if any other check is bad; the detail names the first
+ * bad check. */
+int tsr_cms_verify(const uint8_t *p7s, size_t len, const uint8_t *content, size_t content_len,
+    STACK_OF(X509) *roots, STACK_OF(X509) *untrusted, time_t now,
+    struct tsr_cms_report *rep) TSR_MUST_CHECK;
+void tsr_cms_report_clear(struct tsr_cms_report *rep);
+
 #endif /* TSR_X509_H */

@@ -1,5 +1,5 @@
 /*
- * test_base.c - errors, buffers, files, hex, clock, random, key types.
+ * test_base.c - errors, buffers, files, hex, base64, clock, random, key types.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "base/base.h"
 
@@ -101,6 +103,178 @@ static void test_hex(void **state)
 	assert_int_equal(tsr_hex_decode("zz", out, sizeof(out), &n), TSR_ERR_PARSE);
 	assert_int_equal(tsr_hex_decode("000000000000000000", out, sizeof(out), &n),
 	    TSR_ERR_TOO_LARGE);
+}
+
+/* ---------------------------------------------------------------- base64 */
+
+static int b64(const char *s, unsigned flags, uint8_t *out, size_t max, size_t *n)
+{
+	return tsr_base64_decode(s, strlen(s), flags, out, max, n);
+}
+
+/* RFC 4648 section 10, both ways. */
+static void test_base64_vectors(void **state)
+{
+	static const char *const v[][2] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+	uint8_t out[16];
+	size_t n, len;
+	char *e;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(v); i++) {
+		assert_int_equal(tsr_base64_encode((const uint8_t *)v[i][0], strlen(v[i][0]), 0, &e,
+		    &len), 0);
+		assert_string_equal(e, v[i][1]);
+		assert_int_equal(len, strlen(v[i][1]));
+		free(e);
+		memset(out, 0xee, sizeof(out));
+		assert_int_equal(b64(v[i][1], 0, out, sizeof(out), &n), 0);
+		assert_int_equal(n, strlen(v[i][0]));
+		assert_memory_equal(out, v[i][0], n);
+	}
+}
+
+/* Every byte string has one encoding: each of these is refused. */
+static void test_base64_strict(void **state)
+{
+	static const char *const bad[] = {
+		"Zg", "Zg=", "Zm9", "Z", "Zh==", "Zm9=", "Z===", "====", "=Zm9", "Zm=v",
+		"Zg==Zg==", "Zg==Zm9v", "Zm9v=", " Zm9v", "Zm9v ", "Zm 9v", "Zm9v\t", "Zm-_",
+		"Zm9v\n", "\nZm9v", "Zm\n9v", "Zm9v\r\n", "Zg==\n", "Zm9v\x80", "Zm9v%",
+	};
+	static const char *const bad_lines[] = {
+		"\nZm9v", "Zm9v\n\n", "Zm\n\n9v", "Zm9v\r", "Zm\r9v", "Zm9v\n\r\n", "\r\nZm9v",
+		"Zm9v\n ", "Zg==\nZg==", "Zg\n", "Zm9v\nZ",
+	};
+	uint8_t out[16];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++)
+		if (b64(bad[i], 0, out, sizeof(out), &n) != TSR_ERR_PARSE)
+			fail_msg("'%s' was accepted", bad[i]);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad_lines); i++)
+		if (b64(bad_lines[i], TSR_BASE64_LINES, out, sizeof(out), &n) != TSR_ERR_PARSE)
+			fail_msg("'%s' was accepted with line breaks allowed", bad_lines[i]);
+	/* An embedded NUL is a character like any other. */
+	assert_int_equal(tsr_base64_decode("Zm9v\0Zm9v", 9, TSR_BASE64_LINES, out, sizeof(out),
+	    &n), TSR_ERR_PARSE);
+	/* The detail names a position, never the text. */
+	assert_int_equal(b64("Zm9v*secret", 0, out, sizeof(out), &n), TSR_ERR_PARSE);
+	assert_non_null(strstr(tsr_error_detail(), "character 5"));
+	assert_null(strstr(tsr_error_detail(), "secret"));
+}
+
+static void test_base64_lines(void **state)
+{
+	static const char *const good[] = {
+		"Zm9v\nYmFy", "Zm9v\r\nYmFy", "Zm9vYmFy\n", "Zm9vYmFy\r\n", "Zm\n9v\nYm\nFy\n",
+		"Zm9vYmFy",
+	};
+	uint8_t out[16];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(good); i++) {
+		if (b64(good[i], TSR_BASE64_LINES, out, sizeof(out), &n) != 0)
+			fail_msg("'%s': %s", good[i], tsr_error_detail());
+		assert_int_equal(n, 6);
+		assert_memory_equal(out, "foobar", 6);
+	}
+	assert_int_equal(b64("Zm8=\n", TSR_BASE64_LINES, out, sizeof(out), &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(b64("", TSR_BASE64_LINES, out, 0, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_base64_limits(void **state)
+{
+	uint8_t out[6];
+	size_t n = 99;
+	char *e;
+
+	(void)state;
+	assert_int_equal(b64("Zm9vYmFy", 0, out, 5, &n), TSR_ERR_TOO_LARGE);
+	assert_int_equal(n, 0);
+	/* What was decoded before the refusal is wiped. */
+	memset(out, 0xee, sizeof(out));
+	assert_int_equal(b64("Zm9vYmFy!", 0, out, sizeof(out), &n), TSR_ERR_PARSE);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(out[i], 0);
+	assert_int_equal(b64("Zm9vYmFy", 0, out, 6, &n), 0);
+	assert_int_equal(n, 6);
+	assert_true(tsr_base64_decoded_max(8) >= 6);
+	assert_int_equal(tsr_base64_encode(out, 6, 10, &e, &n), TSR_ERR_INVALID);
+	assert_null(e);
+}
+
+/* Against OpenSSL's encoder, every length up to 300 bytes, in one line and
+ * in lines of 64 and 76 characters; and back. */
+static void test_base64_round_trip(void **state)
+{
+	static const size_t lines[] = { 0, 64, 76 };
+	uint8_t in[300], back[300];
+	unsigned char ref[404];
+
+	(void)state;
+	assert_int_equal(tsr_random(in, sizeof(in)), 0);
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		int rlen = EVP_EncodeBlock(ref, in, (int)len);
+
+		for (size_t k = 0; k < TSR_ARRAY_LEN(lines); k++) {
+			size_t line = lines[k], n, o = 0, pos = 0;
+			char *e;
+
+			assert_int_equal(tsr_base64_encode(in, len, line, &e, &n), 0);
+			assert_int_equal(n, strlen(e));
+			/* The same characters as OpenSSL's, a line feed after every
+			 * line of `line` characters and after the last. */
+			for (size_t i = 0; i < n; i++) {
+				if (e[i] == '\n') {
+					assert_true(line > 0);
+					assert_true(pos == line || (i + 1 == n && pos > 0));
+					pos = 0;
+					continue;
+				}
+				assert_true(o < (size_t)rlen);
+				assert_int_equal(e[i], ref[o++]);
+				pos++;
+			}
+			assert_int_equal(o, (size_t)rlen);
+			assert_true(line == 0 || len == 0 || e[n - 1] == '\n');
+			assert_int_equal(tsr_base64_decode(e, n, line ? TSR_BASE64_LINES : 0, back,
+			    sizeof(back), &o), 0);
+			assert_int_equal(o, len);
+			assert_memory_equal(back, in, len);
+			free(e);
+		}
+	}
+}
+
+/* The alphabet is exactly RFC 4648's: every other byte value is refused. */
+static void test_base64_alphabet(void **state)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t out[3];
+	size_t n;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		char s[5] = { (char)c, 'A', 'A', 'A', '\0' };
+		const char *at = c ? strchr(alphabet, c) : NULL;
+		int r = tsr_base64_decode(s, 4, 0, out, sizeof(out), &n);
+
+		if (at != NULL) {
+			assert_int_equal(r, 0);
+			assert_int_equal(out[0] >> 2, (int)(at - alphabet));
+		} else {
+			assert_int_not_equal(r, 0);
+		}
+	}
 }
 
 static char *temp_dir(void)
@@ -274,6 +448,12 @@ int main(void)
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_equal_ct_and_wipe),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_base64_vectors),
+		cmocka_unit_test(test_base64_strict),
+		cmocka_unit_test(test_base64_lines),
+		cmocka_unit_test(test_base64_limits),
+		cmocka_unit_test(test_base64_round_trip),
+		cmocka_unit_test(test_base64_alphabet),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_file_write_ignores_planted_links),
 		cmocka_unit_test(test_file_read_private),

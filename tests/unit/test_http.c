@@ -290,13 +290,16 @@ static int h_ok(const struct tsr_http_request *req, struct tsr_http_response *re
 	return 0;
 }
 
+#define ROUTE(m, p, h, f, b, s, q, st) { .method = m, .pattern = p, .handler = h, .flags = f, \
+	.body = b, .summary = s, .query = q, .status = st }
+
 static const struct tsr_http_route test_routes[] = {
-	{ "GET", "/api/v1/products", h_ok, 0, NULL, "list", NULL, NULL, 0 },
-	{ "GET", "/api/v1/products/{name}", h_ok, 0, NULL, "one", NULL, NULL, 0 },
-	{ "POST", "/api/v1/applications", h_ok, 0, NULL, "apply", NULL, NULL, 201 },
-	{ "GET", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "doc", NULL, NULL, 0 },
-	{ "DELETE", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "drop", NULL,
-	    NULL, 0 },
+	ROUTE("GET", "/api/v1/products", h_ok, 0, NULL, "list", NULL, 0),
+	ROUTE("GET", "/api/v1/products/{name}", h_ok, 0, NULL, "one", NULL, 0),
+	ROUTE("POST", "/api/v1/applications", h_ok, 0, NULL, "apply", NULL, 201),
+	ROUTE("GET", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "doc", NULL, 0),
+	ROUTE("DELETE", "/api/v1/applications/{id}/documents/{doc}", h_ok, 0, NULL, "drop", NULL,
+	    0),
 };
 
 static int find(const char *method, const char *path, struct tsr_http_match *m)
@@ -712,10 +715,19 @@ static void test_openapi_matches_routes(void **state)
 		assert_non_null(json_object_get(json_object_get(op, "responses"), status));
 		assert_non_null(json_object_get(json_object_get(op, "responses"), "default"));
 		/* A body schema for every route that takes one, and security for
-		 * every authenticated one. */
-		assert_true((json_object_get(op, "requestBody") != NULL) == (routes[i].body != NULL));
+		 * every authenticated one (a session or Basic credentials). */
+		assert_true((json_object_get(op, "requestBody") != NULL) ==
+		    (routes[i].body != NULL || routes[i].media_type != NULL));
 		assert_true((json_object_get(op, "security") != NULL) ==
-		    ((routes[i].flags & TSR_HTTP_AUTH) != 0));
+		    ((routes[i].flags & (TSR_HTTP_AUTH | TSR_HTTP_BASIC)) != 0 ||
+		    routes[i].challenge != NULL));
+		/* Bodies that are not JSON are documented with their media type. */
+		if (routes[i].media_type != NULL)
+			assert_non_null(json_object_get(json_object_get(json_object_get(op,
+			    "requestBody"), "content"), routes[i].media_type));
+		if (routes[i].produces != NULL)
+			assert_non_null(json_object_get(json_object_get(json_object_get(
+			    json_object_get(op, "responses"), status), "content"), routes[i].produces));
 	}
 	/* ...and every operation in the document is a route. */
 	json_object_foreach(paths, path, item) {
@@ -733,18 +745,28 @@ static void test_openapi_matches_routes(void **state)
 		}
 	}
 	assert_int_equal(ops, n);
-	/* One table: the API's own routes and every workflow route. */
+	/* One table: the API's own routes, every workflow route, every EST route. */
 	{
-		size_t n_ra;
+		size_t n_ra, n_est;
 		const struct tsr_http_route *ra = tsr_http_ra_routes(&n_ra);
+		const struct tsr_http_route *est = tsr_http_est_routes(&n_est);
 
 		assert_true(n_ra >= 17);
-		assert_int_equal(n, 4 + n_ra);
+		assert_int_equal(n_est, 6);
+		assert_int_equal(n, 4 + n_ra + n_est);
 		for (size_t i = 0; i < n_ra; i++)
 			assert_ptr_equal(routes[4 + i].handler, ra[i].handler);
+		for (size_t i = 0; i < n_est; i++)
+			assert_ptr_equal(routes[4 + n_ra + i].handler, est[i].handler);
 	}
+	/* Both kinds of credentials are described. */
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+	    json_object_get(doc, "components"), "securitySchemes"), "basic"), "scheme")), "basic");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
+	    json_object_get(doc, "components"), "securitySchemes"), "session"), "scheme")),
+	    "bearer");
 	check_refs(doc, doc, &refs);
-	assert_true(refs >= 2 * n);
+	assert_true(refs >= 2 * n - 4);
 	json_decref(doc);
 }
 
@@ -759,6 +781,10 @@ struct slow {
 struct fixture {
 	char dir[64];
 	char cert[96], key[96], other_key[96], log[96];
+	/* A client CA, a client certificate of it, one of another CA, and an
+	 * expired one of the client CA; their keys. */
+	char ca[96], client[96], client_key[96], foreign[96], foreign_key[96];
+	char expired[96], expired_key[96];
 	struct tsr_config cfg;
 	struct tsr_http_app app;
 	struct tsr_http_server *srv;
@@ -828,6 +854,97 @@ static int h_broken(const struct tsr_http_request *req, struct tsr_http_response
 	return tsr_error(TSR_ERR_STORE, "/secret/path/tessera.db: database is locked");
 }
 
+/* The raw body reversed, as application/x-echo, with headers of its own. */
+static int h_raw(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	uint8_t *p = malloc(req->raw_len + 1);
+
+	if (p == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < req->raw_len; i++)
+		p[i] = req->raw[req->raw_len - 1 - i];
+	res->raw = p;
+	res->raw_len = req->raw_len;
+	res->content_type = "application/x-echo";
+	res->headers[0] = (struct tsr_http_header){ "Content-Transfer-Encoding", "base64" };
+	res->headers[1] = (struct tsr_http_header){ "X-Echo", "reversed" };
+	res->n_headers = 2;
+	return 0;
+}
+
+static int h_nothing(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	(void)req;
+	res->status = 204;
+	return 0;
+}
+
+/* Handler bugs: a 204 with a body, two bodies, a raw body without a type. */
+static int h_bad_204(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	(void)req;
+	res->status = 204;
+	res->json = json_object();
+	return 0;
+}
+
+static int h_two_bodies(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	(void)req;
+	res->json = json_object();
+	res->raw = (uint8_t *)strdup("x");
+	res->raw_len = 1;
+	res->content_type = "text/plain";
+	return 0;
+}
+
+static int h_untyped(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	(void)req;
+	res->raw = (uint8_t *)strdup("x");
+	res->raw_len = 1;
+	return 0;
+}
+
+/* What Basic credentials the handler got (never echo a password: its length). */
+static int h_basic(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	char user[TSR_HTTP_BASIC_USER_MAX + 1], password[TSR_HTTP_BASIC_PASSWORD_MAX + 1];
+	int r;
+
+	if ((r = tsr_http_basic(req->authorization, user, password)) != 0)
+		return r;
+	res->json = json_pack("{s:s, s:i, s:i}", "user", user, "password_length",
+	    (int)strlen(password), "body_length", (int)req->raw_len);
+	tsr_wipe(password, sizeof(password));
+	return 0;
+}
+
+/* Whether the handler got a client certificate, and its SHA-256. */
+static int h_peer(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	uint8_t md[32];
+	char hex[65] = "";
+
+	if (req->client_cert != NULL) {
+		EVP_Digest(req->client_cert, req->client_cert_len, md, NULL, EVP_sha256(), NULL);
+		tsr_hex_encode(md, sizeof(md), hex);
+	}
+	res->json = json_pack("{s:b, s:s}", "cert", req->client_cert != NULL, "sha256", hex);
+	return 0;
+}
+
+static int h_header(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	const char *v = NULL;
+	int r;
+
+	if ((r = tsr_http_header(req, "X-Test", &v)) != 0)
+		return r;
+	res->json = json_pack("{s:s?}", "value", v);
+	return 0;
+}
+
 static const struct tsr_json_field echo_schema[] = {
 	{ .name = "name", .type = TSR_JSON_STRING, .required = true, .min_len = 1, .max_len = 64 },
 	{ .name = "text", .type = TSR_JSON_STRING, .max_len = 1 << 20 },
@@ -848,13 +965,24 @@ static size_t n_served;
 static void build_routes(void)
 {
 	static const struct tsr_http_route extra[] = {
-		{ "POST", "/api/v1/echo", h_echo, 0, echo_schema, "echo", NULL, NULL, 0 },
-		{ "POST", "/api/v1/private", h_private, TSR_HTTP_AUTH, private_schema, "private",
-		    NULL, private_query, 0 },
-		{ "GET", "/api/v1/slow", h_slow, 0, NULL, "slow", NULL, NULL, 0 },
-		{ "GET", "/api/v1/broken", h_broken, 0, NULL, "broken", NULL, NULL, 0 },
-		{ "GET", "/api/v1/whoami", h_whoami, 0, NULL, "who", NULL, whoami_query, 0 },
-		{ "POST", "/api/v1/things", h_create, 0, echo_schema, "create", NULL, NULL, 201 },
+		ROUTE("POST", "/api/v1/echo", h_echo, 0, echo_schema, "echo", NULL, 0),
+		ROUTE("POST", "/api/v1/private", h_private, TSR_HTTP_AUTH, private_schema, "private",
+		    private_query, 0),
+		ROUTE("GET", "/api/v1/slow", h_slow, 0, NULL, "slow", NULL, 0),
+		ROUTE("GET", "/api/v1/broken", h_broken, 0, NULL, "broken", NULL, 0),
+		ROUTE("GET", "/api/v1/whoami", h_whoami, 0, NULL, "who", whoami_query, 0),
+		ROUTE("POST", "/api/v1/things", h_create, 0, echo_schema, "create", NULL, 201),
+		{ .method = "POST", .pattern = "/api/v1/raw", .handler = h_raw,
+		    .media_type = "application/x-test", .produces = "application/x-echo" },
+		ROUTE("GET", "/api/v1/nothing", h_nothing, 0, NULL, "nothing", NULL, 0),
+		ROUTE("GET", "/api/v1/bad-204", h_bad_204, 0, NULL, "bug", NULL, 0),
+		ROUTE("GET", "/api/v1/two-bodies", h_two_bodies, 0, NULL, "bug", NULL, 0),
+		ROUTE("GET", "/api/v1/untyped", h_untyped, 0, NULL, "bug", NULL, 0),
+		{ .method = "POST", .pattern = "/api/v1/basic", .handler = h_basic,
+		    .flags = TSR_HTTP_BASIC, .media_type = "application/x-test",
+		    .challenge = "Basic realm=\"test\"" },
+		ROUTE("GET", "/api/v1/peer", h_peer, 0, NULL, "peer", NULL, 0),
+		ROUTE("GET", "/api/v1/header", h_header, 0, NULL, "header", NULL, 0),
 	};
 	size_t n;
 	const struct tsr_http_route *api = tsr_http_api_routes(&n);
@@ -924,6 +1052,67 @@ static void make_cert(struct fixture *f)
 	EVP_PKEY_free(other);
 }
 
+/* A certificate for key, named cn, issued by issuer (NULL: self-signed)
+ * with issuer_key, valid from `from` to `to` seconds from now. */
+static X509 *issue(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    long from, long to, bool ca)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	X509_EXTENSION *ext;
+	X509V3_CTX ctx;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(random() & 0xffffff) + 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), from);
+	X509_gmtime_adj(X509_getm_notAfter(x), to);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+	    0);
+	X509_set_subject_name(x, name);
+	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
+	X509_set_pubkey(x, key);
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" :
+	    "critical,CA:FALSE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_key_usage, ca ? "critical,keyCertSign,cRLSign" :
+	    "critical,digitalSignature");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
+	X509_NAME_free(name);
+	return x;
+}
+
+/* The client side of mutual TLS: f->ca issues f->client and f->expired;
+ * f->foreign is self-signed. */
+static void make_client_certs(struct fixture *f)
+{
+	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *k1 = EVP_EC_gen("P-256");
+	EVP_PKEY *k2 = EVP_EC_gen("P-256"), *k3 = EVP_EC_gen("P-256");
+	X509 *ca = issue(ca_key, "Client CA", NULL, NULL, -3600, 86400, true);
+	X509 *client = issue(k1, "client", ca, ca_key, -3600, 86400, false);
+	X509 *foreign = issue(k2, "client", NULL, NULL, -3600, 86400, false);
+	X509 *expired = issue(k3, "old client", ca, ca_key, -7200, -3600, false);
+
+	write_pem(f->ca, ca, NULL);
+	write_pem(f->client, client, NULL);
+	write_pem(f->client_key, NULL, k1);
+	write_pem(f->foreign, foreign, NULL);
+	write_pem(f->foreign_key, NULL, k2);
+	write_pem(f->expired, expired, NULL);
+	write_pem(f->expired_key, NULL, k3);
+	X509_free(ca);
+	X509_free(client);
+	X509_free(foreign);
+	X509_free(expired);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(k1);
+	EVP_PKEY_free(k2);
+	EVP_PKEY_free(k3);
+}
+
 static void load_config(struct fixture *f)
 {
 	static const char ca[] = "[ca]\norganization = Test\ntoken = pkcs11:token=Test\n"
@@ -961,7 +1150,15 @@ static int server_setup(void **state)
 	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
 	snprintf(f->other_key, sizeof(f->other_key), "%s/other.pem", f->dir);
 	snprintf(f->log, sizeof(f->log), "%s/access.log", f->dir);
+	snprintf(f->ca, sizeof(f->ca), "%s/client-ca.pem", f->dir);
+	snprintf(f->client, sizeof(f->client), "%s/client.pem", f->dir);
+	snprintf(f->client_key, sizeof(f->client_key), "%s/client.key", f->dir);
+	snprintf(f->foreign, sizeof(f->foreign), "%s/foreign.pem", f->dir);
+	snprintf(f->foreign_key, sizeof(f->foreign_key), "%s/foreign.key", f->dir);
+	snprintf(f->expired, sizeof(f->expired), "%s/expired.pem", f->dir);
+	snprintf(f->expired_key, sizeof(f->expired_key), "%s/expired.key", f->dir);
 	make_cert(f);
+	make_client_certs(f);
 	load_config(f);
 	build_routes();
 	pthread_mutex_init(&f->slow.lock, NULL);
@@ -1017,6 +1214,8 @@ struct call {
 	const char *const *headers;   /* extra, NULL-terminated */
 	long tls_version;             /* 0: default */
 	const char *ciphers;
+	const char *cert, *key;       /* a TLS client certificate (PEM files), or NULL */
+	unsigned port;                /* 0: the fixture's server */
 };
 
 static void reply_free(struct reply *r)
@@ -1036,7 +1235,7 @@ static void request(const struct fixture *f, const struct call *c, struct reply 
 	memset(r, 0, sizeof(*r));
 	tsr_buf_init(&r->headers, 1 << 20);
 	tsr_buf_init(&r->body, 1 << 20);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", f->port, c->path);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", c->port ? c->port : f->port, c->path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CAINFO, f->cert);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, c->method);
@@ -1052,6 +1251,10 @@ static void request(const struct fixture *f, const struct call *c, struct reply 
 		curl_easy_setopt(curl, CURLOPT_SSLVERSION, c->tls_version);
 	if (c->ciphers != NULL)
 		curl_easy_setopt(curl, CURLOPT_SSL_CIPHER_LIST, c->ciphers);
+	if (c->cert != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, c->cert);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, c->key);
+	}
 	if (c->body != NULL) {
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, c->body);
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -1970,6 +2173,610 @@ static void test_serve_ipv6_client(void **state)
 	tsr_buf_free(&body);
 }
 
+/* ================================================================ bodies that are not JSON */
+
+static bool has_header(const struct reply *r, const char *name)
+{
+	char v[256];
+
+	return header(r, name, v, sizeof(v)) != NULL;
+}
+
+static void test_serve_raw_body(void **state)
+{
+	static const char body[] = { 0x00, 0x01, 'a', 'b', 'c', (char)0xff };
+	struct fixture *f = *state;
+	struct call c = { .method = "POST", .path = "/api/v1/raw",
+		.content_type = "application/x-test", .body = body, .body_len = sizeof(body) };
+	struct call upper = c, empty = c;
+	struct reply r;
+
+	request(f, &c, &r);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Type", "application/x-echo");
+	assert_header(&r, "Content-Transfer-Encoding", "base64");
+	assert_header(&r, "X-Echo", "reversed");
+	assert_security_headers(&r);
+	/* The bytes as sent, NUL and all, reversed by the handler. */
+	assert_int_equal(r.body.len, sizeof(body));
+	for (size_t i = 0; i < sizeof(body); i++)
+		assert_int_equal(r.body.data[i], (uint8_t)body[sizeof(body) - 1 - i]);
+	reply_free(&r);
+
+	/* Media types are case-insensitive; trailing spaces are not a parameter. */
+	upper.content_type = "Application/X-Test ";
+	request(f, &upper, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+
+	empty.body = "";
+	empty.body_len = 0;
+	request(f, &empty, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, 0);
+	reply_free(&r);
+}
+
+static void test_serve_raw_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"application/json", "application/x-test; charset=utf-8", "application/x-testing",
+		"text/plain", "application/x-test;", "application/pkcs10",
+	};
+	struct fixture *f = *state;
+	char *big = malloc(64 * 1024 + 1);
+	const char *const chunked[] = { "Transfer-Encoding: chunked", NULL };
+	struct call c = { .method = "POST", .path = "/api/v1/raw", .body = "abc" };
+	struct reply r;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++) {
+		c.content_type = bad[i];
+		request(f, &c, &r);
+		assert_problem(&r, 415, "unsupported-media-type", "/api/v1/raw");
+		assert_string_equal(json_string_value(json_object_get(r.json, "detail")),
+		    "the body must be application/x-test");
+		reply_free(&r);
+	}
+	c.content_type = NULL;
+	request(f, &c, &r);
+	assert_problem(&r, 415, "unsupported-media-type", "/api/v1/raw");
+	reply_free(&r);
+
+	/* The same caps as JSON bodies. */
+	assert_non_null(big);
+	memset(big, 'A', 64 * 1024 + 1);
+	c.content_type = "application/x-test";
+	c.body = big;
+	c.body_len = 64 * 1024 + 1;
+	request(f, &c, &r);
+	assert_problem(&r, 413, "too-large", "/api/v1/raw");
+	reply_free(&r);
+	c.body_len = 64 * 1024;
+	request(f, &c, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, 64 * 1024);
+	reply_free(&r);
+	free(big);
+
+	c.body = "abc";
+	c.body_len = 0;
+	c.headers = chunked;
+	request(f, &c, &r);
+	assert_problem(&r, 411, "length-required", "/api/v1/raw");
+	reply_free(&r);
+}
+
+static void test_serve_no_content(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+
+	get(f, "/api/v1/nothing", &r);
+	assert_int_equal(r.status, 204);
+	assert_int_equal(r.body.len, 0);
+	assert_false(has_header(&r, "Content-Type"));
+	assert_false(has_header(&r, "Content-Length"));    /* RFC 9110 8.6 */
+	assert_security_headers(&r);
+	reply_free(&r);
+}
+
+/* A handler that breaks the response contract is a 500, not a half answer. */
+static void test_serve_handler_bugs(void **state)
+{
+	static const char *const paths[] = {
+		"/api/v1/bad-204", "/api/v1/two-bodies", "/api/v1/untyped",
+	};
+	struct fixture *f = *state;
+	struct reply r;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(paths); i++) {
+		get(f, paths[i], &r);
+		assert_problem(&r, 500, "internal", paths[i]);
+		reply_free(&r);
+	}
+}
+
+/* ================================================================ Basic credentials */
+
+/* "Basic " + base64 of plain, into out. */
+static void basic_of(const char *plain, char *out, size_t size)
+{
+	char *b = NULL;
+	size_t n;
+
+	assert_int_equal(tsr_base64_encode((const uint8_t *)plain, strlen(plain), 0, &b, &n), 0);
+	snprintf(out, size, "Basic %s", b);
+	free(b);
+}
+
+static void test_basic_parse(void **state)
+{
+	static const char *const refused[] = {
+		"nocolon", ":password", "user:", ":", "us\x01er:pw", "user:pw\x7f", "user:p\tw",
+	};
+	char user[TSR_HTTP_BASIC_USER_MAX + 1], pw[TSR_HTTP_BASIC_PASSWORD_MAX + 1];
+	char h[1024], long_user[TSR_HTTP_BASIC_USER_MAX + 8], long_pw[TSR_HTTP_BASIC_PASSWORD_MAX + 8];
+
+	(void)state;
+	basic_of("AB12-CD34:correct horse: battery", h, sizeof(h));
+	assert_int_equal(tsr_http_basic(h, user, pw), 0);
+	assert_string_equal(user, "AB12-CD34");
+	assert_string_equal(pw, "correct horse: battery");   /* split at the first colon */
+	/* The scheme in any case; UTF-8 passwords pass through. */
+	basic_of("code:p\xc3\xa4ssw\xc3\xb6rd", h, sizeof(h));
+	memcpy(h, "bAsIc", 5);
+	assert_int_equal(tsr_http_basic(h, user, pw), 0);
+	assert_string_equal(pw, "p\xc3\xa4ssw\xc3\xb6rd");
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(refused); i++) {
+		basic_of(refused[i], h, sizeof(h));
+		if (tsr_http_basic(h, user, pw) != TSR_ERR_AUTH)
+			fail_msg("'%s' was accepted", refused[i]);
+		assert_string_equal(user, "");
+		assert_string_equal(pw, "");
+	}
+	assert_int_equal(tsr_http_basic(NULL, user, pw), TSR_ERR_AUTH);
+	assert_int_equal(tsr_http_basic("Bearer abc", user, pw), TSR_ERR_AUTH);
+	assert_int_equal(tsr_http_basic("Basic", user, pw), TSR_ERR_AUTH);
+	assert_int_equal(tsr_http_basic("Basic  dTpw", user, pw), TSR_ERR_AUTH);    /* two spaces */
+	assert_int_equal(tsr_http_basic("Basic dTpw=", user, pw), TSR_ERR_AUTH);    /* padding */
+	assert_int_equal(tsr_http_basic("Basic dTp3", user, pw), 0);                /* "u:w" */
+	assert_int_equal(tsr_http_basic("Basic dTp3 ", user, pw), TSR_ERR_AUTH);
+	assert_int_equal(tsr_http_basic("Basic dTp-", user, pw), TSR_ERR_AUTH);     /* base64url */
+	/* The detail never quotes the credentials. */
+	basic_of("AB12-CD34:hunter2", h, sizeof(h));
+	h[strlen(h) - 1] = '!';
+	assert_int_equal(tsr_http_basic(h, user, pw), TSR_ERR_AUTH);
+	assert_null(strstr(tsr_error_detail(), h + 6));
+	/* Limits: 128 bytes of user-id, 256 of password. */
+	memset(long_user, 'u', TSR_HTTP_BASIC_USER_MAX);
+	snprintf(long_user + TSR_HTTP_BASIC_USER_MAX, 8, ":pw");
+	basic_of(long_user, h, sizeof(h));
+	assert_int_equal(tsr_http_basic(h, user, pw), 0);
+	memset(long_user, 'u', TSR_HTTP_BASIC_USER_MAX + 1);
+	snprintf(long_user + TSR_HTTP_BASIC_USER_MAX + 1, 7, ":pw");
+	basic_of(long_user, h, sizeof(h));
+	assert_int_equal(tsr_http_basic(h, user, pw), TSR_ERR_AUTH);
+	long_pw[0] = 'u';
+	long_pw[1] = ':';
+	memset(long_pw + 2, 'p', TSR_HTTP_BASIC_PASSWORD_MAX + 1);
+	long_pw[TSR_HTTP_BASIC_PASSWORD_MAX + 3] = '\0';
+	basic_of(long_pw, h, sizeof(h));
+	assert_int_equal(tsr_http_basic(h, user, pw), TSR_ERR_AUTH);
+	long_pw[TSR_HTTP_BASIC_PASSWORD_MAX + 2] = '\0';
+	basic_of(long_pw, h, sizeof(h));
+	assert_int_equal(tsr_http_basic(h, user, pw), 0);
+	assert_int_equal(strlen(pw), TSR_HTTP_BASIC_PASSWORD_MAX);
+}
+
+static void test_serve_basic_route(void **state)
+{
+	struct fixture *f = *state;
+	char good[256], bad[] = "Authorization: Basic !!!!";
+	const char *const with_good[] = { good, NULL };
+	const char *const with_bad[] = { bad, NULL };
+	const char *const with_bearer[] = { "Authorization: Bearer good-token", NULL };
+	struct call c = { .method = "POST", .path = "/api/v1/basic",
+		.content_type = "application/x-test", .body = "csr" };
+	struct call bearer_route = { .method = "POST", .path = "/api/v1/private",
+		.content_type = "application/json", .body = "{\"text\":\"hi\"}" };
+	struct reply r;
+
+	/* No credentials: refused on the headers, with the route's challenge. */
+	request(f, &c, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/basic");
+	assert_header(&r, "WWW-Authenticate", "Basic realm=\"test\"");
+	reply_free(&r);
+	c.headers = with_bearer;
+	request(f, &c, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/basic");
+	assert_header(&r, "WWW-Authenticate", "Basic realm=\"test\"");
+	reply_free(&r);
+
+	basic_of("AB12-CD34:correct horse", good + 15, sizeof(good) - 15);
+	memcpy(good, "Authorization: ", 15);
+	c.headers = with_good;
+	request(f, &c, &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "user")), "AB12-CD34");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "password_length")), 13);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "body_length")), 3);
+	assert_false(has_header(&r, "WWW-Authenticate"));
+	reply_free(&r);
+
+	/* The handler's own refusal of the credentials carries the challenge too. */
+	c.headers = with_bad;
+	request(f, &c, &r);
+	assert_problem(&r, 401, "auth", "/api/v1/basic");
+	assert_header(&r, "WWW-Authenticate", "Basic realm=\"test\"");
+	reply_free(&r);
+
+	/* A route without a challenge sends none. */
+	request(f, &bearer_route, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/private");
+	assert_false(has_header(&r, "WWW-Authenticate"));
+	reply_free(&r);
+}
+
+static void test_serve_header_once(void **state)
+{
+	struct fixture *f = *state;
+	const char *const once[] = { "X-Test: one", NULL };
+	const char *const twice[] = { "X-Test: one", "x-test: two", NULL };
+	struct call c = { .method = "GET", .path = "/api/v1/header" };
+	struct reply r;
+
+	request(f, &c, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(json_is_null(json_object_get(r.json, "value")));
+	reply_free(&r);
+	c.headers = once;
+	request(f, &c, &r);
+	assert_string_equal(json_string_value(json_object_get(r.json, "value")), "one");
+	reply_free(&r);
+	c.headers = twice;
+	request(f, &c, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/header");
+	assert_non_null(strstr(json_string_value(json_object_get(r.json, "detail")), "X-Test"));
+	reply_free(&r);
+}
+
+/* Two Content-Types or two Authorization headers: which one counts would
+ * be a guess, so neither does. */
+static void test_serve_duplicate_headers(void **state)
+{
+	struct fixture *f = *state;
+	const char *const types[] = { "Content-Type: application/json", NULL };
+	const char *const auths[] = { "Authorization: Bearer good-token",
+		"Authorization: Bearer other", NULL };
+	struct call two_types = { .method = "POST", .path = "/api/v1/raw",
+		.content_type = "application/x-test", .body = "abc", .headers = types };
+	struct call two_auths = { .method = "POST", .path = "/api/v1/private",
+		.content_type = "application/json", .body = "{\"text\":\"hi\"}", .headers = auths };
+	struct reply r;
+
+	request(f, &two_types, &r);
+	assert_problem(&r, 400, "parse", "/api/v1/raw");
+	reply_free(&r);
+	request(f, &two_auths, &r);
+	assert_problem(&r, 400, "parse", "/api/v1/private");
+	reply_free(&r);
+}
+
+/* ================================================================ client certificates */
+
+/* The SHA-256 (hex) of the DER of the certificate in a PEM file. */
+static void cert_sha256(const char *path, char hex[65])
+{
+	FILE *fp = fopen(path, "r");
+	X509 *x = fp ? PEM_read_X509(fp, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL, md[32];
+	int n = x ? i2d_X509(x, &der) : -1;
+
+	assert_true(n > 0);
+	EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
+	tsr_hex_encode(md, sizeof(md), hex);
+	OPENSSL_free(der);
+	X509_free(x);
+	fclose(fp);
+}
+
+/* GET /api/v1/peer on port with the given client certificate: what the
+ * handler saw. */
+static void peer(const struct fixture *f, unsigned port, const char *cert, const char *key,
+    bool *seen, char hex[65])
+{
+	struct call c = { .method = "GET", .path = "/api/v1/peer", .cert = cert, .key = key,
+		.port = port };
+	struct reply r;
+
+	request(f, &c, &r);
+	if (r.rc != CURLE_OK)
+		fail_msg("GET /api/v1/peer with %s: %s", cert ? cert : "no certificate",
+		    curl_easy_strerror(r.rc));
+	assert_int_equal(r.status, 200);
+	*seen = json_is_true(json_object_get(r.json, "cert"));
+	snprintf(hex, 65, "%s", json_string_value(json_object_get(r.json, "sha256")));
+	reply_free(&r);
+}
+
+static void test_serve_client_certificates(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_http_server *srv = NULL;
+	struct tsr_http_config c;
+	char want[65], got[65];
+	unsigned port;
+	bool seen;
+	struct reply r;
+
+	config_for(f, &c);
+	c.trust_pem_path = f->ca;
+	if (tsr_http_server_start(&c, &f->app, &srv) != 0)
+		fail_msg("start: %s", tsr_error_detail());
+	port = tsr_http_server_port(srv);
+
+	/* Asked for, never required: clients without one are served as before. */
+	peer(f, port, NULL, NULL, &seen, got);
+	assert_false(seen);
+	assert_string_equal(got, "");
+	{
+		struct call health = { .method = "GET", .path = "/api/v1/health", .port = port };
+
+		request(f, &health, &r);
+		assert_int_equal(r.status, 200);
+		reply_free(&r);
+	}
+	/* One of the trusted CA's reaches the handler, exactly. */
+	cert_sha256(f->client, want);
+	peer(f, port, f->client, f->client_key, &seen, got);
+	assert_true(seen);
+	assert_string_equal(got, want);
+	/* One of another CA does not (the connection still works). */
+	peer(f, port, f->foreign, f->foreign_key, &seen, got);
+	assert_false(seen);
+	/* An expired one of the trusted CA does: its validity is the handler's to
+	 * judge (the ra layer says "expired" rather than "no certificate"). */
+	cert_sha256(f->expired, want);
+	peer(f, port, f->expired, f->expired_key, &seen, got);
+	assert_true(seen);
+	assert_string_equal(got, want);
+	tsr_http_server_stop(srv);
+
+	/* A server without trust asks for none and hands over none. */
+	peer(f, f->port, f->client, f->client_key, &seen, got);
+	assert_false(seen);
+}
+
+static void test_start_trust_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_http_server *srv = NULL;
+	struct tsr_http_config c;
+	char missing[128];
+
+	config_for(f, &c);
+	snprintf(missing, sizeof(missing), "%s/no-such-ca.pem", f->dir);
+	c.trust_pem_path = missing;
+	assert_int_equal(tsr_http_server_start(&c, &f->app, &srv), TSR_ERR_NOT_FOUND);
+	assert_null(srv);
+	c.trust_pem_path = f->key;          /* a key, not a certificate */
+	assert_int_equal(tsr_http_server_start(&c, &f->app, &srv), TSR_ERR_CRYPTO);
+	assert_non_null(strstr(tsr_error_detail(), "no PEM CA certificate"));
+	assert_null(srv);
+}
+
+/* ================================================================ EST parsing */
+
+/* A DER PKCS#10 for a new P-256 key (new buffer, OPENSSL_free()). */
+static uint8_t *csr_der(size_t *len)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509_REQ *req = X509_REQ_new();
+	unsigned char *der = NULL;
+	int n;
+
+	X509_REQ_set_version(req, 0);
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_ASC,
+	    (const unsigned char *)"Not Used", -1, -1, 0);
+	X509_REQ_set_pubkey(req, pk);
+	assert_true(X509_REQ_sign(req, pk, EVP_sha256()) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	X509_REQ_free(req);
+	EVP_PKEY_free(pk);
+	return der;
+}
+
+static int est_csr_of(const char *text, size_t n, uint8_t **der, size_t *len)
+{
+	return tsr_http_est_csr((const uint8_t *)text, n, der, len);
+}
+
+static void test_est_csr(void **state)
+{
+	static const size_t lines[] = { 0, 64, 76 };
+	size_t len, b64_len, got_len;
+	uint8_t *der = csr_der(&len), *got = NULL;
+	char *b64 = NULL, *pem_b64 = NULL, *big;
+
+	(void)state;
+	/* base64 in lines (as `openssl base64` and `base64` write it) or in one. */
+	for (size_t i = 0; i < TSR_ARRAY_LEN(lines); i++) {
+		assert_int_equal(tsr_base64_encode(der, len, lines[i], &b64, &b64_len), 0);
+		if (est_csr_of(b64, b64_len, &got, &got_len) != 0)
+			fail_msg("lines of %zu: %s", lines[i], tsr_error_detail());
+		assert_int_equal(got_len, len);
+		assert_memory_equal(got, der, len);
+		free(got);
+		free(b64);
+	}
+	assert_int_equal(est_csr_of("", 0, &got, &got_len), TSR_ERR_PARSE);
+	assert_int_equal(est_csr_of("MIIB!", 5, &got, &got_len), TSR_ERR_PARSE);
+	assert_int_equal(est_csr_of("aGVsbG8=", 8, &got, &got_len), TSR_ERR_PARSE);
+	assert_null(got);
+	/* PEM, or base64 of PEM, is not what EST sends. */
+	assert_int_equal(tsr_base64_encode((const uint8_t *)"-----BEGIN CERTIFICATE REQUEST-----\n",
+	    36, 0, &pem_b64, &b64_len), 0);
+	assert_int_equal(est_csr_of(pem_b64, b64_len, &got, &got_len), TSR_ERR_PARSE);
+	free(pem_b64);
+	/* A signature that does not verify: proof of possession fails. */
+	der[len - 1] ^= 0x01;
+	assert_int_equal(tsr_base64_encode(der, len, 64, &b64, &b64_len), 0);
+	assert_int_not_equal(est_csr_of(b64, b64_len, &got, &got_len), 0);
+	assert_null(got);
+	free(b64);
+	/* Over the CSR cap. */
+	big = malloc(TSR_CSR_MAX / 3 * 4 + 8);
+	assert_non_null(big);
+	memset(big, 'A', TSR_CSR_MAX / 3 * 4 + 8);
+	big[0] = 'M';
+	assert_int_equal(est_csr_of(big, TSR_CSR_MAX / 3 * 4 + 8, &got, &got_len),
+	    TSR_ERR_TOO_LARGE);
+	free(big);
+	OPENSSL_free(der);
+}
+
+static void test_est_csrattrs(void **state)
+{
+	static const struct {
+		enum tsr_key_type t;
+		const char *hex;
+	} want[] = {
+		/* SEQUENCE { SEQUENCE { id-ecPublicKey, SET { prime256v1 } },
+		 * ecdsa-with-SHA256 } */
+		{ TSR_KEY_EC_P256, "30213015" "06072a8648ce3d0201" "310a" "06082a8648ce3d030107"
+		    "06082a8648ce3d040302" },
+		{ TSR_KEY_EC_P384, "301e3012" "06072a8648ce3d0201" "3107" "06052b81040022"
+		    "06082a8648ce3d040303" },
+		/* SEQUENCE { SEQUENCE { rsaEncryption, SET { INTEGER 2048 } },
+		 * sha256WithRSAEncryption } */
+		{ TSR_KEY_RSA_2048, "301e3011" "06092a864886f70d010101" "3104" "02020800"
+		    "06092a864886f70d01010b" },
+		{ TSR_KEY_RSA_3072, "301e3011" "06092a864886f70d010101" "3104" "02020c00"
+		    "06092a864886f70d01010b" },
+		{ TSR_KEY_RSA_4096, "301e3011" "06092a864886f70d010101" "3104" "02021000"
+		    "06092a864886f70d01010c" },
+	};
+	uint8_t *der = NULL;
+	size_t len = 0;
+	char hex[128];
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(want); i++) {
+		assert_int_equal(tsr_http_est_csrattrs(want[i].t, &der, &len), 0);
+		assert_true(2 * len < sizeof(hex));
+		tsr_hex_encode(der, len, hex);
+		assert_string_equal(hex, want[i].hex);
+		free(der);
+	}
+	assert_int_equal(tsr_http_est_csrattrs(TSR_KEY_NONE, &der, &len), TSR_ERR_INTERNAL);
+	assert_null(der);
+}
+
+static void test_est_claims(void **state)
+{
+	char v[70];
+
+	(void)state;
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", NULL), 0);
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", "YK-0001"), 0);
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Model", "SoftHSM v2"), 0);
+	memset(v, 'a', 64);
+	v[64] = '\0';
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", v), 0);
+	v[64] = 'a';
+	v[65] = '\0';
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", v), TSR_ERR_INVALID);
+	assert_non_null(strstr(tsr_error_detail(), "X-Tessera-Token-Serial"));
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", ""), TSR_ERR_INVALID);
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", "YK\x7f"),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_http_est_claim_check("X-Tessera-Token-Serial", "Y\xc3\xa9"),
+	    TSR_ERR_INVALID);
+}
+
+/* The EST routes in the default table, on a server without the workflow:
+ * every refusal that needs no store answers as it would with one. */
+static void test_serve_est_refusals(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_http_app app = { .cfg = &f->cfg };
+	struct tsr_http_server *srv = NULL;
+	struct tsr_http_config c;
+	char auth[256], long_serial[128], *b64 = NULL;
+	uint8_t *der;
+	size_t len, b64_len;
+	const char *const basic[] = { auth, NULL };
+	const char *const serial[] = { auth, long_serial, NULL };
+	struct call enroll = { .method = "POST", .path = "/.well-known/est/simpleenroll",
+		.content_type = "application/pkcs10", .body = "MIIB" };
+	struct call reenroll = enroll, attrs = { .method = "GET",
+		.path = "/.well-known/est/csrattrs" };
+	struct call test = { .method = "POST", .path = "/api/v1/test-my-cert",
+		.content_type = "application/json" };
+	struct reply r;
+
+	config_for(f, &c);
+	c.access_log_path = NULL;
+	if (tsr_http_server_start(&c, &app, &srv) != 0)
+		fail_msg("start: %s", tsr_error_detail());
+	enroll.port = reenroll.port = attrs.port = test.port = tsr_http_server_port(srv);
+	memcpy(auth, "Authorization: ", 15);
+	basic_of("AB12-CD34-EF56-GH78-IJ90:correct horse", auth + 15, sizeof(auth) - 15);
+
+	request(f, &attrs, &r);
+	assert_int_equal(r.status, 204);        /* no credentials, nothing to ask */
+	assert_int_equal(r.body.len, 0);
+	reply_free(&r);
+
+	request(f, &enroll, &r);
+	assert_problem(&r, 401, "unauthenticated", "/.well-known/est/simpleenroll");
+	assert_header(&r, "WWW-Authenticate", "Basic realm=\"tessera\", charset=\"UTF-8\"");
+	reply_free(&r);
+	enroll.headers = basic;
+	enroll.content_type = "application/json";
+	request(f, &enroll, &r);
+	assert_problem(&r, 415, "unsupported-media-type", "/.well-known/est/simpleenroll");
+	reply_free(&r);
+	enroll.content_type = "application/pkcs10";
+	request(f, &enroll, &r);
+	assert_problem(&r, 400, "parse", "/.well-known/est/simpleenroll");
+	reply_free(&r);
+	/* A well-formed request with a claim over 64 characters. */
+	der = csr_der(&len);
+	assert_int_equal(tsr_base64_encode(der, len, 64, &b64, &b64_len), 0);
+	snprintf(long_serial, sizeof(long_serial), "X-Tessera-Token-Serial: %065d", 7);
+	enroll.body = b64;
+	enroll.headers = serial;
+	request(f, &enroll, &r);
+	assert_problem(&r, 400, "invalid", "/.well-known/est/simpleenroll");
+	reply_free(&r);
+
+	/* Renewal needs a client certificate; it has no Basic challenge. */
+	reenroll.path = "/.well-known/est/simplereenroll";
+	reenroll.body = b64;
+	request(f, &reenroll, &r);
+	assert_problem(&r, 401, "auth", "/.well-known/est/simplereenroll");
+	assert_false(has_header(&r, "WWW-Authenticate"));
+	reply_free(&r);
+
+	test.body = "{\"nonce\":\"abc\",\"certificate\":\"x\",\"signature\":\"not base64!\"}";
+	request(f, &test, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/test-my-cert");
+	assert_non_null(strstr(json_string_value(json_object_get(r.json, "detail")),
+	    "/signature"));
+	reply_free(&r);
+	test.body = "{\"nonce\":\"abc\",\"certificate\":\"x\"}";
+	request(f, &test, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/test-my-cert");
+	reply_free(&r);
+	tsr_http_server_stop(srv);
+	free(b64);
+	OPENSSL_free(der);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2019,6 +2826,27 @@ int main(void)
 		    server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_ipv6_client, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_ipv6_default_routes, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_raw_body, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_raw_refusals, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_no_content, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_handler_bugs, server_setup,
+		    server_teardown),
+		cmocka_unit_test(test_basic_parse),
+		cmocka_unit_test_setup_teardown(test_serve_basic_route, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_header_once, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_duplicate_headers, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_client_certificates, server_setup,
+		    server_teardown),
+		cmocka_unit_test_setup_teardown(test_start_trust_refusals, server_setup,
+		    server_teardown),
+		cmocka_unit_test(test_est_csr),
+		cmocka_unit_test(test_est_csrattrs),
+		cmocka_unit_test(test_est_claims),
+		cmocka_unit_test_setup_teardown(test_serve_est_refusals, server_setup,
 		    server_teardown),
 	};
 	int r;

@@ -389,6 +389,9 @@ static void test_token_open(void **state)
 	assert_true(ti.user_pin_initialized);
 	assert_false(ti.user_pin_locked);
 	assert_false(ti.user_pin_to_be_changed);
+	assert_int_equal(ti.min_pin_len, 4);     /* SoftHSM2's limits */
+	assert_int_equal(ti.max_pin_len, 255);
+	assert_false(ti.protected_auth_path);
 
 	/* by serial, manufacturer and model; by slot id */
 	snprintf(serial_uri, sizeof(serial_uri), "pkcs11:serial=%s;model=SoftHSM%%20v2",
@@ -716,8 +719,9 @@ static void test_key_destroy(void **state)
 	tsr_p11_key_free(k);
 }
 
-/* A small self-signed certificate, DER, made with OpenSSL. */
-static uint8_t *make_cert(int *len)
+/* A small self-signed certificate, DER, made with OpenSSL, valid from
+ * now + from_offset seconds for a day. */
+static uint8_t *make_cert_from(long from_offset, int *len)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
@@ -733,8 +737,8 @@ static uint8_t *make_cert(int *len)
 	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 4242), 1);
 	assert_int_equal(X509_set_subject_name(x, name), 1);
 	assert_int_equal(X509_set_issuer_name(x, name), 1);
-	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), 0));
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 86400));
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), from_offset));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), from_offset + 86400));
 	assert_int_equal(X509_set_pubkey(x, key), 1);
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
 	*len = i2d_X509(x, &der);
@@ -743,6 +747,11 @@ static uint8_t *make_cert(int *len)
 	X509_free(x);
 	EVP_PKEY_free(key);
 	return der;
+}
+
+static uint8_t *make_cert(int *len)
+{
+	return make_cert_from(0, len);
 }
 
 static void test_cert_store(void **state)
@@ -796,6 +805,57 @@ static void test_cert_store(void **state)
 	OPENSSL_free(der);
 }
 
+/* A certificate is found again by the id it was stored with; of two with
+ * one id, the newer; other ids and bad arguments are refused. */
+static void test_cert_find(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t id[] = { 0x7e, 1 }, id2[] = { 0xcf, 0x01 }, id3[] = { 0xcf, 0x03 },
+	    none[] = { 0xcf, 0x02 };
+	uint8_t *stored, *older, *found = (uint8_t *)1;
+	const unsigned char *p;
+	size_t found_len = 1;
+	int len, older_len;
+	X509 *x;
+
+	/* the one test_cert_store left, byte for byte; no login needed */
+	assert_int_equal(tsr_p11_cert_find(f->s, id, sizeof(id), &found, &found_len), 0);
+	p = found;
+	x = d2i_X509(NULL, &p, (long)found_len);
+	assert_non_null(x);
+	assert_ptr_equal(p, found + found_len);
+	X509_free(x);
+	free(found);
+
+	/* two certificates with one id: the newer one (by notBefore) wins,
+	 * whichever was stored first */
+	older = make_cert_from(-86400, &older_len);
+	stored = make_cert(&len);
+	assert_int_equal(tsr_p11_cert_store(f->s, "old", id2, sizeof(id2), older,
+	    (size_t)older_len), 0);
+	assert_int_equal(tsr_p11_cert_store(f->s, "new", id2, sizeof(id2), stored, (size_t)len), 0);
+	assert_int_equal(tsr_p11_cert_store(f->s, "new", id3, sizeof(id3), stored, (size_t)len), 0);
+	assert_int_equal(tsr_p11_cert_store(f->s, "old", id3, sizeof(id3), older,
+	    (size_t)older_len), 0);
+	assert_int_equal(tsr_p11_cert_find(f->s, id2, sizeof(id2), &found, &found_len), 0);
+	assert_int_equal(found_len, (size_t)len);
+	assert_memory_equal(found, stored, (size_t)len);
+	free(found);
+	assert_int_equal(tsr_p11_cert_find(f->s, id3, sizeof(id3), &found, &found_len), 0);
+	assert_int_equal(found_len, (size_t)len);
+	assert_memory_equal(found, stored, (size_t)len);
+	free(found);
+
+	assert_int_equal(tsr_p11_cert_find(f->s, none, sizeof(none), &found, &found_len),
+	    TSR_ERR_NOT_FOUND);
+	assert_null(found);
+	assert_int_equal(found_len, 0);
+	assert_int_equal(tsr_p11_cert_find(f->s, NULL, 0, &found, &found_len), TSR_ERR_INVALID);
+	assert_int_equal(tsr_p11_cert_find(f->s, id, 0, &found, &found_len), TSR_ERR_INVALID);
+	OPENSSL_free(stored);
+	OPENSSL_free(older);
+}
+
 /* Undoing a failed init: the key pair and the certificate beside it go. */
 static void test_destroy_by_id(void **state)
 {
@@ -823,6 +883,118 @@ static void test_destroy_by_id(void **state)
 	tsr_p11_key_free(k);
 	tsr_p11_key_free(keep);
 	OPENSSL_free(der);
+}
+
+/* The listing sees each object with what its class adds; renaming moves
+ * a key pair and its certificate to a new id and label together; data
+ * objects go by application and label. */
+static void test_objects_rename(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t id[] = { 0x0b, 1 }, id2[] = { 0x0b, 2 };
+	CK_OBJECT_CLASS data = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &data, sizeof(data) },
+		{ CKA_TOKEN, &yes, sizeof(yes) },
+		{ CKA_PRIVATE, &no, sizeof(no) },
+		{ CKA_APPLICATION, "Tessera", 7 },
+		{ CKA_LABEL, "marker", 6 },
+		{ CKA_VALUE, "1", 1 },
+	};
+	struct tsr_p11_object *o;
+	struct tsr_p11_key *k;
+	CK_OBJECT_HANDLE h;
+	const uint8_t *kid;
+	uint8_t *der, *found;
+	size_t n, found_len, kid_len;
+	int len, seen = 0, changed, gone;
+
+	assert_int_equal(tsr_p11_keygen(f->s, TSR_KEY_EC_P256, "old", id, sizeof(id), &k), 0);
+	tsr_p11_key_free(k);
+	der = make_cert(&len);
+	assert_int_equal(tsr_p11_cert_store(f->s, "old", id, sizeof(id), der, (size_t)len), 0);
+	assert_int_equal(f->s->mod->fn->C_CreateObject(f->s->h, tmpl, TSR_ARRAY_LEN(tmpl), &h),
+	    CKR_OK);
+
+	assert_int_equal(tsr_p11_objects(f->s, &o, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		bool ours = o[i].id_len == sizeof(id) && memcmp(o[i].id, id, sizeof(id)) == 0;
+
+		if (ours && o[i].cls == TSR_P11_PRIVATE_KEY) {
+			assert_string_equal(o[i].label, "old");
+			assert_int_equal(o[i].key_type, TSR_KEY_EC_P256);
+			assert_true(o[i].sensitive && o[i].never_extractable && !o[i].extractable);
+			seen |= 1;
+		} else if (ours && o[i].cls == TSR_P11_PUBLIC_KEY) {
+			assert_int_equal(o[i].key_type, TSR_KEY_EC_P256);
+			seen |= 2;
+		} else if (ours && o[i].cls == TSR_P11_CERTIFICATE) {
+			assert_int_equal(o[i].der_len, (size_t)len);
+			assert_memory_equal(o[i].der, der, (size_t)len);
+			seen |= 4;
+		} else if (o[i].cls == TSR_P11_DATA) {
+			assert_string_equal(o[i].application, "Tessera");
+			assert_string_equal(o[i].label, "marker");
+			assert_int_equal(o[i].id_len, 0);
+			seen |= 8;
+		}
+	}
+	tsr_p11_objects_free(o, n);
+	assert_int_equal(seen, 15);
+
+	/* the three objects of id move together */
+	assert_int_equal(tsr_p11_objects_rename(f->s, id, sizeof(id), id2, sizeof(id2), "new",
+	    &changed), 0);
+	assert_int_equal(changed, 3);
+	assert_int_equal(count_objects(f->s, CKO_PRIVATE_KEY, id, sizeof(id), NULL), 0);
+	assert_int_equal(tsr_p11_key_find(f->s, "new", id2, sizeof(id2), &k), 0);
+	kid = tsr_p11_key_id(k, &kid_len);
+	assert_int_equal(kid_len, sizeof(id2));
+	assert_memory_equal(kid, id2, sizeof(id2));
+	tsr_p11_key_free(k);
+	assert_int_equal(tsr_p11_cert_find(f->s, id2, sizeof(id2), &found, &found_len), 0);
+	assert_memory_equal(found, der, (size_t)len);
+	free(found);
+	/* a label alone; nothing to rename; bad arguments */
+	assert_int_equal(tsr_p11_objects_rename(f->s, id2, sizeof(id2), NULL, 0, "newer",
+	    &changed), 0);
+	assert_int_equal(changed, 3);
+	assert_int_equal(tsr_p11_key_find(f->s, "newer", NULL, 0, &k), 0);
+	tsr_p11_key_free(k);
+	assert_int_equal(tsr_p11_objects_rename(f->s, id, sizeof(id), NULL, 0, "x", &changed), 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(tsr_p11_objects_rename(f->s, id2, sizeof(id2), NULL, 0, NULL, &changed),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_p11_objects_rename(f->s, NULL, 0, id, 1, NULL, &changed),
+	    TSR_ERR_INVALID);
+
+	assert_int_equal(tsr_p11_data_destroy(f->s, "Tessera", "other", &gone), 0);
+	assert_int_equal(gone, 0);
+	assert_int_equal(tsr_p11_data_destroy(f->s, "Tessera", "marker", &gone), 0);
+	assert_int_equal(gone, 1);
+	assert_int_equal(tsr_p11_data_destroy(f->s, "Tessera", "marker", &gone), 0);
+	assert_int_equal(gone, 0);
+	assert_int_equal(tsr_p11_data_destroy(f->s, NULL, "marker", &gone), TSR_ERR_INVALID);
+	assert_int_equal(tsr_p11_destroy_by_id(f->s, id2, sizeof(id2), &gone), 0);
+	OPENSSL_free(der);
+}
+
+/* Changing the user PIN: the old one must be right, the new one fit the
+ * token; afterwards only the new one logs in.  Runs last: it logs out. */
+static void test_set_pin(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(tsr_p11_set_pin(f->s, "wrong-pin", "new-pin-5678"), TSR_ERR_PIN);
+	assert_non_null(strstr(tsr_error_detail(), "wrong current PIN"));
+	assert_int_equal(tsr_p11_set_pin(f->s, USER_PIN, "123"), TSR_ERR_PIN);
+	assert_non_null(strstr(tsr_error_detail(), "takes 4 to 255"));
+	assert_int_equal(tsr_p11_set_pin(f->s, USER_PIN, NULL), TSR_ERR_INVALID);
+	assert_int_equal(tsr_p11_set_pin(f->s, USER_PIN, "new-pin-5678"), 0);
+	assert_int_equal(f->s->mod->fn->C_Logout(f->s->h), CKR_OK);
+	assert_int_equal(tsr_p11_login(f->s, USER_PIN), TSR_ERR_PIN);
+	assert_int_equal(tsr_p11_login(f->s, "new-pin-5678"), 0);
 }
 
 static void test_persist(void **state)
@@ -882,8 +1054,11 @@ int main(void)
 		cmocka_unit_test(test_key_find),
 		cmocka_unit_test(test_key_destroy),
 		cmocka_unit_test(test_cert_store),
+		cmocka_unit_test(test_cert_find),
 		cmocka_unit_test(test_destroy_by_id),
+		cmocka_unit_test(test_objects_rename),
 		cmocka_unit_test(test_persist),
+		cmocka_unit_test(test_set_pin),
 	};
 	int failed = cmocka_run_group_tests_name("pkcs11 URIs", uri_tests, NULL, NULL);
 
