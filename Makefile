@@ -50,12 +50,13 @@ demo: build
 	scripts/demo $(BUILD)/tessera var/demo
 
 # Issuance, then the HTTPS API, each next to references measured in the same
-# run (bench/README.md).  BENCH_SECONDS per figure: about 2.5 minutes in all
+# run (bench/README.md).  BENCH_SECONDS per figure: about 3 minutes in all
 # at the default; `make bench BENCH_SECONDS=30` for steadier figures.
 BENCH_SECONDS ?= 10
 bench: build
 	bench/issue $(BUILD) $(BENCH_SECONDS)
 	bench/api $(BUILD) $(BENCH_SECONDS)
+	bench/retrieve $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
