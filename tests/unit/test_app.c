@@ -653,9 +653,19 @@ static void test_retrieve(void **state)
 	unsigned mask = 0;
 	enum tsr_key_type pref = TSR_KEY_NONE;
 
-	activated(fx, "TOKEN-0001", id, code);
 	csr_of(k, &csr, &csr_len);
 	csr_of(k2, &csr2, &csr2_len);
+	/* An activation code past its 30 days: refused, nothing issued. */
+	activated(fx, "TOKEN-0009", id, code);
+	fx->now += 30 * DAY;
+	assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len,
+	    &(struct tsr_ra_token_claim){ NULL, NULL, "TOKEN-0009" }, &got), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "expired"));
+	assert_null(got.der);
+	fx->now -= 30 * DAY;
+	state_is(fx, id, "activation_issued");
+
+	activated(fx, "TOKEN-0001", id, code);
 	/* csrattrs: the product's key types after the same checks. */
 	assert_int_equal(tsr_ra_retrieve_key_types(fx->ra, fx->st, "t", code, PW, &mask, &pref), 0);
 	assert_int_equal(pref, TSR_KEY_EC_P256);
