@@ -22,54 +22,12 @@
 #include <openssl/x509v3.h>
 
 #include "x509/x509.h"
+#include "soft_key.h"
 
 #define DAY 86400
 #define T0 ((time_t)1790000000)    /* 2026-09-21: every certificate starts here */
 
 static const char doc[] = "Prescription: amoxicillin 500 mg, 21 capsules.\n";
-
-/* A software stand-in for tsr_p11_key_sign: same input and output format. */
-static int soft_sign(void *ctx, const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen)
-{
-	EVP_PKEY *key = ctx;
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
-	uint8_t der[256];
-	size_t derlen = sizeof(der);
-	int ok;
-
-	ok = c != NULL && EVP_PKEY_sign_init(c) == 1;
-	if (ok && EVP_PKEY_is_a(key, "RSA")) {
-		ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
-		    EVP_PKEY_sign(c, out, outlen, in, inlen) == 1;
-	} else if (ok) {
-		const unsigned char *p = der;
-		ECDSA_SIG *sig = NULL;
-		int half = (EVP_PKEY_get_bits(key) + 7) / 8;
-
-		ok = EVP_PKEY_sign(c, der, &derlen, in, inlen) == 1 &&
-		    (sig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) != NULL &&
-		    *outlen >= (size_t)(2 * half) &&
-		    BN_bn2binpad(ECDSA_SIG_get0_r(sig), out, half) == half &&
-		    BN_bn2binpad(ECDSA_SIG_get0_s(sig), out + half, half) == half;
-		*outlen = (size_t)(2 * half);
-		ECDSA_SIG_free(sig);
-	}
-	EVP_PKEY_CTX_free(c);
-	return ok ? 0 : TSR_ERR_CRYPTO;
-}
-
-static EVP_PKEY *make_key(enum tsr_key_type t)
-{
-	switch (t) {
-	case TSR_KEY_EC_P256: return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	case TSR_KEY_EC_P384: return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-	case TSR_KEY_RSA_2048: return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-	case TSR_KEY_RSA_3072: return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-	case TSR_KEY_RSA_4096: return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
-	case TSR_KEY_NONE:
-	default: return NULL;
-	}
-}
 
 static char *eku_doc[] = { "1.3.6.1.5.5.7.3.36" };
 static char *eku_client[] = { "1.3.6.1.5.5.7.3.2" };
