@@ -123,6 +123,23 @@ static int csr_key(const uint8_t *csr, size_t len, char spki[65])
 	return 0;
 }
 
+/* The same hash of a certificate's public key ("" if it cannot be read). */
+static void cert_key(const uint8_t *der, size_t len, char spki[65])
+{
+	const uint8_t *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	uint8_t md[SHA256_DIGEST_LENGTH], *k = NULL;
+	int n = x != NULL ? i2d_PUBKEY(X509_get0_pubkey(x), &k) : -1;
+
+	spki[0] = '\0';
+	if (n > 0) {
+		SHA256(k, (size_t)n, md);
+		tsr_hex_encode(md, sizeof(md), spki);
+	}
+	OPENSSL_free(k);
+	X509_free(x);
+}
+
 /* ------------------------------------------------------------------ the subject */
 
 /* Append value to out escaped for an RFC 4514 string. */
@@ -271,6 +288,30 @@ struct issuing {
 	const struct tsr_app_record *app;
 };
 
+/* Renewal, inside the write lock: the certificate the checks accepted is
+ * still the application's newest and still valid, so that two renewals
+ * racing with one certificate, or a revocation landing meanwhile, cannot
+ * both be honoured. */
+static int still_current(struct tsr_store *st, const struct tsr_app_record *seen)
+{
+	struct tsr_app_record a;
+	struct tsr_cert_record c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = ra_app_read(st, seen->id, &a)) != 0)
+		return r;
+	if (strcmp(a.cert_serial, seen->cert_serial) != 0 || strcmp(a.state, seen->state) != 0)
+		r = tsr_error(TSR_ERR_POLICY, "this certificate was renewed meanwhile; renew with "
+		    "the newest one");
+	else if ((r = tsr_store_cert_get(st, a.cert_serial, &c)) == 0 &&
+	    strcmp(c.status, "valid") != 0)
+		r = tsr_error(TSR_ERR_POLICY, "the current certificate is %s", c.status);
+	tsr_cert_record_clear(&c);
+	tsr_app_record_clear(&a);
+	return r;
+}
+
 /* Inside the CA's transaction, with the certificate stored: the code used
  * by this key, the serial, the state. */
 static int record_issue(struct tsr_store *st, const struct tsr_cert_record *rec, void *ctx)
@@ -282,6 +323,9 @@ static int record_issue(struct tsr_store *st, const struct tsr_cert_record *rec,
 
 	ra_object(is->app->id, object);
 	upd.cert_serial = rec->serial;
+	upd.expect_state = is->app->state;
+	if (is->code_hash == NULL && (r = still_current(st, is->app)) != 0)
+		return r;
 	if (is->code_hash != NULL &&
 	    (r = tsr_store_code_use_key(st, is->code_hash, (int64_t)tsr_now(), is->spki)) != 0)
 		return r;
@@ -357,6 +401,17 @@ static int repeat(struct tsr_store *st, const char *actor, const struct tsr_code
 		    "certificate", a->id);
 	if ((r = tsr_store_cert_get(st, a->cert_serial, &rec)) != 0)
 		return r;
+	{
+		char key[65];
+
+		/* Renewed or revoked since: not the certificate this key was given. */
+		cert_key(rec.der, rec.der_len, key);
+		if (strcmp(key, spki) != 0 || strcmp(rec.status, "valid") != 0) {
+			tsr_cert_record_clear(&rec);
+			return tsr_error(TSR_ERR_POLICY, "the certificate retrieved with this code "
+			    "was renewed or revoked since; there is nothing to retrieve again");
+		}
+	}
 	if ((out->der = malloc(rec.der_len)) == NULL)
 		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
 	else {
@@ -511,7 +566,6 @@ int tsr_ra_reenroll(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 	struct issuing is = { .actor = actor };
 	char spki[65], old[65] = "", object[RA_OBJECT_MAX] = "";
 	int64_t now = (int64_t)tsr_now();
-	uint8_t md[SHA256_DIGEST_LENGTH];
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -528,20 +582,7 @@ int tsr_ra_reenroll(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 		r = tsr_error(TSR_ERR_POLICY, "application %s is %s", a.id, a.state);
 	if (r != 0 || (r = csr_key(csr, csr_len, spki)) != 0)
 		goto out;
-	{
-		/* The old key's hash, to refuse the same key again. */
-		const uint8_t *p = rec.der;
-		X509 *x = d2i_X509(NULL, &p, (long)rec.der_len);
-		uint8_t *der = NULL;
-		int n = x != NULL ? i2d_PUBKEY(X509_get0_pubkey(x), &der) : -1;
-
-		if (n > 0) {
-			SHA256(der, (size_t)n, md);
-			tsr_hex_encode(md, sizeof(md), old);
-		}
-		OPENSSL_free(der);
-		X509_free(x);
-	}
+	cert_key(rec.der, rec.der_len, old);   /* to refuse the same key again */
 	if (strcmp(old, spki) == 0) {
 		r = tsr_error(TSR_ERR_POLICY, "a renewal needs a new key, not the current one");
 		goto out;

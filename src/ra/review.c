@@ -368,7 +368,9 @@ static int activation_letter(struct tsr_ra *ra, struct tsr_store *st,
 	    "Your application %s for %s is approved.\n\n"
 	    "Your activation code: %s\n\nIt works once, until %s. %s\n\n"
 	    "Retrieve your certificate with:\n"
-	    "  tessera token retrieve --server %s --activation-code CODE\n"
+	    "  tessera token retrieve --server %s --ca-file root.pem\n"
+	    "It asks for this code, your password and the token passcode (type the code rather\n"
+	    "than putting it on the command line, where other users of the computer can see it).\n"
 	    "Keep this code secret: with your password it puts your certificate on a token.\n%s",
 	    a->id, ra_product_title(ra, a), code, until, new_token ?
 	    "Your token (serial below) and its initial passcode reach you separately; change "

@@ -226,7 +226,9 @@ static int record(struct tsr_store *st, const char *actor, struct tsr_ra_test_re
 	    check_name(out->status));
 	if (j == NULL || (text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
 		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
-	if (r == 0 && out->application[0] != '\0') {
+	/* Only a caller who holds the key replaces the kept result: anyone can
+	 * post someone's (public) certificate with a bad signature. */
+	if (r == 0 && out->application[0] != '\0' && out->signature == TSR_RA_CHECK_GOOD) {
 		upd.last_test = text;
 		ra_object(out->application, object);
 		r = tsr_store_app_update(st, out->application, &upd, (int64_t)tsr_now());

@@ -731,6 +731,12 @@ static void test_retrieve(void **state)
 	{
 		struct tsr_ra_issued none;
 
+		/* Nor does the code give it, or the renewed one, again. */
+		assert_int_equal(tsr_ra_retrieve(fx->ra, fx->st, "t", code, PW, csr, csr_len,
+		    &mine, &none), TSR_ERR_POLICY);
+		assert_non_null(strstr(tsr_error_detail(), "renewed or revoked since"));
+		assert_null(none.der);
+
 		assert_int_equal(tsr_ra_reenroll(fx->ra, fx->st, "t", got.der, got.der_len, csr2,
 		    csr2_len, &none), TSR_ERR_AUTH);
 		assert_null(none.der);
@@ -769,6 +775,11 @@ static void test_retrieve(void **state)
 		assert_int_equal(res.signature, TSR_RA_CHECK_BAD);
 		assert_int_equal(res.chain, TSR_RA_CHECK_GOOD);
 		assert_int_equal(res.status, TSR_RA_CHECK_GOOD);
+		/* Anyone may post a public certificate: without the key, the
+		 * subscriber's kept result stays as it was. */
+		assert_int_equal(tsr_store_app_get(fx->st, id, &rec), 0);
+		assert_non_null(strstr(rec.last_test, "\"good\":true"));
+		tsr_app_record_clear(&rec);
 		/* Expired nonce. */
 		assert_int_equal(tsr_ra_test_nonce(fx->ra, fx->st, nonce, &expires), 0);
 		fx->now += TSR_RA_NONCE_SECONDS;
