@@ -164,6 +164,27 @@ struct tsr_issue_request {
 int tsr_ca_issue(struct tsr_ca *ca, const char *actor, const struct tsr_issue_request *req,
     struct tsr_cert_record *out) TSR_MUST_CHECK;
 
+/*
+ * Certificate status (src/ca/revoke.c).  Only subscriber certificates;
+ * st is a server thread's own store connection, or NULL: the CA's.  Each
+ * runs its own transaction (the caller holds none) and audits the change
+ * or the refusal (cert.revoke, cert.suspend, cert.resume).
+ * TSR_ERR_NOT_FOUND for an unknown serial, TSR_ERR_INVALID for a bad reason
+ * or date, TSR_ERR_POLICY for a change the rules forbid.
+ */
+/* Revoke for good, valid or suspended: reason an RFC 5280 name other than
+ * certificateHold and removeFromCRL; invalidity_date 0 or a time between
+ * the certificate's not_before and now.  A suspended certificate keeps the
+ * time of its hold as its revocation time. */
+int tsr_ca_revoke(struct tsr_ca *ca, struct tsr_store *st, const char *actor,
+    const char *serial, const char *reason, int64_t invalidity_date) TSR_MUST_CHECK;
+/* valid -> suspended (reason certificateHold, revoked at now). */
+int tsr_ca_suspend(struct tsr_ca *ca, struct tsr_store *st, const char *actor,
+    const char *serial) TSR_MUST_CHECK;
+/* suspended -> valid; the revocation columns are cleared. */
+int tsr_ca_resume(struct tsr_ca *ca, struct tsr_store *st, const char *actor,
+    const char *serial) TSR_MUST_CHECK;
+
 /* Make sure home/tls/server.pem (leaf + issuing CA) and server.key hold a
  * certificate for the configured server_names that is valid for more than
  * 30 days; otherwise issue a new one (logs in to the token).  The paths are

@@ -1,5 +1,5 @@
 /*
- * cmd_cert.c - `tessera cert issue|show|list`.
+ * cmd_cert.c - `tessera cert issue|show|list|revoke|suspend|resume`.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -65,8 +65,48 @@ const char cli_usage_cert_list[] =
     "  --json                  JSON array instead of a table\n"
     "  --help                  this text\n";
 
+const char cli_usage_cert_revoke[] =
+    "usage: tessera cert revoke SERIAL --reason REASON [--invalidity-date YYYY-MM-DD]\n"
+    "                           --home DIR\n"
+    "\n"
+    "Revoke a subscriber certificate for good (valid or suspended).  A revoked\n"
+    "certificate cannot be un-revoked.  The revocation time is now (for a suspended\n"
+    "certificate: the time of its suspension), recorded once.\n"
+    "\n"
+    "options:\n"
+    "  --home DIR        the CA home (or $TESSERA_HOME)\n"
+    "  --reason REASON   RFC 5280: unspecified, keyCompromise, cACompromise,\n"
+    "                    affiliationChanged, superseded, cessationOfOperation,\n"
+    "                    privilegeWithdrawn, aACompromise (certificateHold: use\n"
+    "                    tessera cert suspend)\n"
+    "  --invalidity-date YYYY-MM-DD\n"
+    "                    since when the key is known or suspected to be compromised\n"
+    "                    (00:00 UTC that day; not in the future, not before the\n"
+    "                    certificate's validity began)\n"
+    "  --help            this text\n";
+
+const char cli_usage_cert_suspend[] =
+    "usage: tessera cert suspend SERIAL --home DIR\n"
+    "\n"
+    "Put a valid subscriber certificate on hold (reason certificateHold).  Lift the\n"
+    "hold with tessera cert resume, or revoke it for good with tessera cert revoke.\n"
+    "\n"
+    "options:\n"
+    "  --home DIR  the CA home (or $TESSERA_HOME)\n"
+    "  --help      this text\n";
+
+const char cli_usage_cert_resume[] =
+    "usage: tessera cert resume SERIAL --home DIR\n"
+    "\n"
+    "Lift the hold on a suspended certificate: it is valid again.  A revoked\n"
+    "certificate cannot be resumed.\n"
+    "\n"
+    "options:\n"
+    "  --home DIR  the CA home (or $TESSERA_HOME)\n"
+    "  --help      this text\n";
+
 enum { OPT_HOME = 1, OPT_PRODUCT, OPT_CSR, OPT_SUBJECT, OPT_SAN, OPT_OUT, OPT_PEM, OPT_JSON,
-	OPT_ROLE, OPT_EXPIRES, OPT_LIMIT, OPT_HARDWARE, OPT_HELP };
+	OPT_ROLE, OPT_EXPIRES, OPT_LIMIT, OPT_HARDWARE, OPT_REASON, OPT_INVALIDITY, OPT_HELP };
 
 static const struct option cert_options[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
@@ -81,16 +121,18 @@ static const struct option cert_options[] = {
 	{ "expires-before", required_argument, NULL, OPT_EXPIRES },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "hardware-verified-by", required_argument, NULL, OPT_HARDWARE },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "invalidity-date", required_argument, NULL, OPT_INVALIDITY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct cert_args {
-	const char *home, *product, *csr, *subject, *out, *role, *hardware;
+	const char *home, *product, *csr, *subject, *out, *role, *hardware, *reason;
 	const char *sans[TSR_SAN_MAX];
 	size_t n_sans;
 	bool pem, json;
-	time_t expires_before;
+	time_t expires_before, invalidity;
 	long limit;
 	const char *serial;
 };
@@ -115,6 +157,8 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 		case OPT_JSON: a->json = true; break;
 		case OPT_ROLE: a->role = optarg; break;
 		case OPT_HARDWARE: a->hardware = optarg; break;
+		case OPT_REASON: a->reason = optarg; break;
+		case OPT_INVALIDITY: r = cli_parse_date("--invalidity-date", optarg, &a->invalidity); break;
 		case OPT_EXPIRES: r = cli_parse_date("--expires-before", optarg, &a->expires_before); break;
 		case OPT_LIMIT: r = cli_parse_uint("--limit", optarg, 1000000, &a->limit); break;
 		case OPT_SAN:
@@ -136,6 +180,22 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 }
 
 
+static void print_revocation(const struct tsr_cert_record *rec, FILE *f)
+{
+	char at[21], inv[21];
+
+	if (rec->revoked_at == 0)
+		return;
+	tsr_time_format(rec->revoked_at, at);
+	fprintf(f, "%-12s %s\n" "reason       %s\n",
+	    strcmp(rec->status, "suspended") == 0 ? "suspended" : "revoked", at,
+	    rec->revocation_reason);
+	if (rec->invalidity_date != 0) {
+		tsr_time_format(rec->invalidity_date, inv);
+		fprintf(f, "invalid      since %s\n", inv);
+	}
+}
+
 static void print_summary(const struct tsr_cert_record *rec, FILE *f)
 {
 	char nb[21], na[21];
@@ -155,6 +215,7 @@ static void print_summary(const struct tsr_cert_record *rec, FILE *f)
 	    rec->serial, rec->subject, rec->sans[0] ? rec->sans : "-",
 	    rec->product[0] ? rec->product : "-", rec->role, rec->issuer, rec->status,
 	    rec->key_type, nb, na, rec->fingerprint);
+	print_revocation(rec, f);
 }
 
 static int der_to_pem(const struct tsr_cert_record *rec, struct tsr_buf *out)
@@ -259,6 +320,17 @@ out:
 	return r;
 }
 
+/* A time as RFC 3339 text, or JSON null for 0 ("none"). */
+static json_t *time_or_null(int64_t t)
+{
+	char text[21];
+
+	if (t == 0)
+		return json_null();
+	tsr_time_format((time_t)t, text);
+	return json_string(text);
+}
+
 static json_t *record_json(const struct tsr_cert_record *rec)
 {
 	char nb[21], na[21], ia[21];
@@ -266,11 +338,16 @@ static json_t *record_json(const struct tsr_cert_record *rec)
 	tsr_time_format(rec->not_before, nb);
 	tsr_time_format(rec->not_after, na);
 	tsr_time_format(rec->issued_at, ia);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o,"
+	    " s:o}",
 	    "serial", rec->serial, "subject", rec->subject, "sans", rec->sans,
 	    "product", rec->product, "role", rec->role, "issuer", rec->issuer,
 	    "status", rec->status, "key_type", rec->key_type, "not_before", nb,
-	    "not_after", na, "issued_at", ia, "sha256", rec->fingerprint);
+	    "not_after", na, "issued_at", ia, "sha256", rec->fingerprint,
+	    "revoked_at", time_or_null(rec->revoked_at),
+	    "revocation_reason", rec->revocation_reason[0] ? json_string(rec->revocation_reason) :
+	    json_null(),
+	    "invalidity_date", time_or_null(rec->invalidity_date));
 }
 
 int cmd_cert_show(int argc, char **argv)
@@ -321,15 +398,19 @@ struct list_ctx {
 static int list_one(const struct tsr_cert_record *rec, void *ctx)
 {
 	struct list_ctx *l = ctx;
-	char na[21];
+	char na[21], at[21];
 
 	l->n++;
 	if (l->array != NULL)
 		return json_array_append_new(l->array, record_json(rec)) == 0 ? 0 :
 		    tsr_error(TSR_ERR_NOMEM, "out of memory");
 	tsr_time_format(rec->not_after, na);
-	printf("%-34s %-16s %-10s %-20s %s\n", rec->serial,
-	    rec->product[0] ? rec->product : "-", rec->role, na, rec->subject);
+	if (rec->revoked_at != 0)
+		tsr_time_format(rec->revoked_at, at);
+	printf("%-34s %-16s %-10s %-9s %-20s %-20s %-20s %s\n", rec->serial,
+	    rec->product[0] ? rec->product : "-", rec->role, rec->status, na,
+	    rec->revoked_at != 0 ? at : "-",
+	    rec->revocation_reason[0] ? rec->revocation_reason : "-", rec->subject);
 	return 0;
 }
 
@@ -361,8 +442,8 @@ int cmd_cert_list(int argc, char **argv)
 	if (a.json && (l.array = json_array()) == NULL)
 		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
 	if (r == 0 && !a.json)
-		printf("%-34s %-16s %-10s %-20s %s\n", "SERIAL", "PRODUCT", "ROLE", "NOT AFTER",
-		    "SUBJECT");
+		printf("%-34s %-16s %-10s %-9s %-20s %-20s %-20s %s\n", "SERIAL", "PRODUCT", "ROLE",
+		    "STATUS", "NOT AFTER", "REVOKED", "REASON", "SUBJECT");
 	if (r == 0)
 		r = tsr_store_cert_list(tsr_ca_store(ca), &f, list_one, &l);
 	if (r == 0 && l.array != NULL) {
@@ -372,4 +453,57 @@ int cmd_cert_list(int argc, char **argv)
 	json_decref(l.array);
 	tsr_ca_close(ca);
 	return r;
+}
+
+enum status_cmd { STATUS_REVOKE, STATUS_SUSPEND, STATUS_RESUME };
+
+/* revoke, suspend and resume: the same shape, one service call each. */
+static int status_command(int argc, char **argv, enum status_cmd which)
+{
+	static const char *const usages[] = { cli_usage_cert_revoke, cli_usage_cert_suspend,
+		cli_usage_cert_resume };
+	static const char *const done[] = { "revoked", "suspended", "resumed" };
+	char allowed[] = { CLI_ALLOW(OPT_HOME), 'S', '\0', '\0', '\0' };
+	struct cert_args a;
+	struct tsr_ca *ca = NULL;
+	const char *home;
+	int r;
+
+	if (which == STATUS_REVOKE) {
+		allowed[2] = CLI_ALLOW(OPT_REASON);
+		allowed[3] = CLI_ALLOW(OPT_INVALIDITY);
+	}
+	if ((r = parse(argc, argv, usages[which], allowed, &a)) != 0)
+		return r;
+	if (a.serial == NULL)
+		return cli_usage_error(usages[which], "a SERIAL is required");
+	if (which == STATUS_REVOKE && a.reason == NULL)
+		return cli_usage_error(usages[which], "--reason REASON is required");
+	if ((r = cli_home(a.home, &home)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
+		return r;
+	if (which == STATUS_REVOKE)
+		r = tsr_ca_revoke(ca, NULL, cli_actor(), a.serial, a.reason, (int64_t)a.invalidity);
+	else if (which == STATUS_SUSPEND)
+		r = tsr_ca_suspend(ca, NULL, cli_actor(), a.serial);
+	else
+		r = tsr_ca_resume(ca, NULL, cli_actor(), a.serial);
+	if (r == 0)
+		fprintf(stderr, "%s %s\n", done[which], a.serial);
+	tsr_ca_close(ca);
+	return r;
+}
+
+int cmd_cert_revoke(int argc, char **argv)
+{
+	return status_command(argc, argv, STATUS_REVOKE);
+}
+
+int cmd_cert_suspend(int argc, char **argv)
+{
+	return status_command(argc, argv, STATUS_SUSPEND);
+}
+
+int cmd_cert_resume(int argc, char **argv)
+{
+	return status_command(argc, argv, STATUS_RESUME);
 }

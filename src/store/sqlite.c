@@ -189,11 +189,18 @@ static const char *const migrations[] = {
 	"  expires_at INTEGER NOT NULL,"
 	"  used_at INTEGER);"
 	"CREATE INDEX nonces_expires ON nonces(expires_at);",
+
+	/* 5: revocation: when, why, and since when the key was unsafe */
+	"ALTER TABLE certificates ADD COLUMN revoked_at INTEGER;"
+	"ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;"
+	"ALTER TABLE certificates ADD COLUMN invalidity_date INTEGER;"
+	"CREATE INDEX certificates_status ON certificates(status);",
 };
 
 #define CERT_COLUMNS \
 	"serial, issuer, role, product, key_type, status, fingerprint," \
-	" not_before, not_after, issued_at, subject, sans, der"
+	" not_before, not_after, issued_at, subject, sans, der," \
+	" revoked_at, revocation_reason, invalidity_date"
 #define AUDIT_COLUMNS "seq, time, actor, action, object, outcome, detail, prev_hash, hash"
 #define USER_COLUMNS \
 	"id, name, display_name, email, roles, password_hash, failed_logins, locked, disabled," \
@@ -868,6 +875,11 @@ static int row_to_cert(struct sq *sq, sqlite3_stmt *stmt, struct tsr_cert_record
 	rec->not_before = sqlite3_column_int64(stmt, 7);
 	rec->not_after = sqlite3_column_int64(stmt, 8);
 	rec->issued_at = sqlite3_column_int64(stmt, 9);
+	rec->revoked_at = sqlite3_column_int64(stmt, 13);   /* NULL reads as 0 */
+	rec->invalidity_date = sqlite3_column_int64(stmt, 15);
+	if ((r = col_copy(sq, stmt, 14, rec->revocation_reason,
+	    sizeof(rec->revocation_reason))) != 0)
+		return r;
 	der = sqlite3_column_blob(stmt, 12);
 	rec->der_len = (size_t)sqlite3_column_bytes(stmt, 12);
 	if (der == NULL || rec->der_len == 0)
@@ -941,6 +953,35 @@ static int sq_cert_list(void *be, const struct tsr_cert_filter *f, tsr_cert_fn f
 		r = db_error(sq, "listing certificates");
 	release(sq, stmt);
 	return r;
+}
+
+static int sq_cert_set_status(void *be, const char *serial, const char *expect_status,
+    const char *new_status, int64_t revoked_at, const char *reason, int64_t invalidity_date)
+{
+	struct param p[] = {
+		P_TEXT(serial), P_TEXT(expect_status), P_TEXT(new_status),
+		revoked_at != 0 ? (struct param)P_INT(revoked_at) : (struct param)P_NULL,
+		P_TEXT(reason),
+		invalidity_date != 0 ? (struct param)P_INT(invalidity_date) : (struct param)P_NULL,
+	};
+	struct sq *sq = be;
+	int64_t exists = 0;
+	int r, changes = 0;
+
+	r = run(sq, "changing a certificate's status",
+	    "UPDATE certificates SET status = ?3, revoked_at = ?4, revocation_reason = ?5,"
+	    " invalidity_date = ?6 WHERE serial = ?1 AND state = 'issued' AND status = ?2",
+	    p, TSR_ARRAY_LEN(p), &changes);
+	if (r != 0 || changes == 1)
+		return r;
+	if ((r = query_int(sq, "changing a certificate's status",
+	    "SELECT count(*) FROM certificates WHERE serial = ?1 AND state = 'issued'",
+	    p, 1, &exists)) != 0)
+		return r;
+	if (exists == 0)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
+	return tsr_error(TSR_ERR_POLICY, "certificate %s changed meanwhile: it is no longer %s",
+	    serial, expect_status);
 }
 
 static int sq_cert_count(void *be, int64_t *out)
@@ -1936,6 +1977,7 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.cert_get = sq_cert_get,
 	.cert_list = sq_cert_list,
 	.cert_count = sq_cert_count,
+	.cert_set_status = sq_cert_set_status,
 	.audit_last = sq_audit_last,
 	.audit_insert = sq_audit_insert,
 	.audit_iter = sq_audit_iter,

@@ -262,6 +262,70 @@ int tsr_store_cert_get(struct tsr_store *st, const char *serial, struct tsr_cert
 	return r;
 }
 
+/* RFC 5280 5.3.1 CRLReason names, removeFromCRL left out on purpose. */
+static const char *const revocation_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+	"cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise",
+};
+
+/* Is reason a CRLReason name the store keeps? */
+bool tsr_revocation_reason_known(const char *reason)
+{
+	if (reason == NULL)
+		return false;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(revocation_reasons); i++)
+		if (strcmp(reason, revocation_reasons[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool status_known(const char *s)
+{
+	return s != NULL && (strcmp(s, "valid") == 0 || strcmp(s, "revoked") == 0 ||
+	    strcmp(s, "suspended") == 0);
+}
+
+/* The revocation columns must agree with the new status. */
+static int check_status_change(const char *expect_status, const char *new_status,
+    int64_t revoked_at, const char *reason, int64_t invalidity_date)
+{
+	bool hold;
+
+	if (!status_known(expect_status) || !status_known(new_status))
+		return tsr_error(TSR_ERR_INVALID, "certificate status must be valid, revoked or "
+		    "suspended");
+	if (strcmp(new_status, "valid") == 0)
+		return 0;
+	if (revoked_at <= 0 || invalidity_date < 0)
+		return tsr_error(TSR_ERR_INVALID, "a revocation needs its time");
+	if (!tsr_revocation_reason_known(reason))
+		return tsr_error(TSR_ERR_INVALID, "unknown revocation reason '%s'",
+		    reason != NULL ? reason : "");
+	hold = strcmp(reason, "certificateHold") == 0;
+	if (hold != (strcmp(new_status, "suspended") == 0))
+		return tsr_error(TSR_ERR_INVALID, "certificateHold is the reason of a suspension, "
+		    "and only of one");
+	return 0;
+}
+
+/* Compare-and-set the status of the certificate with serial. */
+int tsr_store_cert_set_status(struct tsr_store *st, const char *serial,
+    const char *expect_status, const char *new_status, int64_t revoked_at, const char *reason,
+    int64_t invalidity_date)
+{
+	char norm[TSR_SERIAL_HEX_MAX + 1];
+	int r;
+
+	if ((r = serial_normalise(serial, norm)) != 0 ||
+	    (r = check_status_change(expect_status, new_status, revoked_at, reason,
+	    invalidity_date)) != 0)
+		return r;
+	if (strcmp(new_status, "valid") == 0)
+		return st->ops->cert_set_status(st->be, norm, expect_status, new_status, 0, NULL, 0);
+	return st->ops->cert_set_status(st->be, norm, expect_status, new_status, revoked_at,
+	    reason, invalidity_date);
+}
+
 /* Call fn for each issued certificate matching f (NULL: all), newest first. */
 int tsr_store_cert_list(struct tsr_store *st, const struct tsr_cert_filter *f, tsr_cert_fn fn,
     void *ctx)

@@ -47,7 +47,7 @@ struct tsr_cert_record {
 	char role[16];            /* "ca", "ocsp" or "subscriber" */
 	char product[64];         /* product name; "" for CA and OCSP certificates */
 	char key_type[16];        /* tsr_key_type_name() */
-	char status[16];          /* "valid" (revocation statuses come later) */
+	char status[16];          /* "valid", "revoked" or "suspended" */
 	char fingerprint[65];     /* SHA-256 of the DER, lower-case hex */
 	int64_t not_before;
 	int64_t not_after;
@@ -56,6 +56,12 @@ struct tsr_cert_record {
 	char *sans;               /* "dns:a.example, email:x@y" or "" */
 	uint8_t *der;
 	size_t der_len;
+	/* Revocation (0 and "" while valid).  A suspension is recorded as a
+	 * revocation with reason certificateHold; lifting it clears all three. */
+	int64_t revoked_at;       /* when it was revoked or put on hold */
+	char revocation_reason[24]; /* RFC 5280 name: "keyCompromise", "certificateHold", ... */
+	int64_t invalidity_date;  /* when the key is known or suspected to have been
+	                           * compromised; 0 if not given */
 };
 
 /* Free the heap members of a record (not the record itself). */
@@ -69,6 +75,21 @@ int tsr_store_serial_reserve(struct tsr_store *st, const char *serial, const cha
 int tsr_store_cert_put(struct tsr_store *st, const struct tsr_cert_record *rec) TSR_MUST_CHECK;
 /* Read one certificate by serial (hex, any case, leading zeros ignored). */
 int tsr_store_cert_get(struct tsr_store *st, const char *serial, struct tsr_cert_record *out) TSR_MUST_CHECK;
+/* True if reason is one of the RFC 5280 reason names the store keeps
+ * (every CRLReason but removeFromCRL, which is never stored). */
+bool tsr_revocation_reason_known(const char *reason);
+/*
+ * Change the status of an issued certificate from expect_status to
+ * new_status in one compare-and-set UPDATE (statuses: "valid", "revoked",
+ * "suspended").  To "valid": revoked_at, reason and invalidity_date are
+ * cleared (the arguments are ignored).  Otherwise revoked_at > 0 and reason
+ * is a known name: "certificateHold" for "suspended" and only then;
+ * invalidity_date is 0 or a time.  TSR_ERR_NOT_FOUND if no certificate has
+ * serial; TSR_ERR_POLICY if its status is no longer expect_status.
+ */
+int tsr_store_cert_set_status(struct tsr_store *st, const char *serial,
+    const char *expect_status, const char *new_status, int64_t revoked_at, const char *reason,
+    int64_t invalidity_date) TSR_MUST_CHECK;
 
 struct tsr_cert_filter {
 	const char *product;      /* exact, or NULL */

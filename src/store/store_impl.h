@@ -39,6 +39,11 @@ struct store_ops {
 	int (*cert_get)(void *be, const char *serial, struct tsr_cert_record *out);
 	int (*cert_list)(void *be, const struct tsr_cert_filter *f, tsr_cert_fn fn, void *ctx);
 	int (*cert_count)(void *be, int64_t *out);
+	/* Arguments arrive checked; reason NULL and the times 0 for "valid".
+	 * No row changed: NOT_FOUND or POLICY as in store.h. */
+	int (*cert_set_status)(void *be, const char *serial, const char *expect_status,
+	    const char *new_status, int64_t revoked_at, const char *reason,
+	    int64_t invalidity_date);
 
 	int (*audit_last)(void *be, struct tsr_audit_record *out);
 	int (*audit_insert)(void *be, const struct tsr_audit_record *rec);

@@ -652,6 +652,171 @@ static void fingerprint(const char *path, char out[65])
 	BIO_free(bio);
 }
 
+/* ------------------------------------------------------------ revocation */
+
+struct audit_row {
+	char action[64], object[64], outcome[32], detail[512];
+};
+
+static int keep_row(const struct tsr_audit_record *r, void *ctx)
+{
+	struct audit_row *a = ctx;
+
+	snprintf(a->action, sizeof(a->action), "%s", r->action);
+	snprintf(a->object, sizeof(a->object), "%s", r->object);
+	snprintf(a->outcome, sizeof(a->outcome), "%s", r->outcome);
+	snprintf(a->detail, sizeof(a->detail), "%s", r->detail);
+	return 0;
+}
+
+/* The last audit record is action on object with outcome; the chain holds. */
+static void expect_audit(struct fixture *f, const char *action, const char *object,
+    const char *outcome, const char *needle)
+{
+	struct tsr_audit_report rep;
+	struct audit_row a;
+
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(tsr_store_audit_iter(tsr_ca_store(f->ca), keep_row, &a), 0);
+	assert_string_equal(a.action, action);
+	assert_string_equal(a.object, object);
+	assert_string_equal(a.outcome, outcome);
+	if (strstr(a.detail, needle) == NULL)
+		fail_msg("'%s' not in audit detail '%s'", needle, a.detail);
+	assert_int_equal(tsr_audit_verify(tsr_ca_store(f->ca), &rep), 0);
+}
+
+static void issue_one(struct fixture *f, char serial[TSR_SERIAL_HEX_MAX + 1], int64_t *nb)
+{
+	struct tsr_buf csr = csr_for("EC", "P-256");
+	struct tsr_issue_request req = { .product = "epcs", .csr = csr.data,
+		.csr_len = csr.len, .subject = "CN=Jane Doe,C=US",
+		.hardware_verified_by = "officer Alice" };
+	struct tsr_cert_record rec;
+
+	if (tsr_ca_issue(f->ca, "test", &req, &rec) != 0)
+		fail_msg("issue: %s", tsr_error_detail());
+	snprintf(serial, TSR_SERIAL_HEX_MAX + 1, "%s", rec.serial);
+	*nb = rec.not_before;
+	tsr_cert_record_clear(&rec);
+	tsr_buf_free(&csr);
+}
+
+static void expect_status(struct fixture *f, const char *serial, const char *status,
+    int64_t revoked_at, const char *reason, int64_t invalidity_date)
+{
+	struct tsr_cert_record rec;
+
+	assert_int_equal(tsr_store_cert_get(tsr_ca_store(f->ca), serial, &rec), 0);
+	assert_string_equal(rec.status, status);
+	assert_int_equal(rec.revoked_at, revoked_at);
+	assert_string_equal(rec.revocation_reason, reason);
+	assert_int_equal(rec.invalidity_date, invalidity_date);
+	tsr_cert_record_clear(&rec);
+}
+
+static void expect_code(int got, int want, const char *needle)
+{
+	if (got != want)
+		fail_msg("expected %d got %d: %s", want, got, tsr_error_detail());
+	if (strstr(tsr_error_detail(), needle) == NULL)
+		fail_msg("'%s' not in '%s'", needle, tsr_error_detail());
+}
+
+static int first_ca_cert(const struct tsr_cert_record *rec, void *ctx)
+{
+	snprintf(ctx, TSR_SERIAL_HEX_MAX + 1, "%s", rec->serial);
+	return 1;
+}
+
+static void test_revoke(void **state)
+{
+	struct fixture *f = *state;
+	char a[TSR_SERIAL_HEX_MAX + 1], b[TSR_SERIAL_HEX_MAX + 1], upper[TSR_SERIAL_HEX_MAX + 1];
+	struct tsr_cert_filter cf = { .role = "ca" };
+	char ca_serial[TSR_SERIAL_HEX_MAX + 1] = "";
+	int64_t nb_a, nb_b;
+	time_t now;
+
+	issue_one(f, a, &nb_a);
+	issue_one(f, b, &nb_b);
+	now = (time_t)nb_a + 3600;
+	tsr_clock_set(clock_at, &now);
+
+	/* Bad reasons and dates change nothing and are audited. */
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, NULL, 0), TSR_ERR_INVALID,
+	    "reason is required");
+	expect_audit(f, "cert.revoke", a, "refused", "reason is required");
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, "stolen", 0), TSR_ERR_INVALID,
+	    "unknown revocation reason 'stolen'");
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, "certificateHold", 0),
+	    TSR_ERR_INVALID, "tessera cert suspend");
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, "removeFromCRL", 0),
+	    TSR_ERR_INVALID, "removeFromCRL");
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, "keyCompromise", now + 1),
+	    TSR_ERR_INVALID, "in the future");
+	expect_audit(f, "cert.revoke", a, "refused", "in the future");
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, "keyCompromise", nb_a - 1),
+	    TSR_ERR_INVALID, "before the certificate");
+	expect_status(f, a, "valid", 0, "", 0);
+
+	/* Unknown serial; the CA's own certificates. */
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", "7777", "superseded", 0),
+	    TSR_ERR_NOT_FOUND, "no certificate");
+	expect_audit(f, "cert.revoke", "7777", "refused", "no certificate");
+	expect_code(tsr_ca_suspend(f->ca, NULL, "cli:alice", "not-hex"), TSR_ERR_INVALID,
+	    "hex");
+	assert_int_equal(tsr_store_cert_list(tsr_ca_store(f->ca), &cf, first_ca_cert, ca_serial), 1);
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", ca_serial, "cACompromise", 0),
+	    TSR_ERR_POLICY, "only subscriber");
+	expect_audit(f, "cert.revoke", ca_serial, "refused", "only subscriber");
+	expect_status(f, ca_serial, "valid", 0, "", 0);
+
+	/* Resume needs a suspension. */
+	expect_code(tsr_ca_resume(f->ca, NULL, "cli:alice", a), TSR_ERR_POLICY, "not suspended");
+	expect_audit(f, "cert.resume", a, "refused", "not suspended");
+
+	/* Revoke: time now, reason, invalidity date; the serial in any case. */
+	for (size_t i = 0; i <= strlen(a); i++)
+		upper[i] = (char)(a[i] >= 'a' && a[i] <= 'f' ? a[i] - 'a' + 'A' : a[i]);
+	assert_int_equal(tsr_ca_revoke(f->ca, NULL, "cli:alice", upper, "keyCompromise",
+	    nb_a + 60), 0);
+	expect_status(f, a, "revoked", now, "keyCompromise", nb_a + 60);
+	expect_audit(f, "cert.revoke", a, "success", "valid -> revoked, reason keyCompromise");
+
+	/* Revoked is final, and the time is recorded once. */
+	now += 600;
+	expect_code(tsr_ca_revoke(f->ca, NULL, "cli:alice", a, "superseded", 0), TSR_ERR_POLICY,
+	    "cannot be un-revoked");
+	expect_audit(f, "cert.revoke", a, "refused", "cannot be un-revoked");
+	expect_code(tsr_ca_resume(f->ca, NULL, "cli:alice", a), TSR_ERR_POLICY,
+	    "cannot be un-revoked");
+	expect_code(tsr_ca_suspend(f->ca, NULL, "cli:alice", a), TSR_ERR_POLICY,
+	    "cannot be un-revoked");
+	expect_status(f, a, "revoked", now - 600, "keyCompromise", nb_a + 60);
+
+	/* Suspend and resume; suspend twice refused. */
+	assert_int_equal(tsr_ca_suspend(f->ca, NULL, "cli:bob", b), 0);
+	expect_status(f, b, "suspended", now, "certificateHold", 0);
+	expect_audit(f, "cert.suspend", b, "success", "reason certificateHold");
+	expect_code(tsr_ca_suspend(f->ca, NULL, "cli:bob", b), TSR_ERR_POLICY, "already suspended");
+	expect_audit(f, "cert.suspend", b, "refused", "already suspended");
+	assert_int_equal(tsr_ca_resume(f->ca, tsr_ca_store(f->ca), "cli:bob", b), 0);
+	expect_status(f, b, "valid", 0, "", 0);
+	expect_audit(f, "cert.resume", b, "success", "suspended -> valid");
+
+	/* A held certificate revoked for good keeps the time of its hold. */
+	now += 100;
+	assert_int_equal(tsr_ca_suspend(f->ca, NULL, "cli:bob", b), 0);
+	now += 100;
+	assert_int_equal(tsr_ca_revoke(f->ca, NULL, "cli:bob", b, "cessationOfOperation", 0), 0);
+	expect_status(f, b, "revoked", now - 100, "cessationOfOperation", 0);
+	expect_audit(f, "cert.revoke", b, "success", "suspended -> revoked");
+	expect_code(tsr_ca_resume(f->ca, NULL, "cli:bob", b), TSR_ERR_POLICY,
+	    "cannot be un-revoked");
+	tsr_clock_set(NULL, NULL);
+}
+
 static void test_server_cert(void **state)
 {
 	struct fixture *f = *state;
@@ -1031,6 +1196,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_wrong_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_cert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_workflow_defaults),
 		cmocka_unit_test(test_config_ra),

@@ -23,7 +23,7 @@
 #include "store/store.h"
 
 /* The number of the last migration in src/store/sqlite.c. */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 struct fx {
 	char dir[64];
@@ -2164,6 +2164,100 @@ static void test_retrieval_rows(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ status */
+
+static void test_cert_set_status(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec, got;
+	struct tsr_cert_filter f = { .status = "revoked" };
+	struct seen seen;
+
+	make_rec(&rec, "0a01", "epcs", "subscriber", "CN=A", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "0a02", "epcs", "subscriber", "CN=B", 2000000000, 1700000001);
+	issue(fx->st, &rec);
+
+	/* A fresh certificate is valid, with no revocation columns. */
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a01", &got), 0);
+	assert_string_equal(got.status, "valid");
+	assert_int_equal(got.revoked_at, 0);
+	assert_string_equal(got.revocation_reason, "");
+	assert_int_equal(got.invalidity_date, 0);
+	tsr_cert_record_clear(&got);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM certificates WHERE "
+	    "revoked_at IS NULL AND revocation_reason IS NULL AND invalidity_date IS NULL"), 2);
+
+	/* Bad arguments change nothing. */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "gone", 1800000000,
+	    "keyCompromise", 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "revoked", 1800000000,
+	    "removeFromCRL", 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "revoked", 1800000000,
+	    "KeyCompromise", 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "revoked", 1800000000,
+	    "certificateHold", 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "suspended",
+	    1800000000, "keyCompromise", 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "revoked", 0,
+	    "keyCompromise", 0), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "zz", "valid", "revoked", 1800000000,
+	    "keyCompromise", 0), TSR_ERR_INVALID);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM certificates WHERE "
+	    "status = 'valid' AND revoked_at IS NULL"), 2);
+
+	/* Unknown serial vs. a status that changed meanwhile. */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0b99", "valid", "revoked", 1800000000,
+	    "keyCompromise", 0), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "suspended", "valid", 0, NULL,
+	    0), TSR_ERR_POLICY);
+	assert_non_null(strstr(tsr_error_detail(), "changed meanwhile"));
+	/* A reservation is not an issued certificate. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0a03", "issuing"), 0);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a03", "valid", "revoked", 1800000000,
+	    "keyCompromise", 0), TSR_ERR_NOT_FOUND);
+	tsr_store_rollback(fx->st);
+
+	/* Revoke with every column; the serial in any form. */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "000A01", "valid", "revoked",
+	    1800000000, "keyCompromise", 1799990000), 0);
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a01", &got), 0);
+	assert_string_equal(got.status, "revoked");
+	assert_int_equal(got.revoked_at, 1800000000);
+	assert_string_equal(got.revocation_reason, "keyCompromise");
+	assert_int_equal(got.invalidity_date, 1799990000);
+	tsr_cert_record_clear(&got);
+	/* The compare-and-set refuses a second change from "valid". */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a01", "valid", "revoked", 1800000100,
+	    "superseded", 0), TSR_ERR_POLICY);
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a01", &got), 0);
+	assert_int_equal(got.revoked_at, 1800000000);
+	assert_string_equal(got.revocation_reason, "keyCompromise");
+	tsr_cert_record_clear(&got);
+
+	/* Suspend without an invalidity date, then resume: columns cleared. */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a02", "valid", "suspended",
+	    1800000000, "certificateHold", 0), 0);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM certificates WHERE serial = "
+	    "'0a02' AND invalidity_date IS NULL AND revocation_reason = 'certificateHold'"), 1);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0a02", "suspended", "valid",
+	    1800000500, "superseded", 5), 0);
+	assert_int_equal(tsr_store_cert_get(fx->st, "0a02", &got), 0);
+	assert_string_equal(got.status, "valid");
+	assert_int_equal(got.revoked_at, 0);
+	assert_string_equal(got.revocation_reason, "");
+	assert_int_equal(got.invalidity_date, 0);
+	tsr_cert_record_clear(&got);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM certificates WHERE serial = "
+	    "'0a02' AND revoked_at IS NULL AND revocation_reason IS NULL"), 1);
+
+	/* Listing by status sees the change. */
+	seen = list(fx->st, &f);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.serials[0], "0a01");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2203,6 +2297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retrieval_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_set_status, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
