@@ -300,6 +300,11 @@ out:
 /* Back to the state before tsr_ca_login(): a retry starts clean. */
 static void logout(struct tsr_ca *ca)
 {
+	ca_ocsp_forget(ca);
+	tsr_signer_free(ca->root_signer);
+	tsr_p11_key_free(ca->root_key);
+	ca->root_signer = NULL;
+	ca->root_key = NULL;
 	tsr_signer_free(ca->signer);
 	tsr_p11_key_free(ca->issuing_key);
 	tsr_p11_close(ca->sess);
@@ -342,6 +347,100 @@ const X509 *tsr_ca_issuing_cert(const struct tsr_ca *ca)
 const X509 *tsr_ca_root_cert(const struct tsr_ca *ca)
 {
 	return ca->root;
+}
+
+/* The key whose id the store keeps under meta, checked to be protected
+ * and to match cert, as a signer. */
+static int find_key(struct tsr_ca *ca, const char *meta, const char *what, const X509 *cert,
+    struct tsr_p11_key **key, struct tsr_signer **signer)
+{
+	uint8_t id[64];
+	size_t id_len = 0;
+	char *hex = NULL;
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if ((r = tsr_store_meta_get(ca->store, meta, &hex)) != 0)
+		return tsr_error_wrap(TSR_ERR_STORE, "the store does not name the %s key", what);
+	r = tsr_hex_decode(hex, id, sizeof(id), &id_len);
+	free(hex);
+	if (r != 0)
+		return tsr_error_wrap(TSR_ERR_STORE, "%s", meta);
+	if ((r = tsr_p11_key_find(ca->sess, NULL, id, id_len, key)) != 0 ||
+	    (r = ca_check_key_protected(*key, what)) != 0 ||
+	    (r = tsr_p11_key_public(*key, &pub)) != 0)
+		goto fail;
+	if (EVP_PKEY_eq(pub, X509_get0_pubkey(cert)) != 1) {
+		r = tsr_error(TSR_ERR_PKCS11, "the %s key on the token does not match its "
+		    "certificate", what);
+		goto fail;
+	}
+	EVP_PKEY_free(pub);
+	if ((r = ca_signer_for(*key, signer)) == 0)
+		return 0;
+fail:
+	EVP_PKEY_free(pub);
+	tsr_p11_key_free(*key);
+	*key = NULL;
+	return r;
+}
+
+int ca_root_signer(struct tsr_ca *ca, struct tsr_signer **out)
+{
+	int r;
+
+	if (ca->sess == NULL)
+		return tsr_error(TSR_ERR_INTERNAL, "the root key is used before logging in");
+	if (ca->root_signer == NULL &&
+	    (r = find_key(ca, "root_key_id", "root CA", ca->root, &ca->root_key,
+	    &ca->root_signer)) != 0)
+		return r;
+	*out = ca->root_signer;
+	return 0;
+}
+
+void ca_ocsp_forget(struct tsr_ca *ca)
+{
+	tsr_signer_free(ca->ocsp_signer);
+	tsr_p11_key_free(ca->ocsp_key);
+	X509_free(ca->ocsp_cert);
+	ca->ocsp_signer = NULL;
+	ca->ocsp_key = NULL;
+	ca->ocsp_cert = NULL;
+}
+
+int ca_ocsp_signer(struct tsr_ca *ca, struct tsr_signer **signer, X509 **cert)
+{
+	struct tsr_cert_record rec;
+	const unsigned char *p;
+	char *serial = NULL;
+	int r;
+
+	if (ca->sess == NULL)
+		return tsr_error(TSR_ERR_INTERNAL, "the OCSP key is used before logging in");
+	if (ca->ocsp_signer == NULL) {
+		memset(&rec, 0, sizeof(rec));
+		if ((r = tsr_store_meta_get(ca->store, "ocsp_serial", &serial)) != 0)
+			return tsr_error_wrap(TSR_ERR_STORE, "the store does not name the OCSP "
+			    "certificate");
+		r = tsr_store_cert_get(ca->store, serial, &rec);
+		free(serial);
+		if (r != 0)
+			return tsr_error_wrap(r, "the OCSP-signing certificate");
+		p = rec.der;
+		ca->ocsp_cert = d2i_X509(NULL, &p, (long)rec.der_len);
+		tsr_cert_record_clear(&rec);
+		if (ca->ocsp_cert == NULL)
+			return tsr_error_openssl(TSR_ERR_STORE, "the stored OCSP-signing certificate");
+		if ((r = find_key(ca, "ocsp_key_id", "OCSP responder", ca->ocsp_cert,
+		    &ca->ocsp_key, &ca->ocsp_signer)) != 0) {
+			ca_ocsp_forget(ca);
+			return r;
+		}
+	}
+	*signer = ca->ocsp_signer;
+	*cert = ca->ocsp_cert;
+	return 0;
 }
 
 static int find_issuing_key(struct tsr_ca *ca)

@@ -34,6 +34,10 @@ struct tsr_ca_config {
 	char *public_url;         /* base of the OCSP, CRL and caIssuers URLs */
 	char *policy_arc;         /* the CA's own OID arc */
 	int ocsp_validity_days;   /* delegated OCSP certificate, <= 120 */
+	int crl_hours;            /* the issuing CA's CRL: nextUpdate - thisUpdate
+	                           * (1..240, default 24) */
+	int root_crl_days;        /* the root's CRL (1..365, default 30) */
+	int ocsp_response_hours;  /* an OCSP response's validity (8..240, default 24) */
 	char *server_names;       /* names of `tessera serve`'s certificate */
 };
 
@@ -184,6 +188,93 @@ int tsr_ca_suspend(struct tsr_ca *ca, struct tsr_store *st, const char *actor,
 /* suspended -> valid; the revocation columns are cleared. */
 int tsr_ca_resume(struct tsr_ca *ca, struct tsr_store *st, const char *actor,
     const char *serial) TSR_MUST_CHECK;
+
+/*
+ * CRLs (src/ca/crl.c).  Each CA publishes one at HOME/crl/<ca>.crl
+ * ("issuing.crl", "root.crl"), the file the CRL distribution point names.
+ * CRL numbers count up per CA in the store (meta "crl_number_<ca>"), taken
+ * in a transaction, so that no two CRLs of one CA share a number; the
+ * newest CRL's number and times are kept beside it (meta "crl_<ca>":
+ * "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES").
+ */
+struct tsr_crl_info {
+	uint64_t number;
+	int64_t this_update, next_update;
+	size_t entries;
+};
+/* The path of a CA's published CRL: HOME/crl/<ca>.crl (new string). */
+char *tsr_ca_crl_path(const struct tsr_ca *ca, const char *ca_name);
+/* Build, sign (in the token: the issuing key, or the root key for
+ * "root"), check and publish the CRL of ca_name ("issuing" or "root"):
+ * every revoked or suspended certificate that CA issued and that has not
+ * expired yet, thisUpdate now, nextUpdate now + [ca] crl_hours (issuing)
+ * or root_crl_days (root).  Streams the store's rows into the file (one
+ * row in memory at a time).  Audited as crl.issue (number, entries).
+ * st: a thread's own connection, or NULL: the CA's.  Logs in to the token
+ * if needed.  *info (may be NULL) describes the published CRL. */
+int tsr_ca_crl_publish(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
+    const char *actor, struct tsr_crl_info *info) TSR_MUST_CHECK;
+/* What the store says about the newest published CRL of ca_name:
+ * TSR_ERR_NOT_FOUND if none was published yet. */
+int tsr_ca_crl_info(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
+    struct tsr_crl_info *out) TSR_MUST_CHECK;
+
+/*
+ * The OCSP responder (src/ca/ocsp.c): answers about the certificates of
+ * the issuing CA, signed by the delegated OCSP-signing certificate.
+ * Answers for one certificate without a nonce are signed ahead and kept in
+ * memory; they are signed again when half of their validity ([ca]
+ * ocsp_response_hours) has passed and at once when the certificate's
+ * status changes (tsr_ocsp_sync() follows the store's status changes,
+ * whichever process made them).  A request with a nonce, or about several
+ * certificates, is signed live.  A serial the CA never issued is
+ * "unknown", never "good".
+ */
+struct tsr_ocsp_responder;
+
+/* Start a responder for ca (logs in to the token). */
+int tsr_ocsp_responder_new(struct tsr_ca *ca, struct tsr_ocsp_responder **out) TSR_MUST_CHECK;
+void tsr_ocsp_responder_free(struct tsr_ocsp_responder *r);
+
+/* One answer, ready to send. */
+struct tsr_ocsp_answer {
+	uint8_t *der;                 /* the OCSPResponse (free()) */
+	size_t len;
+	bool cacheable;               /* a signed answer without a nonce: send
+	                               * the HTTP caching headers */
+	int64_t this_update, next_update, produced_at;
+	char etag[48];                /* "\"<hex of the first 20 bytes of SHA-256>\"" */
+};
+
+/* Answer the DER OCSPRequest req.  Malformed requests get malformedRequest,
+ * requests naming another CA unauthorized, a store that cannot be read
+ * tryLater (all unsigned, not cacheable): these are answers, not errors.
+ * Returns an error only when there is nothing to send (out of memory).
+ * st: the calling thread's store connection. */
+int tsr_ocsp_respond(struct tsr_ocsp_responder *r, struct tsr_store *st, const uint8_t *req,
+    size_t len, struct tsr_ocsp_answer *out) TSR_MUST_CHECK;
+void tsr_ocsp_answer_clear(struct tsr_ocsp_answer *a);
+
+/* Follow the store: sign again the kept answers of certificates whose
+ * status changed since the last call, and those past half their validity.
+ * *changed (may be NULL) gets the number of status changes seen.  Meant to
+ * run every second or so from one thread. */
+int tsr_ocsp_sync(struct tsr_ocsp_responder *r, struct tsr_store *st, size_t *changed)
+    TSR_MUST_CHECK;
+
+/* Write a signed answer (RFC 5019 profile: SHA-1 CertID, no nonce) for
+ * every unexpired certificate the issuing CA issued to dir/<SERIAL>.der
+ * (upper-case hex), for a CDN or a web server to serve; *count gets the
+ * number written. */
+int tsr_ocsp_export(struct tsr_ca *ca, const char *dir, size_t *count) TSR_MUST_CHECK;
+
+/* Make sure the delegated OCSP-signing certificate stays valid: when less
+ * than a third of its validity is left (or force), make a new key on the
+ * token, have the issuing CA certify it for [ca] ocsp_validity_days, make
+ * it the responder's (store meta ocsp_serial, ocsp_key_id; certs/ocsp.pem)
+ * and audit ocsp.rotate.  *rotated (may be NULL) tells whether it did. */
+int tsr_ca_ocsp_rotate(struct tsr_ca *ca, const char *actor, bool force, bool *rotated)
+    TSR_MUST_CHECK;
 
 /* Make sure home/tls/server.pem (leaf + issuing CA) and server.key hold a
  * certificate for the configured server_names that is valid for more than

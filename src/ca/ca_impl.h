@@ -24,7 +24,23 @@ struct tsr_ca {
 	struct tsr_p11_session *sess;
 	struct tsr_p11_key *issuing_key;
 	struct tsr_signer *signer;
+	/* Found on first use, after tsr_ca_login(), under lock. */
+	struct tsr_p11_key *root_key;
+	struct tsr_signer *root_signer;
+	struct tsr_p11_key *ocsp_key;
+	struct tsr_signer *ocsp_signer;
+	X509 *ocsp_cert;             /* the delegated OCSP-signing certificate */
 };
+
+/* The root key's signer (checked against the root certificate).  After
+ * tsr_ca_login(); the caller holds ca->lock. */
+int ca_root_signer(struct tsr_ca *ca, struct tsr_signer **out) TSR_MUST_CHECK;
+/* The current OCSP-signing key's signer and certificate (store meta
+ * ocsp_serial and ocsp_key_id), both borrowed until the next rotation.
+ * After tsr_ca_login(); the caller holds ca->lock. */
+int ca_ocsp_signer(struct tsr_ca *ca, struct tsr_signer **signer, X509 **cert) TSR_MUST_CHECK;
+/* Forget the OCSP key and certificate (after a rotation); ca->lock held. */
+void ca_ocsp_forget(struct tsr_ca *ca);
 
 /* Read a PIN file: the first line, without its newline; wiped on free. */
 int ca_read_pin(const char *path, char **out) TSR_MUST_CHECK;

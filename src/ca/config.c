@@ -22,7 +22,7 @@
 static const char *const ca_keys[] = {
 	"organization", "country", "key_type", "pkcs11_module", "token", "pin_file",
 	"softhsm_conf", "database", "public_url", "policy_arc", "ocsp_validity_days",
-	"server_names", NULL,
+	"server_names", "crl_hours", "root_crl_days", "ocsp_response_hours", NULL,
 };
 
 static const char *const ra_keys[] = {
@@ -179,7 +179,16 @@ static int check_ca_values(const struct tsr_ini_section *s, struct tsr_ca_config
 		    TSR_PUBLIC_URL_MAX);
 	if (ca_check_token_uri(c->token_uri) != 0)
 		return tsr_error_wrap(TSR_ERR_CONFIG, "line %d: [ca] token", entry_line(s, "token"));
-	return take_int(s, "ocsp_validity_days", 1, 120, 90, NULL, &c->ocsp_validity_days);
+	/* The Baseline Requirements bound a subordinate CA's CRL to 10 days, a
+	 * root's to 12 months, and an OCSP response to 8 hours .. 10 days. */
+	int r;
+
+	if ((r = take_int(s, "ocsp_validity_days", 1, 120, 90, NULL,
+	    &c->ocsp_validity_days)) != 0 ||
+	    (r = take_int(s, "crl_hours", 1, 240, 24, NULL, &c->crl_hours)) != 0 ||
+	    (r = take_int(s, "root_crl_days", 1, 365, 30, NULL, &c->root_crl_days)) != 0)
+		return r;
+	return take_int(s, "ocsp_response_hours", 8, 240, 24, NULL, &c->ocsp_response_hours);
 }
 
 static int parse_ca(const struct tsr_ini_section *s, const char *home, struct tsr_ca_config *c)

@@ -614,6 +614,11 @@ static int write_config(struct init *in)
 	    "policy_arc = %s\n"
 	    "# Validity of the delegated OCSP-signing certificate, in days (at most 120).\n"
 	    "ocsp_validity_days = %d\n"
+	    "# Hours from one CRL of the issuing CA to its nextUpdate (at most 240), days\n"
+	    "# for the root's CRL (at most 365), hours an OCSP response is valid (8..240).\n"
+	    "crl_hours = 24\n"
+	    "root_crl_days = 30\n"
+	    "ocsp_response_hours = 24\n"
 	    "# Names (DNS first, then IP addresses) in the TLS certificate of `tessera serve`;\n"
 	    "# the server renews that certificate itself when these change.\n"
 	    "server_names = localhost, 127.0.0.1, ::1\n\n",

@@ -92,6 +92,17 @@ int cmd_token_renew(int argc, char **argv);
 extern const char cli_usage_token_check[], cli_usage_token_passcode[],
     cli_usage_token_retrieve[], cli_usage_token_show[], cli_usage_token_test[],
     cli_usage_token_renew[];
+int cmd_token_revoke(int argc, char **argv);
+extern const char cli_usage_token_revoke[];
+
+/* cmd_crl.c: `tessera crl`. */
+int cmd_crl(int argc, char **argv);
+extern const char cli_usage_crl[];
+
+/* cmd_ocsp.c: `tessera ocsp export|rotate`. */
+int cmd_ocsp_export(int argc, char **argv);
+int cmd_ocsp_rotate(int argc, char **argv);
+extern const char cli_usage_ocsp_export[], cli_usage_ocsp_rotate[];
 
 /* "cli:<login name>": who is acting, for the audit log. */
 const char *cli_actor(void);

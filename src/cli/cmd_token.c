@@ -698,3 +698,14 @@ out:
 	tsr_client_token_close(&t);
 	return r;
 }
+
+/* ------------------------------------------------------------------ revoke (being written) */
+
+const char cli_usage_token_revoke[] = "usage: tessera token revoke (being written)\n";
+
+int cmd_token_revoke(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return tsr_error(TSR_ERR_INTERNAL, "tessera token revoke is not written yet");
+}

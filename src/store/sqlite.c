@@ -195,6 +195,15 @@ static const char *const migrations[] = {
 	"ALTER TABLE certificates ADD COLUMN revocation_reason TEXT;"
 	"ALTER TABLE certificates ADD COLUMN invalidity_date INTEGER;"
 	"CREATE INDEX certificates_status ON certificates(status);",
+
+	/* 6: what relying parties see: a log of status changes that OCSP
+	 * caches and CRL builders follow, and the revoked rows of each CA */
+	"CREATE TABLE status_changes("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  serial TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX certificates_not_valid ON certificates(issuer, not_after)"
+	"  WHERE status != 'valid';",
 };
 
 #define CERT_COLUMNS \
@@ -972,7 +981,14 @@ static int sq_cert_set_status(void *be, const char *serial, const char *expect_s
 	    "UPDATE certificates SET status = ?3, revoked_at = ?4, revocation_reason = ?5,"
 	    " invalidity_date = ?6 WHERE serial = ?1 AND state = 'issued' AND status = ?2",
 	    p, TSR_ARRAY_LEN(p), &changes);
-	if (r != 0 || changes == 1)
+	if (r == 0 && changes == 1) {
+		struct param q[] = { P_TEXT(serial), P_INT((int64_t)tsr_now()) };
+
+		return run(sq, "logging a status change",
+		    "INSERT INTO status_changes(serial, at) VALUES(?1, ?2)", q, TSR_ARRAY_LEN(q),
+		    NULL);
+	}
+	if (r != 0)
 		return r;
 	if ((r = query_int(sq, "changing a certificate's status",
 	    "SELECT count(*) FROM certificates WHERE serial = ?1 AND state = 'issued'",
@@ -982,6 +998,67 @@ static int sq_cert_set_status(void *be, const char *serial, const char *expect_s
 		return tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
 	return tsr_error(TSR_ERR_POLICY, "certificate %s changed meanwhile: it is no longer %s",
 	    serial, expect_status);
+}
+
+static int sq_revoked_list(void *be, const char *issuer, int64_t not_after_from,
+    tsr_revoked_fn fn, void *ctx)
+{
+	struct param p[] = { P_TEXT(issuer), P_INT(not_after_from) };
+	struct tsr_revoked_entry e;
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	/* The WHERE repeats the partial index's condition word for word so
+	 * that SQLite uses it. */
+	if ((r = prepare(sq, "listing revoked certificates",
+	    "SELECT serial, revoked_at, revocation_reason, IFNULL(invalidity_date, 0)"
+	    " FROM certificates WHERE status != 'valid' AND issuer = ?1 AND not_after >= ?2"
+	    " AND state = 'issued'", p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.revoked_at = sqlite3_column_int64(stmt, 1);
+		e.invalidity_date = sqlite3_column_int64(stmt, 3);
+		if ((r = col_copy(sq, stmt, 0, e.serial, sizeof(e.serial))) != 0 ||
+		    (r = col_copy(sq, stmt, 2, e.reason, sizeof(e.reason))) != 0 ||
+		    (r = fn(&e, ctx)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "listing revoked certificates");
+	release(sq, stmt);
+	return r;
+}
+
+static int sq_status_changes(void *be, int64_t after, tsr_status_change_fn fn, void *ctx)
+{
+	struct param p[] = { P_INT(after) };
+	char serial[TSR_SERIAL_HEX_MAX + 1];
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
+	if ((r = prepare(sq, "reading status changes",
+	    "SELECT seq, serial, at FROM status_changes WHERE seq > ?1 ORDER BY seq",
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
+		return r;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((r = col_copy(sq, stmt, 1, serial, sizeof(serial))) != 0 ||
+		    (r = fn(sqlite3_column_int64(stmt, 0), serial, sqlite3_column_int64(stmt, 2),
+		    ctx)) != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_error(sq, "reading status changes");
+	release(sq, stmt);
+	return r;
+}
+
+static int sq_status_seq(void *be, int64_t *out)
+{
+	return query_int(be, "reading the last status change",
+	    "SELECT IFNULL(MAX(seq), 0) FROM status_changes", NULL, 0, out);
 }
 
 static int sq_cert_count(void *be, int64_t *out)
@@ -1978,6 +2055,9 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.cert_list = sq_cert_list,
 	.cert_count = sq_cert_count,
 	.cert_set_status = sq_cert_set_status,
+	.revoked_list = sq_revoked_list,
+	.status_changes = sq_status_changes,
+	.status_seq = sq_status_seq,
 	.audit_last = sq_audit_last,
 	.audit_insert = sq_audit_insert,
 	.audit_iter = sq_audit_iter,

@@ -326,6 +326,27 @@ int tsr_store_cert_set_status(struct tsr_store *st, const char *serial,
 	    reason, invalidity_date);
 }
 
+int tsr_store_revoked_list(struct tsr_store *st, const char *issuer, int64_t not_after_from,
+    tsr_revoked_fn fn, void *ctx)
+{
+	if (fn == NULL || issuer == NULL || issuer[0] == '\0')
+		return tsr_error(TSR_ERR_INVALID, "revoked listing without an issuer or a callback");
+	return st->ops->revoked_list(st->be, issuer, not_after_from, fn, ctx);
+}
+
+int tsr_store_status_changes(struct tsr_store *st, int64_t after, tsr_status_change_fn fn,
+    void *ctx)
+{
+	if (fn == NULL)
+		return tsr_error(TSR_ERR_INVALID, "status changes without a callback");
+	return st->ops->status_changes(st->be, after, fn, ctx);
+}
+
+int tsr_store_status_seq(struct tsr_store *st, int64_t *out)
+{
+	return st->ops->status_seq(st->be, out);
+}
+
 /* Call fn for each issued certificate matching f (NULL: all), newest first. */
 int tsr_store_cert_list(struct tsr_store *st, const struct tsr_cert_filter *f, tsr_cert_fn fn,
     void *ctx)

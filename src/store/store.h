@@ -91,6 +91,35 @@ int tsr_store_cert_set_status(struct tsr_store *st, const char *serial,
     const char *expect_status, const char *new_status, int64_t revoked_at, const char *reason,
     int64_t invalidity_date) TSR_MUST_CHECK;
 
+/*
+ * What relying parties need (CRLs, OCSP).  Every successful
+ * tsr_store_cert_set_status() also appends (seq, serial, time) to the log
+ * of status changes in the same transaction, so that a process keeping
+ * signed statuses (the OCSP cache, the CRL) can follow changes made by any
+ * other process: it remembers the last seq it saw and asks for the rest.
+ */
+struct tsr_revoked_entry {
+	char serial[TSR_SERIAL_HEX_MAX + 1];
+	int64_t revoked_at;
+	char reason[24];          /* RFC 5280 name; "certificateHold" while suspended */
+	int64_t invalidity_date;  /* 0 if not given */
+};
+typedef int (*tsr_revoked_fn)(const struct tsr_revoked_entry *e, void *ctx);
+/* Call fn for every revoked or suspended certificate that issuer ("root",
+ * "issuing") signed and whose not_after >= not_after_from (expired entries
+ * leave the CRL), in no particular order, one row in memory at a time. fn
+ * returns non-zero to stop (returned).  Run it inside a transaction for a
+ * consistent snapshot. */
+int tsr_store_revoked_list(struct tsr_store *st, const char *issuer, int64_t not_after_from,
+    tsr_revoked_fn fn, void *ctx) TSR_MUST_CHECK;
+
+typedef int (*tsr_status_change_fn)(int64_t seq, const char *serial, int64_t at, void *ctx);
+/* Call fn for each status change with seq > after, oldest first. */
+int tsr_store_status_changes(struct tsr_store *st, int64_t after, tsr_status_change_fn fn,
+    void *ctx) TSR_MUST_CHECK;
+/* The seq of the newest status change, 0 if none. */
+int tsr_store_status_seq(struct tsr_store *st, int64_t *out) TSR_MUST_CHECK;
+
 struct tsr_cert_filter {
 	const char *product;      /* exact, or NULL */
 	const char *role;         /* exact, or NULL */

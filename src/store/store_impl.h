@@ -44,6 +44,12 @@ struct store_ops {
 	int (*cert_set_status)(void *be, const char *serial, const char *expect_status,
 	    const char *new_status, int64_t revoked_at, const char *reason,
 	    int64_t invalidity_date);
+	/* A successful cert_set_status also appends to the status changes, in
+	 * the same transaction. */
+	int (*revoked_list)(void *be, const char *issuer, int64_t not_after_from,
+	    tsr_revoked_fn fn, void *ctx);
+	int (*status_changes)(void *be, int64_t after, tsr_status_change_fn fn, void *ctx);
+	int (*status_seq)(void *be, int64_t *out);
 
 	int (*audit_last)(void *be, struct tsr_audit_record *out);
 	int (*audit_insert)(void *be, const struct tsr_audit_record *rec);

@@ -328,4 +328,132 @@ int tsr_cms_verify(const uint8_t *p7s, size_t len, const uint8_t *content, size_
     struct tsr_cms_report *rep) TSR_MUST_CHECK;
 void tsr_cms_report_clear(struct tsr_cms_report *rep);
 
+/* ------------------------------------------------------------------ CRLs
+ * A v2 CRL (RFC 5280 section 5) written as a stream (crl.c): entries go to
+ * a temporary file beside path as they are added while the TBSCertList is
+ * hashed on the way; tsr_crl_finish() signs the digest once and puts the
+ * file together, then renames it into place (0644), so a CRL of a million
+ * entries is never held in memory.  The CRL carries the extensions
+ * authorityKeyIdentifier (the issuer's subjectKeyIdentifier) and cRLNumber;
+ * an entry carries reasonCode (left out for "unspecified", as RFC 5280 and
+ * the Baseline Requirements ask) and invalidityDate when known.  Times
+ * before 2050 are UTCTime, later ones GeneralizedTime.  The signature
+ * algorithm is the signer's (tsr_signer_md()).
+ */
+struct tsr_crl_params {
+	X509 *issuer;                 /* the CA's certificate: issuer name, SKI */
+	struct tsr_signer *signer;    /* the CA's key (its public half must be issuer's) */
+	time_t this_update;
+	time_t next_update;           /* after this_update */
+	uint64_t number;              /* cRLNumber */
+};
+
+struct tsr_crl_writer;
+
+/* Start a CRL that will be written to path. */
+int tsr_crl_begin(const struct tsr_crl_params *p, const char *path,
+    struct tsr_crl_writer **out) TSR_MUST_CHECK;
+/* Add one entry: serial (hex, as the store keeps it), revocation time,
+ * reason (an RFC 5280 CRLReason name other than removeFromCRL; NULL or
+ * "unspecified" for none) and invalidity date (0 for none).
+ * TSR_ERR_INVALID for a bad serial or reason; the writer stays usable. */
+int tsr_crl_add(struct tsr_crl_writer *w, const char *serial, time_t revoked_at,
+    const char *reason, time_t invalidity_date) TSR_MUST_CHECK;
+/* Sign, check the signature with the issuer's public key, write and
+ * rename into place; *entries (may be NULL) gets the count.  w is freed
+ * whatever the result; on failure nothing is left at path or beside it. */
+int tsr_crl_finish(struct tsr_crl_writer *w, size_t *entries) TSR_MUST_CHECK;
+/* Give up: remove the temporary files, free w (NULL is fine). */
+void tsr_crl_abort(struct tsr_crl_writer *w);
+
+/* ------------------------------------------------------------------ OCSP
+ * RFC 6960 with the RFC 5019 profile (ocsp.c): what the responder parses
+ * and signs.  Deciding a status is the CA's (src/ca/ocsp.c).
+ */
+#define TSR_OCSP_REQUEST_MAX 4096     /* bytes of DER in one request */
+#define TSR_OCSP_MAX_IDS 8            /* certificates asked about in one request */
+#define TSR_OCSP_NONCE_MAX 32         /* RFC 8954: nonces of 1..32 bytes are echoed */
+#define TSR_OCSP_NONCE_REFUSE 128     /* RFC 8954: longer ones are malformedRequest */
+#define TSR_OCSP_HASH_MAX 64          /* SHA-512 */
+
+/* The unsigned answers (OCSPResponseStatus). */
+enum tsr_ocsp_error {
+	TSR_OCSP_MALFORMED = 1,       /* malformedRequest */
+	TSR_OCSP_INTERNAL = 2,        /* internalError */
+	TSR_OCSP_TRY_LATER = 3,       /* tryLater */
+	TSR_OCSP_UNAUTHORIZED = 6,    /* unauthorized: not a CA this responder serves */
+};
+
+/* One CertID of a request. */
+struct tsr_ocsp_certid {
+	int hash_nid;                 /* NID_sha1, NID_sha256, NID_sha384 or NID_sha512 */
+	uint8_t name_hash[TSR_OCSP_HASH_MAX];
+	uint8_t key_hash[TSR_OCSP_HASH_MAX];
+	size_t hash_len;              /* the digest's length; both hashes have it */
+	/* The serial as the store keeps it (lower-case hex, no leading zeros),
+	 * or "" when no certificate can have it (negative, zero, or longer
+	 * than 20 octets): such a serial is answered "unknown". */
+	char serial[41];
+	uint8_t der[256];             /* the CertID as sent, echoed in the response */
+	size_t der_len;
+};
+
+struct tsr_ocsp_request {
+	struct tsr_ocsp_certid ids[TSR_OCSP_MAX_IDS];
+	size_t n_ids;                 /* 1..TSR_OCSP_MAX_IDS */
+	bool has_nonce;               /* a nonce of 1..32 bytes to echo */
+	uint8_t nonce[TSR_OCSP_NONCE_MAX];
+	size_t nonce_len;
+};
+
+/*
+ * Parse a DER OCSPRequest of at most TSR_OCSP_REQUEST_MAX bytes.  Refused
+ * (answer malformedRequest): not DER or trailing bytes (TSR_ERR_PARSE),
+ * too long (TSR_ERR_TOO_LARGE), a version other than v1, no request or
+ * more than TSR_OCSP_MAX_IDS, a hash algorithm other than the four above
+ * or hashes of the wrong length, a CertID longer than der[], a critical
+ * extension we do not know (request or single request), a nonce of 0 or
+ * more than TSR_OCSP_NONCE_REFUSE bytes or not an OCTET STRING, two nonces
+ * (TSR_ERR_INVALID).  A nonce of 33..128 bytes is accepted but not echoed
+ * (has_nonce false).  A request signature, if any, is ignored.
+ */
+int tsr_ocsp_request_parse(const uint8_t *der, size_t len, struct tsr_ocsp_request *out)
+    TSR_MUST_CHECK;
+
+/* The hashes of one CA, to recognise CertIDs that name it. */
+struct tsr_ocsp_issuer {
+	int nids[4];
+	uint8_t name_hash[4][TSR_OCSP_HASH_MAX];
+	uint8_t key_hash[4][TSR_OCSP_HASH_MAX];
+};
+int tsr_ocsp_issuer_init(const X509 *ca, struct tsr_ocsp_issuer *out) TSR_MUST_CHECK;
+/* True if id's issuer name and key hashes are ca's (constant time is not needed: public). */
+bool tsr_ocsp_issuer_match(const struct tsr_ocsp_issuer *ca, const struct tsr_ocsp_certid *id);
+
+enum tsr_ocsp_status { TSR_OCSP_GOOD, TSR_OCSP_REVOKED, TSR_OCSP_UNKNOWN };
+
+/* One SingleResponse. */
+struct tsr_ocsp_single {
+	const struct tsr_ocsp_certid *id;
+	enum tsr_ocsp_status status;
+	time_t revoked_at;            /* REVOKED: the revocation time */
+	const char *reason;           /* REVOKED: RFC 5280 name; NULL or "unspecified": none */
+	time_t this_update, next_update;
+};
+
+/*
+ * Sign a successful response: a BasicOCSPResponse with responderID byKey
+ * (the SHA-1 of responder's public key), producedAt = produced_at, the n
+ * single responses in order, the nonce extension when nonce is not NULL,
+ * and responder (the delegated OCSP-signing certificate) in certs; the
+ * signature by signer (whose public key must be responder's) with
+ * tsr_signer_md().  *out is DER (OPENSSL_free()).
+ */
+int tsr_ocsp_response_sign(struct tsr_signer *signer, X509 *responder,
+    const struct tsr_ocsp_single *s, size_t n, const uint8_t *nonce, size_t nonce_len,
+    time_t produced_at, uint8_t **out, size_t *out_len) TSR_MUST_CHECK;
+/* The DER of an unsigned error response (OCSPResponse with only the
+ * status): a static buffer of *len bytes. */
+const uint8_t *tsr_ocsp_response_error(enum tsr_ocsp_error e, size_t *len);
+
 #endif /* TSR_X509_H */

@@ -1,0 +1,2 @@
+/* crl.c - (being written) */
+#include "ca/ca_impl.h"

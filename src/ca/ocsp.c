@@ -1,0 +1,2 @@
+/* ocsp.c - (being written) */
+#include "ca/ca_impl.h"

@@ -1,0 +1,2 @@
+/* status.c - (being written) */
+#include "client/client.h"

@@ -1,0 +1,2 @@
+/* subscriber.c - (being written) */
+#include "ra/app.h"

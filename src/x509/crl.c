@@ -1,0 +1,2 @@
+/* crl.c - (being written) */
+#include "x509/x509.h"

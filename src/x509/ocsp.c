@@ -1,0 +1,2 @@
+/* ocsp.c - (being written) */
+#include "x509/x509.h"
