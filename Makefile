@@ -57,6 +57,7 @@ bench: build
 	bench/issue $(BUILD) $(BENCH_SECONDS)
 	bench/api $(BUILD) $(BENCH_SECONDS)
 	bench/retrieve $(BUILD)
+	bench/ocsp $(BUILD) $(BENCH_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -206,10 +206,14 @@ struct tsr_crl_info {
 char *tsr_ca_crl_path(const struct tsr_ca *ca, const char *ca_name);
 /* Build, sign (in the token: the issuing key, or the root key for
  * "root"), check and publish the CRL of ca_name ("issuing" or "root"):
- * every revoked or suspended certificate that CA issued and that has not
- * expired yet, thisUpdate now, nextUpdate now + [ca] crl_hours (issuing)
- * or root_crl_days (root).  Streams the store's rows into the file (one
- * row in memory at a time).  Audited as crl.issue (number, entries).
+ * every revoked or suspended certificate that CA issued whose not_after is
+ * later than thisUpdate minus one CRL period (RFC 5280 5.1.2.6: an entry
+ * stays on one scheduled CRL after its certificate expires), thisUpdate
+ * now, nextUpdate now + [ca] crl_hours (issuing) or root_crl_days (root).
+ * Streams the store's rows (a read snapshot taken after the number) into
+ * the file, one row in memory at a time.  Audited as crl.issue (number,
+ * entries).  If a CRL with a higher number was published meanwhile, this
+ * one is dropped (audited) and *info describes the published one.
  * st: a thread's own connection, or NULL: the CA's.  Logs in to the token
  * if needed.  *info (may be NULL) describes the published CRL. */
 int tsr_ca_crl_publish(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
@@ -265,8 +269,9 @@ int tsr_ocsp_sync(struct tsr_ocsp_responder *r, struct tsr_store *st, size_t *ch
 /* Write a signed answer (RFC 5019 profile: SHA-1 CertID, no nonce) for
  * every unexpired certificate the issuing CA issued to dir/<SERIAL>.der
  * (upper-case hex), for a CDN or a web server to serve; *count gets the
- * number written. */
-int tsr_ocsp_export(struct tsr_ca *ca, const char *dir, size_t *count) TSR_MUST_CHECK;
+ * number written; audited as ocsp.export. */
+int tsr_ocsp_export(struct tsr_ca *ca, const char *actor, const char *dir, size_t *count)
+    TSR_MUST_CHECK;
 
 /* Make sure the delegated OCSP-signing certificate stays valid: when less
  * than a third of its validity is left (or force), make a new key on the

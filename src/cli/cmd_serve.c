@@ -18,12 +18,20 @@
 
 #define SWEEP_SECONDS 60
 #define SWEEP_ACTOR "system:serve"
+/* How often the server follows status changes (OCSP answers, the CRL). */
+#define STATUS_SECONDS 1
+/* How often it checks whether the OCSP-signing certificate is due. */
+#define ROTATE_SECONDS 600
 
 const char cli_usage_serve[] =
-    "usage: tessera serve --home DIR [--listen HOST:PORT] [--access-log FILE]\n"
+    "usage: tessera serve --home DIR [--listen HOST:PORT] [--public-listen HOST:PORT]\n"
+    "                     [--access-log FILE]\n"
     "\n"
-    "Serve the JSON API, EST (RFC 7030) under /.well-known/est/ (and, as they arrive,\n"
-    "the web pages, OCSP and CRLs) over HTTPS.  The TLS certificate is issued by this\n"
+    "Serve the JSON API, EST (RFC 7030) under /.well-known/est/, the OCSP responder\n"
+    "(/ocsp), the CRLs (/crl/issuing.crl, /crl/root.crl) and the CA certificates\n"
+    "(/ca/issuing.crt, /ca/root.crt) over HTTPS, and with --public-listen the last\n"
+    "three also over plain HTTP, which is how relying parties fetch them: make\n"
+    "[ca] public_url lead there.  The TLS certificate is issued by this\n"
     "CA to itself for [ca] server_names and renewed at start when it is missing,\n"
     "expiring within 30 days or renamed; clients trust it through DIR/certs/root.pem.\n"
     "Clients may present a certificate of this CA (DIR/certs/chain.pem), which EST\n"
@@ -32,36 +40,46 @@ const char cli_usage_serve[] =
     "\n"
     "At start and then every minute the server lapses applications whose deadline\n"
     "passed (as `tessera ra lapse` does) and, when [mail] names a relay, resends the\n"
-    "mail still waiting in the outbox.\n"
+    "mail still waiting in the outbox.  Every second it follows certificate status\n"
+    "changes, whichever process made them: the OCSP answers of a changed certificate\n"
+    "are signed again and the issuing CA's CRL is published anew.  CRLs are also\n"
+    "published when half of their validity has passed, and the OCSP-signing\n"
+    "certificate is renewed when a third of its validity is left.\n"
     "\n"
     "options:\n"
     "  --home DIR          the CA home (or $TESSERA_HOME)\n"
     "  --listen HOST:PORT  address to listen on: an IPv4 address or [IPv6], and a port\n"
     "                      (default 127.0.0.1:8443; port 0 picks a free one)\n"
+    "  --public-listen HOST:PORT  also serve OCSP, CRLs and CA certificates over\n"
+    "                      plain HTTP here (default: not at all)\n"
     "  --access-log FILE   append the access log here (default: standard error)\n"
     "  --help              this text\n";
 
-enum { OPT_HOME = 1, OPT_LISTEN, OPT_ACCESS_LOG, OPT_HELP };
+enum { OPT_HOME = 1, OPT_LISTEN, OPT_PUBLIC_LISTEN, OPT_ACCESS_LOG, OPT_HELP };
 
 static const struct option serve_options[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "public-listen", required_argument, NULL, OPT_PUBLIC_LISTEN },
 	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse(int argc, char **argv, const char **home, struct tsr_http_config *hc)
+static int parse(int argc, char **argv, const char **home, struct tsr_http_config *hc,
+    const char **public_listen)
 {
 	int c;
 
 	*home = NULL;
+	*public_listen = NULL;
 	cli_options_begin();
 	while ((c = cli_next_option(argc, argv, serve_options, OPT_HELP, NULL,
 	    cli_usage_serve)) > 0) {
 		switch (c) {
 		case OPT_HOME: *home = optarg; break;
 		case OPT_LISTEN: hc->listen = optarg; break;
+		case OPT_PUBLIC_LISTEN: *public_listen = optarg; break;
 		case OPT_ACCESS_LOG: hc->access_log_path = optarg; break;
 		case CLI_HELP: return CLI_HELP;
 		default: return cli_bad_option(cli_usage_serve, argv);
@@ -112,8 +130,12 @@ static int authenticate(struct tsr_http_app *app, const char *authorization, cha
 
 /* ------------------------------------------------------------------ the sweep */
 
+/* A background thread running pass(arg) at once and then every period
+ * seconds until stopped. */
 struct sweeper {
-	struct tsr_ra *ra;
+	void (*pass)(void *arg);
+	void *arg;
+	int period;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -123,8 +145,9 @@ struct sweeper {
 
 /* Lapse what is overdue, then resend waiting mail if there is a relay.
  * Failures are logged and tried again on the next pass. */
-static void sweep_once(struct tsr_ra *ra)
+static void sweep_once(void *arg)
 {
+	struct tsr_ra *ra = arg;
 	const struct tsr_mail_config *mail = tsr_ra_mail(ra);
 	struct tsr_store *st = NULL;
 	int lapsed = 0, sent = 0, failed = 0;
@@ -148,7 +171,7 @@ static void sweep_once(struct tsr_ra *ra)
 		tsr_log(TSR_LOG_INFO, "mail retry: %d sent", sent);
 }
 
-/* A pass at once, then one every SWEEP_SECONDS until told to stop; the
+/* A pass at once, then one every period seconds until told to stop; the
  * wait is on a condition variable, so a stop does not wait for it. */
 static void *sweep_loop(void *arg)
 {
@@ -158,9 +181,9 @@ static void *sweep_loop(void *arg)
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->lock);
-		sweep_once(s->ra);
+		s->pass(s->arg);
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += SWEEP_SECONDS;
+		deadline.tv_sec += s->period;
 		pthread_mutex_lock(&s->lock);
 		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &deadline) != ETIMEDOUT)
 			;
@@ -169,19 +192,21 @@ static void *sweep_loop(void *arg)
 	return NULL;
 }
 
-static int sweeper_start(struct sweeper *s, struct tsr_ra *ra)
+static int sweeper_start(struct sweeper *s, void (*pass)(void *), void *arg, int period)
 {
 	pthread_condattr_t attr;
 
 	memset(s, 0, sizeof(*s));
-	s->ra = ra;
+	s->pass = pass;
+	s->arg = arg;
+	s->period = period;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	if (pthread_create(&s->thread, NULL, sweep_loop, s) != 0)
-		return tsr_error(TSR_ERR_INTERNAL, "cannot start the lapse sweep thread");
+		return tsr_error(TSR_ERR_INTERNAL, "cannot start a background thread");
 	s->running = true;
 	return 0;
 }
@@ -201,13 +226,79 @@ static void sweeper_stop(struct sweeper *s)
 	pthread_mutex_destroy(&s->lock);
 }
 
+/* ------------------------------------------------------------------ certificate status */
+
+struct status_keeper {
+	struct tsr_ca *ca;
+	struct tsr_ra *ra;
+	struct tsr_ocsp_responder *ocsp;
+	int64_t last_rotate_check;
+};
+
+/* Publish the CRL of ca_name if there is none yet, if force, or if half
+ * of its validity has passed. */
+static void crl_keep(struct status_keeper *k, struct tsr_store *st, const char *ca_name,
+    bool force)
+{
+	struct tsr_crl_info info;
+	int64_t now = (int64_t)tsr_now();
+	int r = tsr_ca_crl_info(k->ca, st, ca_name, &info);
+
+	if (r != 0 && r != TSR_ERR_NOT_FOUND) {
+		tsr_log(TSR_LOG_WARN, "CRL of the %s CA: %s", ca_name, tsr_error_detail());
+		return;
+	}
+	if (r == 0 && !force && now < info.this_update + (info.next_update - info.this_update) / 2)
+		return;
+	if (tsr_ca_crl_publish(k->ca, st, ca_name, SWEEP_ACTOR, &info) != 0)
+		tsr_log(TSR_LOG_ERROR, "cannot publish the CRL of the %s CA: %s", ca_name,
+		    tsr_error_detail());
+	else
+		tsr_log(TSR_LOG_INFO, "published CRL %llu of the %s CA (%zu entries)",
+		    (unsigned long long)info.number, ca_name, info.entries);
+}
+
+/* Follow status changes: OCSP answers and the issuing CA's CRL; keep the
+ * CRLs fresh; now and then, see whether the OCSP certificate is due. */
+static void status_once(void *arg)
+{
+	struct status_keeper *k = arg;
+	struct tsr_store *st = NULL;
+	int64_t now = (int64_t)tsr_now();
+	size_t changed = 0;
+
+	if (tsr_ra_store_acquire(k->ra, &st) != 0) {
+		tsr_log(TSR_LOG_WARN, "status: %s", tsr_error_detail());
+		return;
+	}
+	if (now - k->last_rotate_check >= ROTATE_SECONDS) {
+		bool rotated = false;
+
+		k->last_rotate_check = now;
+		if (tsr_ca_ocsp_rotate(k->ca, SWEEP_ACTOR, false, &rotated) != 0)
+			tsr_log(TSR_LOG_ERROR, "cannot renew the OCSP-signing certificate: %s",
+			    tsr_error_detail());
+		else if (rotated)
+			tsr_log(TSR_LOG_INFO, "renewed the OCSP-signing certificate");
+	}
+	if (tsr_ocsp_sync(k->ocsp, st, &changed) != 0)
+		tsr_log(TSR_LOG_WARN, "OCSP: %s", tsr_error_detail());
+	crl_keep(k, st, "issuing", changed > 0);
+	crl_keep(k, st, "root", false);
+	tsr_ra_store_release(k->ra, st);
+}
+
 /* ------------------------------------------------------------------ the command */
 
 int cmd_serve(int argc, char **argv)
 {
 	struct tsr_http_config hc;
-	struct tsr_http_server *server = NULL;
-	struct tsr_http_app app;
+	struct tsr_http_config pc;
+	struct tsr_http_server *server = NULL, *public = NULL;
+	struct tsr_http_app app, public_app;
+	struct status_keeper keeper = { .ca = NULL };
+	struct sweeper status = { .running = false };
+	const char *public_listen;
 	struct tsr_ca *ca = NULL;
 	struct tsr_ra *ra = NULL;
 	struct sweeper sweep = { .running = false };
@@ -217,7 +308,8 @@ int cmd_serve(int argc, char **argv)
 	int r, sig = 0;
 
 	tsr_http_config_default(&hc);
-	if ((r = parse(argc, argv, &home, &hc)) != 0 || (r = cli_home(home, &home)) != 0)
+	if ((r = parse(argc, argv, &home, &hc, &public_listen)) != 0 ||
+	    (r = cli_home(home, &home)) != 0)
 		return r;
 	if ((r = block_stop_signals(&stop)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
 		goto out;
@@ -225,6 +317,15 @@ int cmd_serve(int argc, char **argv)
 	    (r = tsr_ca_server_cert(ca, cli_actor(), &cert, &key)) != 0 ||
 	    (r = tsr_path_join(home, "certs/chain.pem", &trust)) != 0)
 		goto out;
+	/* Status first: the CRLs exist and the OCSP certificate is current
+	 * before anyone can ask. */
+	keeper.ca = ca;
+	keeper.ra = ra;
+	keeper.last_rotate_check = (int64_t)tsr_now();
+	if ((r = tsr_ca_ocsp_rotate(ca, SWEEP_ACTOR, false, NULL)) != 0 ||
+	    (r = tsr_ocsp_responder_new(ca, &keeper.ocsp)) != 0)
+		goto out;
+	status_once(&keeper);
 	hc.cert_pem_path = cert;
 	hc.key_pem_path = key;
 	/* Client certificates (EST renewal) chain to the issuing CA and root. */
@@ -233,6 +334,7 @@ int cmd_serve(int argc, char **argv)
 	app.cfg = tsr_ca_config(ca);
 	app.ctx = ra;
 	app.authenticate = authenticate;
+	app.ocsp = keeper.ocsp;
 	if ((r = tsr_http_server_start(&hc, &app, &server)) != 0) {
 		tsr_ca_audit(ca, cli_actor(), "server.start", hc.listen, TSR_AUDIT_FAILURE, "%s",
 		    tsr_error_detail());
@@ -244,21 +346,50 @@ int cmd_serve(int argc, char **argv)
 	printf("tessera: serving https://%.*s:%u/ ; clients trust %s/certs/root.pem\n",
 	    (int)(strrchr(hc.listen, ':') - hc.listen), hc.listen,
 	    (unsigned)tsr_http_server_port(server), home);
+	if (public_listen != NULL) {
+		tsr_http_config_default(&pc);
+		pc.listen = public_listen;
+		pc.plain = true;
+		pc.access_log_path = hc.access_log_path;
+		/* Relying parties often come through one cache or proxy. */
+		pc.per_ip_connections = pc.max_connections;
+		public_app = app;
+		public_app.authenticate = NULL;
+		public_app.routes = tsr_http_status_routes(&public_app.n_routes);
+		if ((r = tsr_http_server_start(&pc, &public_app, &public)) != 0) {
+			tsr_ca_audit(ca, cli_actor(), "server.start", public_listen,
+			    TSR_AUDIT_FAILURE, "%s", tsr_error_detail());
+			goto out;
+		}
+		tsr_ca_audit(ca, cli_actor(), "server.start", public_listen, TSR_AUDIT_SUCCESS,
+		    "plain HTTP for OCSP, CRLs and CA certificates on port %u",
+		    (unsigned)tsr_http_server_port(public));
+		printf("tessera: serving OCSP, CRLs and CA certificates at http://%.*s:%u/\n",
+		    (int)(strrchr(public_listen, ':') - public_listen), public_listen,
+		    (unsigned)tsr_http_server_port(public));
+	}
 	fflush(stdout);
-	if ((r = sweeper_start(&sweep, ra)) != 0)
+	if ((r = sweeper_start(&sweep, sweep_once, ra, SWEEP_SECONDS)) != 0 ||
+	    (r = sweeper_start(&status, status_once, &keeper, STATUS_SECONDS)) != 0)
 		goto out;
 	while (sigwait(&stop, &sig) != 0)
 		;
 	fprintf(stderr, "tessera: %s received, finishing the requests in flight\n",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	tsr_http_server_stop(server);
+	tsr_http_server_stop(public);
 	server = NULL;
+	public = NULL;
 	sweeper_stop(&sweep);
+	sweeper_stop(&status);
 	tsr_ca_audit(ca, cli_actor(), "server.stop", hc.listen, TSR_AUDIT_SUCCESS, "on %s",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 out:
 	tsr_http_server_stop(server);
+	tsr_http_server_stop(public);
 	sweeper_stop(&sweep);
+	sweeper_stop(&status);
+	tsr_ocsp_responder_free(keeper.ocsp);
 	free(cert);
 	free(key);
 	free(trust);

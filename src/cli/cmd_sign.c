@@ -45,13 +45,17 @@ const char cli_usage_sign[] =
 
 const char cli_usage_verify[] =
     "usage: tessera verify --in FILE.p7s [--content FILE] --ca-file ROOT\n"
-    "                      [--untrusted CHAIN] [--json]\n"
+    "                      [--untrusted CHAIN] [--no-status | --status-timeout SECONDS]\n"
+    "                      [--json]\n"
     "\n"
     "Check a document signature (DER or PEM): its structure, that it names the\n"
     "signer's certificate, the content's digest, the signature, the chain to ROOT,\n"
-    "the certificates' validity at the signing time, and the key usage.  Prints one\n"
-    "line per check and exits 0 only if every check is good.  Revocation status is\n"
-    "not checked yet.  See docs/sign.md.\n"
+    "the certificates' validity at the signing time, the key usage, and whether\n"
+    "the signer's certificate was revoked: asked of the OCSP responder the\n"
+    "certificate names, else of its CRL distribution point (nothing else is\n"
+    "contacted).  Prints one line per check and exits 0 only if every check is\n"
+    "good; 65 if one is bad, 74 if the revocation status could not be learnt.\n"
+    "See docs/sign.md.\n"
     "\n"
     "options:\n"
     "  --in FILE          the signature\n"
@@ -59,11 +63,15 @@ const char cli_usage_verify[] =
     "  --ca-file ROOT     PEM file of the trusted root certificate(s)\n"
     "  --untrusted CHAIN  PEM file of intermediate CA certificates, if the signature\n"
     "                     does not carry them\n"
+    "  --no-status        do not ask about revocation (status: not checked)\n"
+    "  --status-timeout SECONDS\n"
+    "                     for each OCSP or CRL request (default 10, at most 300)\n"
     "  --json             the report as JSON\n"
     "  --help             this text\n";
 
 enum { OPT_IN = 1, OPT_OUT, OPT_DETACHED, OPT_PEM, OPT_MODULE, OPT_TOKEN, OPT_ID,
-	OPT_PASSCODE_FILE, OPT_CONTENT, OPT_CA_FILE, OPT_UNTRUSTED, OPT_JSON, OPT_HELP };
+	OPT_PASSCODE_FILE, OPT_CONTENT, OPT_CA_FILE, OPT_UNTRUSTED, OPT_JSON, OPT_NO_STATUS,
+	OPT_STATUS_TIMEOUT, OPT_HELP };
 
 static const struct option sign_options[] = {
 	{ "in", required_argument, NULL, OPT_IN },
@@ -78,6 +86,8 @@ static const struct option sign_options[] = {
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
 	{ "untrusted", required_argument, NULL, OPT_UNTRUSTED },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-status", no_argument, NULL, OPT_NO_STATUS },
+	{ "status-timeout", required_argument, NULL, OPT_STATUS_TIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -86,7 +96,8 @@ struct sign_args {
 	const char *in, *out, *module, *token, *passcode_file, *content, *ca_file, *untrusted;
 	uint8_t id[64];
 	size_t id_len;
-	bool detached, pem, json;
+	long status_timeout;            /* 0: the default */
+	bool detached, pem, json, no_status, status_timeout_given;
 };
 
 /* One option parser for both commands; allowed lists what each takes. */
@@ -111,6 +122,14 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 		case OPT_CA_FILE: a->ca_file = optarg; break;
 		case OPT_UNTRUSTED: a->untrusted = optarg; break;
 		case OPT_JSON: a->json = true; break;
+		case OPT_NO_STATUS: a->no_status = true; break;
+		case OPT_STATUS_TIMEOUT:
+			a->status_timeout_given = true;
+			if (cli_parse_uint("--status-timeout", optarg, TSR_STATUS_TIMEOUT_MAX,
+			    &a->status_timeout) != 0 || a->status_timeout == 0)
+				r = cli_usage_error(usage, "--status-timeout: '%s' is not 1 to %d "
+				    "seconds", optarg, TSR_STATUS_TIMEOUT_MAX);
+			break;
 		case OPT_ID:
 			if (tsr_hex_decode(optarg, a->id, sizeof(a->id), &a->id_len) != 0 ||
 			    a->id_len == 0)
@@ -415,6 +434,29 @@ static void print_report(const struct tsr_cms_report *rep)
 		    "yes (keyUsage nonRepudiation)" : "no (keyUsage lacks nonRepudiation)");
 }
 
+/* The answer about the signer's certificate, or null if none was asked. */
+static json_t *revocation_json(const struct tsr_cms_report *rep)
+{
+	static const char *const states[] = { "unknown", "good", "revoked" };
+	const struct tsr_cms_status *st = &rep->status;
+	json_t *o;
+	char t[21];
+
+	if (!rep->status_recorded)
+		return json_null();
+	o = json_pack("{s:s, s:s, s:s}", "state", states[st->state], "source", st->source,
+	    "detail", st->detail);
+	if (st->state == TSR_REVOCATION_REVOKED) {
+		tsr_time_format(st->revoked_at, t);
+		json_object_set_new(o, "revoked_at", json_string(t));
+		json_object_set_new(o, "reason", json_string(tsr_cms_reason_name(st->reason)));
+		tsr_time_format(st->invalidity_date, t);
+		json_object_set_new(o, "invalidity_date", st->invalidity_date != 0 ?
+		    json_string(t) : json_null());
+	}
+	return o;
+}
+
 static json_t *report_json(const struct tsr_cms_report *rep, bool verified)
 {
 	json_t *o = json_object(), *checks = json_object(), *signer = json_null();
@@ -439,6 +481,7 @@ static json_t *report_json(const struct tsr_cms_report *rep, bool verified)
 	    TSR_CMS_NOT_RUN ? json_null() : json_boolean(rep->valid_now));
 	json_object_set_new(o, "valid_now_reason", json_string(rep->valid_now_reason));
 	json_object_set_new(o, "non_repudiation", json_boolean(rep->non_repudiation));
+	json_object_set_new(o, "revocation", revocation_json(rep));
 	json_object_set_new(o, "checks", checks);
 	return o;
 }
@@ -466,6 +509,61 @@ static int load_inputs(const struct sign_args *a, struct verify_input *in)
 	return 0;
 }
 
+/* Ask about the signer's revocation status once the chain is verified
+ * (before, there is no trusted issuer to ask about); r is the verdict so
+ * far, whose detail is kept if it is a failure. */
+static int verify_status(const struct sign_args *a, const struct verify_input *in, time_t now,
+    struct tsr_cms_report *rep, int r)
+{
+	struct tsr_status_query q;
+	struct tsr_cms_status st;
+	char detail[1024];
+	int rs;
+
+	if (rep->result[TSR_CMS_CHECK_STATUS] != TSR_CMS_NOT_CHECKED || rep->chain == NULL)
+		return r;
+	if (a->no_status) {
+		snprintf(rep->reason[TSR_CMS_CHECK_STATUS], TSR_CMS_REASON_MAX,
+		    "not checked (--no-status)");
+		return r;
+	}
+	if (sk_X509_num(rep->chain) < 2) {
+		snprintf(rep->reason[TSR_CMS_CHECK_STATUS], TSR_CMS_REASON_MAX,
+		    "not checked (the signer's certificate is itself a trust anchor)");
+		return r;
+	}
+	memset(&q, 0, sizeof(q));
+	q.cert = rep->signer;
+	q.issuer = sk_X509_value(rep->chain, 1);
+	q.roots = in->roots;
+	q.untrusted = rep->chain;
+	q.now = now;
+	q.timeout = a->status_timeout;
+	snprintf(detail, sizeof(detail), "%s", tsr_error_detail());
+	if ((rs = tsr_client_status(&q, &st)) == 0)
+		rs = tsr_cms_report_status(rep, &st);
+	if (r == 0)
+		return rs;
+	tsr_error(r, "%s", detail);
+	return r;
+}
+
+/* The last line of the text report. */
+static const char *verdict(const struct tsr_cms_report *rep, int r)
+{
+	if (r == 0)
+		return rep->result[TSR_CMS_CHECK_STATUS] == TSR_CMS_GOOD ?
+		    "verified: every check is good" :
+		    "verified: every check is good; the revocation status was not checked";
+	for (int c = 0; c < TSR_CMS_CHECK_COUNT; c++)
+		if (rep->result[c] == TSR_CMS_BAD)
+			return "NOT VERIFIED: see the bad check above";
+	if (rep->result[TSR_CMS_CHECK_STATUS] == TSR_CMS_UNKNOWN)
+		return "NOT VERIFIED: the revocation status is unknown (see status above; "
+		    "--no-status verifies without it)";
+	return "NOT VERIFIED: see the check above";
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	struct sign_args a;
@@ -473,7 +571,8 @@ int cmd_verify(int argc, char **argv)
 	struct tsr_cms_report rep;
 	time_t now = tsr_now();
 	const char allowed[] = { CLI_ALLOW(OPT_IN), CLI_ALLOW(OPT_CONTENT), CLI_ALLOW(OPT_CA_FILE),
-		CLI_ALLOW(OPT_UNTRUSTED), CLI_ALLOW(OPT_JSON), '\0' };
+		CLI_ALLOW(OPT_UNTRUSTED), CLI_ALLOW(OPT_JSON), CLI_ALLOW(OPT_NO_STATUS),
+		CLI_ALLOW(OPT_STATUS_TIMEOUT), '\0' };
 	int r, pr;
 
 	memset(&in, 0, sizeof(in));
@@ -483,10 +582,14 @@ int cmd_verify(int argc, char **argv)
 		return r;
 	if (a.in == NULL || a.ca_file == NULL)
 		return cli_usage_error(cli_usage_verify, "--in and --ca-file are required");
+	if (a.no_status && a.status_timeout_given)
+		return cli_usage_error(cli_usage_verify, "--no-status and --status-timeout exclude "
+		    "each other");
 	if ((r = load_inputs(&a, &in)) != 0)
 		goto out;
 	r = tsr_cms_verify(in.p7s.data, in.p7s.len, a.content ? in.content.data : NULL,
 	    in.content.len, in.roots, in.untrusted, now, &rep);
+	r = verify_status(&a, &in, now, &rep, r);
 	/* Keep the detail that names the first bad check while printing. */
 	if (a.json) {
 		char detail[1024];
@@ -496,8 +599,7 @@ int cmd_verify(int argc, char **argv)
 		tsr_error(r, "%s", detail);
 	} else {
 		print_report(&rep);
-		printf("\n%s\n", r == 0 ? "verified: every check is good" :
-		    "NOT VERIFIED: see the bad check above");
+		printf("\n%s\n", verdict(&rep, r));
 		pr = 0;
 	}
 	if (r == 0)

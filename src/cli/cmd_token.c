@@ -1,5 +1,5 @@
 /*
- * cmd_token.c - `tessera token check|passcode|retrieve|show|test|renew`: the
+ * cmd_token.c - `tessera token check|passcode|retrieve|show|test|renew|revoke`: the
  * subscriber's commands for their PKCS#11 token.  The work is src/client's
  * (client/client.h); this file parses options, asks for passwords without
  * echo (or reads them from files), and prints.  docs/token.md has the
@@ -699,13 +699,265 @@ out:
 	return r;
 }
 
-/* ------------------------------------------------------------------ revoke (being written) */
+/* ------------------------------------------------------------------ revoke */
 
-const char cli_usage_token_revoke[] = "usage: tessera token revoke (being written)\n";
+const char cli_usage_token_revoke[] =
+    "usage: tessera token revoke --server URL --ca-file ROOT (--reason REASON | --suspend)\n"
+    "                            [--passcode-file FILE] [--id HEX] [--yes]\n"
+    "                            [--module PATH] [--token URI]\n"
+    "       tessera token revoke --server URL --ca-file ROOT (--reason REASON | --suspend)\n"
+    "                            --application ID --serial HEX --question N\n"
+    "                            [--password-file FILE] [--answer-file FILE] [--yes]\n"
+    "\n"
+    "Revoke your certificate for good, or suspend it (a registration officer can lift\n"
+    "a suspension; you cannot).  With the token: the server hands out a single-use\n"
+    "nonce, the token signs \"" TSR_CLIENT_REVOKE_PREFIX "SERIAL ACTION REASON NONCE\"\n"
+    "after the passcode, and the server checks the signature with the certificate.\n"
+    "Without the token (lost or stolen): the application number, the certificate's\n"
+    "serial, the account password and the answer to one of your secret questions\n"
+    "(shown when the answer is asked for; wrong answers count toward the account's\n"
+    "lock).  Asks for confirmation unless --yes.\n"
+    "\n"
+    "options:\n"
+    SERVER_OPTIONS
+    "  --reason REASON       revoke for good: keyCompromise (the key may be in other\n"
+    "                        hands: a lost or stolen token), affiliationChanged,\n"
+    "                        superseded, cessationOfOperation or unspecified\n"
+    "  --suspend             suspend instead (certificateHold)\n"
+    "  --yes                 do not ask for confirmation\n"
+    "with the token:\n"
+    PASSCODE_OPTION
+    "  --id HEX              the certificate's CKA_ID (default: the valid one that\n"
+    "                        expires last)\n"
+    TOKEN_OPTIONS
+    "without it:\n"
+    "  --application ID      your application number (AP-XXXX-XXXX-XXXX)\n"
+    "  --serial HEX          the certificate's serial (`tessera token show`, or\n"
+    "                        certificate_serial of your application)\n"
+    "  --question N          which secret question you answer (1, 2, ...)\n"
+    "  --password-file FILE  read the account password from FILE (mode 0600)\n"
+    "  --answer-file FILE    read the answer from FILE (mode 0600)\n"
+    "  --help                this text\n";
 
+enum { R_MODULE = 1, R_TOKEN, R_SERVER, R_CA_FILE, R_PCFILE, R_ID, R_REASON, R_SUSPEND, R_YES,
+	R_APPLICATION, R_SERIAL, R_QUESTION, R_PWFILE, R_ANSWER_FILE, R_HELP };
+
+static const struct option revoke_options[] = {
+	{ "module", required_argument, NULL, R_MODULE },
+	{ "token", required_argument, NULL, R_TOKEN },
+	{ "server", required_argument, NULL, R_SERVER },
+	{ "ca-file", required_argument, NULL, R_CA_FILE },
+	{ "passcode-file", required_argument, NULL, R_PCFILE },
+	{ "id", required_argument, NULL, R_ID },
+	{ "reason", required_argument, NULL, R_REASON },
+	{ "suspend", no_argument, NULL, R_SUSPEND },
+	{ "yes", no_argument, NULL, R_YES },
+	{ "application", required_argument, NULL, R_APPLICATION },
+	{ "serial", required_argument, NULL, R_SERIAL },
+	{ "question", required_argument, NULL, R_QUESTION },
+	{ "password-file", required_argument, NULL, R_PWFILE },
+	{ "answer-file", required_argument, NULL, R_ANSWER_FILE },
+	{ "help", no_argument, NULL, R_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct revoke_args {
+	struct token_args t;          /* module, token, server, ca_file, pcfile, id */
+	const char *reason, *application, *serial, *pwfile, *answer_file;
+	bool suspend, yes;
+	long question;
+};
+
+static int revoke_option(struct revoke_args *a, int c)
+{
+	switch (c) {
+	case R_MODULE: a->t.module = optarg; break;
+	case R_TOKEN: a->t.token = optarg; break;
+	case R_SERVER: a->t.server = optarg; break;
+	case R_CA_FILE: a->t.ca_file = optarg; break;
+	case R_PCFILE: a->t.pcfile = optarg; break;
+	case R_REASON: a->reason = optarg; break;
+	case R_SUSPEND: a->suspend = true; break;
+	case R_YES: a->yes = true; break;
+	case R_APPLICATION: a->application = optarg; break;
+	case R_SERIAL: a->serial = optarg; break;
+	case R_PWFILE: a->pwfile = optarg; break;
+	case R_ANSWER_FILE: a->answer_file = optarg; break;
+	case R_QUESTION:
+		if (cli_parse_uint("--question", optarg, 5, &a->question) != 0 || a->question < 1)
+			return cli_usage_error(cli_usage_token_revoke, "--question: a number "
+			    "from 1 to 5");
+		break;
+	case R_ID:
+		if (tsr_hex_decode(optarg, a->t.id, sizeof(a->t.id), &a->t.id_len) != 0 ||
+		    a->t.id_len == 0)
+			return cli_usage_error(cli_usage_token_revoke, "--id: '%s' is not 1 to 64 "
+			    "bytes of hex", optarg);
+		break;
+	default: break;
+	}
+	return 0;
+}
+
+/* The two forms do not mix: token options or account options. */
+static int revoke_form(const struct revoke_args *a)
+{
+	const char *u = cli_usage_token_revoke;
+	bool account = a->application || a->serial || a->question || a->pwfile || a->answer_file;
+	bool token = a->t.module || a->t.token || a->t.pcfile || a->t.id_len;
+
+	if (a->t.server == NULL)
+		return cli_usage_error(u, "--server URL is required");
+	if (a->t.ca_file == NULL || a->t.ca_file[0] == '\0')
+		return cli_usage_error(u, "--ca-file ROOT is required: the CA's root certificate, "
+		    "from your activation letter or the CA's web page");
+	if ((a->reason != NULL) == a->suspend)
+		return cli_usage_error(u, "give either --reason REASON (revoke for good) or "
+		    "--suspend");
+	if (account && token)
+		return cli_usage_error(u, "the token's options and --application/--serial/"
+		    "--question/--password-file/--answer-file do not mix: with the token, or "
+		    "without it");
+	if (account && (a->application == NULL || a->serial == NULL || a->question == 0))
+		return cli_usage_error(u, "without the token, --application ID, --serial HEX and "
+		    "--question N are all required");
+	if (!a->yes && !isatty(STDIN_FILENO))
+		return cli_usage_error(u, "standard input is not a terminal to confirm on: give "
+		    "--yes to act without asking");
+	return 0;
+}
+
+static int revoke_parse(int argc, char **argv, struct revoke_args *a)
+{
+	int c, r = 0;
+
+	memset(a, 0, sizeof(*a));
+	cli_options_begin();
+	while (r == 0 && (c = cli_next_option(argc, argv, revoke_options, R_HELP, NULL,
+	    cli_usage_token_revoke)) > 0 && c != CLI_HELP)
+		r = revoke_option(a, c);
+	if (c < 0 || c == CLI_HELP)
+		return c;
+	if (r != 0)
+		return r;
+	if (optind < argc)
+		return cli_usage_error(cli_usage_token_revoke, "unexpected argument '%s'",
+		    argv[optind]);
+	if (a->t.ca_file == NULL)
+		a->t.ca_file = getenv(CA_FILE_ENV);
+	return revoke_form(a);
+}
+
+/* Ask before acting (unless --yes; revoke_form() made sure there is a
+ * terminal to ask on): the answer must be "yes". */
+static int confirm(const struct revoke_args *a, const char *what)
+{
+	char line[16];
+
+	if (a->yes)
+		return 0;
+	fprintf(stderr, "%s%s? Type yes to go on: ", what, a->suspend ? "" :
+	    " (this cannot be undone)");
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL || strcmp(line, "yes\n") != 0)
+		return tsr_error(TSR_ERR_POLICY, "not confirmed: nothing was changed");
+	return 0;
+}
+
+static void print_status(const struct tsr_client_cert_status *s, const char *subject)
+{
+	printf("Certificate %s%s%s%s is %s", s->serial, subject ? " (" : "", subject ? subject : "",
+	    subject ? ")" : "", s->status);
+	if (s->reason[0] != '\0' && strcmp(s->status, "revoked") == 0)
+		printf(" (%s)", s->reason);
+	if (s->revoked_at[0] != '\0')
+		printf(" since %s", s->revoked_at);
+	printf(".\n");
+	if (strcmp(s->status, "suspended") == 0)
+		printf("A registration officer can lift the suspension; revoke it for good with "
+		    "--reason.\n");
+}
+
+/* With the token: the certificate on it, signed by its key.  *subject
+ * gets its subject (free()). */
+static int revoke_with_token(struct revoke_args *a, struct tsr_est *est,
+    const struct tsr_client_revocation *rv, struct tsr_client_cert_status *st, char **subject)
+{
+	struct tsr_client_token t;
+	char what[600], serial[41];
+	X509 *cert = NULL;
+	int r;
+
+	if ((r = token_ready(&a->t, &t)) != 0)
+		return r;
+	if ((r = tsr_client_current(&t, a->t.id, a->t.id_len, &cert)) != 0 ||
+	    (r = tsr_client_cert_serial(cert, serial)) != 0 ||
+	    (r = tsr_name_format(X509_get_subject_name(cert), subject)) != 0)
+		goto out;
+	snprintf(what, sizeof(what), "%s certificate %s (%.300s)%s%s", a->suspend ? "Suspend" :
+	    "Revoke", serial, *subject, a->suspend ? "" : " for good, reason ",
+	    a->suspend ? "" : a->reason);
+	if ((r = confirm(a, what)) == 0)
+		r = tsr_client_revoke_signed(&t, est, cert, rv, st);
+out:
+	X509_free(cert);
+	tsr_client_token_close(&t);
+	return r;
+}
+
+/* Without it: the account password and one secret answer. */
+static int revoke_with_account(struct revoke_args *a, const struct tsr_est *est,
+    const struct tsr_client_revocation *rv, struct tsr_client_cert_status *st)
+{
+	char **q = NULL, *password = NULL, *answer = NULL, what[160], prompt[300];
+	size_t n = 0;
+	int r;
+
+	if ((r = tsr_client_questions(est, a->application, &q, &n)) != 0)
+		return r;
+	if ((size_t)a->question > n) {
+		r = tsr_error(TSR_ERR_INVALID, "application %s has %zu secret questions: "
+		    "--question 1 to %zu", a->application, n, n);
+		goto out;
+	}
+	snprintf(prompt, sizeof(prompt), "Question %ld: %s\nAnswer: ", a->question,
+	    q[a->question - 1]);
+	if ((r = secret("--password-file", a->pwfile, "Account password: ", NULL,
+	    &password)) != 0 ||
+	    (r = secret("--answer-file", a->answer_file, prompt, NULL, &answer)) != 0)
+		goto out;
+	snprintf(what, sizeof(what), "%s certificate %s of %s%s%s", a->suspend ? "Suspend" :
+	    "Revoke", a->serial, a->application, a->suspend ? "" : " for good, reason ",
+	    a->suspend ? "" : a->reason);
+	if ((r = confirm(a, what)) == 0)
+		r = tsr_client_revoke_password(est, a->serial, rv, a->application, password,
+		    (int)a->question, answer, st);
+out:
+	tsr_free_secret(password);
+	tsr_free_secret(answer);
+	tsr_client_questions_free(q, n);
+	return r;
+}
+
+/* `tessera token revoke` */
 int cmd_token_revoke(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return tsr_error(TSR_ERR_INTERNAL, "tessera token revoke is not written yet");
+	struct tsr_client_cert_status st;
+	struct tsr_client_revocation rv;
+	struct revoke_args a;
+	struct tsr_est est;
+	char *subject = NULL;
+	int r;
+
+	if ((r = revoke_parse(argc, argv, &a)) != 0 ||
+	    (r = tsr_est_init(&est, a.t.server, a.t.ca_file)) != 0)
+		return r;
+	rv.action = a.suspend ? "suspend" : "revoke";
+	rv.reason = a.suspend ? NULL : a.reason;
+	r = a.application != NULL ? revoke_with_account(&a, &est, &rv, &st) :
+	    revoke_with_token(&a, &est, &rv, &st, &subject);
+	if (r == 0)
+		print_status(&st, subject);
+	free(subject);
+	return r;
 }

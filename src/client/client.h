@@ -280,4 +280,91 @@ int tsr_client_test(struct tsr_client_token *t, const struct tsr_est *est, const
 int tsr_client_parse_test_result(const uint8_t *body, size_t len,
     struct tsr_client_test_result *out) TSR_MUST_CHECK;
 
+/* ------------------------------------------------------------------ revocation status (status.c)
+ * A relying party's question: is this certificate revoked?  Asked of the
+ * OCSP responder in the certificate's AIA (RFC 6960, POST, a fresh nonce),
+ * then, if that gives no usable answer, of the CRL at its distribution
+ * point (RFC 5280); nowhere else.  Every answer is verified against the
+ * issuer before it counts.  docs/sign.md says what is accepted.
+ */
+#define TSR_STATUS_TIMEOUT 10          /* default seconds for each request */
+#define TSR_STATUS_TIMEOUT_MAX 300
+#define TSR_STATUS_OCSP_MAX (64u << 10)    /* bytes of an OCSP response */
+#define TSR_STATUS_CRL_MAX (64u << 20)     /* bytes of a CRL */
+#define TSR_STATUS_SKEW 300            /* seconds of clock difference allowed */
+#define TSR_STATUS_NONCE_LEN 16
+#define TSR_STATUS_NO_NONCE_AGE 86400  /* an answer without our nonce: at most this old */
+
+struct tsr_status_query {
+	X509 *cert;                     /* the certificate asked about */
+	X509 *issuer;                   /* its issuer, from a verified chain */
+	STACK_OF(X509) *roots;          /* trust anchors (a delegated responder chains to one) */
+	STACK_OF(X509) *untrusted;      /* intermediates for the responder's chain (may be NULL) */
+	time_t now;                     /* the time answers are judged at */
+	long timeout;                   /* seconds per request (..TSR_STATUS_TIMEOUT_MAX); 0: default */
+	size_t crl_max;                 /* bytes of a CRL; 0: TSR_STATUS_CRL_MAX */
+};
+
+/*
+ * The revocation status of q->cert into *out: GOOD or REVOKED (time,
+ * reason, invalidity date) with the source that said so, or UNKNOWN with,
+ * for each source tried, why it gave no answer (no URL, the network, an
+ * HTTP or OCSP error status, a signature that is not the issuer's or its
+ * delegated responder's, a nonce not echoed on an old answer, a stale or
+ * future answer, "unknown").  Only http:// and https:// URLs from the
+ * certificate are fetched, without redirects or proxies.  An answer that
+ * could not be had is a result, not an error: the return is 0, or
+ * TSR_ERR_INVALID / TSR_ERR_NOMEM for the caller's mistakes and memory.
+ */
+int tsr_client_status(const struct tsr_status_query *q, struct tsr_cms_status *out)
+    TSR_MUST_CHECK;
+
+/* ------------------------------------------------------------------ revocation (flow.c)
+ * The subscriber revokes or suspends their own certificate (docs/api.md,
+ * "Certificate status"): with a signature by its key on the token, or,
+ * for a lost token, with the account password and one secret answer.
+ */
+#define TSR_CLIENT_REVOKE_PREFIX "Tessera revoke certificate: "
+
+/* What to do: action "revoke" with an RFC 5280 reason, or "suspend"
+ * (reason NULL). */
+struct tsr_client_revocation {
+	const char *action;
+	const char *reason;
+};
+
+/* The server's answer: the certificate's status now (printable ASCII). */
+struct tsr_client_cert_status {
+	char serial[48];
+	char status[16];                /* "valid", "suspended", "revoked" */
+	char reason[32];                /* "" while valid */
+	char revoked_at[24];            /* RFC 3339, "" while valid */
+};
+
+/* The serial of x as the CA keeps it: lower-case hex of its octets. */
+int tsr_client_cert_serial(X509 *x, char out[41]) TSR_MUST_CHECK;
+
+/* Revoke or suspend cert (a certificate on t, logged in, with its key
+ * beside it): a nonce from the server, the message TSR_CLIENT_REVOKE_PREFIX
+ * "SERIAL ACTION REASON NONCE" built here and compared with the server's
+ * (the token signs nothing else), signed on the token, sent with cert. */
+int tsr_client_revoke_signed(struct tsr_client_token *t, const struct tsr_est *est, X509 *cert,
+    const struct tsr_client_revocation *rv, struct tsr_client_cert_status *out) TSR_MUST_CHECK;
+
+/* Revoke or suspend certificate serial (hex) of application with the
+ * account password and the answer to question (1..n).  The request body
+ * holding the secrets is wiped after sending; so that jansson's copies are
+ * too, this makes jansson wipe every block it frees, process-wide (as
+ * `tessera serve` does). */
+int tsr_client_revoke_password(const struct tsr_est *est, const char *serial,
+    const struct tsr_client_revocation *rv, const char *application, const char *password,
+    int question, const char *answer, struct tsr_client_cert_status *out) TSR_MUST_CHECK;
+
+/* The secret questions of application, in order (anonymous GET):
+ * questions[i] are new strings of printable text; free with
+ * tsr_client_questions_free(). */
+int tsr_client_questions(const struct tsr_est *est, const char *application, char ***questions,
+    size_t *n) TSR_MUST_CHECK;
+void tsr_client_questions_free(char **questions, size_t n);
+
 #endif /* TSR_CLIENT_H */

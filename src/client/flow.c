@@ -1,7 +1,8 @@
 /*
  * flow.c - the subscriber's journeys that use the token and the server
  * together: retrieval (EST simpleenroll), renewal (simplereenroll over
- * mutual TLS) and Test My Certificate.
+ * mutual TLS), Test My Certificate, and the subscriber's own revocation
+ * (signed on the token, or with the account's secrets for a lost token).
  *
  * Order matters for "nothing stored half-way": every check on what the
  * server sent (the certificate is for the token key, it chains to the
@@ -10,10 +11,13 @@
  * an interrupted retrieval picks the same key up again (the server
  * answers the same code and key with the same certificate).
  */
+#include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -512,5 +516,369 @@ out:
 	OPENSSL_free(sig);
 	X509_free(cert);
 	tsr_client_key_free(&key);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ revocation */
+/* The serial as the CA keeps it (see client.h). */
+int tsr_client_cert_serial(X509 *x, char out[41])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	uint8_t bytes[20];
+	int n = bn != NULL ? BN_num_bytes(bn) : 0, r = 0;
+
+	out[0] = '\0';
+	if (bn == NULL || BN_is_negative(bn) || n <= 0 || n > (int)sizeof(bytes) ||
+	    BN_bn2bin(bn, bytes) != n)
+		r = tsr_error(TSR_ERR_INVALID, "the certificate's serial is not one a CA gives "
+		    "(1 to 20 octets, positive)");
+	else
+		tsr_hex_encode(bytes, (size_t)n, out);
+	BN_free(bn);
+	ERR_clear_error();
+	return r;
+}
+
+/* Text from the server into out (size bytes): printable ASCII only. */
+static void printable_copy(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < size; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+}
+
+/* An action this client sends, and the reason the message names: a
+ * word of letters (no space can end up in the signed message). */
+static int revocation_check(const struct tsr_client_revocation *rv, const char **reason)
+{
+	size_t n;
+
+	if (rv == NULL || rv->action == NULL || (strcmp(rv->action, "revoke") != 0 &&
+	    strcmp(rv->action, "suspend") != 0))
+		return tsr_error(TSR_ERR_INVALID, "the action is revoke or suspend");
+	*reason = strcmp(rv->action, "suspend") == 0 ? "certificateHold" : rv->reason;
+	if (strcmp(rv->action, "suspend") == 0 && rv->reason != NULL)
+		return tsr_error(TSR_ERR_INVALID, "a suspension takes no reason");
+	n = *reason != NULL ? strlen(*reason) : 0;
+	if (n == 0 || n > 31 || strspn(*reason, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz") != n)
+		return tsr_error(TSR_ERR_INVALID, "a revocation reason is an RFC 5280 name such as "
+		    "keyCompromise");
+	return 0;
+}
+
+/* The certificate's status from a 200 answer. */
+static int status_parse(const struct tsr_client_response *r, struct tsr_client_cert_status *out)
+{
+	json_t *doc = json_loadb((const char *)r->body.data, r->body.len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	const char *serial = json_string_value(json_object_get(doc, "serial"));
+	const char *status = json_string_value(json_object_get(doc, "status"));
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (serial == NULL || status == NULL)
+		rc = tsr_error(TSR_ERR_PARSE, "the server's answer lacks the certificate's status");
+	else {
+		printable_copy(out->serial, sizeof(out->serial), serial);
+		printable_copy(out->status, sizeof(out->status), status);
+		printable_copy(out->reason, sizeof(out->reason),
+		    json_string_value(json_object_get(doc, "reason")));
+		printable_copy(out->revoked_at, sizeof(out->revoked_at),
+		    json_string_value(json_object_get(doc, "revoked_at")));
+	}
+	json_decref(doc);
+	return rc;
+}
+
+/* POST body (NULL: none) to path and expect a JSON answer of status. */
+static int post_expect(const struct tsr_est *est, const char *path, const char *body,
+    long status, const char *what, struct tsr_client_response *r)
+{
+	int rc;
+
+	if ((rc = post_json(est, path, body, r)) != 0)
+		return rc;
+	if ((rc = expect_json(r, status, what)) != 0)
+		tsr_client_response_free(r);
+	return rc;
+}
+
+/* {action, reason} as JSON text (free()). */
+static int action_json(const struct tsr_client_revocation *rv, char **out)
+{
+	json_t *j = json_pack("{s:s}", "action", rv->action);
+
+	*out = NULL;
+	if (j != NULL && rv->reason != NULL &&
+	    json_object_set_new(j, "reason", json_string(rv->reason)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	if (j != NULL)
+		*out = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return *out != NULL ? 0 : tsr_error(TSR_ERR_NOMEM, "out of memory");
+}
+
+/* A nonce for a signed revocation, and the message: the client builds the
+ * message and refuses a server that asks to sign anything else. */
+static int revocation_nonce(const struct tsr_est *est, const char *serial,
+    const struct tsr_client_revocation *rv, const char *reason, char **nonce, char **message)
+{
+	struct tsr_client_response r;
+	char path[128], *body = NULL;
+	const char *n, *m;
+	json_t *doc = NULL;
+	size_t len;
+	int rc;
+
+	*nonce = *message = NULL;
+	snprintf(path, sizeof(path), "certificates/%s/subscriber-revocation/nonce", serial);
+	if ((rc = action_json(rv, &body)) != 0 ||
+	    (rc = post_expect(est, path, body, 201, "revocation nonce", &r)) != 0)
+		goto out;
+	doc = json_loadb((const char *)r.body.data, r.body.len, JSON_REJECT_DUPLICATES, NULL);
+	tsr_client_response_free(&r);
+	n = json_string_value(json_object_get(doc, "nonce"));
+	m = json_string_value(json_object_get(doc, "message"));
+	len = n != NULL ? strlen(n) : 0;
+	if (len < 16 || len > 64 || strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") != len) {
+		rc = tsr_error(TSR_ERR_PARSE, "the server's nonce is not 16 to 64 base64url "
+		    "characters");
+		goto out;
+	}
+	if (asprintf(message, "%s%s %s %s %s", TSR_CLIENT_REVOKE_PREFIX, serial, rv->action,
+	    reason, n) < 0 || (*nonce = strdup(n)) == NULL) {
+		*message = NULL;
+		rc = tsr_error(TSR_ERR_NOMEM, "out of memory");
+	} else if (m == NULL || strcmp(m, *message) != 0) {
+		rc = tsr_error(TSR_ERR_PARSE, "the server asks to sign a message other than "
+		    "\"%s\": refused", *message);
+	}
+out:
+	json_decref(doc);
+	free(body);
+	if (rc != 0) {
+		free(*nonce);
+		free(*message);
+		*nonce = *message = NULL;
+	}
+	return rc;
+}
+
+/* The signed request's body: action, reason, nonce, certificate, signature. */
+static int signed_body(const struct tsr_client_revocation *rv, const char *nonce, X509 *cert,
+    const uint8_t *sig, size_t sig_len, char **out)
+{
+	char *part = NULL, *rest = NULL;
+	json_t *head = NULL, *tail = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = test_body(nonce, cert, sig, sig_len, &rest)) != 0 ||
+	    (r = action_json(rv, &part)) != 0)
+		goto out;
+	head = json_loads(part, 0, NULL);
+	tail = json_loads(rest, 0, NULL);
+	if (head == NULL || tail == NULL || json_object_update(head, tail) != 0 ||
+	    (*out = json_dumps(head, JSON_COMPACT)) == NULL)
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+out:
+	json_decref(head);
+	json_decref(tail);
+	free(part);
+	free(rest);
+	return r;
+}
+
+/* The key beside cert on the token (logged in). */
+static int key_of(struct tsr_client_token *t, X509 *cert, struct tsr_client_key *key)
+{
+	uint8_t id[64];
+	size_t id_len;
+	int r;
+
+	memset(key, 0, sizeof(*key));
+	if ((r = cert_id(t, cert, id, &id_len)) != 0 ||
+	    (r = tsr_client_key_by_id(t, id, id_len, key)) != 0)
+		return r;
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), key->pub) != 1) {
+		tsr_client_key_free(key);
+		return tsr_error(TSR_ERR_KEY, "the key stored beside the certificate is not its "
+		    "key");
+	}
+	return 0;
+}
+
+/* Revocation signed on the token (see client.h). */
+int tsr_client_revoke_signed(struct tsr_client_token *t, const struct tsr_est *est, X509 *cert,
+    const struct tsr_client_revocation *rv, struct tsr_client_cert_status *out)
+{
+	struct tsr_client_response r;
+	struct tsr_client_key key;
+	char serial[41], path[128], *nonce = NULL, *message = NULL, *body = NULL;
+	const char *reason;
+	uint8_t *sig = NULL;
+	size_t sig_len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&key, 0, sizeof(key));
+	if ((rc = revocation_check(rv, &reason)) != 0 ||
+	    (rc = tsr_client_cert_serial(cert, serial)) != 0 || (rc = key_of(t, cert, &key)) != 0)
+		return rc;
+	if ((rc = revocation_nonce(est, serial, rv, reason, &nonce, &message)) != 0 ||
+	    (rc = tsr_client_sign(&key, (const uint8_t *)message, strlen(message), &sig,
+	    &sig_len)) != 0 || (rc = signed_body(rv, nonce, cert, sig, sig_len, &body)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "certificates/%s/subscriber-revocation", serial);
+	if ((rc = post_expect(est, path, body, 200, "revocation", &r)) != 0)
+		goto out;
+	rc = status_parse(&r, out);
+	tsr_client_response_free(&r);
+out:
+	free(nonce);
+	free(message);
+	free(body);
+	OPENSSL_free(sig);
+	tsr_client_key_free(&key);
+	return rc;
+}
+
+/* jansson's blocks are wiped before they are freed: the request body and
+ * jansson's copies of its strings hold the password and the answer. */
+static void wiping_free(void *p)
+{
+	if (p != NULL)
+		tsr_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* The body with the account's secrets (tsr_free_secret() it). */
+static int secret_body(const struct tsr_client_revocation *rv, const char *application,
+    const char *password, int question, const char *answer, char **out)
+{
+	json_t *j;
+
+	/* Process-wide, as `tessera serve` does; both are malloc's, so blocks
+	 * allocated before this are freed as well. */
+	json_set_alloc_funcs(malloc, wiping_free);
+	j = json_pack("{s:s, s:s, s:s, s:i, s:s}", "action", rv->action, "application",
+	    application, "password", password, "question", question, "answer", answer);
+	if (j != NULL && rv->reason != NULL &&
+	    json_object_set_new(j, "reason", json_string(rv->reason)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	*out = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return *out != NULL ? 0 : tsr_error(TSR_ERR_INVALID, "the password and the answer must be "
+	    "UTF-8 text");
+}
+
+/* An application number as it may go into a path: AP-XXXX-XXXX-XXXX. */
+static int application_check(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	if (n < 4 || n > 24 || strncmp(id, "AP-", 3) != 0 ||
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+		return tsr_error(TSR_ERR_INVALID, "an application number looks like "
+		    "AP-XXXX-XXXX-XXXX");
+	return 0;
+}
+
+/* Revocation with the account's secrets (see client.h). */
+int tsr_client_revoke_password(const struct tsr_est *est, const char *serial,
+    const struct tsr_client_revocation *rv, const char *application, const char *password,
+    int question, const char *answer, struct tsr_client_cert_status *out)
+{
+	struct tsr_client_response r;
+	const char *reason;
+	char path[128], *body = NULL;
+	size_t n = serial != NULL ? strlen(serial) : 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = revocation_check(rv, &reason)) != 0 || (rc = application_check(application)) != 0)
+		goto out;
+	if (n == 0 || n > 40 || strspn(serial, "0123456789abcdefABCDEF") != n) {
+		rc = tsr_error(TSR_ERR_INVALID, "a serial is 1 to 40 hex digits");
+		goto out;
+	}
+	if (password == NULL || answer == NULL || question < 1) {
+		rc = tsr_error(TSR_ERR_INVALID, "the password, a question number and its answer "
+		    "are required");
+		goto out;
+	}
+	if ((rc = secret_body(rv, application, password, question, answer, &body)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "certificates/%s/subscriber-revocation", serial);
+	if ((rc = post_expect(est, path, body, 200, "revocation", &r)) != 0)
+		goto out;
+	rc = status_parse(&r, out);
+	tsr_client_response_free(&r);
+out:
+	tsr_free_secret(body);
+	return rc;
+}
+
+/* Free what tsr_client_questions() returned. */
+void tsr_client_questions_free(char **questions, size_t n)
+{
+	for (size_t i = 0; questions != NULL && i < n; i++)
+		free(questions[i]);
+	free(questions);
+}
+
+/* The secret questions (see client.h). */
+int tsr_client_questions(const struct tsr_est *est, const char *application, char ***questions,
+    size_t *n)
+{
+	struct tsr_client_response r;
+	struct tsr_client_request rq = { .method = "GET", .tls = &est->tls };
+	char url[1200];
+	json_t *doc = NULL, *list;
+	size_t count;
+	int rc;
+
+	*questions = NULL;
+	*n = 0;
+	if ((rc = application_check(application)) != 0)
+		return rc;
+	snprintf(url, sizeof(url), "%sapplications/%s/questions", est->api, application);
+	rq.url = url;
+	if ((rc = tsr_client_http(&rq, &r)) != 0)
+		return rc;
+	if ((rc = expect_json(&r, 200, "secret questions")) == 0) {
+		doc = json_loadb((const char *)r.body.data, r.body.len, JSON_REJECT_DUPLICATES,
+		    NULL);
+		list = json_object_get(doc, "questions");
+		count = json_array_size(list);
+		if (count == 0 || count > 16)
+			rc = tsr_error(TSR_ERR_PARSE, "the server's answer lacks the questions");
+		else if ((*questions = calloc(count, sizeof(char *))) == NULL)
+			rc = tsr_error(TSR_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; rc == 0 && i < count; i++) {
+			if (((*questions)[i] = calloc(1, 256)) == NULL) {
+				rc = tsr_error(TSR_ERR_NOMEM, "out of memory");
+				break;
+			}
+			*n = i + 1;
+			printable_copy((*questions)[i], 256,
+			    json_string_value(json_array_get(list, i)));
+		}
+	}
+	json_decref(doc);
+	tsr_client_response_free(&r);
+	if (rc != 0) {
+		tsr_client_questions_free(*questions, *n);
+		*questions = NULL;
+		*n = 0;
+	}
 	return rc;
 }

@@ -229,7 +229,7 @@ static const struct tsr_http_route api_routes[] = {
 	    .summary = "One product", .response = "Product" },
 };
 
-#define ROUTES_MAX 64
+#define ROUTES_MAX 96
 
 static struct tsr_http_route all_routes[ROUTES_MAX];
 static size_t n_all_routes;
@@ -245,7 +245,7 @@ static void join(const struct tsr_http_route *r, size_t n)
 	n_all_routes += n;
 }
 
-/* The one table: ours, then the workflow's, then EST's, copied once (the
+/* The one table: ours, then the workflow's, EST's and the status routes, copied once (the
  * parts are constant, so every thread sees the same table). */
 static void join_tables(void)
 {
@@ -256,6 +256,8 @@ static void join_tables(void)
 	r = tsr_http_ra_routes(&n);
 	join(r, n);
 	r = tsr_http_est_routes(&n);
+	join(r, n);
+	r = tsr_http_status_routes(&n);
 	join(r, n);
 }
 

@@ -151,7 +151,9 @@ struct tsr_http_request {
 	void *connection;                    /* the server's, for tsr_http_header() */
 };
 
-/* A response header besides the server's own (static strings). */
+/* A response header besides the server's own: static strings, or text in
+ * the response's own text[] buffer.  A handler's Cache-Control replaces the
+ * server's default "no-store". */
 struct tsr_http_header {
 	const char *name;
 	const char *value;
@@ -170,6 +172,12 @@ struct tsr_http_response {
 	size_t raw_len;
 	struct tsr_http_header headers[TSR_HTTP_MAX_HEADERS];   /* sent with a success */
 	size_t n_headers;
+	char text[320];                      /* room for header values */
+	/* A body read from a file instead of raw: an open descriptor (the
+	 * server closes it) of body_fd_len bytes, sent without copying; with
+	 * content_type.  -1 (the server sets it before the handler) for none. */
+	int body_fd;
+	size_t body_fd_len;
 };
 
 /* Fill res, or return a TSR_ERR_* (with a detail) to answer with a problem. */
@@ -182,6 +190,10 @@ typedef int (*tsr_http_handler)(const struct tsr_http_request *req,
  * (req->authorization): without one the request is refused (401
  * unauthenticated, with the route's challenge) before its body is read. */
 #define TSR_HTTP_BASIC 0x2u
+/* The pattern is a prefix: it matches itself followed by '/' and one or
+ * more characters of any kind; the handler reads the rest from req->path
+ * (still percent-encoded).  For RFC 5019 OCSP GET, whose base64 holds '/'. */
+#define TSR_HTTP_PREFIX 0x4u
 
 struct tsr_http_route {
 	const char *method;                  /* "GET", "POST", ... */
@@ -293,6 +305,13 @@ int tsr_http_est_claim_check(const char *header, const char *v) TSR_MUST_CHECK;
  * algorithm's OID.  *out is a new buffer (free()). */
 int tsr_http_est_csrattrs(enum tsr_key_type t, uint8_t **out, size_t *len) TSR_MUST_CHECK;
 
+/* What relying parties fetch (status.c): OCSP (POST /ocsp, GET /ocsp/...),
+ * the CRLs (/crl/issuing.crl, /crl/root.crl) and the CA certificates
+ * (/ca/issuing.crt, /ca/root.crt), all public; part of
+ * tsr_http_api_routes(), and on their own the routes of the plain-HTTP
+ * listener (app->ctx is the struct tsr_ra, app->ocsp the responder). */
+const struct tsr_http_route *tsr_http_status_routes(size_t *n);
+
 /* ------------------------------------------------------------------ server */
 #define TSR_HTTP_DEFAULT_LISTEN "127.0.0.1:8443"
 
@@ -311,6 +330,10 @@ struct tsr_http_config {
 	 * hands the handler those that chain (req->client_cert).  NULL: no
 	 * client certificates are asked for. */
 	const char *trust_pem_path;
+	/* Plain HTTP, without TLS (the certificate and key are not needed):
+	 * for the public status routes only, which RFC 5280 and RFC 6960
+	 * relying parties fetch over http:// to avoid a circular check. */
+	bool plain;
 };
 
 /* Defaults: 127.0.0.1:8443, 64 KiB / 1 MiB bodies, 256 connections, 16 per
@@ -332,6 +355,8 @@ struct tsr_http_app {
 	/* The routing table; NULL: tsr_http_api_routes(). */
 	const struct tsr_http_route *routes;
 	size_t n_routes;
+	/* The OCSP responder for /ocsp, or NULL: those routes answer 503. */
+	struct tsr_ocsp_responder *ocsp;
 };
 
 /* Parse "IPv4:PORT" or "[IPv6]:PORT" (numeric addresses only: no host
@@ -341,7 +366,8 @@ int tsr_http_listen_parse(const char *s, struct sockaddr_storage *out, socklen_t
 
 struct tsr_http_server;
 
-/* Listen on c->listen and serve HTTPS (TLS 1.2 and 1.3 only) in threads of
+/* Listen on c->listen and serve HTTPS (TLS 1.2 and 1.3 only; plain HTTP
+ * with c->plain) in threads of
  * the server's own until tsr_http_server_stop().  Reads the certificate
  * and key files (the key is wiped from our memory once TLS holds it) and
  * opens the access log (0640, appended).  The first start also makes

@@ -1,7 +1,9 @@
 /*
  * ra_api.c - the enrollment workflow over HTTP: applying, email
- * verification, sessions, status, withdrawal, password reset, and the RA
- * officers' queue and decisions.
+ * verification, sessions, status, withdrawal, password reset, the RA
+ * officers' queue and decisions; and certificate status: officers revoke,
+ * suspend and resume, subscribers revoke or suspend their own
+ * (src/ra/subscriber.c holds who may).
  *
  * Each handler decides who may ask, takes a store connection from the
  * workflow's pool (app->ctx is the struct tsr_ra), calls the ra layer
@@ -15,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http/http.h"
 #include "ra/admin.h"
 #include "ra/app.h"
+#include "ra/retrieve.h"
 #include "ra/secret.h"
 
 _Static_assert(TSR_SESSION_TOKEN_LEN == TSR_HTTP_BEARER_CHARS + 1,
@@ -28,6 +32,8 @@ _Static_assert(TSR_SESSION_TOKEN_LEN == TSR_HTTP_BEARER_CHARS + 1,
 #define QUEUE_LIMIT_MAX 1000
 #define TEXT_MAX 1000            /* free text: reasons and comments (TSR_RA_REASON_MAX bytes) */
 #define SECRET_MAX 256           /* passwords and answers (TSR_SECRET_MAX_BYTES bytes) */
+#define CERT_PEM_MAX 16384       /* a PEM certificate (as Test My Certificate takes it) */
+#define SIG_B64_MAX 1024         /* base64 of a signature (RSA-4096: 684 characters) */
 
 /* ------------------------------------------------------------------ request schemas */
 
@@ -135,6 +141,48 @@ static const struct tsr_json_field unlock_body[] = {
 	{ .name = NULL },
 };
 
+/* Certificate status: officers. */
+static const struct tsr_json_field cert_revoke_body[] = {
+	{ .name = "reason", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = 32 },
+	{ .name = "invalidity_date", .type = TSR_JSON_STRING, .min_len = 10, .max_len = 20 },
+	{ .name = "comment", .type = TSR_JSON_STRING, .min_len = 1, .max_len = TEXT_MAX,
+	    .flags = TSR_JSON_MULTILINE },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field cert_hold_body[] = {
+	{ .name = "comment", .type = TSR_JSON_STRING, .min_len = 1, .max_len = TEXT_MAX,
+	    .flags = TSR_JSON_MULTILINE },
+	{ .name = NULL },
+};
+
+/* Certificate status: subscribers. */
+static const struct tsr_json_field revocation_nonce_body[] = {
+	{ .name = "action", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = 16 },
+	{ .name = "reason", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 32 },
+	{ .name = NULL },
+};
+
+static const struct tsr_json_field subscriber_revocation_body[] = {
+	{ .name = "action", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
+	    .max_len = 16 },
+	{ .name = "reason", .type = TSR_JSON_STRING, .min_len = 1, .max_len = 32 },
+	/* the account's secrets */
+	{ .name = "application", .type = TSR_JSON_STRING, .min_len = 1,
+	    .max_len = TSR_APP_ID_MAX },
+	{ .name = "password", .type = TSR_JSON_STRING, .min_len = 1, .max_len = SECRET_MAX },
+	{ .name = "question", .type = TSR_JSON_INT, .min = 1, .max = TSR_RA_ANSWERS_MAX },
+	{ .name = "answer", .type = TSR_JSON_STRING, .min_len = 1, .max_len = SECRET_MAX },
+	/* or a signature with the certificate's key */
+	{ .name = "nonce", .type = TSR_JSON_STRING, .min_len = 1, .max_len = TSR_NONCE_MAX },
+	{ .name = "certificate", .type = TSR_JSON_STRING, .min_len = 1, .max_len = CERT_PEM_MAX,
+	    .flags = TSR_JSON_MULTILINE },
+	{ .name = "signature", .type = TSR_JSON_STRING, .min_len = 1, .max_len = SIG_B64_MAX },
+	{ .name = NULL },
+};
+
 static const char *const queue_query[] = { "state", "product", "limit", NULL };
 
 /* ------------------------------------------------------------------ helpers */
@@ -197,6 +245,13 @@ static json_t *time_json(int64_t t)
 static int set(json_t *obj, const char *key, json_t *v)
 {
 	return v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
+}
+
+/* The id of the first application listed (ctx: TSR_APP_ID_MAX + 1 bytes). */
+static int first_app_id(const struct tsr_app_record *a, void *ctx)
+{
+	snprintf(ctx, TSR_APP_ID_MAX + 1, "%s", a->id);
+	return 1;
 }
 
 /* The next step of a as the applicant reads it. */
@@ -392,6 +447,8 @@ static int app_view(struct tsr_ra *ra, struct tsr_store *st, const char *id, boo
 		r = set(v, "reason", text_json(a.reason));
 	if (r == 0 && a.token_serial[0] != '\0')
 		r = set(v, "token_serial", text_json(a.token_serial));
+	if (r == 0 && a.cert_serial[0] != '\0')
+		r = set(v, "certificate_serial", text_json(a.cert_serial));
 	if (r == 0 && officer)
 		r = officer_fields(ra, st, &a, v);
 	tsr_app_record_clear(&a);
@@ -910,10 +967,219 @@ static int post_activation(const struct tsr_http_request *req, struct tsr_http_r
 	return with_store(req, res, do_reissue);
 }
 
+/* ------------------------------------------------------------------ certificate status */
+
+/* A certificate as officers see it (full) or as a subscriber's answer
+ * shows it (serial, status and the revocation only). */
+static int cert_view(struct tsr_store *st, const char *serial, bool full, json_t **out)
+{
+	struct tsr_app_filter f = { .limit = 1 };
+	struct tsr_cert_record rec;
+	char app[TSR_APP_ID_MAX + 1] = "";
+	json_t *v;
+	int r;
+
+	*out = NULL;
+	memset(&rec, 0, sizeof(rec));
+	if ((r = tsr_store_cert_get(st, serial, &rec)) != 0)
+		return r;
+	v = json_pack("{s:o, s:o}", "serial", text_json(rec.serial), "status",
+	    text_json(rec.status));
+	if (v == NULL)
+		r = nomem();
+	if (r == 0 && rec.revoked_at != 0 &&
+	    ((r = set(v, "revoked_at", time_json(rec.revoked_at))) != 0 ||
+	    (r = set(v, "reason", text_json(rec.revocation_reason))) != 0))
+		goto out;
+	if (r == 0 && rec.invalidity_date != 0 && full)
+		r = set(v, "invalidity_date", time_json(rec.invalidity_date));
+	if (r != 0 || !full)
+		goto out;
+	if ((r = set(v, "subject", text_json(rec.subject))) != 0 ||
+	    (r = set(v, "sans", text_json(rec.sans))) != 0 ||
+	    (r = set(v, "product", text_json(rec.product))) != 0 ||
+	    (r = set(v, "role", text_json(rec.role))) != 0 ||
+	    (r = set(v, "issuer", text_json(rec.issuer))) != 0 ||
+	    (r = set(v, "key_type", text_json(rec.key_type))) != 0 ||
+	    (r = set(v, "not_before", time_json(rec.not_before))) != 0 ||
+	    (r = set(v, "not_after", time_json(rec.not_after))) != 0 ||
+	    (r = set(v, "issued_at", time_json(rec.issued_at))) != 0 ||
+	    (r = set(v, "sha256", text_json(rec.fingerprint))) != 0)
+		goto out;
+	f.cert_serial = rec.serial;
+	if ((r = tsr_store_app_list(st, &f, first_app_id, app)) == 1)
+		r = 0;
+	if (r == 0 && app[0] != '\0')
+		r = set(v, "application", text_json(app));
+out:
+	tsr_cert_record_clear(&rec);
+	if (r != 0)
+		json_decref(v);
+	else
+		*out = v;
+	return r;
+}
+
+/* An invalidity date: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM:SSZ". */
+static int parse_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+	char back[21];
+	time_t t;
+
+	*out = 0;
+	if (s == NULL)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, strlen(s) == 10 ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t = timegm(&tm);
+	tsr_time_format(t, back);
+	if (end == NULL || *end != '\0' || strncmp(back, s, strlen(s)) != 0)
+		return tsr_error(TSR_ERR_INVALID, "/invalidity_date: a date YYYY-MM-DD or a time "
+		    "YYYY-MM-DDTHH:MM:SSZ (UTC)");
+	*out = (int64_t)t;
+	return 0;
+}
+
+static int do_get_certificate(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *officer;
+	int r;
+
+	(void)ra;
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_cert_reader_check(st, officer)) != 0)
+		return r;
+	return cert_view(st, tsr_http_param(req, "serial"), true, &res->json);
+}
+
+static int get_certificate(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	return with_store(req, res, do_get_certificate);
+}
+
+/* An officer's revoke, suspend or resume (the route's last segment). */
+static int do_officer_change(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *serial = tsr_http_param(req, "serial"), *officer;
+	const char *verb = strrchr(req->route->pattern, '/') + 1;
+	enum tsr_ra_cert_action action;
+	int64_t inv = 0;
+	int r;
+
+	if ((r = require_officer(req, &officer)) != 0 ||
+	    (r = tsr_ra_cert_action_parse(verb, &action)) != 0 ||
+	    (r = parse_time(body_str(req, "invalidity_date"), &inv)) != 0 ||
+	    (r = tsr_ra_cert_officer_change(ra, st, officer, serial, action,
+	    body_str(req, "reason"), inv, body_str(req, "comment"))) != 0)
+		return r;
+	return cert_view(st, serial, true, &res->json);
+}
+
+static int post_officer_change(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_officer_change);
+}
+
+static int do_revocation_nonce(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	char nonce[TSR_RA_NONCE_LEN], message[TSR_RA_REVOKE_MESSAGE_MAX];
+	enum tsr_ra_cert_action action;
+	int64_t expires_at = 0;
+	int r;
+
+	if ((r = tsr_ra_cert_action_parse(body_str(req, "action"), &action)) != 0 ||
+	    (r = tsr_ra_revoke_nonce(ra, st, tsr_http_param(req, "serial"), action,
+	    body_str(req, "reason"), nonce, &expires_at, message)) != 0)
+		return r;
+	res->json = json_pack("{s:s, s:o, s:s}", "nonce", nonce, "expires_at",
+	    time_json(expires_at), "message", message);
+	return res->json ? 0 : nomem();
+}
+
+static int post_revocation_nonce(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_revocation_nonce);
+}
+
+/* Which credentials the body carries: all of one kind, nothing of the
+ * other.  *signed_by_key says which. */
+static int subscriber_credentials(const json_t *body, bool *signed_by_key)
+{
+	static const char *const secret[] = { "application", "password", "question", "answer" };
+	static const char *const key[] = { "nonce", "certificate", "signature" };
+	size_t ns = 0, nk = 0;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(secret); i++)
+		ns += json_object_get(body, secret[i]) != NULL;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(key); i++)
+		nk += json_object_get(body, key[i]) != NULL;
+	*signed_by_key = nk > 0;
+	if ((ns == TSR_ARRAY_LEN(secret) && nk == 0) || (nk == TSR_ARRAY_LEN(key) && ns == 0))
+		return 0;
+	return tsr_error(TSR_ERR_INVALID, "give either application, password, question and "
+	    "answer, or nonce, certificate and signature");
+}
+
+static int signed_change(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, enum tsr_ra_cert_action action)
+{
+	const char *cert = body_str(req, "certificate"), *sig64 = body_str(req, "signature");
+	uint8_t sig[SIG_B64_MAX / 4 * 3];
+	size_t sig_len = 0;
+
+	if (tsr_base64_decode(sig64, strlen(sig64), 0, sig, sizeof(sig), &sig_len) != 0)
+		return tsr_error_wrap(TSR_ERR_INVALID, "/signature: must be base64 (RFC 4648, "
+		    "padded, no line breaks)");
+	return tsr_ra_subscriber_change_signed(ra, st, req->client, tsr_http_param(req, "serial"),
+	    action, body_str(req, "reason"), body_str(req, "nonce"), (const uint8_t *)cert,
+	    strlen(cert), sig, sig_len);
+}
+
+static int do_subscriber_revocation(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	const char *serial = tsr_http_param(req, "serial");
+	struct tsr_ra_subscriber_secret secret;
+	enum tsr_ra_cert_action action;
+	bool by_key = false;
+	int r;
+
+	if ((r = tsr_ra_cert_action_parse(body_str(req, "action"), &action)) != 0 ||
+	    (r = subscriber_credentials(req->body, &by_key)) != 0)
+		return r;
+	if (by_key) {
+		r = signed_change(req, ra, st, action);
+	} else {
+		secret.application = body_str(req, "application");
+		secret.password = body_str(req, "password");
+		secret.question = (int)json_integer_value(json_object_get(req->body, "question"));
+		secret.answer = body_str(req, "answer");
+		r = tsr_ra_subscriber_change_password(ra, st, req->client, serial, action,
+		    body_str(req, "reason"), &secret);
+	}
+	if (r != 0)
+		return r;
+	return cert_view(st, serial, false, &res->json);
+}
+
+static int post_subscriber_revocation(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_subscriber_revocation);
+}
+
 /* ------------------------------------------------------------------ the routes */
 
 #define APP "/api/v1/applications/{id}"
 #define RA_APP "/api/v1/ra/applications/{id}"
+#define CERT "/api/v1/certificates/{serial}"
 
 static const struct tsr_http_route ra_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/agreement", .handler = get_agreement,
@@ -969,6 +1235,29 @@ static const struct tsr_http_route ra_routes[] = {
 	{ .method = "POST", .pattern = RA_APP "/activation", .handler = post_activation,
 	    .flags = TSR_HTTP_AUTH, .response = "Application",
 	    .summary = "Reissue the activation letter (a new code; the old one stops working)" },
+	{ .method = "GET", .pattern = CERT, .handler = get_certificate, .flags = TSR_HTTP_AUTH,
+	    .response = "Certificate",
+	    .summary = "A certificate and its status (officers and auditors)" },
+	{ .method = "POST", .pattern = CERT "/revoke", .handler = post_officer_change,
+	    .flags = TSR_HTTP_AUTH, .body = cert_revoke_body, .response = "Certificate",
+	    .summary = "Revoke a subscriber certificate for good (ra-officer or ca-admin)" },
+	{ .method = "POST", .pattern = CERT "/suspend", .handler = post_officer_change,
+	    .flags = TSR_HTTP_AUTH, .body = cert_hold_body, .response = "Certificate",
+	    .summary = "Suspend a subscriber certificate: certificateHold (ra-officer or "
+	    "ca-admin)" },
+	{ .method = "POST", .pattern = CERT "/resume", .handler = post_officer_change,
+	    .flags = TSR_HTTP_AUTH, .body = cert_hold_body, .response = "Certificate",
+	    .summary = "Lift a suspension (ra-officer or ca-admin)" },
+	{ .method = "POST", .pattern = CERT "/subscriber-revocation/nonce",
+	    .handler = post_revocation_nonce, .body = revocation_nonce_body, .status = 201,
+	    .response = "RevocationNonce",
+	    .summary = "A single-use nonce and the message the certificate's key signs to "
+	    "revoke or suspend it" },
+	{ .method = "POST", .pattern = CERT "/subscriber-revocation",
+	    .handler = post_subscriber_revocation, .body = subscriber_revocation_body,
+	    .response = "CertificateStatus",
+	    .summary = "The subscriber revokes or suspends their certificate (account password "
+	    "and a secret answer, or a signature by the certificate's key)" },
 };
 
 const struct tsr_http_route *tsr_http_ra_routes(size_t *n)
@@ -1062,6 +1351,7 @@ static const struct prop application_props[] = {
 	{ "state", "state", true }, { "state_since", "date-time", true },
 	{ "created_at", "date-time", true }, { "next", "string", true },
 	{ "reason", "string", false }, { "token_serial", "string", false },
+	{ "certificate_serial", "string", false },
 	/* officers only */
 	{ "applicant", "object", false }, { "email", "string", false },
 	{ "agreement", "string", false }, { "updated_at", "date-time", false },
@@ -1085,9 +1375,30 @@ static const struct prop approval_result_props[] = {
 	{ "approvals", "integer", true }, { "approvals_required", "integer", true },
 };
 
+static const struct prop cert_status_props[] = {
+	{ "serial", "string", true }, { "status", "string", true },
+	{ "revoked_at", "date-time", false }, { "reason", "string", false },
+};
+
+static const struct prop certificate_props[] = {
+	{ "serial", "string", true }, { "status", "string", true },
+	{ "revoked_at", "date-time", false }, { "reason", "string", false },
+	{ "invalidity_date", "date-time", false }, { "subject", "string", true },
+	{ "sans", "string", true }, { "product", "string", true }, { "role", "string", true },
+	{ "issuer", "string", true }, { "key_type", "string", true },
+	{ "not_before", "date-time", true }, { "not_after", "date-time", true },
+	{ "issued_at", "date-time", true }, { "sha256", "string", true },
+	{ "application", "string", false },
+};
+
+static const struct prop revocation_nonce_props[] = {
+	{ "nonce", "string", true }, { "expires_at", "date-time", true },
+	{ "message", "string", true },
+};
+
 json_t *tsr_http_ra_schemas(void)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "ApplicationStatus", OBJECT(status_props),
 	    "Agreement", OBJECT(agreement_props),
 	    "Session", OBJECT(session_props),
@@ -1097,5 +1408,8 @@ json_t *tsr_http_ra_schemas(void)
 	    "Application", OBJECT(application_props),
 	    "QueueItem", OBJECT(queue_item_props),
 	    "Queue", OBJECT(queue_props),
-	    "ApprovalResult", OBJECT(approval_result_props));
+	    "ApprovalResult", OBJECT(approval_result_props),
+	    "CertificateStatus", OBJECT(cert_status_props),
+	    "Certificate", OBJECT(certificate_props),
+	    "RevocationNonce", OBJECT(revocation_nonce_props));
 }

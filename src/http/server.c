@@ -72,6 +72,7 @@ struct tsr_http_server {
 	pthread_cond_t idle;
 	unsigned in_flight;
 	bool draining;
+	bool plain;                       /* HTTP without TLS */
 };
 
 struct request {
@@ -174,6 +175,14 @@ static bool path_matches(const char *pattern, const char *path, struct tsr_http_
 	}
 }
 
+/* pattern, then '/' and at least one more character. */
+static bool prefix_matches(const char *pattern, const char *path)
+{
+	size_t n = strlen(pattern);
+
+	return strncmp(path, pattern, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
 static void allow_add(char *allow, size_t size, const char *method)
 {
 	size_t used = strlen(allow);
@@ -190,7 +199,8 @@ int tsr_http_route_find(const struct tsr_http_route *routes, size_t n, const cha
 	for (size_t i = 0; i < n; i++) {
 		struct tsr_http_match m = { .route = &routes[i] };
 
-		if (!path_matches(routes[i].pattern, path, &m))
+		if (!((routes[i].flags & TSR_HTTP_PREFIX) ? prefix_matches(routes[i].pattern, path) :
+		    path_matches(routes[i].pattern, path, &m)))
 			continue;
 		if (method_matches(routes[i].method, method)) {
 			*out = m;
@@ -494,6 +504,11 @@ static void log_request(const struct request *rq, enum MHD_RequestTerminationCod
 /* Response bodies may hold a session token: wiped when libmicrohttpd is
  * done with them.  jansson's own blocks go the same way (see
  * tsr_http_server_start()). */
+static int close_fd(int fd)
+{
+	return fd >= 0 ? close(fd) : 0;
+}
+
 static void wiping_free(void *p)
 {
 	if (p != NULL) {
@@ -512,8 +527,16 @@ struct extra {
 	size_t n_headers;
 };
 
+static bool has_header(const struct extra *x, const char *name)
+{
+	for (size_t i = 0; i < x->n_headers; i++)
+		if (strcasecmp(x->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static bool add_headers(struct MHD_Response *resp, const char *content_type,
-    const char *challenge, const struct extra *x, bool close)
+    const char *challenge, const struct extra *x, bool close, bool plain)
 {
 	static const char *const fixed[][2] = {
 		{ "Cache-Control", "no-store" },
@@ -525,8 +548,13 @@ static bool add_headers(struct MHD_Response *resp, const char *content_type,
 	bool ok = content_type == NULL ||
 	    MHD_add_response_header(resp, "Content-Type", content_type) == MHD_YES;
 
-	for (size_t i = 0; i < TSR_ARRAY_LEN(fixed); i++)
+	for (size_t i = 0; i < TSR_ARRAY_LEN(fixed); i++) {
+		/* A handler's caching rule replaces ours; HSTS means nothing
+		 * over plain HTTP (RFC 6797 8.1). */
+		if ((i == 0 && has_header(x, fixed[i][0])) || (i == 2 && plain))
+			continue;
 		ok = ok && MHD_add_response_header(resp, fixed[i][0], fixed[i][1]) == MHD_YES;
+	}
 	if (x->allow != NULL && x->allow[0] != '\0')
 		ok = ok && MHD_add_response_header(resp, "Allow", x->allow) == MHD_YES;
 	if (challenge != NULL)
@@ -539,6 +567,30 @@ static bool add_headers(struct MHD_Response *resp, const char *content_type,
 	return ok;
 }
 
+/* Add the headers to resp (len bytes of body) and queue it, now; resp is
+ * destroyed (libmicrohttpd keeps its own reference while sending). */
+static enum MHD_Result queue_response(struct request *rq, struct MHD_Connection *con,
+    struct MHD_Response *resp, int status, size_t len, const char *content_type,
+    const char *challenge, const struct extra *x)
+{
+	enum MHD_Result ret = MHD_NO;
+	bool close;
+
+	pthread_mutex_lock(&rq->srv->lock);
+	close = rq->srv->draining || rq->close;
+	pthread_mutex_unlock(&rq->srv->lock);
+	/* A header we cannot add is a response we must not send. */
+	if (add_headers(resp, content_type, challenge, x, close, rq->srv->plain))
+		ret = MHD_queue_response(con, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	rq->answered = true;
+	if (ret == MHD_YES) {
+		rq->status = status;
+		rq->bytes = len;
+	}
+	return ret;
+}
+
 /* Queue body (len bytes, malloc()ed: taken) as the response, now; NULL
  * with status 204 is no body, NULL otherwise means we ran out of memory
  * making it.  A 401 carries the route's challenge. */
@@ -548,8 +600,6 @@ static enum MHD_Result send_body(struct request *rq, struct MHD_Connection *con,
 	const struct tsr_http_route *route = rq->match.route;
 	const struct extra none = { .allow = NULL };
 	struct MHD_Response *resp = NULL;
-	enum MHD_Result ret = MHD_NO;
-	bool close;
 
 	if (body != NULL) {
 		resp = MHD_create_response_from_buffer_with_free_callback(len, body, wiping_free);
@@ -570,20 +620,21 @@ static enum MHD_Result send_body(struct request *rq, struct MHD_Connection *con,
 		if (resp == NULL)
 			return MHD_NO;
 	}
-	pthread_mutex_lock(&rq->srv->lock);
-	close = rq->srv->draining || rq->close;
-	pthread_mutex_unlock(&rq->srv->lock);
-	/* A header we cannot add is a response we must not send. */
-	if (add_headers(resp, content_type, status == 401 && route != NULL ? route->challenge :
-	    NULL, x, close))
-		ret = MHD_queue_response(con, (unsigned)status, resp);
-	MHD_destroy_response(resp);
-	rq->answered = true;
-	if (ret == MHD_YES) {
-		rq->status = status;
-		rq->bytes = len;
+	return queue_response(rq, con, resp, status, len, content_type,
+	    status == 401 && route != NULL ? route->challenge : NULL, x);
+}
+
+/* Queue the open file fd (len bytes, taken) as the response body. */
+static enum MHD_Result send_fd(struct request *rq, struct MHD_Connection *con, int status,
+    int fd, size_t len, const char *content_type, const struct extra *x)
+{
+	struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)len, fd);
+
+	if (resp == NULL) {
+		(void)close_fd(fd);
+		return send_body(rq, con, 503, NULL, 0, NULL, x);
 	}
-	return ret;
+	return queue_response(rq, con, resp, status, len, content_type, NULL, x);
 }
 
 /* Queue doc (a reference we take) as the response, now. */
@@ -894,9 +945,20 @@ static enum MHD_Result respond(struct request *rq, struct MHD_Connection *con, i
     struct tsr_http_response *res)
 {
 	const struct tsr_http_route *route = rq->match.route;
-	bool json = res->json != NULL, raw = res->raw != NULL;
+	bool json = res->json != NULL, raw = res->raw != NULL, file = res->body_fd >= 0;
 	struct extra x = { .headers = res->headers, .n_headers = res->n_headers };
 
+	if (r == 0 && file && (json || raw || res->content_type == NULL))
+		r = tsr_error(TSR_ERR_INTERNAL, "%s: the handler gave a malformed response",
+		    route->pattern);
+	if (r == 0 && file) {
+		if (res->status == 0)
+			res->status = route->status ? route->status : 200;
+		return send_fd(rq, con, res->status, res->body_fd, res->body_fd_len,
+		    res->content_type, &x);
+	}
+	if (file)
+		(void)close_fd(res->body_fd);
 	if (r == 0 && (json && raw))
 		r = tsr_error(TSR_ERR_INTERNAL, "%s: the handler gave two bodies", route->pattern);
 	else if (r == 0 && (json || raw) == (res->status == 204))
@@ -930,7 +992,7 @@ static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
 		.n_params = rq->match.n_params, .n_query = rq->n_query,
 		.actor = rq->actor[0] ? rq->actor : NULL, .client = rq->client, .connection = con,
 	};
-	struct tsr_http_response res = { .status = 0 };
+	struct tsr_http_response res = { .status = 0, .body_fd = -1 };
 	json_t *body = NULL;
 	uint8_t *cert = NULL;
 	int r;
@@ -1282,8 +1344,10 @@ static void jansson_wipes(void)
 
 static int check_config(const struct tsr_http_config *c, const struct tsr_http_app *app)
 {
-	if (app == NULL || c->cert_pem_path == NULL || c->key_pem_path == NULL)
+	if (app == NULL || (!c->plain && (c->cert_pem_path == NULL || c->key_pem_path == NULL)))
 		return tsr_error(TSR_ERR_INVALID, "the HTTPS server needs a certificate and a key");
+	if (c->plain && c->trust_pem_path != NULL)
+		return tsr_error(TSR_ERR_INVALID, "client certificates need TLS");
 	if (c->max_body_anonymous == 0 || c->max_body_authenticated < c->max_body_anonymous)
 		return tsr_error(TSR_ERR_INVALID, "body limits must be positive, and no tighter "
 		    "after authentication than before");
@@ -1291,7 +1355,7 @@ static int check_config(const struct tsr_http_config *c, const struct tsr_http_a
 	    c->per_ip_connections > c->max_connections || c->timeout_seconds == 0)
 		return tsr_error(TSR_ERR_INVALID, "connection limits and the timeout must be "
 		    "positive, and the per-address limit at most the total");
-	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+	if (!c->plain && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return tsr_error(TSR_ERR_INTERNAL, "libmicrohttpd was built without TLS");
 	return 0;
 }
@@ -1312,6 +1376,7 @@ static int server_new(const struct tsr_http_config *c, struct tsr_http_app *app,
 	s->max_body_anonymous = c->max_body_anonymous;
 	s->max_body_authenticated = c->max_body_authenticated;
 	s->drain_seconds = c->timeout_seconds;
+	s->plain = c->plain;
 	s->log = stderr;
 	tsr_buf_init(&s->trust_pem, PEM_MAX);
 	pthread_mutex_init(&s->lock, NULL);
@@ -1342,20 +1407,23 @@ static struct MHD_Daemon *daemon_start(struct tsr_http_server *s,
     const struct tsr_http_config *c, int fd, const char *cert, const char *key,
     const char *trust)
 {
-	unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	struct MHD_OptionItem trust_option[] = {
+	struct MHD_OptionItem tls_options[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
 		{ trust != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)trust },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	struct MHD_OptionItem no_options[] = { { MHD_OPTION_END, 0, NULL } };
 
+	if (!s->plain)
+		flags |= MHD_USE_TLS;
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_message, s,
-	    MHD_OPTION_ARRAY, trust_option,
+	    MHD_OPTION_ARRAY, s->plain ? no_options : tls_options,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_HTTPS_MEM_CERT, cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, key,
-	    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 	    MHD_OPTION_CONNECTION_LIMIT, c->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_seconds,
@@ -1379,7 +1447,8 @@ int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *
 	*out = NULL;
 	tsr_buf_init(&cert, PEM_MAX);
 	tsr_buf_init_secret(&key, PEM_MAX);
-	if ((r = check_config(c, app)) != 0 || (r = read_tls(c, &cert, &key)) != 0 ||
+	if ((r = check_config(c, app)) != 0 ||
+	    (!c->plain && (r = read_tls(c, &cert, &key)) != 0) ||
 	    (r = tsr_buf_cstr(&cert, &cert_pem)) != 0 || (r = tsr_buf_cstr(&key, &key_pem)) != 0 ||
 	    (r = server_new(c, app, &s)) != 0 ||
 	    (c->trust_pem_path != NULL && (r = read_trust(c->trust_pem_path, &s->trust_pem,
@@ -1392,8 +1461,8 @@ int tsr_http_server_start(const struct tsr_http_config *c, struct tsr_http_app *
 	pthread_once(&jansson_once, jansson_wipes);
 	if ((s->mhd = daemon_start(s, c, fd, cert_pem, key_pem,
 	    s->trust != NULL ? (const char *)s->trust_pem.data : NULL)) == NULL) {
-		r = tsr_error(TSR_ERR_CRYPTO, "cannot start the HTTPS server on %s (see the "
-		    "messages above)", c->listen);
+		r = tsr_error(TSR_ERR_CRYPTO, "cannot start the HTTP%s server on %s (see the "
+		    "messages above)", c->plain ? "" : "S", c->listen);
 		goto out;
 	}
 	fd = -1;   /* libmicrohttpd's now */

@@ -34,8 +34,8 @@ static int end_sessions(struct tsr_store *st, const char *id, int64_t *ended)
 }
 
 /* Count one failure on application id (inside the write lock, so that
- * concurrent failures all count) and lock at max. */
-static int count_failure(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+ * concurrent failures all count) and lock at max (ra_impl.h). */
+int ra_count_failure(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *id, const char *action, const char *what)
 {
 	struct tsr_app_update upd = TSR_APP_UPDATE_NONE;
@@ -147,7 +147,8 @@ static int login(struct tsr_ra *ra, struct tsr_store *st, const char *actor, con
 		goto out;
 	}
 	if (v != 0) {
-		if ((r = count_failure(ra, st, actor, id, "application.login", "wrong password")) == 0)
+		if ((r = ra_count_failure(ra, st, actor, id, "application.login",
+		    "wrong password")) == 0)
 			r = tsr_error(TSR_ERR_AUTH, WRONG_LOGIN);
 		goto out;
 	}
@@ -343,7 +344,7 @@ int tsr_ra_reset_password(struct tsr_ra *ra, struct tsr_store *st, const char *a
 	    (r = answers_match(&l, answers, &match)) != 0)
 		goto out;
 	if (!match) {
-		r = count_failure(ra, st, actor, id, "application.reset", "wrong answers");
+		r = ra_count_failure(ra, st, actor, id, "application.reset", "wrong answers");
 		audited = r == 0;
 		if (r == 0)
 			r = tsr_error(TSR_ERR_AUTH, "at least one answer does not match");

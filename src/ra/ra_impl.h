@@ -4,6 +4,8 @@
 #ifndef TSR_RA_IMPL_H
 #define TSR_RA_IMPL_H
 
+#include <openssl/x509.h>
+
 #include <pthread.h>
 
 #include "ra/app.h"
@@ -85,5 +87,16 @@ int ra_session_start(struct tsr_store *st, const char *subject, int hours,
  * under_review.  (review.c) */
 int ra_start_review(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const char *id) TSR_MUST_CHECK;
+
+/* One certificate in PEM or DER, at most 64 KiB, nothing after it
+ * (testcert.c).  TSR_ERR_INVALID (empty, too big), TSR_ERR_PARSE. */
+int ra_cert_parse(const uint8_t *in, size_t len, X509 **out) TSR_MUST_CHECK;
+
+/* One wrong password or answer on application id (account.c): counted
+ * inside the write lock so that concurrent failures all count, audited as
+ * action (failure) with what, and the account locked with its sessions
+ * ended at [ra] max_failures. */
+int ra_count_failure(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+    const char *id, const char *action, const char *what) TSR_MUST_CHECK;
 
 #endif /* TSR_RA_IMPL_H */

@@ -125,4 +125,126 @@ int tsr_ra_test_check(struct tsr_ra *ra, struct tsr_store *st, const char *actor
     const char *nonce, const uint8_t *cert, size_t cert_len, const uint8_t *sig,
     size_t sig_len, struct tsr_ra_test_result *out) TSR_MUST_CHECK;
 
+/* ------------------------------------------------------------------ certificate status
+ * (subscriber.c) Who may revoke, suspend or resume a subscriber
+ * certificate, on top of the CA's rules (tsr_ca_revoke() and its kin in
+ * ca.h, which check the transition, change the status in one transaction
+ * and audit the change or its refusal as cert.revoke, cert.suspend,
+ * cert.resume):
+ *
+ *   officers (users holding ra-officer or ca-admin) revoke, suspend and
+ *     resume any subscriber certificate; they, and auditors, read any;
+ *   subscribers revoke or suspend the current certificate of their own
+ *     application (its cert_serial), authenticated by the account password
+ *     and the answer to one secret question; or any certificate the CA
+ *     issued them, authenticated by a signature with the certificate's own
+ *     key over a single-use nonce.  Never resume: that needs an officer.
+ *
+ * The subscriber of the certificate (the application whose current
+ * certificate it is) is mailed after every change.  Refusals made here
+ * (a role, resume by a subscriber, someone else's certificate, wrong
+ * credentials) are audited under the same actions; nothing changes.
+ */
+enum tsr_ra_cert_action { TSR_RA_CERT_REVOKE, TSR_RA_CERT_SUSPEND, TSR_RA_CERT_RESUME };
+
+/* "revoke", "suspend", "resume"; TSR_ERR_INVALID for anything else. */
+int tsr_ra_cert_action_parse(const char *s, enum tsr_ra_cert_action *out) TSR_MUST_CHECK;
+const char *tsr_ra_cert_action_name(enum tsr_ra_cert_action a);
+
+/* The RFC 5280 reasons a subscriber may give when revoking. */
+#define TSR_RA_SUBSCRIBER_REASONS \
+	"unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation"
+bool tsr_ra_subscriber_reason_ok(const char *reason);
+
+/* Whether user name may read certificates: exists, enabled, not locked,
+ * and holds ra-officer, ca-admin or auditor.  0 or TSR_ERR_FORBIDDEN; not
+ * audited. */
+int tsr_ra_cert_reader_check(struct tsr_store *st, const char *name) TSR_MUST_CHECK;
+
+/*
+ * An officer (user name) changes the status of certificate serial: the
+ * user must exist, be enabled, unlocked and hold ra-officer or ca-admin
+ * (TSR_ERR_FORBIDDEN, audited), then the CA's change runs with actor
+ * "officer:NAME".  reason and invalidity_date (0: none) are for
+ * TSR_RA_CERT_REVOKE only (TSR_ERR_INVALID otherwise).  comment (NULL or
+ * 1..TSR_RA_REASON_MAX bytes of text) is audited as cert.comment after a
+ * change.  The CA's errors otherwise (ca.h).
+ */
+int tsr_ra_cert_officer_change(struct tsr_ra *ra, struct tsr_store *st, const char *officer,
+    const char *serial, enum tsr_ra_cert_action action, const char *reason,
+    int64_t invalidity_date, const char *comment) TSR_MUST_CHECK;
+
+/* The account secrets a subscriber proves it with. */
+struct tsr_ra_subscriber_secret {
+	const char *application;     /* "AP-XXXX-XXXX-XXXX" */
+	const char *password;        /* the account password */
+	int question;                /* 1..n: which secret question, as listed in order */
+	const char *answer;          /* its answer (compared as at the password reset) */
+};
+
+/*
+ * A subscriber revokes (reason one of TSR_RA_SUBSCRIBER_REASONS) or
+ * suspends (reason NULL) certificate serial with the account's secrets;
+ * actor is where the request came from ("http:192.0.2.7").  Checks, in
+ * order: the action (resume: TSR_ERR_FORBIDDEN, audited) and reason
+ * (TSR_ERR_INVALID), the serial's form (TSR_ERR_INVALID), then the
+ * password and the answer, both always verified (Argon2id; an unknown
+ * application, a missing question and a locked account against the dummy
+ * hash), so that neither the answer nor the time tells which was wrong:
+ * TSR_ERR_AUTH "wrong application number, password or answer" for any
+ * mismatch, counted on the account like a wrong password (the [ra]
+ * max_failures-th locks it and ends its sessions), and for any secrets on
+ * a locked account.  A question number beyond the application's questions
+ * is TSR_ERR_INVALID.  Then, as "applicant:ID": an unknown serial
+ * (TSR_ERR_NOT_FOUND), a certificate that is not the application's current
+ * one (TSR_ERR_FORBIDDEN), and the CA's change.  Success clears the
+ * account's failure count.
+ */
+int tsr_ra_subscriber_change_password(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+    const char *serial, enum tsr_ra_cert_action action, const char *reason,
+    const struct tsr_ra_subscriber_secret *secret) TSR_MUST_CHECK;
+
+/*
+ * The message a subscriber signs with the certificate's key: exactly the
+ * ASCII text
+ *     TSR_RA_REVOKE_PREFIX SERIAL " " ACTION " " REASON " " NONCE
+ * with SERIAL the certificate's serial as the store keeps it (lower-case
+ * hex of the serial's octets, no leading "00" pair), ACTION "revoke" or
+ * "suspend", REASON the RFC 5280 name (certificateHold for "suspend") and
+ * NONCE from tsr_ra_revoke_nonce(); e.g.
+ *   "Tessera revoke certificate: 5f0c... revoke keyCompromise q3dS1f9JtmM0bQe8W2wZtA".
+ * Signed as Test My Certificate signs (SHA-256 for P-256, RSA-2048 and
+ * RSA-3072, SHA-384 for P-384 and RSA-4096; ECDSA in DER, RSA PKCS#1 v1.5).
+ */
+#define TSR_RA_REVOKE_PREFIX "Tessera revoke certificate: "
+#define TSR_RA_REVOKE_MESSAGE_MAX \
+	(sizeof(TSR_RA_REVOKE_PREFIX) + TSR_SERIAL_HEX_MAX + 8 + 24 + TSR_NONCE_MAX + 4)
+/* The message for serial (canonical), action (revoke or suspend), reason
+ * (ignored for suspend) and nonce into out.  TSR_ERR_INVALID if a part
+ * does not fit or holds a space. */
+int tsr_ra_revoke_message(const char *serial, enum tsr_ra_cert_action action,
+    const char *reason, const char *nonce, char out[TSR_RA_REVOKE_MESSAGE_MAX]) TSR_MUST_CHECK;
+
+/* A single-use nonce (the Test My Certificate nonces: TSR_RA_NONCE_SECONDS)
+ * for a signed change of certificate serial: action and reason are checked
+ * as the change will check them, and serial must name a subscriber
+ * certificate this CA issued (TSR_ERR_NOT_FOUND).  message gets the exact
+ * text to sign (tsr_ra_revoke_message()). */
+int tsr_ra_revoke_nonce(struct tsr_ra *ra, struct tsr_store *st, const char *serial,
+    enum tsr_ra_cert_action action, const char *reason, char nonce[TSR_RA_NONCE_LEN],
+    int64_t *expires_at, char message[TSR_RA_REVOKE_MESSAGE_MAX]) TSR_MUST_CHECK;
+
+/*
+ * A subscriber revokes or suspends certificate serial with a signature by
+ * its key: cert (PEM or DER) must be certificate serial (TSR_ERR_INVALID
+ * otherwise), the nonce is used up (unknown, used or expired:
+ * TSR_ERR_POLICY), cert must be, byte for byte, a subscriber certificate
+ * this CA issued, and sig must verify over tsr_ra_revoke_message() with
+ * its key (TSR_ERR_AUTH for either).  The change runs as "keyholder:SERIAL".
+ * actor is where the request came from, for refusals.
+ */
+int tsr_ra_subscriber_change_signed(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
+    const char *serial, enum tsr_ra_cert_action action, const char *reason, const char *nonce,
+    const uint8_t *cert, size_t cert_len, const uint8_t *sig, size_t sig_len) TSR_MUST_CHECK;
+
 #endif /* TSR_RA_RETRIEVE_H */

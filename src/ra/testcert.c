@@ -70,8 +70,8 @@ static void set(enum tsr_ra_check *c, char *detail, enum tsr_ra_check v, const c
 	va_end(ap);
 }
 
-/* PEM or DER, one certificate, nothing after it. */
-static int cert_parse(const uint8_t *in, size_t len, X509 **out)
+/* PEM or DER, one certificate, nothing after it (ra_impl.h). */
+int ra_cert_parse(const uint8_t *in, size_t len, X509 **out)
 {
 	const uint8_t *p = in;
 	BIO *bio;
@@ -254,7 +254,7 @@ int tsr_ra_test_check(struct tsr_ra *ra, struct tsr_store *st, const char *actor
 	memset(out, 0, sizeof(*out));
 	if (nonce == NULL || strlen(nonce) + 1 != TSR_RA_NONCE_LEN)
 		return tsr_error(TSR_ERR_INVALID, "the nonce is not one this server hands out");
-	if ((r = cert_parse(cert, cert_len, &x)) != 0)
+	if ((r = ra_cert_parse(cert, cert_len, &x)) != 0)
 		return r;
 	r = tsr_store_nonce_use(st, nonce, (int64_t)tsr_now());
 	if (r == TSR_ERR_NOT_FOUND)

@@ -524,6 +524,23 @@ static int sq_commit(void *be)
 	return r;
 }
 
+static int sq_begin_read(void *be)
+{
+	struct sq *sq = be;
+	int64_t n = 0;
+	int r;
+
+	/* DEFERRED takes no lock; the first read then fixes the snapshot (in
+	 * WAL mode, the readers' end mark), which must happen now, not at the
+	 * caller's first read. */
+	if ((r = run(sq, "begin read transaction", "BEGIN DEFERRED", NULL, 0, NULL)) != 0)
+		return r;
+	if ((r = query_int(sq, "begin read transaction", "SELECT count(*) FROM sqlite_master",
+	    NULL, 0, &n)) != 0)
+		sq_rollback(sq);
+	return r;
+}
+
 /* ------------------------------------------------------------------ migrations */
 
 static int schema_version(struct sq *sq, int64_t *out)
@@ -2044,6 +2061,7 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.close = sq_close,
 	.schema_version = sq_schema_version,
 	.begin = sq_begin,
+	.begin_read = sq_begin_read,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.in_transaction = sq_in_transaction,

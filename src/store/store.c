@@ -95,6 +95,15 @@ int tsr_store_begin(struct tsr_store *st)
 	return st->ops->begin(st->be);
 }
 
+/* Begin a read transaction (a snapshot); TSR_ERR_INTERNAL if one is
+ * already open. */
+int tsr_store_begin_read(struct tsr_store *st)
+{
+	if (st->ops->in_transaction(st->be))
+		return tsr_error(TSR_ERR_INTERNAL, "a store transaction is already open");
+	return st->ops->begin_read(st->be);
+}
+
 /* Commit the open transaction; TSR_ERR_INTERNAL if there is none.  On
  * failure nothing is committed and no transaction remains open. */
 int tsr_store_commit(struct tsr_store *st)

@@ -27,6 +27,12 @@ void tsr_store_close(struct tsr_store *st);
 int tsr_store_schema_version(struct tsr_store *st, int *out) TSR_MUST_CHECK;
 
 int tsr_store_begin(struct tsr_store *st) TSR_MUST_CHECK;
+/* Begin a read transaction: a consistent snapshot of the store as it is
+ * now (taken at once, not at the first read), without the write lock, so
+ * that a long reading (a CRL of a million entries) never holds up writers.
+ * End it with tsr_store_commit() or tsr_store_rollback().  Meant for reads:
+ * a write inside it may fail with TSR_ERR_STORE ("database is locked"). */
+int tsr_store_begin_read(struct tsr_store *st) TSR_MUST_CHECK;
 int tsr_store_commit(struct tsr_store *st) TSR_MUST_CHECK;
 /* Roll back the open transaction, if any.  Never fails from the caller's view. */
 void tsr_store_rollback(struct tsr_store *st);

@@ -26,6 +26,8 @@ struct store_ops {
 	/* begin takes the write lock at once.  A failed commit leaves no
 	 * transaction open (the backend rolls back). */
 	int (*begin)(void *be);
+	/* A snapshot for reading, taken now, without the write lock. */
+	int (*begin_read)(void *be);
 	int (*commit)(void *be);
 	void (*rollback)(void *be);
 	bool (*in_transaction)(const void *be);

@@ -60,6 +60,7 @@ const char *tsr_cms_result_name(enum tsr_cms_result r)
 	case TSR_CMS_GOOD: return "good";
 	case TSR_CMS_BAD: return "bad";
 	case TSR_CMS_NOT_CHECKED: return "not checked";
+	case TSR_CMS_UNKNOWN: return "unknown";
 	case TSR_CMS_NOT_RUN:
 	default: return "not run";
 	}
@@ -810,13 +811,16 @@ static int check_key_usage(struct verify *v)
 	return 0;
 }
 
-/* Revocation status needs the CA's CRL or OCSP service (a later issue);
- * until then this says so rather than pretending.  The check goes here. */
+/* Revocation status needs the network (the OCSP responder and CRL the
+ * certificate names), which this layer never uses: the caller asks them
+ * (client/status.c) and records the answer with tsr_cms_report_status().
+ * Until then the report says so, and why when it cannot be asked. */
 static void check_status(struct verify *v)
 {
 	v->rep->result[TSR_CMS_CHECK_STATUS] = TSR_CMS_NOT_CHECKED;
-	snprintf(v->rep->reason[TSR_CMS_CHECK_STATUS], TSR_CMS_REASON_MAX,
-	    "not checked (no revocation service yet)");
+	snprintf(v->rep->reason[TSR_CMS_CHECK_STATUS], TSR_CMS_REASON_MAX, "%s",
+	    v->chain != NULL ? "not checked (revocation status was not asked for)" :
+	    "not checked (no verified chain, so no trusted issuer to ask about the certificate)");
 }
 
 /* ------------------------------------------------------------------ verification */
@@ -904,6 +908,9 @@ int tsr_cms_verify(const uint8_t *p7s, size_t len, const uint8_t *content, size_
 	for (int c = 0; c < TSR_CMS_CHECK_COUNT; c++)
 		if (rep->result[c] == TSR_CMS_NOT_RUN)
 			snprintf(rep->reason[c], TSR_CMS_REASON_MAX, "an earlier check failed");
+	/* the caller needs the issuer to ask about the signer's status */
+	rep->chain = v.chain;
+	v.chain = NULL;
 	r = outcome(&v);
 	verify_free(&v);
 	return r;
@@ -915,7 +922,111 @@ void tsr_cms_report_clear(struct tsr_cms_report *rep)
 	if (rep == NULL)
 		return;
 	X509_free(rep->signer);
+	sk_X509_pop_free(rep->chain, X509_free);
 	free(rep->subject);
 	free(rep->issuer);
 	memset(rep, 0, sizeof(*rep));
+}
+
+/* ------------------------------------------------------------------ revocation status */
+
+static const char *const reason_names[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+	"cessationOfOperation", "certificateHold", NULL, "removeFromCRL", "privilegeWithdrawn",
+	"aACompromise",
+};
+
+/* The RFC 5280 name of a CRLReason code (x509.h). */
+const char *tsr_cms_reason_name(int reason)
+{
+	if (reason == CRL_REASON_NONE)
+		return "no reason";
+	if (reason >= 0 && (size_t)reason < TSR_ARRAY_LEN(reason_names) &&
+	    reason_names[reason] != NULL)
+		return reason_names[reason];
+	return "an unrecognised reason";
+}
+
+/* Whether a revocation for this reason leaves the key beyond doubt until
+ * the revocation: the subscriber left, was superseded, stopped, lost the
+ * privilege, or the certificate was put on hold.  Every other reason (no
+ * reason included) says, or does not deny, that someone else may have held
+ * the key, and a signing time is only the key holder's claim. */
+static bool key_kept(int reason)
+{
+	switch (reason) {
+	case CRL_REASON_AFFILIATION_CHANGED:
+	case CRL_REASON_SUPERSEDED:
+	case CRL_REASON_CESSATION_OF_OPERATION:
+	case CRL_REASON_CERTIFICATE_HOLD:
+	case CRL_REASON_PRIVILEGE_WITHDRAWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Record the status check; code 0 for good, else the error it stands for. */
+static int status_set(struct tsr_cms_report *rep, enum tsr_cms_result res, int code,
+    const char *fmt, ...) TSR_PRINTF(4, 5);
+static int status_set(struct tsr_cms_report *rep, enum tsr_cms_result res, int code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rep->result[TSR_CMS_CHECK_STATUS] = res;
+	vsnprintf(rep->reason[TSR_CMS_CHECK_STATUS], TSR_CMS_REASON_MAX, fmt, ap);
+	va_end(ap);
+	return code == 0 ? 0 : tsr_error(code, "status: %s", rep->reason[TSR_CMS_CHECK_STATUS]);
+}
+
+/* The verdict on a signature whose certificate was revoked (or put on
+ * hold): see tsr_cms_report_status(). */
+static int judge_revoked(struct tsr_cms_report *rep, const struct tsr_cms_status *st)
+{
+	char at[21], inv[21], sat[21], what[480];
+	const char *sep = st->detail[0] != '\0' ? "; " : "";
+
+	tsr_time_format(st->revoked_at, at);
+	tsr_time_format(st->invalidity_date, inv);
+	tsr_time_format(rep->signing_time, sat);
+	snprintf(what, sizeof(what), "%s at %s (%s%s%s), says %s",
+	    st->reason == CRL_REASON_CERTIFICATE_HOLD ? "put on hold" : "revoked", at,
+	    tsr_cms_reason_name(st->reason), st->invalidity_date != 0 ? ", key in doubt since " :
+	    "", st->invalidity_date != 0 ? inv : "", st->source);
+	if (!rep->has_signing_time)
+		return status_set(rep, TSR_CMS_BAD, TSR_ERR_SIGNATURE, "%s: the signature has no "
+		    "signing time to compare%s%s", what, sep, st->detail);
+	if (rep->signing_time >= st->revoked_at)
+		return status_set(rep, TSR_CMS_BAD, TSR_ERR_SIGNATURE, "%s: the claimed signing "
+		    "time %s is not before it%s%s", what, sat, sep, st->detail);
+	if (st->invalidity_date != 0 && rep->signing_time >= st->invalidity_date)
+		return status_set(rep, TSR_CMS_BAD, TSR_ERR_SIGNATURE, "%s: the claimed signing "
+		    "time %s is not before the key was in doubt%s%s", what, sat, sep, st->detail);
+	if (!key_kept(st->reason))
+		return status_set(rep, TSR_CMS_BAD, TSR_ERR_SIGNATURE, "%s: the key may have been "
+		    "in other hands, so a claimed signing time before that (%s) proves nothing%s%s",
+		    what, sat, sep, st->detail);
+	return status_set(rep, TSR_CMS_GOOD, 0, "signed at %s (the signer's claim), before the "
+	    "certificate was %s: %s does not put the key in doubt%s%s", sat, what,
+	    tsr_cms_reason_name(st->reason), sep, st->detail);
+}
+
+/* Record the signer certificate's status and judge by it (x509.h). */
+int tsr_cms_report_status(struct tsr_cms_report *rep, const struct tsr_cms_status *st)
+{
+	rep->status = *st;
+	rep->status_recorded = true;
+	switch (st->state) {
+	case TSR_REVOCATION_GOOD:
+		return status_set(rep, TSR_CMS_GOOD, 0, "not revoked, says %s%s%s", st->source,
+		    st->detail[0] != '\0' ? ": " : "", st->detail);
+	case TSR_REVOCATION_REVOKED:
+		return judge_revoked(rep, st);
+	case TSR_REVOCATION_UNKNOWN:
+	default:
+		return status_set(rep, TSR_CMS_UNKNOWN, TSR_ERR_IO, "%s", st->detail[0] != '\0' ?
+		    st->detail : "no source of revocation status answered");
+	}
 }

@@ -276,7 +276,7 @@ enum tsr_cms_check {
 	TSR_CMS_CHECK_CHAIN,         /* the certificate chains to a trusted root */
 	TSR_CMS_CHECK_VALIDITY,      /* every certificate valid at the signing time */
 	TSR_CMS_CHECK_KEY_USAGE,     /* digitalSignature; an EKU for signing documents */
-	TSR_CMS_CHECK_STATUS,        /* revocation: not checked yet */
+	TSR_CMS_CHECK_STATUS,        /* revocation: tsr_cms_report_status() records it */
 };
 #define TSR_CMS_CHECK_COUNT 8
 
@@ -284,10 +284,30 @@ enum tsr_cms_result {
 	TSR_CMS_NOT_RUN = 0,   /* an earlier failure left nothing to check */
 	TSR_CMS_GOOD,
 	TSR_CMS_BAD,
-	TSR_CMS_NOT_CHECKED,   /* no way to check yet (revocation status) */
+	TSR_CMS_NOT_CHECKED,   /* not asked (revocation status: tsr_cms_verify never asks) */
+	TSR_CMS_UNKNOWN,       /* asked, and no source could answer (revocation status) */
 };
 
-#define TSR_CMS_REASON_MAX 320
+#define TSR_CMS_REASON_MAX 512
+
+/* The signer certificate's revocation status as a relying party learnt it
+ * (src/client/status.c asks the OCSP responder, then the CRL, that the
+ * certificate names). */
+enum tsr_revocation {
+	TSR_REVOCATION_UNKNOWN = 0,   /* no source gave a usable answer */
+	TSR_REVOCATION_GOOD,          /* not revoked */
+	TSR_REVOCATION_REVOKED,       /* revoked, or on hold (certificateHold) */
+};
+
+struct tsr_cms_status {
+	enum tsr_revocation state;
+	time_t revoked_at;            /* REVOKED: the revocation time */
+	int reason;                   /* REVOKED: RFC 5280 CRLReason, or CRL_REASON_NONE (-1) */
+	time_t invalidity_date;       /* REVOKED: since when the key is in doubt; 0: not given */
+	char source[320];             /* GOOD, REVOKED: "OCSP <url>" or "CRL <url>" */
+	char detail[TSR_CMS_REASON_MAX];  /* what the source said (its times), and why each
+	                                   * source asked before gave no answer */
+};
 
 struct tsr_cms_report {
 	enum tsr_cms_result result[TSR_CMS_CHECK_COUNT];
@@ -304,11 +324,15 @@ struct tsr_cms_report {
 	bool valid_now;            /* every chain certificate valid at the time of checking */
 	char valid_now_reason[TSR_CMS_REASON_MAX];
 	bool non_repudiation;      /* keyUsage nonRepudiation (reported, not required) */
+	STACK_OF(X509) *chain;     /* the verified chain, signer first, root last (owned);
+	                            * NULL unless the chain check is good */
+	bool status_recorded;      /* tsr_cms_report_status() filled status */
+	struct tsr_cms_status status;
 };
 
 /* Short names: "structure", "signer-certificate", "content-digest",
  * "signature", "chain", "validity", "key-usage", "status"; and "good",
- * "bad", "not checked", "not run". */
+ * "bad", "not checked", "not run", "unknown". */
 const char *tsr_cms_check_name(enum tsr_cms_check c);
 const char *tsr_cms_result_name(enum tsr_cms_result r);
 
@@ -328,12 +352,34 @@ int tsr_cms_verify(const uint8_t *p7s, size_t len, const uint8_t *content, size_
     struct tsr_cms_report *rep) TSR_MUST_CHECK;
 void tsr_cms_report_clear(struct tsr_cms_report *rep);
 
+/*
+ * Judge the signature of rep (a tsr_cms_verify() report whose chain is
+ * good) by the revocation status st of its signer's certificate, and record
+ * the verdict as the status check (and st as rep->status).  The rule
+ * (docs/sign.md): good is good; unknown is TSR_CMS_UNKNOWN.  A certificate
+ * revoked or put on hold at T makes the signature bad if its claimed
+ * signing time is at or after T, or at or after the invalidity date, or if
+ * the reason puts the key in doubt (keyCompromise, cACompromise,
+ * aACompromise, unspecified, no reason); otherwise (affiliationChanged,
+ * superseded, cessationOfOperation, privilegeWithdrawn, certificateHold)
+ * it is good, with a note that the certificate was revoked later.  Returns
+ * 0 for good, TSR_ERR_SIGNATURE for bad, TSR_ERR_IO for unknown, with the
+ * detail "status: <reason>"; the other checks' results are left as they are.
+ */
+int tsr_cms_report_status(struct tsr_cms_report *rep, const struct tsr_cms_status *st);
+/* The RFC 5280 name of a CRLReason code ("keyCompromise"), "no reason" for
+ * CRL_REASON_NONE, "an unrecognised reason" for any other number. */
+const char *tsr_cms_reason_name(int reason);
+
 /* ------------------------------------------------------------------ CRLs
  * A v2 CRL (RFC 5280 section 5) written as a stream (crl.c): entries go to
- * a temporary file beside path as they are added while the TBSCertList is
- * hashed on the way; tsr_crl_finish() signs the digest once and puts the
- * file together, then renames it into place (0644), so a CRL of a million
- * entries is never held in memory.  The CRL carries the extensions
+ * a temporary file beside path as they are added (their total length comes
+ * first in the DER, so nothing can be hashed before the last one);
+ * tsr_crl_finish() hashes the TBSCertList from that file, signs the digest
+ * once, then writes the final file while hashing the TBS again, checks the
+ * signature against that second digest (what was checked is what was
+ * written) and renames it into place (0644), so a CRL of a million entries
+ * is never held in memory.  The CRL carries the extensions
  * authorityKeyIdentifier (the issuer's subjectKeyIdentifier) and cRLNumber;
  * an entry carries reasonCode (left out for "unspecified", as RFC 5280 and
  * the Baseline Requirements ask) and invalidityDate when known.  Times

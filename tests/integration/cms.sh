@@ -34,13 +34,14 @@ serial_hex() { openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr 'A
 
 CHECKS="structure signer-certificate content-digest signature chain validity key-usage"
 
-# verify_ok DESC ARGS...: tessera verify exits 0, every check good, status
-# honestly not checked.
+# verify_ok DESC ARGS...: tessera verify --no-status exits 0, every check
+# good, status not checked (these certificates name http://localhost:8080,
+# where nothing answers; status.sh checks revocation against a server).
 verify_ok()
 {
 	local desc=$1 c
 	shift
-	tsr verify "$@"
+	tsr verify --no-status "$@"
 	if [ "$RC" -ne 0 ]; then
 		show_output
 		fail "$desc: tessera verify $* exited $RC"
@@ -48,9 +49,10 @@ verify_ok()
 	for c in $CHECKS; do
 		grep -Eq "^$c: +good \(" "$WORK/out" || { show_output; fail "$desc: $c is not good"; }
 	done
-	grep -Eq '^status: +not checked \(no revocation service yet\)$' "$WORK/out" ||
+	grep -Eq '^status: +not checked \(--no-status\)$' "$WORK/out" ||
 	    { show_output; fail "$desc: the status line is missing"; }
-	grep -q '^verified: every check is good$' "$WORK/out" || fail "$desc: no verdict line"
+	grep -q '^verified: every check is good; the revocation status was not checked$' \
+	    "$WORK/out" || fail "$desc: no verdict line"
 	pass "$desc"
 }
 
@@ -61,7 +63,7 @@ verify_bad()
 {
 	local desc=$1 want=$2 check=$3 re=$4 line
 	shift 4
-	tsr verify "$@"
+	tsr verify --no-status "$@"
 	if [ "$RC" -ne "$want" ]; then
 		show_output
 		fail "$desc: tessera verify exited $RC, expected $want"
@@ -115,8 +117,8 @@ ossl_sign "$WORK/o3.pem" -md sha512 -cades -nodetach -outform PEM
 verify_ok "PEM, SHA-512, with OpenSSL's smimeCapabilities attribute" --in "$WORK/o3.pem" \
     --ca-file "$ROOT" --untrusted "$ISS"
 openssl cms -cmsout -inform PEM -in "$WORK/o3.pem" -outform DER -out "$WORK/o3.der"
-tsr_ok "tessera verify --json" verify --in "$WORK/o3.der" --ca-file "$ROOT" --untrusted "$ISS" \
-    --json
+tsr_ok "tessera verify --json" verify --no-status --in "$WORK/o3.der" --ca-file "$ROOT" \
+    --untrusted "$ISS" --json
 J=$WORK/out
 expect "--json: verified" "$(jq .verified "$J")" true
 expect "--json: signer" "$(jq -r .signer.subject "$J")" "CN=Jane Doe,O=Tessera Test Clinic,C=US"
@@ -305,7 +307,7 @@ for pick in "$ID2 tok2 SHA-256 rsa" "$ID3 tok3 SHA-384 ecdsa-with-SHA384" \
 done
 
 section "time: valid when signed, expired now"
-run faketime '+800 days' "$TESSERA" verify --in "$WORK/t1.p7s" --ca-file "$ROOT"
+run faketime '+800 days' "$TESSERA" verify --no-status --in "$WORK/t1.p7s" --ca-file "$ROOT"
 [ "$RC" -eq 0 ] || { show_output; fail "800 days on, the signature no longer verifies"; }
 file_has "800 days on: still good at the signing time" "$WORK/out" '^validity: +good'
 file_has "800 days on: not valid now" "$WORK/out" \
@@ -318,7 +320,7 @@ run faketime '+800 days' "$TESSERA" "${SIGN[@]}" --in "$DOC" --out "$WORK/x.p7s"
 [ "$RC" -ne 0 ] && grep -q 'no Tessera certificate valid now' "$WORK/err" ||
     { show_output; fail "with every certificate expired, sign did not say so"; }
 pass "800 days on, no certificate is valid: sign says so"
-run faketime '-1 day' "$TESSERA" verify --in "$WORK/t1.p7s" --ca-file "$ROOT"
+run faketime '-1 day' "$TESSERA" verify --no-status --in "$WORK/t1.p7s" --ca-file "$ROOT"
 [ "$RC" -eq 65 ] && grep -q 'validity: .*in the future' "$WORK/err" ||
     { show_output; fail "a signing time a day ahead of the verifier's clock was accepted"; }
 pass "a verifier whose clock is a day behind refuses a signature from its future"

@@ -451,7 +451,7 @@ vouchers()
 # $WORK/serve.err.
 start_server()
 {
-	env "$@" "$TESSERA" serve --home "$H" --listen 127.0.0.1:0 \
+	env "$@" "$TESSERA" serve --home "$H" --listen 127.0.0.1:0 "${SERVE_ARGS[@]}" \
 	    >"$WORK/serve.out" 2>>"$WORK/serve.err" </dev/null &
 	PID=$!
 	local port= up=
@@ -471,6 +471,16 @@ start_server()
 	done
 	[ -n "$up" ] || fail "tessera serve does not answer /api/v1/health on $URL"
 	pass "tessera serve answers on $URL"
+}
+
+# More arguments for start_server's `tessera serve` (e.g. --public-listen).
+SERVE_ARGS=()
+
+# free_port: a TCP port of 127.0.0.1 that nobody listens on now, for an
+# address that must be known before a server starts ([ca] public_url).
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # stop_server [SIGNAL]: SIGTERM (or SIGNAL) to the server; it must exit 0

@@ -9,15 +9,19 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <glob.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/bio.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -817,6 +821,263 @@ static void test_revoke(void **state)
 	tsr_clock_set(NULL, NULL);
 }
 
+/* ------------------------------------------------------------ the OCSP responder */
+
+/* The DER request about serial (hex) under issuer's name and key, SHA-1
+ * CertID, with a 16-byte nonce if asked. */
+static struct tsr_buf ocsp_request(const X509 *issuer, const char *serial, bool nonce)
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *sn;
+	OCSP_CERTID *id;
+	unsigned char *der = NULL;
+	struct tsr_buf b;
+	int n;
+
+	assert_true(BN_hex2bn(&bn, serial) > 0);
+	sn = BN_to_ASN1_INTEGER(bn, NULL);
+	id = OCSP_cert_id_new(EVP_sha1(), X509_get_subject_name(issuer),
+	    X509_get0_pubkey_bitstr(issuer), sn);
+	assert_non_null(id);
+	assert_non_null(OCSP_request_add0_id(req, id));
+	if (nonce)
+		assert_int_equal(OCSP_request_add1_nonce(req, NULL, 16), 1);
+	n = i2d_OCSP_REQUEST(req, &der);
+	assert_true(n > 0);
+	tsr_buf_init(&b, 1 << 16);
+	assert_int_equal(tsr_buf_append(&b, der, (size_t)n), 0);
+	OPENSSL_free(der);
+	OCSP_REQUEST_free(req);
+	ASN1_INTEGER_free(sn);
+	BN_free(bn);
+	return b;
+}
+
+struct ocsp_seen {
+	int status;            /* OCSP response status */
+	int cert_status;       /* V_OCSP_CERTSTATUS_*, or -1 */
+	int reason;
+	time_t this_update, revoked_at;
+	char responder[TSR_SERIAL_HEX_MAX + 1];   /* the signing certificate's serial */
+};
+
+static time_t gt(const ASN1_GENERALIZEDTIME *t)
+{
+	struct tm tm;
+
+	assert_int_equal(ASN1_TIME_to_tm(t, &tm), 1);
+	return timegm(&tm);
+}
+
+/* Parse a's answer about serial and check its signature chains to the CA. */
+static struct ocsp_seen ocsp_read(struct fixture *f, const struct tsr_ocsp_answer *a,
+    const char *serial, const struct tsr_buf *request)
+{
+	const unsigned char *p = a->der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)a->len);
+	OCSP_BASICRESP *br;
+	OCSP_REQUEST *req;
+	OCSP_CERTID *id;
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+	const STACK_OF(X509) *certs;
+	struct ocsp_seen s = { .cert_status = -1 };
+	BIGNUM *bn;
+	char *hex;
+
+	assert_non_null(resp);
+	assert_ptr_equal(p, a->der + a->len);
+	s.status = OCSP_response_status(resp);
+	if (s.status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		OCSP_RESPONSE_free(resp);
+		X509_STORE_free(store);
+		sk_X509_free(untrusted);
+		return s;
+	}
+	br = OCSP_response_get1_basic(resp);
+	assert_non_null(br);
+	X509_STORE_add_cert(store, (X509 *)tsr_ca_root_cert(f->ca));
+	sk_X509_push(untrusted, (X509 *)tsr_ca_issuing_cert(f->ca));
+	if (OCSP_basic_verify(br, untrusted, store, 0) != 1)
+		fail_msg("the answer does not verify: %s",
+		    ERR_reason_error_string(ERR_peek_last_error()));
+	p = request->data;
+	req = d2i_OCSP_REQUEST(NULL, &p, (long)request->len);
+	id = OCSP_onereq_get0_id(OCSP_request_onereq_get0(req, 0));
+	assert_int_equal(OCSP_resp_find_status(br, id, &s.cert_status, &s.reason, &rev, &tu, &nu),
+	    1);
+	s.this_update = gt(tu);
+	s.revoked_at = rev != NULL ? gt(rev) : 0;
+	assert_non_null(nu);
+	assert_int_equal(gt(nu) - s.this_update, 24 * 3600);
+	certs = OCSP_resp_get0_certs(br);
+	assert_int_equal(sk_X509_num(certs), 1);
+	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(sk_X509_value(certs, 0)), NULL);
+	hex = BN_bn2hex(bn);
+	for (char *c = hex; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	snprintf(s.responder, sizeof(s.responder), "%s", hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	(void)serial;
+	OCSP_REQUEST_free(req);
+	OCSP_BASICRESP_free(br);
+	OCSP_RESPONSE_free(resp);
+	X509_STORE_free(store);
+	sk_X509_free(untrusted);
+	return s;
+}
+
+static struct ocsp_seen ocsp_ask(struct fixture *f, struct tsr_ocsp_responder *r,
+    const char *serial, bool nonce, struct tsr_ocsp_answer *a)
+{
+	struct tsr_buf req = ocsp_request(tsr_ca_issuing_cert(f->ca), serial, nonce);
+	struct ocsp_seen s;
+
+	if (tsr_ocsp_respond(r, tsr_ca_store(f->ca), req.data, req.len, a) != 0)
+		fail_msg("respond: %s", tsr_error_detail());
+	s = ocsp_read(f, a, serial, &req);
+	tsr_buf_free(&req);
+	return s;
+}
+
+static void test_ocsp_responder(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_ocsp_responder *r = NULL;
+	struct tsr_ocsp_answer a1, a2;
+	struct ocsp_seen s;
+	struct tsr_buf req;
+	char a[TSR_SERIAL_HEX_MAX + 1], ocsp_serial[TSR_SERIAL_HEX_MAX + 1];
+	time_t t0 = time(NULL);
+	int64_t nb;
+	size_t changed = 0;
+	bool rotated = false;
+
+	issue_one(f, a, &nb);
+	assert_int_equal(tsr_ocsp_responder_new(f->ca, &r), 0);
+
+	/* good, kept, and the same bytes again */
+	s = ocsp_ask(f, r, a, false, &a1);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_GOOD);
+	assert_true(a1.cacheable);
+	assert_int_equal(a1.next_update - a1.this_update, 24 * 3600);
+	assert_int_equal(strlen(a1.etag), 42);
+	snprintf(ocsp_serial, sizeof(ocsp_serial), "%s", s.responder);
+	s = ocsp_ask(f, r, a, false, &a2);
+	assert_int_equal(a1.len, a2.len);
+	assert_memory_equal(a1.der, a2.der, a1.len);
+	tsr_ocsp_answer_clear(&a2);
+
+	/* a nonce: signed live and echoed */
+	s = ocsp_ask(f, r, a, true, &a2);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_GOOD);
+	assert_false(a2.cacheable);
+	tsr_ocsp_answer_clear(&a2);
+
+	/* a revocation shows once the responder follows the store */
+	assert_int_equal(tsr_ca_revoke(f->ca, NULL, "test", a, "keyCompromise", 0), 0);
+	s = ocsp_ask(f, r, a, false, &a2);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_GOOD);   /* not yet followed */
+	tsr_ocsp_answer_clear(&a2);
+	assert_int_equal(tsr_ocsp_sync(r, tsr_ca_store(f->ca), &changed), 0);
+	assert_int_equal(changed, 1);
+	s = ocsp_ask(f, r, a, false, &a2);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(s.reason, OCSP_REVOKED_STATUS_KEYCOMPROMISE);
+	assert_true(s.revoked_at >= (time_t)nb);
+	tsr_ocsp_answer_clear(&a2);
+	assert_int_equal(tsr_ocsp_sync(r, tsr_ca_store(f->ca), &changed), 0);
+	assert_int_equal(changed, 0);
+
+	/* past half its validity a kept answer is signed afresh */
+	{
+		time_t later = t0 + 12 * 3600 + 60;
+
+		tsr_clock_set(clock_at, &later);
+		s = ocsp_ask(f, r, a, false, &a2);
+		assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_REVOKED);
+		assert_true(s.this_update >= later);
+		tsr_ocsp_answer_clear(&a2);
+		tsr_clock_set(NULL, NULL);
+	}
+
+	/* never good for a serial the CA did not issue */
+	s = ocsp_ask(f, r, "1234567890abcdef", false, &a2);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_UNKNOWN);
+	tsr_ocsp_answer_clear(&a2);
+
+	/* another CA, garbage */
+	req = ocsp_request(tsr_ca_root_cert(f->ca), a, false);
+	assert_int_equal(tsr_ocsp_respond(r, tsr_ca_store(f->ca), req.data, req.len, &a2), 0);
+	s = ocsp_read(f, &a2, a, &req);
+	assert_int_equal(s.status, OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+	assert_false(a2.cacheable);
+	tsr_ocsp_answer_clear(&a2);
+	assert_int_equal(tsr_ocsp_respond(r, tsr_ca_store(f->ca), req.data, req.len - 1, &a2), 0);
+	s = ocsp_read(f, &a2, a, &req);
+	assert_int_equal(s.status, OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+	tsr_ocsp_answer_clear(&a2);
+	tsr_buf_free(&req);
+
+	/* rotation: not due yet; forced; the responder follows */
+	assert_int_equal(tsr_ca_ocsp_rotate(f->ca, "test", false, &rotated), 0);
+	assert_false(rotated);
+	assert_int_equal(tsr_ca_ocsp_rotate(f->ca, "test", true, &rotated), 0);
+	assert_true(rotated);
+	{
+		char *now_serial = NULL;
+
+		assert_int_equal(tsr_store_meta_get(tsr_ca_store(f->ca), "ocsp_serial",
+		    &now_serial), 0);
+		expect_audit(f, "ocsp.rotate", now_serial, "success", "replaces");
+		free(now_serial);
+	}
+	assert_int_equal(tsr_ocsp_sync(r, tsr_ca_store(f->ca), NULL), 0);
+	s = ocsp_ask(f, r, a, false, &a2);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_REVOKED);
+	assert_string_not_equal(s.responder, ocsp_serial);
+	tsr_ocsp_answer_clear(&a2);
+
+	/* export: one signed file per unexpired certificate of the issuing CA */
+	{
+		char *dir = join(f->dir, "export"), *file, name[64];
+		size_t count = 0;
+		struct tsr_buf b;
+
+		assert_int_equal(tsr_ocsp_export(f->ca, "test", dir, &count), 0);
+		assert_true(count >= 2);   /* the subscriber and the OCSP certificates */
+		snprintf(name, sizeof(name), "%s.der", a);
+		for (char *c = name; *c != '.'; c++)
+			*c = (char)toupper((unsigned char)*c);
+		file = join(dir, name);
+		tsr_buf_init(&b, 1 << 16);
+		assert_int_equal(tsr_file_read(file, 1 << 16, &b), 0);
+		a2.der = b.data;
+		a2.len = b.len;
+		req = ocsp_request(tsr_ca_issuing_cert(f->ca), a, false);
+		s = ocsp_read(f, &a2, a, &req);
+		assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_REVOKED);
+		tsr_buf_free(&req);
+		tsr_buf_free(&b);
+		free(file);
+		free(dir);
+	}
+	/* (last: the new certificate dates from the future) due when a third of its life is left */
+	{
+		time_t later = t0 + 61 * 86400;
+
+		tsr_clock_set(clock_at, &later);
+		assert_int_equal(tsr_ca_ocsp_rotate(f->ca, "test", false, &rotated), 0);
+		assert_true(rotated);
+		tsr_clock_set(NULL, NULL);
+	}
+	tsr_ocsp_answer_clear(&a1);
+	tsr_ocsp_responder_free(r);
+}
+
 static void test_server_cert(void **state)
 {
 	struct fixture *f = *state;
@@ -1197,6 +1458,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_issue_wrong_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_responder, setup, teardown),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_workflow_defaults),
 		cmocka_unit_test(test_config_ra),

@@ -330,6 +330,34 @@ static void test_route_exact(void **state)
 	}
 }
 
+/* A prefix route (RFC 5019 OCSP GET): the pattern, '/', and anything. */
+static void test_route_prefix(void **state)
+{
+	static const struct tsr_http_route routes[] = {
+		{ .method = "POST", .pattern = "/ocsp", .handler = h_ok },
+		{ .method = "GET", .pattern = "/ocsp", .handler = h_ok, .flags = TSR_HTTP_PREFIX },
+	};
+	const char *hits[] = { "/ocsp/MEow", "/ocsp/ME/ow+A==", "/ocsp/a%2Fb%3D", "/ocsp//x" };
+	const char *misses[] = { "/ocsp/", "/ocspx/a", "/ocs/a", "/OCSP/a" };
+	struct tsr_http_match m;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(hits); i++) {
+		if (tsr_http_route_find(routes, 2, "GET", hits[i], &m) != 0)
+			fail_msg("'%s' did not match", hits[i]);
+		assert_ptr_equal(m.route, &routes[1]);
+		assert_int_equal(m.n_params, 0);
+	}
+	for (size_t i = 0; i < TSR_ARRAY_LEN(misses); i++)
+		if (tsr_http_route_find(routes, 2, "GET", misses[i], &m) != TSR_ERR_NOT_FOUND)
+			fail_msg("'%s' matched", misses[i]);
+	/* The bare pattern is the POST route's: GET there is a 405. */
+	assert_int_equal(tsr_http_route_find(routes, 2, "GET", "/ocsp", &m), TSR_ERR_NOT_FOUND);
+	assert_string_equal(m.allow, "POST");
+	assert_int_equal(tsr_http_route_find(routes, 2, "POST", "/ocsp", &m), 0);
+	assert_ptr_equal(m.route, &routes[0]);
+}
+
 static void test_route_captures(void **state)
 {
 	struct tsr_http_request req = { .n_params = 0 };
@@ -747,17 +775,21 @@ static void test_openapi_matches_routes(void **state)
 	assert_int_equal(ops, n);
 	/* One table: the API's own routes, every workflow route, every EST route. */
 	{
-		size_t n_ra, n_est;
+		size_t n_ra, n_est, n_status;
 		const struct tsr_http_route *ra = tsr_http_ra_routes(&n_ra);
 		const struct tsr_http_route *est = tsr_http_est_routes(&n_est);
+		const struct tsr_http_route *status = tsr_http_status_routes(&n_status);
 
 		assert_true(n_ra >= 17);
 		assert_int_equal(n_est, 6);
-		assert_int_equal(n, 4 + n_ra + n_est);
+		assert_int_equal(n_status, 4);
+		assert_int_equal(n, 4 + n_ra + n_est + n_status);
 		for (size_t i = 0; i < n_ra; i++)
 			assert_ptr_equal(routes[4 + i].handler, ra[i].handler);
 		for (size_t i = 0; i < n_est; i++)
 			assert_ptr_equal(routes[4 + n_ra + i].handler, est[i].handler);
+		for (size_t i = 0; i < n_status; i++)
+			assert_ptr_equal(routes[4 + n_ra + n_est + i].handler, status[i].handler);
 	}
 	/* Both kinds of credentials are described. */
 	assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(
@@ -1468,7 +1500,20 @@ static void test_serve_openapi(void **state)
 	assert_header(&r, "Content-Type", "application/json");
 	assert_string_equal(json_string_value(json_object_get(r.json, "openapi")), "3.0.3");
 	/* It describes what this server routes: the test routes too. */
-	assert_int_equal(json_object_size(json_object_get(r.json, "paths")), n_served);
+	/* One path per pattern (GET and POST /ocsp share one). */
+	{
+		size_t patterns = 0;
+
+		for (size_t i = 0; i < n_served; i++) {
+			bool seen = false;
+
+			for (size_t j = 0; j < i; j++)
+				seen = seen || strcmp(f->app.routes[i].pattern,
+				    f->app.routes[j].pattern) == 0;
+			patterns += !seen;
+		}
+		assert_int_equal(json_object_size(json_object_get(r.json, "paths")), patterns);
+	}
 	assert_non_null(json_object_get(json_object_get(json_object_get(r.json, "paths"),
 	    "/api/v1/echo"), "post"));
 	assert_non_null(json_object_get(json_object_get(json_object_get(json_object_get(r.json,
@@ -2789,6 +2834,7 @@ int main(void)
 		cmocka_unit_test(test_json_encode),
 		cmocka_unit_test(test_route_exact),
 		cmocka_unit_test(test_route_captures),
+		cmocka_unit_test(test_route_prefix),
 		cmocka_unit_test(test_route_methods),
 		cmocka_unit_test(test_problem_from_error),
 		cmocka_unit_test(test_problem_from_refusal),

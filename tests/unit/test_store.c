@@ -23,7 +23,7 @@
 #include "store/store.h"
 
 /* The number of the last migration in src/store/sqlite.c. */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 struct fx {
 	char dir[64];
@@ -2258,6 +2258,244 @@ static void test_cert_set_status(void **state)
 	assert_string_equal(seen.serials[0], "0a01");
 }
 
+/* ------------------------------------------------------------------ revoked listing, status changes */
+
+struct revoked_seen {
+	struct tsr_revoked_entry e[8];
+	int n;
+	int stop_after;
+};
+
+static int collect_revoked(const struct tsr_revoked_entry *e, void *ctx)
+{
+	struct revoked_seen *s = ctx;
+
+	assert_true(s->n < 8);
+	s->e[s->n++] = *e;
+	return s->stop_after != 0 && s->n == s->stop_after ? 7 : 0;
+}
+
+/* The entries listed for issuer from not_after_from, sorted by serial. */
+static struct revoked_seen revoked(struct tsr_store *st, const char *issuer, int64_t from)
+{
+	struct revoked_seen s = { .n = 0 };
+
+	assert_int_equal(tsr_store_revoked_list(st, issuer, from, collect_revoked, &s), 0);
+	for (int i = 1; i < s.n; i++)
+		for (int j = i; j > 0 && strcmp(s.e[j - 1].serial, s.e[j].serial) > 0; j--) {
+			struct tsr_revoked_entry t = s.e[j];
+
+			s.e[j] = s.e[j - 1];
+			s.e[j - 1] = t;
+		}
+	return s;
+}
+
+static void test_revoked_list(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec;
+	struct revoked_seen s;
+
+	make_rec(&rec, "0c01", "epcs", "subscriber", "CN=A", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "0c02", "epcs", "subscriber", "CN=B", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "0c03", "epcs", "subscriber", "CN=C", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "0c04", "epcs", "subscriber", "CN=D (expired)", 1750000000, 1700000000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "0c05", "", "ca", "CN=Issuing", 2000000000, 1700000000);
+	snprintf(rec.issuer, sizeof(rec.issuer), "root");
+	issue(fx->st, &rec);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0c01", "valid", "revoked", 1800000000,
+	    "keyCompromise", 1799000000), 0);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0c02", "valid", "suspended",
+	    1800000100, "certificateHold", 0), 0);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0c04", "valid", "revoked", 1740000000,
+	    "superseded", 0), 0);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0c05", "valid", "revoked", 1800000200,
+	    "cACompromise", 0), 0);
+	/* A reservation is never listed. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0c06", "issuing"), 0);
+
+	/* Revoked and suspended certificates of that issuer, with every column;
+	 * not_after_from leaves the expired one out (not_after >= from). */
+	s = revoked(fx->st, "issuing", 1800000000);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.e[0].serial, "0c01");
+	assert_int_equal(s.e[0].revoked_at, 1800000000);
+	assert_string_equal(s.e[0].reason, "keyCompromise");
+	assert_int_equal(s.e[0].invalidity_date, 1799000000);
+	assert_string_equal(s.e[1].serial, "0c02");
+	assert_int_equal(s.e[1].revoked_at, 1800000100);
+	assert_string_equal(s.e[1].reason, "certificateHold");
+	assert_int_equal(s.e[1].invalidity_date, 0);
+	tsr_store_rollback(fx->st);
+	assert_int_equal(revoked(fx->st, "issuing", 1750000000).n, 3);   /* the boundary is in */
+	assert_int_equal(revoked(fx->st, "issuing", 1750000001).n, 2);
+	assert_int_equal(revoked(fx->st, "issuing", 0).n, 3);
+	s = revoked(fx->st, "root", 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.e[0].serial, "0c05");
+	assert_int_equal(revoked(fx->st, "nobody", 0).n, 0);
+
+	/* The callback stops the listing with its own value. */
+	s.n = 0;
+	s.stop_after = 1;
+	assert_int_equal(tsr_store_revoked_list(fx->st, "issuing", 0, collect_revoked, &s), 7);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(tsr_store_revoked_list(fx->st, NULL, 0, collect_revoked, &s),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_revoked_list(fx->st, "", 0, collect_revoked, &s),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_revoked_list(fx->st, "issuing", 0, NULL, NULL),
+	    TSR_ERR_INVALID);
+
+	/* A lifted hold leaves the list. */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0c02", "suspended", "valid", 0, NULL,
+	    0), 0);
+	s = revoked(fx->st, "issuing", 1800000000);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.e[0].serial, "0c01");
+}
+
+static time_t fixed_clock(void *ctx)
+{
+	return *(time_t *)ctx;
+}
+
+struct change_seen {
+	int64_t seq[8];
+	char serial[8][TSR_SERIAL_HEX_MAX + 1];
+	int64_t at[8];
+	int n;
+	int stop_after;
+};
+
+static int collect_change(int64_t seq, const char *serial, int64_t at, void *ctx)
+{
+	struct change_seen *c = ctx;
+
+	assert_true(c->n < 8);
+	c->seq[c->n] = seq;
+	snprintf(c->serial[c->n], sizeof(c->serial[0]), "%s", serial);
+	c->at[c->n] = at;
+	c->n++;
+	return c->stop_after != 0 && c->n == c->stop_after ? 9 : 0;
+}
+
+static struct change_seen changes(struct tsr_store *st, int64_t after)
+{
+	struct change_seen c = { .n = 0 };
+
+	assert_int_equal(tsr_store_status_changes(st, after, collect_change, &c), 0);
+	return c;
+}
+
+static void test_status_changes(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec;
+	struct change_seen c;
+	time_t now = 1800000000;
+	int64_t seq = -1;
+
+	tsr_clock_set(fixed_clock, &now);
+	make_rec(&rec, "0d01", "epcs", "subscriber", "CN=A", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	make_rec(&rec, "0d02", "epcs", "subscriber", "CN=B", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	assert_int_equal(tsr_store_status_seq(fx->st, &seq), 0);
+	assert_int_equal(seq, 0);
+	assert_int_equal(changes(fx->st, 0).n, 0);
+
+	/* Each change once, in order, at the time it was made (not the
+	 * revocation time it records). */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0d01", "valid", "suspended",
+	    1700000500, "certificateHold", 0), 0);
+	now += 10;
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0d02", "valid", "revoked", 1800000005,
+	    "superseded", 0), 0);
+	now += 10;
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0D01", "suspended", "valid", 0, NULL,
+	    0), 0);
+	/* Refused or rolled back: no change logged. */
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0d02", "valid", "revoked", 1800000005,
+	    "superseded", 0), TSR_ERR_POLICY);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0d01", "valid", "suspended",
+	    1800000030, "certificateHold", 0), 0);
+	tsr_store_rollback(fx->st);
+
+	c = changes(fx->st, 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.serial[0], "0d01");
+	assert_string_equal(c.serial[1], "0d02");
+	assert_string_equal(c.serial[2], "0d01");
+	assert_int_equal(c.at[0], 1800000000);
+	assert_int_equal(c.at[1], 1800000010);
+	assert_int_equal(c.at[2], 1800000020);
+	assert_true(c.seq[0] < c.seq[1] && c.seq[1] < c.seq[2]);
+	assert_int_equal(tsr_store_status_seq(fx->st, &seq), 0);
+	assert_int_equal(seq, c.seq[2]);
+
+	/* Only those after a seq; the callback stops with its value. */
+	c = changes(fx->st, c.seq[0]);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.serial[0], "0d02");
+	assert_int_equal(changes(fx->st, seq).n, 0);
+	c.n = 0;
+	c.stop_after = 1;
+	assert_int_equal(tsr_store_status_changes(fx->st, 0, collect_change, &c), 9);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(tsr_store_status_changes(fx->st, 0, NULL, NULL), TSR_ERR_INVALID);
+	tsr_clock_set(NULL, NULL);
+}
+
+/* A read transaction is a snapshot taken when it begins, and holds no
+ * write lock: another connection changes and commits meanwhile (without
+ * waiting for the busy timeout), and the snapshot does not see it until
+ * it ends. */
+static void test_begin_read_snapshot(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *rd = NULL;
+	struct tsr_cert_record rec;
+	time_t start;
+
+	make_rec(&rec, "0e01", "epcs", "subscriber", "CN=A", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	assert_int_equal(tsr_store_open(fx->path, false, &rd), 0);
+
+	/* Taken while a writer holds the write lock: it sees what was committed. */
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0e01", "valid", "revoked", 1800000000,
+	    "keyCompromise", 0), 0);
+	assert_int_equal(tsr_store_begin_read(rd), 0);
+	assert_true(tsr_store_in_transaction(rd));
+	assert_int_equal(tsr_store_begin_read(rd), TSR_ERR_INTERNAL);
+	assert_int_equal(tsr_store_begin(rd), TSR_ERR_INTERNAL);
+	start = time(NULL);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	/* ... and keeps not seeing it after the writer committed. */
+	assert_int_equal(revoked(rd, "issuing", 0).n, 0);
+	make_rec(&rec, "0e02", "epcs", "subscriber", "CN=B", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	assert_true(time(NULL) - start < 3);   /* nobody waited for a lock */
+	assert_int_equal(count(rd), 1);
+	assert_int_equal(tsr_store_commit(rd), 0);
+	assert_false(tsr_store_in_transaction(rd));
+	assert_int_equal(revoked(rd, "issuing", 0).n, 1);
+	assert_int_equal(count(rd), 2);
+	/* Rolled back, too, it ends. */
+	assert_int_equal(tsr_store_begin_read(rd), 0);
+	tsr_store_rollback(rd);
+	assert_false(tsr_store_in_transaction(rd));
+	tsr_store_close(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2298,6 +2536,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_statement_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_set_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_begin_read_snapshot, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
