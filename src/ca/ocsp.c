@@ -8,9 +8,19 @@
  * chosen by the serial alone), so that a status change finds them without
  * a scan.  A reader copies an entry's bytes under the read lock; signing
  * happens outside every lock but the token's (ca->lock), and the new bytes
- * are swapped in under the write lock.  An entry older than half its
- * validity is never served: the request signs afresh, so the guarantee does
- * not depend on the background refresh, which only keeps the cache warm.
+ * are put in under the write lock.  An entry older than half its validity
+ * is never served: the request signs afresh, so that guarantee does not
+ * depend on the background refresh, which only keeps the cache warm.
+ *
+ * Two rules keep a stale "good" out of the cache:
+ *  - a generation counter: tsr_ocsp_sync() bumps it, under the write lock,
+ *    after reading new status changes and while it takes the changed
+ *    certificates' entries out; an answer decided before the bump is not
+ *    kept.  (A request that reads the counter after the bump decides
+ *    after the changes were committed, so it sees them.)
+ *  - the OCSP certificate: answers are kept only if signed by the one the
+ *    store names (meta ocsp_serial) as the cache's; a rotation, by this
+ *    process or another, empties the cache.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -29,16 +39,23 @@
 #include "ca/ca_impl.h"
 #include "pkcs11/p11.h"
 
-/* Answers kept at most; past this, answers are signed for each request. */
-#define CACHE_MAX (1u << 20)
+/* Bytes of kept answers at most (an entry costs its answer and about 400
+ * bytes more); past this, answers for new CertIDs are signed per request. */
+#define CACHE_BYTES ((size_t)256 << 20)
 #define BUCKETS_MIN 1024u
-/* Requests signed live (with a nonce, or about several certificates) that
- * may wait for the token at once; more are answered tryLater, so that a
- * flood of nonces cannot queue up in front of issuance.  Cached answers,
- * and the signatures that fill the cache, do not count. */
-#define LIVE_MAX 16
+/* Signatures a request may wait for at once, by kind; more are answered
+ * tryLater, so that a flood cannot queue up in front of issuance (the
+ * token serves one signature at a time).  Cached answers cost none. */
+#define LIVE_MAX 16       /* with a nonce, or about several certificates */
+#define MISS_MAX 16       /* a certificate of ours not in the cache yet */
+#define UNKNOWN_MAX 4     /* a serial the CA did not issue: never kept */
+/* Kept answers signed again per sync pass as they age (status changes
+ * come first and are not counted). */
+#define REFRESH_MAX 256
 #define HOUR 3600
 #define DAY 86400
+/* sign_one(): the budget is spent, answer tryLater. */
+#define BUSY 1
 
 struct entry {
 	struct entry *next;
@@ -54,17 +71,16 @@ struct entry {
 struct tsr_ocsp_responder {
 	struct tsr_ca *ca;
 	struct tsr_ocsp_issuer issuing;
-	struct tsr_ocsp_issuer root;
 	int64_t validity;             /* seconds: [ca] ocsp_response_hours */
-	pthread_rwlock_t lock;        /* the table below */
+	pthread_rwlock_t lock;        /* the table and the fields up to seq */
 	struct entry **buckets;
 	size_t n_buckets;             /* a power of two */
-	size_t count;
-	int64_t seq;                  /* the last status change followed */
-	int64_t last_sweep;           /* when sync last looked for old entries */
-	pthread_mutex_t live_lock;
-	unsigned live;                /* live signatures waiting or under way */
-	X509 *signed_with;            /* the OCSP certificate of the kept answers */
+	size_t count, bytes;
+	uint64_t gen;                 /* see the top of the file */
+	char ocsp_serial[TSR_SERIAL_HEX_MAX + 1];   /* the cache's OCSP certificate */
+	int64_t seq;                  /* the last status change followed (sync only) */
+	pthread_mutex_t budget_lock;
+	unsigned live, miss, unknown; /* signatures waiting or under way, by kind */
 };
 
 /* ------------------------------------------------------------------ the table */
@@ -83,12 +99,21 @@ static struct entry **bucket_of(struct tsr_ocsp_responder *r, const char *serial
 	return &r->buckets[hash_serial(serial) & (r->n_buckets - 1)];
 }
 
-static struct entry *find(struct tsr_ocsp_responder *r, const struct tsr_ocsp_certid *id)
+/* The link that points at id's entry (or at NULL: the end of its chain). */
+static struct entry **link_of(struct tsr_ocsp_responder *r, const struct tsr_ocsp_certid *id)
 {
-	for (struct entry *e = *bucket_of(r, id->serial); e != NULL; e = e->next)
-		if (e->certid_len == id->der_len && memcmp(e->certid, id->der, id->der_len) == 0)
-			return e;
-	return NULL;
+	struct entry **l = bucket_of(r, id->serial);
+
+	for (; *l != NULL; l = &(*l)->next)
+		if ((*l)->certid_len == id->der_len &&
+		    memcmp((*l)->certid, id->der, id->der_len) == 0)
+			break;
+	return l;
+}
+
+static size_t entry_cost(const struct entry *e)
+{
+	return sizeof(*e) + e->len;
 }
 
 static void entry_free(struct entry *e)
@@ -97,6 +122,17 @@ static void entry_free(struct entry *e)
 		free(e->der);
 		free(e);
 	}
+}
+
+/* Unlink and free the entry at l (write lock held). */
+static void drop(struct tsr_ocsp_responder *r, struct entry **l)
+{
+	struct entry *e = *l;
+
+	*l = e->next;
+	r->count--;
+	r->bytes -= entry_cost(e);
+	entry_free(e);
 }
 
 /* Double the buckets when the table is full (write lock held); a failure
@@ -126,16 +162,9 @@ static void grow(struct tsr_ocsp_responder *r)
 
 static void clear_table(struct tsr_ocsp_responder *r)
 {
-	for (size_t i = 0; i < r->n_buckets; i++) {
-		struct entry *e = r->buckets[i], *next;
-
-		for (; e != NULL; e = next) {
-			next = e->next;
-			entry_free(e);
-		}
-		r->buckets[i] = NULL;
-	}
-	r->count = 0;
+	for (size_t i = 0; i < r->n_buckets; i++)
+		while (r->buckets[i] != NULL)
+			drop(r, &r->buckets[i]);
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -148,6 +177,17 @@ static int64_t unix_time(const ASN1_TIME *t)
 	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
 		return 0;
 	return (int64_t)timegm(&tm);
+}
+
+/* The serial of x as the store writes it (lower-case hex of its octets). */
+static void serial_hex(const X509 *x, char out[TSR_SERIAL_HEX_MAX + 1])
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	int n = ASN1_STRING_length(sn);
+
+	out[0] = '\0';
+	if (n > 0 && n <= TSR_SERIAL_HEX_MAX / 2)
+		tsr_hex_encode(ASN1_STRING_get0_data(sn), (size_t)n, out);
 }
 
 static void set_etag(const uint8_t *der, size_t len, char etag[48])
@@ -217,10 +257,11 @@ static int decide(struct tsr_store *st, const struct tsr_ocsp_certid *id,
 	return 0;
 }
 
-/* Sign the n singles (times set here) in the token; *der is malloc()ed.
- * *signer_cert (may be NULL) gets a reference to the OCSP certificate used. */
+/* Sign the n singles (times set here) in the token; out->der is malloc()ed.
+ * signer_serial (may be NULL) gets the serial of the OCSP certificate used. */
 static int sign(struct tsr_ocsp_responder *r, struct tsr_ocsp_single *s, size_t n,
-    const uint8_t *nonce, size_t nonce_len, struct tsr_ocsp_answer *out, X509 **signer_cert)
+    const uint8_t *nonce, size_t nonce_len, struct tsr_ocsp_answer *out,
+    char signer_serial[TSR_SERIAL_HEX_MAX + 1])
 {
 	struct tsr_ca *ca = r->ca;
 	struct tsr_signer *signer;
@@ -243,8 +284,8 @@ static int sign(struct tsr_ocsp_responder *r, struct tsr_ocsp_single *s, size_t 
 		}
 		rc = tsr_ocsp_response_sign(signer, cert, s, n, nonce, nonce_len, (time_t)now,
 		    &der, &len);
-		if (rc == 0 && signer_cert != NULL && X509_up_ref(cert) == 1)
-			*signer_cert = cert;
+		if (rc == 0 && signer_serial != NULL)
+			serial_hex(cert, signer_serial);
 	}
 	pthread_mutex_unlock(&ca->lock);
 	if (rc != 0)
@@ -264,55 +305,55 @@ static int sign(struct tsr_ocsp_responder *r, struct tsr_ocsp_single *s, size_t 
 	return 0;
 }
 
-/* Keep a fresh answer for id (a copy of a's bytes); losing it costs a
- * signature later, never correctness. */
+/* Keep a copy of a's bytes as the answer for id, unless the status may
+ * have changed since it was decided (gen) or it was signed by another
+ * OCSP certificate than the cache's: then the old entry goes too.  Losing
+ * an answer costs a signature later, never correctness. */
 static void keep(struct tsr_ocsp_responder *r, const struct tsr_ocsp_certid *id,
-    const struct tsr_ocsp_answer *a, X509 *signed_with)
+    const struct tsr_ocsp_answer *a, const char *signer_serial, uint64_t gen)
 {
-	struct entry *e, *fresh = calloc(1, sizeof(*fresh));
+	struct entry *fresh = calloc(1, sizeof(*fresh)), **l, *e;
 	uint8_t *der = malloc(a->len);
+	bool ok = fresh != NULL && der != NULL;
 
-	if (fresh == NULL || der == NULL) {
-		free(fresh);
-		free(der);
-		return;
-	}
-	memcpy(der, a->der, a->len);
+	if (ok)
+		memcpy(der, a->der, a->len);
 	pthread_rwlock_wrlock(&r->lock);
-	/* Answers signed by an OCSP certificate since replaced are not kept. */
-	if (r->signed_with != NULL && signed_with != NULL &&
-	    X509_cmp(r->signed_with, signed_with) != 0) {
-		pthread_rwlock_unlock(&r->lock);
-		free(fresh);
-		free(der);
-		return;
-	}
-	if ((e = find(r, id)) == NULL) {
-		if (r->count >= CACHE_MAX) {
-			pthread_rwlock_unlock(&r->lock);
-			free(fresh);
-			free(der);
-			return;
-		}
+	l = link_of(r, id);
+	if (!ok || gen != r->gen || strcmp(signer_serial, r->ocsp_serial) != 0) {
+		if (*l != NULL)
+			drop(r, l);
+	} else if ((e = *l) != NULL) {
+		r->bytes -= entry_cost(e);
+		free(e->der);
+		e->der = der;
+		e->len = a->len;
+		der = NULL;
+	} else if (r->bytes + sizeof(*fresh) + a->len <= CACHE_BYTES) {
 		e = fresh;
 		fresh = NULL;
 		snprintf(e->serial, sizeof(e->serial), "%s", id->serial);
 		memcpy(e->certid, id->der, id->der_len);
 		e->certid_len = id->der_len;
-		e->next = *bucket_of(r, id->serial);
-		*bucket_of(r, id->serial) = e;
+		e->der = der;
+		e->len = a->len;
+		der = NULL;
+		e->next = *l;
+		*l = e;
 		r->count++;
 		grow(r);
 	}
-	free(e->der);
-	e->der = der;
-	e->len = a->len;
-	e->this_update = a->this_update;
-	e->next_update = a->next_update;
-	e->produced_at = a->produced_at;
-	memcpy(e->etag, a->etag, sizeof(e->etag));
+	if (ok && der == NULL) {
+		e = *link_of(r, id);
+		e->this_update = a->this_update;
+		e->next_update = a->next_update;
+		e->produced_at = a->produced_at;
+		memcpy(e->etag, a->etag, sizeof(e->etag));
+		r->bytes += entry_cost(e);
+	}
 	pthread_rwlock_unlock(&r->lock);
 	free(fresh);
+	free(der);
 }
 
 /* The kept answer for id if it is younger than half its validity. */
@@ -325,7 +366,7 @@ static bool cached(struct tsr_ocsp_responder *r, const struct tsr_ocsp_certid *i
 
 	*rc = 0;
 	pthread_rwlock_rdlock(&r->lock);
-	e = find(r, id);
+	e = *link_of(r, id);
 	if (e != NULL && now >= e->this_update &&
 	    now < e->this_update + (e->next_update - e->this_update) / 2) {
 		hit = true;
@@ -346,32 +387,87 @@ static bool cached(struct tsr_ocsp_responder *r, const struct tsr_ocsp_certid *i
 	return hit;
 }
 
-/* Sign a fresh answer about one certificate, without a nonce, and keep it. */
+static uint64_t generation(struct tsr_ocsp_responder *r)
+{
+	uint64_t g;
+
+	pthread_rwlock_rdlock(&r->lock);
+	g = r->gen;
+	pthread_rwlock_unlock(&r->lock);
+	return g;
+}
+
+/* Take one unit of *used if fewer than max are taken. */
+static bool admit(struct tsr_ocsp_responder *r, unsigned *used, unsigned max)
+{
+	bool ok;
+
+	pthread_mutex_lock(&r->budget_lock);
+	if ((ok = *used < max))
+		(*used)++;
+	pthread_mutex_unlock(&r->budget_lock);
+	return ok;
+}
+
+static void release(struct tsr_ocsp_responder *r, unsigned *used)
+{
+	pthread_mutex_lock(&r->budget_lock);
+	(*used)--;
+	pthread_mutex_unlock(&r->budget_lock);
+}
+
+/* Sign a fresh answer about one certificate, without a nonce, and (with
+ * keep_it) keep it.  With budget, the signature waits only if the budget
+ * of its kind allows (else BUSY); the background work has none. */
 static int sign_one(struct tsr_ocsp_responder *r, struct tsr_store *st,
-    const struct tsr_ocsp_certid *id, struct tsr_ocsp_answer *out)
+    const struct tsr_ocsp_certid *id, bool keep_it, bool budget, struct tsr_ocsp_answer *out)
 {
 	struct tsr_ocsp_single s;
-	X509 *used = NULL;
-	char reason[24];
+	char reason[24], used[TSR_SERIAL_HEX_MAX + 1] = "";
+	uint64_t gen = generation(r);
+	unsigned *kind;
 	int rc;
 
-	if ((rc = decide(st, id, &s, reason)) != 0 ||
-	    (rc = sign(r, &s, 1, NULL, 0, out, &used)) != 0)
+	if ((rc = decide(st, id, &s, reason)) != 0)
+		return rc;
+	kind = s.status == TSR_OCSP_UNKNOWN ? &r->unknown : &r->miss;
+	if (budget && !admit(r, kind, kind == &r->unknown ? UNKNOWN_MAX : MISS_MAX))
+		return BUSY;
+	rc = sign(r, &s, 1, NULL, 0, out, used);
+	if (budget)
+		release(r, kind);
+	if (rc != 0)
 		return rc;
 	out->cacheable = true;
 	set_etag(out->der, out->len, out->etag);
 	/* Unknown serials are not kept: anyone can ask about any number. */
-	if (s.status != TSR_OCSP_UNKNOWN)
-		keep(r, id, out, used);
-	X509_free(used);
+	if (keep_it && s.status != TSR_OCSP_UNKNOWN)
+		keep(r, id, out, used, gen);
 	return 0;
+}
+
+/* Sign live: a nonce to echo, or several certificates. */
+static int sign_live(struct tsr_ocsp_responder *r, struct tsr_store *st,
+    const struct tsr_ocsp_request *req, struct tsr_ocsp_answer *out)
+{
+	struct tsr_ocsp_single singles[TSR_OCSP_MAX_IDS];
+	char reasons[TSR_OCSP_MAX_IDS][24];
+	int rc = 0;
+
+	if (!admit(r, &r->live, LIVE_MAX))
+		return BUSY;
+	for (size_t i = 0; i < req->n_ids && rc == 0; i++)
+		rc = decide(st, &req->ids[i], &singles[i], reasons[i]);
+	if (rc == 0)
+		rc = sign(r, singles, req->n_ids, req->has_nonce ? req->nonce : NULL,
+		    req->nonce_len, out, NULL);
+	release(r, &r->live);
+	return rc;
 }
 
 int tsr_ocsp_respond(struct tsr_ocsp_responder *r, struct tsr_store *st, const uint8_t *der,
     size_t len, struct tsr_ocsp_answer *out)
 {
-	struct tsr_ocsp_single singles[TSR_OCSP_MAX_IDS];
-	char reasons[TSR_OCSP_MAX_IDS][24];
 	struct tsr_ocsp_request req;
 	int rc;
 
@@ -384,28 +480,14 @@ int tsr_ocsp_respond(struct tsr_ocsp_responder *r, struct tsr_store *st, const u
 	if (req.n_ids == 1 && !req.has_nonce) {
 		if (cached(r, &req.ids[0], out, &rc))
 			return rc;
-		rc = sign_one(r, st, &req.ids[0], out);
+		rc = sign_one(r, st, &req.ids[0], true, true, out);
 	} else {
-		bool admitted;
-
-		pthread_mutex_lock(&r->live_lock);
-		if ((admitted = r->live < LIVE_MAX))
-			r->live++;
-		pthread_mutex_unlock(&r->live_lock);
-		if (!admitted)
-			return answer_error(TSR_OCSP_TRY_LATER, out);
-		rc = 0;
-		for (size_t i = 0; i < req.n_ids && rc == 0; i++)
-			rc = decide(st, &req.ids[i], &singles[i], reasons[i]);
-		if (rc == 0)
-			rc = sign(r, singles, req.n_ids, req.has_nonce ? req.nonce : NULL,
-			    req.nonce_len, out, NULL);
-		pthread_mutex_lock(&r->live_lock);
-		r->live--;
-		pthread_mutex_unlock(&r->live_lock);
+		rc = sign_live(r, st, &req, out);
 	}
 	if (rc == TSR_ERR_NOMEM)
 		return rc;
+	if (rc == BUSY)
+		return answer_error(TSR_OCSP_TRY_LATER, out);
 	if (rc != 0) {
 		tsr_log(TSR_LOG_ERROR, "OCSP: cannot answer: %s", tsr_error_detail());
 		return answer_error(rc == TSR_ERR_STORE ? TSR_OCSP_TRY_LATER : TSR_OCSP_INTERNAL,
@@ -419,6 +501,8 @@ int tsr_ocsp_respond(struct tsr_ocsp_responder *r, struct tsr_store *st, const u
 int tsr_ocsp_responder_new(struct tsr_ca *ca, struct tsr_ocsp_responder **out)
 {
 	struct tsr_ocsp_responder *r = calloc(1, sizeof(*r));
+	pthread_rwlockattr_t attr;
+	char *serial = NULL;
 	int rc;
 
 	*out = NULL;
@@ -431,31 +515,26 @@ int tsr_ocsp_responder_new(struct tsr_ca *ca, struct tsr_ocsp_responder **out)
 		free(r);
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
 	}
-	pthread_rwlock_init(&r->lock, NULL);
-	pthread_mutex_init(&r->live_lock, NULL);
-	if ((rc = tsr_ocsp_issuer_init(ca->issuing, &r->issuing)) != 0 ||
-	    (rc = tsr_ocsp_issuer_init(ca->root, &r->root)) != 0 ||
-	    (rc = tsr_store_status_seq(ca->store, &r->seq)) != 0)
-		goto fail;
+	/* Writers (keep, sync) must not wait behind a steady stream of GETs. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&r->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&r->budget_lock, NULL);
 	pthread_mutex_lock(&ca->lock);
-	rc = tsr_ca_login(ca, "ocsp");
-	if (rc == 0) {
-		struct tsr_signer *signer;
-		X509 *cert;
-
-		rc = ca_ocsp_signer(ca, &signer, &cert);
-		if (rc == 0 && X509_up_ref(cert) == 1)
-			r->signed_with = cert;
-	}
+	if ((rc = tsr_ocsp_issuer_init(ca->issuing, &r->issuing)) == 0 &&
+	    (rc = tsr_ca_login(ca, "ocsp")) == 0 &&
+	    (rc = tsr_store_status_seq(ca->store, &r->seq)) == 0 &&
+	    (rc = tsr_store_meta_get(ca->store, "ocsp_serial", &serial)) == 0)
+		snprintf(r->ocsp_serial, sizeof(r->ocsp_serial), "%s", serial);
 	pthread_mutex_unlock(&ca->lock);
-	if (rc != 0)
-		goto fail;
-	r->last_sweep = (int64_t)tsr_now();
+	free(serial);
+	if (rc != 0) {
+		tsr_ocsp_responder_free(r);
+		return rc;
+	}
 	*out = r;
 	return 0;
-fail:
-	tsr_ocsp_responder_free(r);
-	return rc;
 }
 
 void tsr_ocsp_responder_free(struct tsr_ocsp_responder *r)
@@ -464,9 +543,8 @@ void tsr_ocsp_responder_free(struct tsr_ocsp_responder *r)
 		return;
 	clear_table(r);
 	free(r->buckets);
-	X509_free(r->signed_with);
 	pthread_rwlock_destroy(&r->lock);
-	pthread_mutex_destroy(&r->live_lock);
+	pthread_mutex_destroy(&r->budget_lock);
 	free(r);
 }
 
@@ -478,8 +556,12 @@ struct serials {
 	int64_t last;
 };
 
-static int add_serial(struct serials *s, const char *serial)
+static int on_change(int64_t seq, const char *serial, int64_t at, void *ctx)
 {
+	struct serials *s = ctx;
+
+	(void)at;
+	s->last = seq;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		void *v = realloc(s->v, cap * sizeof(*s->v));
@@ -493,17 +575,7 @@ static int add_serial(struct serials *s, const char *serial)
 	return 0;
 }
 
-static int on_change(int64_t seq, const char *serial, int64_t at, void *ctx)
-{
-	struct serials *s = ctx;
-
-	(void)at;
-	s->last = seq;
-	return add_serial(s, serial);
-}
-
-/* The CertIDs kept for serial (or, with serial NULL, those older than
- * half... see sweep), copied out under the read lock. */
+/* CertIDs to sign again, copied out of the table. */
 struct ids {
 	struct tsr_ocsp_certid *v;
 	size_t n, cap;
@@ -530,30 +602,52 @@ static int add_id(struct ids *ids, const struct entry *e)
 	return 0;
 }
 
-/* Collect the kept CertIDs of serial, or with serial NULL every one past
- * refresh_at of its life (this_update + (next - this) * 2 / 5: well before
- * half). */
-static int collect(struct tsr_ocsp_responder *r, const char *serial, int64_t now,
+/* Under the write lock: a new generation, and the entries of the changed
+ * serials taken out (their CertIDs into ids, to be signed again).  With
+ * the entries gone, a failure later cannot leave an old answer served. */
+static int take_changed(struct tsr_ocsp_responder *r, const struct serials *s,
     struct ids *ids)
 {
 	int rc = 0;
 
-	pthread_rwlock_rdlock(&r->lock);
-	if (serial != NULL) {
-		for (struct entry *e = *bucket_of(r, serial); e != NULL && rc == 0; e = e->next)
-			if (strcmp(e->serial, serial) == 0)
-				rc = add_id(ids, e);
-	} else {
-		for (size_t i = 0; i < r->n_buckets && rc == 0; i++)
-			for (struct entry *e = r->buckets[i]; e != NULL && rc == 0; e = e->next)
-				if (now >= e->this_update + (e->next_update - e->this_update) * 2 / 5)
-					rc = add_id(ids, e);
+	pthread_rwlock_wrlock(&r->lock);
+	r->gen++;
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry **l = bucket_of(r, s->v[i]);
+
+		while (*l != NULL)
+			if (strcmp((*l)->serial, s->v[i]) == 0) {
+				if (rc == 0)
+					rc = add_id(ids, *l);
+				drop(r, l);
+			} else {
+				l = &(*l)->next;
+			}
 	}
 	pthread_rwlock_unlock(&r->lock);
 	return rc;
 }
 
-/* Sign again every CertID in ids (their status read now). */
+/* Up to REFRESH_MAX kept CertIDs past 2/5 of their life: signed again
+ * well before the half-life after which they are no longer served. */
+static int collect_aged(struct tsr_ocsp_responder *r, int64_t now, struct ids *ids)
+{
+	size_t found = 0;
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&r->lock);
+	for (size_t i = 0; i < r->n_buckets && rc == 0 && found < REFRESH_MAX; i++)
+		for (struct entry *e = r->buckets[i]; e != NULL && rc == 0 &&
+		    found < REFRESH_MAX; e = e->next)
+			if (now >= e->this_update + (e->next_update - e->this_update) * 2 / 5) {
+				rc = add_id(ids, e);
+				found++;
+			}
+	pthread_rwlock_unlock(&r->lock);
+	return rc;
+}
+
+/* Sign again every CertID in ids (their status read now) and keep them. */
 static int resign(struct tsr_ocsp_responder *r, struct tsr_store *st, struct ids *ids)
 {
 	int rc = 0;
@@ -561,47 +655,41 @@ static int resign(struct tsr_ocsp_responder *r, struct tsr_store *st, struct ids
 	for (size_t i = 0; i < ids->n && rc == 0; i++) {
 		struct tsr_ocsp_answer a;
 
-		if ((rc = sign_one(r, st, &ids->v[i], &a)) == 0)
+		if ((rc = sign_one(r, st, &ids->v[i], true, false, &a)) == 0)
 			tsr_ocsp_answer_clear(&a);
 	}
 	return rc;
 }
 
-/* A rotation (here or by another process) replaced the OCSP certificate:
- * forget the kept answers; they are signed again as they are asked for. */
-static int follow_rotation(struct tsr_ocsp_responder *r)
+/* Does the store name another OCSP certificate than the cache's (a
+ * rotation here or in another process)?  Then empty the cache and let the
+ * token's signer be found again. */
+static int follow_rotation(struct tsr_ocsp_responder *r, struct tsr_store *st)
 {
 	struct tsr_ca *ca = r->ca;
-	char *serial = NULL;
-	bool changed = false;
+	char *serial = NULL, loaded[TSR_SERIAL_HEX_MAX + 1] = "";
+	bool changed;
 	int rc;
 
-	if ((rc = tsr_store_meta_get(ca->store, "ocsp_serial", &serial)) != 0)
+	if ((rc = tsr_store_meta_get(st, "ocsp_serial", &serial)) != 0)
 		return rc;
+	pthread_rwlock_wrlock(&r->lock);
+	if ((changed = strcmp(serial, r->ocsp_serial) != 0)) {
+		clear_table(r);
+		r->gen++;
+		snprintf(r->ocsp_serial, sizeof(r->ocsp_serial), "%s", serial);
+	}
+	pthread_rwlock_unlock(&r->lock);
 	pthread_mutex_lock(&ca->lock);
 	if (ca->ocsp_cert != NULL) {
-		ASN1_INTEGER *sn = NULL;
-		BIGNUM *bn = NULL;
-
-		if (BN_hex2bn(&bn, serial) > 0 && (sn = BN_to_ASN1_INTEGER(bn, NULL)) != NULL &&
-		    ASN1_INTEGER_cmp(sn, X509_get0_serialNumber(ca->ocsp_cert)) != 0) {
+		serial_hex(ca->ocsp_cert, loaded);
+		if (strcmp(loaded, serial) != 0)
 			ca_ocsp_forget(ca);
-			changed = true;
-		}
-		ASN1_INTEGER_free(sn);
-		BN_free(bn);
 	}
 	pthread_mutex_unlock(&ca->lock);
+	if (changed)
+		tsr_log(TSR_LOG_INFO, "OCSP: the OCSP-signing certificate is now %s", serial);
 	free(serial);
-	if (!changed)
-		return 0;
-	pthread_rwlock_wrlock(&r->lock);
-	clear_table(r);
-	X509_free(r->signed_with);
-	r->signed_with = NULL;
-	pthread_rwlock_unlock(&r->lock);
-	tsr_log(TSR_LOG_INFO, "OCSP: the OCSP-signing certificate changed; answers will be "
-	    "signed with the new one");
 	return 0;
 }
 
@@ -609,27 +697,25 @@ int tsr_ocsp_sync(struct tsr_ocsp_responder *r, struct tsr_store *st, size_t *ch
 {
 	struct serials s = { .last = r->seq };
 	struct ids ids = { 0 };
-	int64_t now = (int64_t)tsr_now();
 	int rc;
 
 	if (changed != NULL)
 		*changed = 0;
-	if ((rc = follow_rotation(r)) != 0 ||
+	if ((rc = follow_rotation(r, st)) != 0 ||
 	    (rc = tsr_store_status_changes(st, r->seq, on_change, &s)) != 0)
 		goto out;
-	for (size_t i = 0; i < s.n && rc == 0; i++)
-		rc = collect(r, s.v[i], now, &ids);
-	if (rc == 0 && now - r->last_sweep >= 60) {
-		rc = collect(r, NULL, now, &ids);
-		r->last_sweep = now;
-	}
-	if (rc == 0)
+	/* The changes first: taken out and followed even if the refresh
+	 * below fails. */
+	if (s.n > 0 && (rc = take_changed(r, &s, &ids)) != 0)
+		goto out;
+	r->seq = s.last;
+	if (changed != NULL)
+		*changed = s.n;
+	if ((rc = resign(r, st, &ids)) != 0)
+		goto out;
+	ids.n = 0;
+	if ((rc = collect_aged(r, (int64_t)tsr_now(), &ids)) == 0)
 		rc = resign(r, st, &ids);
-	if (rc == 0) {
-		r->seq = s.last;
-		if (changed != NULL)
-			*changed = s.n;
-	}
 out:
 	free(s.v);
 	free(ids.v);
@@ -689,7 +775,7 @@ static int export_one(const struct tsr_cert_record *rec, void *ctx)
 	int rc;
 
 	if ((rc = certid_for(x->r->ca->issuing, rec->serial, &id)) != 0 ||
-	    (rc = sign_one(x->r, x->st, &id, &a)) != 0)
+	    (rc = sign_one(x->r, x->st, &id, false, false, &a)) != 0)
 		return rc;
 	snprintf(name, sizeof(name), "%s.der", rec->serial);
 	for (char *p = name; *p != '.'; p++)
@@ -828,39 +914,33 @@ int tsr_ca_ocsp_rotate(struct tsr_ca *ca, const char *actor, bool force, bool *r
 
 	if (rotated != NULL)
 		*rotated = false;
+	/* Everything, the audit records included, under the token's lock:
+	 * they use the CA's own store connection, which serves one thread at
+	 * a time (request threads reload the signer through it). */
 	pthread_mutex_lock(&ca->lock);
 	if ((rc = tsr_ca_login(ca, actor)) != 0 ||
 	    (rc = ca_ocsp_signer(ca, &signer, &old)) != 0) {
-		pthread_mutex_unlock(&ca->lock);
 		tsr_ca_audit(ca, actor, "ocsp.rotate", "ocsp", TSR_AUDIT_FAILURE, "%s",
 		    tsr_error_detail());
-		return rc;
+		goto out;
 	}
-	if (!force && !due(old, (int64_t)tsr_now())) {
-		pthread_mutex_unlock(&ca->lock);
-		return 0;
-	}
-	{
-		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(old), NULL);
-		char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
-
-		snprintf(old_serial, sizeof(old_serial), "%s", hex != NULL ? hex : "?");
-		OPENSSL_free(hex);
-		BN_free(bn);
-	}
+	if (!force && !due(old, (int64_t)tsr_now()))
+		goto out;
+	serial_hex(old, old_serial);
 	X509_up_ref(old);
 	rc = rotate_locked(ca, actor, old, serial, sizeof(serial));
 	X509_free(old);
-	pthread_mutex_unlock(&ca->lock);
 	if (rc != 0) {
 		tsr_ca_audit(ca, actor, "ocsp.rotate", "ocsp", TSR_AUDIT_FAILURE, "%s",
 		    tsr_error_detail());
-		return rc;
+		goto out;
 	}
 	tsr_ca_audit(ca, actor, "ocsp.rotate", serial, TSR_AUDIT_SUCCESS,
 	    "new OCSP-signing certificate %s replaces %s%s", serial, old_serial,
 	    force ? " (forced)" : "");
 	if (rotated != NULL)
 		*rotated = true;
-	return 0;
+out:
+	pthread_mutex_unlock(&ca->lock);
+	return rc;
 }

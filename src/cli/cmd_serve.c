@@ -22,6 +22,8 @@
 #define STATUS_SECONDS 1
 /* How often it checks whether the OCSP-signing certificate is due. */
 #define ROTATE_SECONDS 600
+/* Connections one address may hold on the plain-HTTP listener (of 256). */
+#define PUBLIC_PER_IP 64
 
 const char cli_usage_serve[] =
     "usage: tessera serve --home DIR [--listen HOST:PORT] [--public-listen HOST:PORT]\n"
@@ -233,11 +235,14 @@ struct status_keeper {
 	struct tsr_ra *ra;
 	struct tsr_ocsp_responder *ocsp;
 	int64_t last_rotate_check;
+	/* The newest status change the issuing CA's published CRL covers
+	 * (-1: none yet in this process, so the first pass publishes). */
+	int64_t crl_seq;
 };
 
 /* Publish the CRL of ca_name if there is none yet, if force, or if half
- * of its validity has passed. */
-static void crl_keep(struct status_keeper *k, struct tsr_store *st, const char *ca_name,
+ * of its validity has passed.  False if a publication was due and failed. */
+static bool crl_keep(struct status_keeper *k, struct tsr_store *st, const char *ca_name,
     bool force)
 {
 	struct tsr_crl_info info;
@@ -246,16 +251,18 @@ static void crl_keep(struct status_keeper *k, struct tsr_store *st, const char *
 
 	if (r != 0 && r != TSR_ERR_NOT_FOUND) {
 		tsr_log(TSR_LOG_WARN, "CRL of the %s CA: %s", ca_name, tsr_error_detail());
-		return;
+		return false;
 	}
 	if (r == 0 && !force && now < info.this_update + (info.next_update - info.this_update) / 2)
-		return;
-	if (tsr_ca_crl_publish(k->ca, st, ca_name, SWEEP_ACTOR, &info) != 0)
+		return true;
+	if (tsr_ca_crl_publish(k->ca, st, ca_name, SWEEP_ACTOR, &info) != 0) {
 		tsr_log(TSR_LOG_ERROR, "cannot publish the CRL of the %s CA: %s", ca_name,
 		    tsr_error_detail());
-	else
-		tsr_log(TSR_LOG_INFO, "published CRL %llu of the %s CA (%zu entries)",
-		    (unsigned long long)info.number, ca_name, info.entries);
+		return false;
+	}
+	tsr_log(TSR_LOG_INFO, "published CRL %llu of the %s CA (%zu entries)",
+	    (unsigned long long)info.number, ca_name, info.entries);
+	return true;
 }
 
 /* Follow status changes: OCSP answers and the issuing CA's CRL; keep the
@@ -264,7 +271,7 @@ static void status_once(void *arg)
 {
 	struct status_keeper *k = arg;
 	struct tsr_store *st = NULL;
-	int64_t now = (int64_t)tsr_now();
+	int64_t now = (int64_t)tsr_now(), seq = 0;
 	size_t changed = 0;
 
 	if (tsr_ra_store_acquire(k->ra, &st) != 0) {
@@ -283,8 +290,16 @@ static void status_once(void *arg)
 	}
 	if (tsr_ocsp_sync(k->ocsp, st, &changed) != 0)
 		tsr_log(TSR_LOG_WARN, "OCSP: %s", tsr_error_detail());
-	crl_keep(k, st, "issuing", changed > 0);
-	crl_keep(k, st, "root", false);
+	/* The CRL follows the store's log on its own: a change the OCSP side
+	 * could not follow, or a publication that failed, is tried again on
+	 * the next pass.  The seq is read before publishing, whose snapshot
+	 * comes later and so covers it. */
+	if (tsr_store_status_seq(st, &seq) != 0) {
+		tsr_log(TSR_LOG_WARN, "status: %s", tsr_error_detail());
+	} else if (crl_keep(k, st, "issuing", seq != k->crl_seq)) {
+		k->crl_seq = seq;
+	}
+	(void)crl_keep(k, st, "root", false);
 	tsr_ra_store_release(k->ra, st);
 }
 
@@ -322,6 +337,7 @@ int cmd_serve(int argc, char **argv)
 	keeper.ca = ca;
 	keeper.ra = ra;
 	keeper.last_rotate_check = (int64_t)tsr_now();
+	keeper.crl_seq = -1;
 	if ((r = tsr_ca_ocsp_rotate(ca, SWEEP_ACTOR, false, NULL)) != 0 ||
 	    (r = tsr_ocsp_responder_new(ca, &keeper.ocsp)) != 0)
 		goto out;
@@ -351,8 +367,9 @@ int cmd_serve(int argc, char **argv)
 		pc.listen = public_listen;
 		pc.plain = true;
 		pc.access_log_path = hc.access_log_path;
-		/* Relying parties often come through one cache or proxy. */
-		pc.per_ip_connections = pc.max_connections;
+		/* Relying parties often come through one cache or proxy, but no
+		 * one address may hold every connection. */
+		pc.per_ip_connections = PUBLIC_PER_IP;
 		public_app = app;
 		public_app.authenticate = NULL;
 		public_app.routes = tsr_http_status_routes(&public_app.n_routes);

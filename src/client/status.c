@@ -495,8 +495,11 @@ static int ocsp_status(OCSP_SINGLERESP *single, struct tsr_cms_status *out)
 		out->state = TSR_REVOCATION_REVOKED;
 		return ocsp_invalidity(single, &out->invalidity_date);
 	default:
-		return tsr_error(TSR_ERR_NOT_FOUND, "the responder does not know the certificate "
-		    "(unknown)");
+		/* A signed "unknown" from the issuer's own responder is final: a
+		 * CRL cannot list what the CA says it never issued, so falling
+		 * back to it would turn "never issued" into "good". */
+		out->state = TSR_REVOCATION_UNKNOWN;
+		return 0;
 	}
 }
 
@@ -524,10 +527,14 @@ static int ocsp_answer(struct ocsp *o, struct tsr_cms_status *out, char *why, si
 		    "%s, over %d hours ago: it may be a replay", a, TSR_STATUS_NO_NONCE_AGE / 3600);
 	snprintf(why, size, "thisUpdate %s, %s", a, o->nonce_echoed ? "nonce echoed" :
 	    "no nonce echoed (a pre-signed answer)");
-	return ocsp_status(single, out);
+	if ((r = ocsp_status(single, out)) == 0 && out->state == TSR_REVOCATION_UNKNOWN)
+		snprintf(why, size, "the responder answers \"unknown\" (thisUpdate %s): the CA "
+		    "does not know this certificate; not looked up in a CRL", a);
+	return r;
 }
 
-/* Ask one responder: 0 with *out GOOD or REVOKED, or why not. */
+/* Ask one responder: 0 with *out GOOD, REVOKED or (a signed "unknown")
+ * UNKNOWN, or why not. */
 static int ask_ocsp(const struct tsr_status_query *q, const char *url,
     struct tsr_cms_status *out, char *why, size_t size)
 {

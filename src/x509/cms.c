@@ -948,17 +948,18 @@ const char *tsr_cms_reason_name(int reason)
 }
 
 /* Whether a revocation for this reason leaves the key beyond doubt until
- * the revocation: the subscriber left, was superseded, stopped, lost the
- * privilege, or the certificate was put on hold.  Every other reason (no
- * reason included) says, or does not deny, that someone else may have held
- * the key, and a signing time is only the key holder's claim. */
+ * the revocation: the subscriber left, was superseded, stopped, or lost the
+ * privilege.  Every other reason (no reason included) says, or does not
+ * deny, that someone else may have held the key, and a signing time is only
+ * the key holder's claim.  A hold is one of those: subscribers suspend when
+ * their token is missing, and whoever has it can date a signature before
+ * the hold. */
 static bool key_kept(int reason)
 {
 	switch (reason) {
 	case CRL_REASON_AFFILIATION_CHANGED:
 	case CRL_REASON_SUPERSEDED:
 	case CRL_REASON_CESSATION_OF_OPERATION:
-	case CRL_REASON_CERTIFICATE_HOLD:
 	case CRL_REASON_PRIVILEGE_WITHDRAWN:
 		return true;
 	default:

@@ -436,9 +436,10 @@ struct tsr_ocsp_certid {
 	uint8_t name_hash[TSR_OCSP_HASH_MAX];
 	uint8_t key_hash[TSR_OCSP_HASH_MAX];
 	size_t hash_len;              /* the digest's length; both hashes have it */
-	/* The serial as the store keeps it (lower-case hex, no leading zeros),
-	 * or "" when no certificate can have it (negative, zero, or longer
-	 * than 20 octets): such a serial is answered "unknown". */
+	/* The serial as the store keeps it: lower-case hex of the value's
+	 * octets without leading zero octets ("0a", "80"), or "" when no
+	 * certificate can have it (negative, zero, or longer than 20 octets):
+	 * such a serial is answered "unknown". */
 	char serial[41];
 	uint8_t der[256];             /* the CertID as sent, echoed in the response */
 	size_t der_len;
@@ -461,7 +462,11 @@ struct tsr_ocsp_request {
  * extension we do not know (request or single request), a nonce of 0 or
  * more than TSR_OCSP_NONCE_REFUSE bytes or not an OCTET STRING, two nonces
  * (TSR_ERR_INVALID).  A nonce of 33..128 bytes is accepted but not echoed
- * (has_nonce false).  A request signature, if any, is ignored.
+ * (has_nonce false).  A request signature and requestorName, if any, must
+ * be DER of the right shape and are otherwise ignored.  A critical
+ * acceptable-responses extension is accepted when it lists
+ * id-pkix-ocsp-basic; DEFAULT values written out (explicit v1, critical
+ * FALSE) are tolerated, as OpenSSL tolerates them.
  */
 int tsr_ocsp_request_parse(const uint8_t *der, size_t len, struct tsr_ocsp_request *out)
     TSR_MUST_CHECK;
@@ -493,7 +498,10 @@ struct tsr_ocsp_single {
  * single responses in order, the nonce extension when nonce is not NULL,
  * and responder (the delegated OCSP-signing certificate) in certs; the
  * signature by signer (whose public key must be responder's) with
- * tsr_signer_md().  *out is DER (OPENSSL_free()).
+ * tsr_signer_md().  *out is DER (OPENSSL_free()).  TSR_ERR_INVALID for n of
+ * 0 or more than TSR_OCSP_MAX_IDS, a nextUpdate not after thisUpdate, a
+ * revoked status without a time, an unknown reason, a nonce of other than
+ * 1..TSR_OCSP_NONCE_MAX bytes.
  */
 int tsr_ocsp_response_sign(struct tsr_signer *signer, X509 *responder,
     const struct tsr_ocsp_single *s, size_t n, const uint8_t *nonce, size_t nonce_len,

@@ -19,7 +19,7 @@ C=$H/certs
 cat "$C/issuing.pem" "$C/root.pem" >"$WORK/cafile.pem"
 
 # issue NAME: a device certificate (clientAuth, serverAuth) with its key in
-# $WORK/NAME.key; sets $SERIAL (the store's lower-case hex).
+# $WORK/NAME.key; sets $SERIAL.
 issue()
 {
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -27,7 +27,8 @@ issue()
 	    fail "openssl req for $1"
 	tsr_ok "issue $1" cert issue --home "$H" --product device --csr "$WORK/$1.csr" \
 	    --subject "CN=$1.example.org" --san "dns:$1.example.org" --out "$WORK/$1.pem"
-	SERIAL=$(cert_serial "$WORK/$1.pem")
+	# The store's form: the octets in lower-case hex (openssl keeps a leading 0).
+	SERIAL=$(openssl x509 -in "$WORK/$1.pem" -noout -serial | cut -d= -f2 | tr A-F a-f)
 }
 
 # ask NAME [OPENSSL OCSP ARGS...]: openssl ocsp about $WORK/NAME.pem at /ocsp;

@@ -1078,6 +1078,96 @@ static void test_ocsp_responder(void **state)
 	tsr_ocsp_responder_free(r);
 }
 
+/* A server rotating its own OCSP certificate keeps following revocations
+ * and keeps caching. */
+static void test_ocsp_rotation_in_process(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_ocsp_responder *r = NULL;
+	struct tsr_ocsp_answer a1, a2;
+	struct ocsp_seen s;
+	char a[TSR_SERIAL_HEX_MAX + 1], before[TSR_SERIAL_HEX_MAX + 1];
+	int64_t nb;
+	size_t changed = 0;
+	bool rotated = false;
+
+	issue_one(f, a, &nb);
+	assert_int_equal(tsr_ocsp_responder_new(f->ca, &r), 0);
+	s = ocsp_ask(f, r, a, false, &a1);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_GOOD);
+	snprintf(before, sizeof(before), "%s", s.responder);
+	tsr_ocsp_answer_clear(&a1);
+	assert_int_equal(tsr_ca_ocsp_rotate(f->ca, "test", true, &rotated), 0);
+	assert_true(rotated);
+	assert_int_equal(tsr_ocsp_sync(r, tsr_ca_store(f->ca), NULL), 0);
+	s = ocsp_ask(f, r, a, false, &a1);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_GOOD);
+	assert_string_not_equal(s.responder, before);
+	s = ocsp_ask(f, r, a, false, &a2);
+	assert_int_equal(a1.len, a2.len);
+	assert_memory_equal(a1.der, a2.der, a1.len);   /* cached again */
+	tsr_ocsp_answer_clear(&a1);
+	tsr_ocsp_answer_clear(&a2);
+	assert_int_equal(tsr_ca_revoke(f->ca, NULL, "test", a, "keyCompromise", 0), 0);
+	assert_int_equal(tsr_ocsp_sync(r, tsr_ca_store(f->ca), &changed), 0);
+	assert_int_equal(changed, 1);
+	s = ocsp_ask(f, r, a, false, &a1);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_REVOKED);
+	tsr_ocsp_answer_clear(&a1);
+	tsr_ocsp_responder_free(r);
+}
+
+/* A request that decided "good" just before a revocation, and signs after
+ * the responder followed it, must not leave its answer in the cache. */
+struct race {
+	struct fixture *f;
+	struct tsr_ocsp_responder *r;
+	const char *serial;
+	int calls, fire_at;
+	bool fired;
+};
+
+static time_t race_clock(void *ctx)
+{
+	struct race *x = ctx;
+
+	if (!x->fired && ++x->calls == x->fire_at) {
+		x->fired = true;
+		assert_int_equal(tsr_ca_revoke(x->f->ca, NULL, "test", x->serial, "superseded", 0),
+		    0);
+		assert_int_equal(tsr_ocsp_sync(x->r, tsr_ca_store(x->f->ca), NULL), 0);
+	}
+	return time(NULL);
+}
+
+static void test_ocsp_race_with_revocation(void **state)
+{
+	struct fixture *f = *state;
+	struct tsr_ocsp_responder *r = NULL;
+	struct tsr_ocsp_answer a1;
+	struct ocsp_seen s;
+	char a[TSR_SERIAL_HEX_MAX + 1];
+	int64_t nb;
+	/* tsr_now() is read by the cache lookup, then by the signature, which
+	 * comes after the status was decided: revoke and sync there. */
+	struct race x = { .f = f, .fire_at = 2 };
+
+	issue_one(f, a, &nb);
+	assert_int_equal(tsr_ocsp_responder_new(f->ca, &r), 0);
+	x.r = r;
+	x.serial = a;
+	tsr_clock_set(race_clock, &x);
+	s = ocsp_ask(f, r, a, false, &a1);
+	tsr_clock_set(NULL, NULL);
+	assert_true(x.fired);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_GOOD);   /* decided before */
+	tsr_ocsp_answer_clear(&a1);
+	s = ocsp_ask(f, r, a, false, &a1);
+	assert_int_equal(s.cert_status, V_OCSP_CERTSTATUS_REVOKED);
+	tsr_ocsp_answer_clear(&a1);
+	tsr_ocsp_responder_free(r);
+}
+
 static void test_server_cert(void **state)
 {
 	struct fixture *f = *state;
@@ -1459,6 +1549,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_server_cert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp_responder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_rotation_in_process, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_race_with_revocation, setup, teardown),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_workflow_defaults),
 		cmocka_unit_test(test_config_ra),

@@ -636,11 +636,13 @@ static void test_ocsp_revoked(void **state)
 	revoked_by_ocsp(f, NULL, CRL_REASON_NONE);
 }
 
-/* "unknown" is no answer: the CRL decides. */
-static void test_ocsp_unknown_then_crl(void **state)
+/* A signed "unknown" from the issuer's responder is final: the CA does not
+ * know the certificate, and no CRL is asked (it cannot list what was never
+ * issued: falling back to it would make such a certificate good). */
+static void test_ocsp_unknown_is_final(void **state)
 {
 	struct fx *f = *state;
-	struct party jane;
+	struct party jane, pem;
 	struct tsr_cms_status st;
 	struct entry e;
 	time_t at = f->now - 5 * HOUR, inv = f->now - 2 * DAY;
@@ -648,22 +650,25 @@ static void test_ocsp_unknown_then_crl(void **state)
 	subscriber(f, &jane, "/ocsp/sign/ocsp", "/unknown.crl");   /* not in the index */
 	crl_now(f, "unknown", NULL, 0);
 	ask(f, jane.cert, &st);
-	want_state(&st, TSR_REVOCATION_GOOD);
-	is_source(f, &st, "CRL", "/unknown.crl");
-	has(st.detail, "does not know the certificate (unknown)");
-	has(log_text(f), "POST /ocsp/sign/ocsp application/ocsp-request\nGET /unknown.crl");
+	want_state(&st, TSR_REVOCATION_UNKNOWN);
+	is_source(f, &st, "OCSP", "/ocsp/sign/ocsp");
+	has(st.detail, "does not know this certificate");
+	if (strstr(log_text(f), "GET /unknown.crl") != NULL)
+		fail_msg("the CRL was fetched after a signed unknown: %s", log_text(f));
 
-	/* PEM this time, and the certificate on it */
-	e = (struct entry){ jane.cert, at, CRL_REASON_SUPERSEDED, inv };
+	/* A PEM CRL, with the certificate on it, when the responder is down */
+	subscriber(f, &pem, "dead/ocsp", "/unknown.crl");
+	e = (struct entry){ pem.cert, at, CRL_REASON_SUPERSEDED, inv };
 	make_crl(f, "unknown", &f->issuing, &f->issuing, f->now - HOUR, f->now + DAY, &e, 1,
 	    CRL_PEM);
-	ask(f, jane.cert, &st);
+	ask(f, pem.cert, &st);
 	want_state(&st, TSR_REVOCATION_REVOKED);
 	assert_int_equal(st.revoked_at, at);
 	assert_int_equal(st.reason, CRL_REASON_SUPERSEDED);
 	assert_int_equal(st.invalidity_date, inv);
 	is_source(f, &st, "CRL", "/unknown.crl");
 	party_free(&jane);
+	party_free(&pem);
 }
 
 static void test_responder_down_crl_answers(void **state)
@@ -971,7 +976,8 @@ static const struct rule_case rule_cases[] = {
 	{ CRL_REASON_SUPERSEDED, BEFORE, 0, TSR_CMS_GOOD, "superseded does not put the key" },
 	{ CRL_REASON_CESSATION_OF_OPERATION, BEFORE, 0, TSR_CMS_GOOD, "(cessationOfOperation)" },
 	{ CRL_REASON_PRIVILEGE_WITHDRAWN, BEFORE, 0, TSR_CMS_GOOD, "(privilegeWithdrawn)" },
-	{ CRL_REASON_CERTIFICATE_HOLD, BEFORE, 0, TSR_CMS_GOOD, "was put on hold at" },
+	/* a hold: the token is missing, whoever has it can write any time */
+	{ CRL_REASON_CERTIFICATE_HOLD, BEFORE, 0, TSR_CMS_BAD, "may have been in other hands" },
 	/* at or after it: bad whatever the reason */
 	{ CRL_REASON_AFFILIATION_CHANGED, 0, 0, TSR_CMS_BAD, "is not before it" },
 	{ CRL_REASON_SUPERSEDED, 1, 0, TSR_CMS_BAD, "is not before it" },
@@ -1135,7 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_ocsp_good),
 		cmocka_unit_test(test_ocsp_signed_by_issuer),
 		cmocka_unit_test(test_ocsp_revoked),
-		cmocka_unit_test(test_ocsp_unknown_then_crl),
+		cmocka_unit_test(test_ocsp_unknown_is_final),
 		cmocka_unit_test(test_responder_down_crl_answers),
 		cmocka_unit_test(test_both_down_unknown),
 		cmocka_unit_test(test_ocsp_wrong_signer),
