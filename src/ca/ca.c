@@ -279,6 +279,8 @@ int tsr_ca_open(const char *home, struct tsr_ca **out)
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
 	pthread_mutex_init(&ca->lock, NULL);
+	for (size_t i = 0; i < CA_OCSP_LANES; i++)
+		pthread_mutex_init(&ca->lanes[i].lock, NULL);
 	if ((ca->home = strdup(home)) == NULL) {
 		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
 		goto out;
@@ -298,8 +300,23 @@ out:
 }
 
 /* Back to the state before tsr_ca_login(): a retry starts clean. */
+static void lane_clear(struct ca_lane *l)
+{
+	tsr_signer_free(l->signer);
+	tsr_p11_key_free(l->key);
+	X509_free(l->cert);
+	l->signer = NULL;
+	l->key = NULL;
+	l->cert = NULL;
+}
+
 static void logout(struct tsr_ca *ca)
 {
+	for (size_t i = 0; i < CA_OCSP_LANES; i++) {
+		lane_clear(&ca->lanes[i]);
+		tsr_p11_close(ca->lanes[i].sess);
+		ca->lanes[i].sess = NULL;
+	}
 	ca_ocsp_forget(ca);
 	tsr_signer_free(ca->root_signer);
 	tsr_p11_key_free(ca->root_key);
@@ -326,6 +343,8 @@ void tsr_ca_close(struct tsr_ca *ca)
 	tsr_config_free(&ca->cfg);
 	free(ca->home);
 	pthread_mutex_destroy(&ca->lock);
+	for (size_t i = 0; i < CA_OCSP_LANES; i++)
+		pthread_mutex_destroy(&ca->lanes[i].lock);
 	free(ca);
 }
 
@@ -407,6 +426,76 @@ void ca_ocsp_forget(struct tsr_ca *ca)
 	ca->ocsp_signer = NULL;
 	ca->ocsp_key = NULL;
 	ca->ocsp_cert = NULL;
+}
+
+/* Give lane l the key with id (found in its own session, opened now if
+ * need be) and cert (a reference is taken). */
+static int lane_load(struct tsr_ca *ca, struct tsr_p11_module *mod, struct ca_lane *l,
+    const uint8_t *id, size_t id_len, X509 *cert)
+{
+	struct tsr_p11_uri uri;
+	int r = 0;
+
+	lane_clear(l);
+	if (l->sess == NULL) {
+		memset(&uri, 0, sizeof(uri));
+		if ((r = tsr_p11_uri_parse(ca->cfg.ca.token_uri, &uri)) == 0)
+			r = tsr_p11_open(mod, &uri, &l->sess);
+		tsr_p11_uri_free(&uri);
+		if (r != 0)
+			return r;
+	}
+	if ((r = tsr_p11_key_find(l->sess, NULL, id, id_len, &l->key)) != 0 ||
+	    (r = ca_signer_for(l->key, &l->signer)) != 0) {
+		lane_clear(l);
+		return r;
+	}
+	X509_up_ref(cert);
+	l->cert = cert;
+	return 0;
+}
+
+int ca_ocsp_lane_get(struct tsr_ca *ca, struct ca_lane **out)
+{
+	struct ca_lane *l = &ca->lanes[__atomic_fetch_add(&ca->next_lane, 1, __ATOMIC_RELAXED) %
+	    CA_OCSP_LANES];
+	struct tsr_p11_module *mod = NULL;
+	struct tsr_signer *signer;
+	uint8_t id[64];
+	size_t id_len = 0;
+	X509 *cert = NULL;
+	const uint8_t *kid;
+	int r;
+
+	/* The current certificate and key id, through the main session. */
+	pthread_mutex_lock(&ca->lock);
+	if ((r = ca_ocsp_signer(ca, &signer, &cert)) == 0) {
+		kid = tsr_p11_key_id(ca->ocsp_key, &id_len);
+		if (id_len == 0 || id_len > sizeof(id))
+			r = tsr_error(TSR_ERR_PKCS11, "the OCSP key has no usable CKA_ID");
+		else
+			memcpy(id, kid, id_len);
+		X509_up_ref(cert);
+		mod = ca->mod;
+	}
+	pthread_mutex_unlock(&ca->lock);
+	if (r != 0)
+		return r;
+	pthread_mutex_lock(&l->lock);
+	if (l->cert == NULL || X509_cmp(l->cert, cert) != 0)
+		r = lane_load(ca, mod, l, id, id_len, cert);
+	X509_free(cert);
+	if (r != 0) {
+		pthread_mutex_unlock(&l->lock);
+		return r;
+	}
+	*out = l;
+	return 0;
+}
+
+void ca_ocsp_lane_put(struct ca_lane *lane)
+{
+	pthread_mutex_unlock(&lane->lock);
 }
 
 int ca_ocsp_signer(struct tsr_ca *ca, struct tsr_signer **signer, X509 **cert)

@@ -10,6 +10,18 @@
 #include "pkcs11/p11.h"
 
 #define CA_PIN_MAX 256
+/* PKCS#11 sessions of their own for OCSP signatures, so that answering
+ * relying parties neither waits for nor holds up issuance (ca->lock), and
+ * two signatures can be under way at once. */
+#define CA_OCSP_LANES 2
+
+struct ca_lane {
+	pthread_mutex_t lock;        /* one signature at a time on this session */
+	struct tsr_p11_session *sess;
+	struct tsr_p11_key *key;     /* the OCSP key, found in sess */
+	struct tsr_signer *signer;
+	X509 *cert;                  /* the OCSP certificate the key is for */
+};
 
 struct tsr_ca {
 	/* Serialises the token: login and signing (a PKCS#11 session serves
@@ -30,6 +42,8 @@ struct tsr_ca {
 	struct tsr_p11_key *ocsp_key;
 	struct tsr_signer *ocsp_signer;
 	X509 *ocsp_cert;             /* the delegated OCSP-signing certificate */
+	struct ca_lane lanes[CA_OCSP_LANES];
+	unsigned next_lane;
 };
 
 /* The root key's signer (checked against the root certificate).  After
@@ -41,6 +55,11 @@ int ca_root_signer(struct tsr_ca *ca, struct tsr_signer **out) TSR_MUST_CHECK;
 int ca_ocsp_signer(struct tsr_ca *ca, struct tsr_signer **signer, X509 **cert) TSR_MUST_CHECK;
 /* Forget the OCSP key and certificate (after a rotation); ca->lock held. */
 void ca_ocsp_forget(struct tsr_ca *ca);
+/* A lane for one OCSP signature, locked, with the current OCSP key and
+ * certificate (found again after a rotation).  After tsr_ca_login(); the
+ * caller holds no lock.  Give it back with ca_ocsp_lane_put(). */
+int ca_ocsp_lane_get(struct tsr_ca *ca, struct ca_lane **out) TSR_MUST_CHECK;
+void ca_ocsp_lane_put(struct ca_lane *lane);
 
 /* Read a PIN file: the first line, without its newline; wiped on free. */
 int ca_read_pin(const char *path, char **out) TSR_MUST_CHECK;

@@ -7,8 +7,9 @@
  * answer for it.  Entries of one serial share a bucket (the bucket is
  * chosen by the serial alone), so that a status change finds them without
  * a scan.  A reader copies an entry's bytes under the read lock; signing
- * happens outside every lock but the token's (ca->lock), and the new bytes
- * are put in under the write lock.  An entry older than half its validity
+ * happens outside every lock but its PKCS#11 session's (ca_impl.h: OCSP
+ * signatures have sessions of their own, apart from issuance), and the new
+ * bytes are put in under the write lock.  An entry older than half its validity
  * is never served: the request signs afresh, so that guarantee does not
  * depend on the background refresh, which only keeps the cache warm.
  *
@@ -44,8 +45,8 @@
 #define CACHE_BYTES ((size_t)256 << 20)
 #define BUCKETS_MIN 1024u
 /* Signatures a request may wait for at once, by kind; more are answered
- * tryLater, so that a flood cannot queue up in front of issuance (the
- * token serves one signature at a time).  Cached answers cost none. */
+ * tryLater, so that a flood cannot queue up for the token (which serves
+ * CA_OCSP_LANES OCSP signatures at a time).  Cached answers cost none. */
 #define LIVE_MAX 16       /* with a nonce, or about several certificates */
 #define MISS_MAX 16       /* a certificate of ours not in the cache yet */
 #define UNKNOWN_MAX 4     /* a serial the CA did not issue: never kept */
@@ -257,37 +258,34 @@ static int decide(struct tsr_store *st, const struct tsr_ocsp_certid *id,
 	return 0;
 }
 
-/* Sign the n singles (times set here) in the token; out->der is malloc()ed.
- * signer_serial (may be NULL) gets the serial of the OCSP certificate used. */
+/* Sign the n singles (times set here) in the token, on an OCSP lane of
+ * its own (ca_impl.h); out->der is malloc()ed.  signer_serial (may be
+ * NULL) gets the serial of the OCSP certificate used. */
 static int sign(struct tsr_ocsp_responder *r, struct tsr_ocsp_single *s, size_t n,
     const uint8_t *nonce, size_t nonce_len, struct tsr_ocsp_answer *out,
     char signer_serial[TSR_SERIAL_HEX_MAX + 1])
 {
-	struct tsr_ca *ca = r->ca;
-	struct tsr_signer *signer;
+	struct ca_lane *lane;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	X509 *cert;
 	int64_t now = (int64_t)tsr_now(), next = now + r->validity, limit;
 	int rc;
 
-	pthread_mutex_lock(&ca->lock);
-	rc = ca_ocsp_signer(ca, &signer, &cert);
-	if (rc == 0) {
-		/* No answer outlives the certificate that signs it. */
-		limit = unix_time(X509_get0_notAfter(cert));
-		if (limit > 0 && next > limit)
-			next = limit;
-		for (size_t i = 0; i < n; i++) {
-			s[i].this_update = (time_t)now;
-			s[i].next_update = (time_t)next;
-		}
-		rc = tsr_ocsp_response_sign(signer, cert, s, n, nonce, nonce_len, (time_t)now,
-		    &der, &len);
-		if (rc == 0 && signer_serial != NULL)
-			serial_hex(cert, signer_serial);
+	if ((rc = ca_ocsp_lane_get(r->ca, &lane)) != 0)
+		return rc;
+	/* No answer outlives the certificate that signs it. */
+	limit = unix_time(X509_get0_notAfter(lane->cert));
+	if (limit > 0 && next > limit)
+		next = limit;
+	for (size_t i = 0; i < n; i++) {
+		s[i].this_update = (time_t)now;
+		s[i].next_update = (time_t)next;
 	}
-	pthread_mutex_unlock(&ca->lock);
+	rc = tsr_ocsp_response_sign(lane->signer, lane->cert, s, n, nonce, nonce_len, (time_t)now,
+	    &der, &len);
+	if (rc == 0 && signer_serial != NULL)
+		serial_hex(lane->cert, signer_serial);
+	ca_ocsp_lane_put(lane);
 	if (rc != 0)
 		return rc;
 	memset(out, 0, sizeof(*out));
