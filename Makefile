@@ -13,6 +13,7 @@ all: build
 
 deps:
 	@scripts/install-deps
+	@scripts/browser-deps
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_OPTS)

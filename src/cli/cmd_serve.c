@@ -27,9 +27,10 @@
 
 const char cli_usage_serve[] =
     "usage: tessera serve --home DIR [--listen HOST:PORT] [--public-listen HOST:PORT]\n"
-    "                     [--access-log FILE]\n"
+    "                     [--access-log FILE] [--web-root DIR]\n"
     "\n"
-    "Serve the JSON API, EST (RFC 7030) under /.well-known/est/, the OCSP responder\n"
+    "Serve the web pages (/, /apply, ..., /ra/, with /assets/) from the web root,\n"
+    "the JSON API, EST (RFC 7030) under /.well-known/est/, the OCSP responder\n"
     "(/ocsp), the CRLs (/crl/issuing.crl, /crl/root.crl) and the CA certificates\n"
     "(/ca/issuing.crt, /ca/root.crt) over HTTPS, and with --public-listen the last\n"
     "three also over plain HTTP, which is how relying parties fetch them: make\n"
@@ -55,26 +56,30 @@ const char cli_usage_serve[] =
     "  --public-listen HOST:PORT  also serve OCSP, CRLs and CA certificates over\n"
     "                      plain HTTP here (default: not at all)\n"
     "  --access-log FILE   append the access log here (default: standard error)\n"
+    "  --web-root DIR      serve the pages and their assets from DIR (default:\n"
+    "                      " TSR_WEB_DIR ")\n"
     "  --help              this text\n";
 
-enum { OPT_HOME = 1, OPT_LISTEN, OPT_PUBLIC_LISTEN, OPT_ACCESS_LOG, OPT_HELP };
+enum { OPT_HOME = 1, OPT_LISTEN, OPT_PUBLIC_LISTEN, OPT_ACCESS_LOG, OPT_WEB_ROOT, OPT_HELP };
 
 static const struct option serve_options[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "public-listen", required_argument, NULL, OPT_PUBLIC_LISTEN },
 	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+	{ "web-root", required_argument, NULL, OPT_WEB_ROOT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 static int parse(int argc, char **argv, const char **home, struct tsr_http_config *hc,
-    const char **public_listen)
+    const char **public_listen, const char **web_root)
 {
 	int c;
 
 	*home = NULL;
 	*public_listen = NULL;
+	*web_root = TSR_WEB_DIR;
 	cli_options_begin();
 	while ((c = cli_next_option(argc, argv, serve_options, OPT_HELP, NULL,
 	    cli_usage_serve)) > 0) {
@@ -83,6 +88,7 @@ static int parse(int argc, char **argv, const char **home, struct tsr_http_confi
 		case OPT_LISTEN: hc->listen = optarg; break;
 		case OPT_PUBLIC_LISTEN: *public_listen = optarg; break;
 		case OPT_ACCESS_LOG: hc->access_log_path = optarg; break;
+		case OPT_WEB_ROOT: *web_root = optarg; break;
 		case CLI_HELP: return CLI_HELP;
 		default: return cli_bad_option(cli_usage_serve, argv);
 		}
@@ -127,6 +133,23 @@ static int authenticate(struct tsr_http_app *app, const char *authorization, cha
 		tsr_ra_store_release(ra, st);
 	}
 	tsr_wipe(token, sizeof(token));
+	return r;
+}
+
+/* The same for a browser's tsr_session cookie, with its CSRF value. */
+static int authenticate_cookie(struct tsr_http_app *app, const char *token, char *actor,
+    size_t size, char csrf[TSR_HTTP_CSRF_CHARS + 1])
+{
+	struct tsr_ra *ra = app->ctx;
+	struct tsr_store *st = NULL;
+	int r;
+
+	if ((r = tsr_ra_store_acquire(ra, &st)) != 0)
+		return r;
+	r = tsr_ra_session_check(ra, st, token, actor, size);
+	tsr_ra_store_release(ra, st);
+	if (r == 0)
+		r = tsr_ra_session_csrf(ra, token, csrf);
 	return r;
 }
 
@@ -313,7 +336,7 @@ int cmd_serve(int argc, char **argv)
 	struct tsr_http_app app, public_app;
 	struct status_keeper keeper = { .ca = NULL };
 	struct sweeper status = { .running = false };
-	const char *public_listen;
+	const char *public_listen, *web_root;
 	struct tsr_ca *ca = NULL;
 	struct tsr_ra *ra = NULL;
 	struct sweeper sweep = { .running = false };
@@ -323,7 +346,7 @@ int cmd_serve(int argc, char **argv)
 	int r, sig = 0;
 
 	tsr_http_config_default(&hc);
-	if ((r = parse(argc, argv, &home, &hc, &public_listen)) != 0 ||
+	if ((r = parse(argc, argv, &home, &hc, &public_listen, &web_root)) != 0 ||
 	    (r = cli_home(home, &home)) != 0)
 		return r;
 	if ((r = block_stop_signals(&stop)) != 0 || (r = tsr_ca_open(home, &ca)) != 0)
@@ -350,6 +373,8 @@ int cmd_serve(int argc, char **argv)
 	app.cfg = tsr_ca_config(ca);
 	app.ctx = ra;
 	app.authenticate = authenticate;
+	app.authenticate_cookie = authenticate_cookie;
+	app.web_root = web_root;
 	app.ocsp = keeper.ocsp;
 	if ((r = tsr_http_server_start(&hc, &app, &server)) != 0) {
 		tsr_ca_audit(ca, cli_actor(), "server.start", hc.listen, TSR_AUDIT_FAILURE, "%s",
@@ -372,6 +397,7 @@ int cmd_serve(int argc, char **argv)
 		pc.per_ip_connections = PUBLIC_PER_IP;
 		public_app = app;
 		public_app.authenticate = NULL;
+		public_app.authenticate_cookie = NULL;
 		public_app.routes = tsr_http_status_routes(&public_app.n_routes);
 		if ((r = tsr_http_server_start(&pc, &public_app, &public)) != 0) {
 			tsr_ca_audit(ca, cli_actor(), "server.start", public_listen,

@@ -233,6 +233,7 @@ static const struct tsr_http_route api_routes[] = {
 
 static struct tsr_http_route all_routes[ROUTES_MAX];
 static size_t n_all_routes;
+static size_t n_api_routes;   /* the API's: the first part of all_routes */
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
 
 /* Append n routes to the one table, as many as fit (a test catches a
@@ -259,9 +260,19 @@ static void join_tables(void)
 	join(r, n);
 	r = tsr_http_status_routes(&n);
 	join(r, n);
+	n_api_routes = n_all_routes;
+	r = tsr_http_web_routes(&n);
+	join(r, n);
 }
 
 const struct tsr_http_route *tsr_http_api_routes(size_t *n)
+{
+	pthread_once(&all_once, join_tables);
+	*n = n_api_routes;
+	return all_routes;
+}
+
+const struct tsr_http_route *tsr_http_all_routes(size_t *n)
 {
 	pthread_once(&all_once, join_tables);
 	*n = n_all_routes;
@@ -391,11 +402,12 @@ static json_t *request_body(const struct tsr_http_route *r)
 	    "schema", tsr_json_schema_openapi(r->body));
 }
 
-/* Who may call r: a session, Basic credentials, or Basic optionally. */
+/* Who may call r: a session (a bearer token, or a browser's cookie with
+ * its CSRF header: docs/web.md), Basic credentials, or Basic optionally. */
 static json_t *security(const struct tsr_http_route *r)
 {
 	if (r->flags & TSR_HTTP_AUTH)
-		return json_pack("[{s:[]}]", "session");
+		return json_pack("[{s:[]}, {s:[]}]", "session", "cookie");
 	if (r->flags & TSR_HTTP_BASIC)
 		return json_pack("[{s:[]}]", "basic");
 	return json_pack("[{s:[]}, {}]", "basic");
@@ -448,7 +460,7 @@ static int add_operation(json_t *paths, const struct tsr_http_route *r)
 	return json_object_set_new(item, method, op) == 0 ? 0 : TSR_ERR_NOMEM;
 }
 
-/* components/securitySchemes: bearer sessions, Basic (EST). */
+/* components/securitySchemes: bearer sessions, browser sessions, Basic (EST). */
 static int security_schemes(json_t *doc, bool session, bool basic)
 {
 	json_t *schemes = json_object();
@@ -456,6 +468,10 @@ static int security_schemes(json_t *doc, bool session, bool basic)
 	if (schemes == NULL ||
 	    (session && json_object_set_new(schemes, "session", json_pack("{s:s, s:s}", "type",
 	    "http", "scheme", "bearer")) != 0) ||
+	    (session && json_object_set_new(schemes, "cookie", json_pack("{s:s, s:s, s:s, s:s}",
+	    "type", "apiKey", "in", "cookie", "name", TSR_HTTP_SESSION_COOKIE, "description",
+	    "A browser's session; methods other than GET and HEAD also need the header "
+	    TSR_HTTP_CSRF_HEADER " (docs/web.md)")) != 0) ||
 	    (basic && json_object_set_new(schemes, "basic", json_pack("{s:s, s:s}", "type",
 	    "http", "scheme", "basic")) != 0)) {
 		json_decref(schemes);

@@ -83,6 +83,7 @@ enum tsr_http_refusal {
 	TSR_HTTP_METHOD_NOT_ALLOWED,   /* 405 method-not-allowed */
 	TSR_HTTP_LENGTH_REQUIRED,      /* 411 length-required */
 	TSR_HTTP_UNSUPPORTED_MEDIA,    /* 415 unsupported-media-type */
+	TSR_HTTP_CSRF,                 /* 403 csrf: a cookie session without the right token */
 };
 
 /* The problem document for an error code (a TSR_ERR_*; anything else counts
@@ -96,7 +97,9 @@ json_t *tsr_problem_from_refusal(enum tsr_http_refusal r, const char *detail,
 /* ------------------------------------------------------------------ routes
  * A route is a method and a path pattern whose segments are literals or
  * "{name}" captures.  Matching is exact: no trailing-slash, case or
- * percent-encoding equivalences on literal segments, no empty segments.
+ * percent-encoding equivalences on literal segments, no empty segments
+ * (but a pattern without captures ending in '/', such as "/" or "/ra/",
+ * matches exactly itself).
  * A capture matches one non-empty segment; it is percent-decoded and must
  * then hold no '/' and no control character and fit TSR_HTTP_PARAM_MAX
  * bytes.  HEAD is served by GET routes.
@@ -149,6 +152,10 @@ struct tsr_http_request {
 	const uint8_t *client_cert;
 	size_t client_cert_len;
 	void *connection;                    /* the server's, for tsr_http_header() */
+	/* Authenticated routes whose caller came with the tsr_session cookie
+	 * (no Authorization header): its token (a secret: never log, echo or
+	 * keep it); else NULL. */
+	const char *session_cookie;
 };
 
 /* A response header besides the server's own: static strings, or text in
@@ -312,6 +319,48 @@ int tsr_http_est_csrattrs(enum tsr_key_type t, uint8_t **out, size_t *len) TSR_M
  * listener (app->ctx is the struct tsr_ra, app->ocsp the responder). */
 const struct tsr_http_route *tsr_http_status_routes(size_t *n);
 
+/* ------------------------------------------------------------------ browsers
+ * Pages and assets (web.c) and browser sessions (server.c); docs/web.md.
+ *
+ * A TSR_HTTP_AUTH request without an Authorization header is authenticated
+ * by the tsr_session cookie if it has one (app->authenticate_cookie); such a
+ * request with a method other than GET or HEAD must then carry the header
+ * X-CSRF-Token equal to the session's CSRF value (compared in constant
+ * time), else 403 csrf.  The Cookie header is read strictly enough: at most
+ * one Cookie header, pairs separated by ';' and spaces, tsr_session at most
+ * once (twice is 400 invalid: which one counts would be a guess); other
+ * cookies are skipped unread, whatever their syntax.
+ */
+#define TSR_HTTP_SESSION_COOKIE "tsr_session"
+#define TSR_HTTP_CSRF_COOKIE "tsr_csrf"
+#define TSR_HTTP_CSRF_HEADER "X-CSRF-Token"
+/* base64url of an HMAC-SHA-256 without padding. */
+#define TSR_HTTP_CSRF_CHARS 43
+/* Headers of every page and asset (besides the server's own). */
+#define TSR_HTTP_PAGE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; " \
+	"img-src 'self' data:; connect-src 'self'; form-action 'self'; " \
+	"frame-ancestors 'none'; base-uri 'none'"
+/* The largest page or asset served. */
+#define TSR_HTTP_WEB_FILE_MAX (1024 * 1024)
+
+/* The value of cookie name in a Cookie header value (NULL: none) into out
+ * (size bytes): 0 found; TSR_ERR_NOT_FOUND absent; TSR_ERR_INVALID given
+ * twice, or too long for out (the detail names the cookie, never a value). */
+int tsr_http_cookie(const char *header, const char *name, char *out, size_t size)
+    TSR_MUST_CHECK;
+
+/* The pages ("/", "/apply", ..., "/ra/") and "/assets/{file}", read from
+ * app->web_root (GET and HEAD).  Not part of tsr_http_api_routes() (the
+ * API and its OpenAPI document); tsr_http_all_routes() has both. */
+const struct tsr_http_route *tsr_http_web_routes(size_t *n);
+/* The API's routes followed by the web routes: what `tessera serve` serves
+ * (app->routes NULL means this table). */
+const struct tsr_http_route *tsr_http_all_routes(size_t *n);
+/* Whether name may be an asset's file name: 1..64 of [A-Za-z0-9._-], not
+ * starting with '.' or '-', with one of the extensions served; *type gets
+ * its Content-Type. */
+bool tsr_http_asset_name(const char *name, const char **type);
+
 /* ------------------------------------------------------------------ server */
 #define TSR_HTTP_DEFAULT_LISTEN "127.0.0.1:8443"
 
@@ -357,6 +406,16 @@ struct tsr_http_app {
 	size_t n_routes;
 	/* The OCSP responder for /ocsp, or NULL: those routes answer 503. */
 	struct tsr_ocsp_responder *ocsp;
+	/* Browser sessions (docs/web.md): accept or refuse the token of a
+	 * tsr_session cookie (TSR_HTTP_BEARER_CHARS base64url characters) as
+	 * authenticate does a bearer token, and on success also write the
+	 * session's CSRF value into csrf.  Asked only when a TSR_HTTP_AUTH
+	 * request has no Authorization header.  NULL: cookies are ignored. */
+	int (*authenticate_cookie)(struct tsr_http_app *app, const char *token, char *actor,
+	    size_t actor_size, char csrf[TSR_HTTP_CSRF_CHARS + 1]);
+	/* The directory the pages and assets are read from (web.c), or NULL:
+	 * those routes answer 404. */
+	const char *web_root;
 };
 
 /* Parse "IPv4:PORT" or "[IPv6]:PORT" (numeric addresses only: no host

@@ -22,6 +22,7 @@ static const struct {
 	{ TSR_HTTP_LENGTH_REQUIRED, 411, "length-required", "Content-Length required" },
 	{ TSR_HTTP_UNSUPPORTED_MEDIA, 415, "unsupported-media-type",
 	    "unsupported media type" },
+	{ TSR_HTTP_CSRF, 403, "csrf", "CSRF token missing or wrong" },
 };
 
 /* A JSON string of s, which may echo client bytes that are not UTF-8:

@@ -85,9 +85,12 @@ static const struct tsr_json_field code_body[] = {
 	{ .name = NULL },
 };
 
+/* The applicant's sign-in: a password, and for browsers "cookie": true
+ * (docs/web.md). */
 static const struct tsr_json_field password_body[] = {
 	{ .name = "password", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
 	    .max_len = SECRET_MAX },
+	{ .name = "cookie", .type = TSR_JSON_BOOL },
 	{ .name = NULL },
 };
 
@@ -96,6 +99,7 @@ static const struct tsr_json_field login_body[] = {
 	    .max_len = TSR_USER_NAME_MAX },
 	{ .name = "password", .type = TSR_JSON_STRING, .required = true, .min_len = 1,
 	    .max_len = SECRET_MAX },
+	{ .name = "cookie", .type = TSR_JSON_BOOL },
 	{ .name = NULL },
 };
 
@@ -671,12 +675,50 @@ static int post_password_reset(const struct tsr_http_request *req,
 
 /* ------------------------------------------------------------------ sessions */
 
-/* {token, expires_at}; the token is wiped from our memory once copied. */
-static int session_json(char token[TSR_SESSION_TOKEN_LEN], int64_t expires_at, json_t **out)
+/* Cookie attributes (docs/web.md): the session's is out of scripts' reach;
+ * the CSRF value is for the page's script to send back in a header. */
+#define SESSION_COOKIE_ATTRS "; Path=/; Secure; HttpOnly; SameSite=Strict"
+#define CSRF_COOKIE_ATTRS "; Path=/; Secure; SameSite=Strict"
+
+/* A browser's session: both cookies set, and {csrf, expires_at}. */
+static int session_cookies(const struct tsr_http_request *req, const char *token,
+    int64_t expires_at, struct tsr_http_response *res)
 {
-	*out = json_pack("{s:s, s:o}", "token", token, "expires_at", time_json(expires_at));
+	char csrf[TSR_SESSION_TOKEN_LEN];
+	int n, m, r;
+
+	if ((r = tsr_ra_session_csrf(req->app->ctx, token, csrf)) != 0)
+		return r;
+	n = snprintf(res->text, sizeof(res->text), TSR_HTTP_SESSION_COOKIE "=%s"
+	    SESSION_COOKIE_ATTRS, token);
+	m = snprintf(res->text + n + 1, sizeof(res->text) - (size_t)n - 1,
+	    TSR_HTTP_CSRF_COOKIE "=%s" CSRF_COOKIE_ATTRS, csrf);
+	if (n < 0 || m < 0 || (size_t)n + 1 + (size_t)m >= sizeof(res->text)) {
+		tsr_wipe(csrf, sizeof(csrf));
+		return tsr_error(TSR_ERR_INTERNAL, "the session cookies do not fit");
+	}
+	res->headers[0] = (struct tsr_http_header){ "Set-Cookie", res->text };
+	res->headers[1] = (struct tsr_http_header){ "Set-Cookie", res->text + n + 1 };
+	res->n_headers = 2;
+	res->json = json_pack("{s:s, s:o}", "csrf", csrf, "expires_at", time_json(expires_at));
+	tsr_wipe(csrf, sizeof(csrf));
+	return res->json != NULL ? 0 : nomem();
+}
+
+/* {token, expires_at}, or with "cookie": true the cookies and {csrf,
+ * expires_at}; the token is wiped from our memory once copied. */
+static int session_answer(const struct tsr_http_request *req, char token[TSR_SESSION_TOKEN_LEN],
+    int64_t expires_at, struct tsr_http_response *res)
+{
+	int r = 0;
+
+	if (json_is_true(json_object_get(req->body, "cookie")))
+		r = session_cookies(req, token, expires_at, res);
+	else if ((res->json = json_pack("{s:s, s:o}", "token", token, "expires_at",
+	    time_json(expires_at))) == NULL)
+		r = nomem();
 	tsr_wipe(token, TSR_SESSION_TOKEN_LEN);
-	return *out != NULL ? 0 : nomem();
+	return r;
 }
 
 static int do_applicant_session(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -689,7 +731,7 @@ static int do_applicant_session(const struct tsr_http_request *req, struct tsr_r
 	if ((r = tsr_ra_applicant_session(ra, st, req->client, tsr_http_param(req, "id"),
 	    body_str(req, "password"), token, &expires_at)) != 0)
 		return r;
-	return session_json(token, expires_at, &res->json);
+	return session_answer(req, token, expires_at, res);
 }
 
 static int post_applicant_session(const struct tsr_http_request *req,
@@ -708,7 +750,7 @@ static int do_officer_session(const struct tsr_http_request *req, struct tsr_ra 
 	if ((r = tsr_ra_officer_login(ra, st, req->client, body_str(req, "user"),
 	    body_str(req, "password"), token, &expires_at)) != 0)
 		return r;
-	return session_json(token, expires_at, &res->json);
+	return session_answer(req, token, expires_at, res);
 }
 
 static int post_officer_session(const struct tsr_http_request *req,
@@ -723,11 +765,19 @@ static int do_end_session(const struct tsr_http_request *req, struct tsr_ra *ra,
 	char token[TSR_HTTP_BEARER_CHARS + 1];
 	int r;
 
-	if ((r = tsr_http_bearer(req->authorization, token)) == 0)
+	if (req->session_cookie != NULL)
+		r = tsr_ra_session_end(ra, st, req->session_cookie);
+	else if ((r = tsr_http_bearer(req->authorization, token)) == 0)
 		r = tsr_ra_session_end(ra, st, token);
 	tsr_wipe(token, sizeof(token));
 	if (r != 0)
 		return r;
+	/* A browser forgets both cookies (harmless for other clients). */
+	res->headers[0] = (struct tsr_http_header){ "Set-Cookie", TSR_HTTP_SESSION_COOKIE "=; "
+	    "Max-Age=0" SESSION_COOKIE_ATTRS };
+	res->headers[1] = (struct tsr_http_header){ "Set-Cookie", TSR_HTTP_CSRF_COOKIE "=; "
+	    "Max-Age=0" CSRF_COOKIE_ATTRS };
+	res->n_headers = 2;
 	res->json = json_pack("{s:b}", "ended", 1);
 	return res->json ? 0 : nomem();
 }
@@ -1335,7 +1385,8 @@ static const struct prop status_props[] = {
 static const struct prop agreement_props[] = { { "version", "string", true } };
 
 static const struct prop session_props[] = {
-	{ "token", "string", true }, { "expires_at", "date-time", true },
+	{ "token", "string", false }, { "csrf", "string", false },
+	{ "expires_at", "date-time", true },
 };
 
 static const struct prop ended_props[] = { { "ended", "boolean", true } };

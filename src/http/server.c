@@ -28,6 +28,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -94,6 +95,10 @@ struct request {
 	struct tsr_http_param query[TSR_HTTP_MAX_QUERY];
 	size_t n_query;
 	char actor[128];
+	/* The tsr_session cookie's token when it authenticated the request (a
+	 * secret, wiped when the request ends). */
+	char cookie[TSR_HTTP_BEARER_CHARS + 1];
+	bool by_cookie;
 	struct tsr_buf body;
 	int status;
 	size_t bytes;
@@ -175,6 +180,15 @@ static bool path_matches(const char *pattern, const char *path, struct tsr_http_
 	}
 }
 
+/* A pattern without captures ending in '/' ("/", "/ra/"): itself only. */
+static bool slash_matches(const char *pattern, const char *path)
+{
+	size_t n = strlen(pattern);
+
+	return n > 0 && pattern[n - 1] == '/' && strchr(pattern, '{') == NULL &&
+	    strcmp(pattern, path) == 0;
+}
+
 /* pattern, then '/' and at least one more character. */
 static bool prefix_matches(const char *pattern, const char *path)
 {
@@ -200,6 +214,7 @@ int tsr_http_route_find(const struct tsr_http_route *routes, size_t n, const cha
 		struct tsr_http_match m = { .route = &routes[i] };
 
 		if (!((routes[i].flags & TSR_HTTP_PREFIX) ? prefix_matches(routes[i].pattern, path) :
+		    slash_matches(routes[i].pattern, path) ||
 		    path_matches(routes[i].pattern, path, &m)))
 			continue;
 		if (method_matches(routes[i].method, method)) {
@@ -302,10 +317,11 @@ const char *tsr_http_query(const struct tsr_http_request *req, const char *name)
 
 /* ------------------------------------------------------------------ bearer tokens */
 
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    "0123456789-_";
+
 int tsr_http_bearer(const char *authorization, char token[TSR_HTTP_BEARER_CHARS + 1])
 {
-	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_";
 	const char *t;
 
 	token[0] = '\0';
@@ -318,6 +334,52 @@ int tsr_http_bearer(const char *authorization, char token[TSR_HTTP_BEARER_CHARS 
 		return tsr_error(TSR_ERR_AUTH, "the bearer token is malformed");
 	memcpy(token, t, TSR_HTTP_BEARER_CHARS + 1);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ cookies */
+
+/*
+ * RFC 6265 5.4: "name=value" pairs separated by "; ".  Only the pair named
+ * name is looked at: the others may be any site's on the same host (cookies
+ * ignore ports), so their syntax is not ours to judge.  A name given twice
+ * is refused: a browser sends two when another path or a sibling domain set
+ * one too, and which of them we would read is then the attacker's choice.
+ */
+int tsr_http_cookie(const char *header, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+	bool found = false;
+	const char *p = header;
+
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		size_t len;
+
+		p += strspn(p, " \t");
+		len = strcspn(p, ";");
+		if (len > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			const char *v = p + nlen + 1;
+			size_t vlen = len - nlen - 1;
+
+			while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+				vlen--;
+			if (found) {
+				tsr_wipe(out, size);
+				return tsr_error(TSR_ERR_INVALID, "the cookie %s is given more "
+				    "than once", name);
+			}
+			if (vlen >= size)
+				return tsr_error(TSR_ERR_TOO_LARGE, "the cookie %s is too long",
+				    name);
+			memcpy(out, v, vlen);
+			out[vlen] = '\0';
+			found = true;
+		}
+		p += len;
+		if (*p == ';')
+			p++;
+	}
+	return found ? 0 : tsr_error(TSR_ERR_NOT_FOUND, "no cookie %s", name);
 }
 
 /* ------------------------------------------------------------------ basic credentials */
@@ -549,9 +611,9 @@ static bool add_headers(struct MHD_Response *resp, const char *content_type,
 	    MHD_add_response_header(resp, "Content-Type", content_type) == MHD_YES;
 
 	for (size_t i = 0; i < TSR_ARRAY_LEN(fixed); i++) {
-		/* A handler's caching rule replaces ours; HSTS means nothing
-		 * over plain HTTP (RFC 6797 8.1). */
-		if ((i == 0 && has_header(x, fixed[i][0])) || (i == 2 && plain))
+		/* A handler's caching rule and content policy (pages) replace
+		 * ours; HSTS means nothing over plain HTTP (RFC 6797 8.1). */
+		if (((i == 0 || i == 4) && has_header(x, fixed[i][0])) || (i == 2 && plain))
 			continue;
 		ok = ok && MHD_add_response_header(resp, fixed[i][0], fixed[i][1]) == MHD_YES;
 	}
@@ -761,22 +823,87 @@ static bool ambiguous_framing(struct request *rq, struct MHD_Connection *con)
 	return true;
 }
 
+/* The tsr_session cookie's token into rq->cookie: 0; TSR_ERR_NOT_FOUND
+ * without one; TSR_ERR_INVALID for two Cookie headers or two such cookies;
+ * TSR_ERR_AUTH for a malformed one. */
+static int cookie_token(struct request *rq, struct MHD_Connection *con)
+{
+	const char *h;
+	int r;
+
+	if (header_count(con, "Cookie") > 1)
+		return tsr_error(TSR_ERR_INVALID, "the Cookie header is given more than once");
+	h = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Cookie");
+	r = tsr_http_cookie(h, TSR_HTTP_SESSION_COOKIE, rq->cookie, sizeof(rq->cookie));
+	if (r == 0 && (strlen(rq->cookie) != TSR_HTTP_BEARER_CHARS ||
+	    strspn(rq->cookie, b64url) != TSR_HTTP_BEARER_CHARS))
+		r = TSR_ERR_TOO_LARGE;
+	if (r == TSR_ERR_TOO_LARGE)
+		r = tsr_error(TSR_ERR_AUTH, "the session cookie is malformed");
+	if (r != 0)
+		tsr_wipe(rq->cookie, sizeof(rq->cookie));
+	return r;
+}
+
+/* Whether the request carries X-CSRF-Token once, equal to want. */
+static bool csrf_ok(struct MHD_Connection *con, const char *want)
+{
+	const char *got;
+
+	if (header_count(con, TSR_HTTP_CSRF_HEADER) != 1 ||
+	    (got = MHD_lookup_connection_value(con, MHD_HEADER_KIND, TSR_HTTP_CSRF_HEADER)) == NULL)
+		return false;
+	return strlen(got) == TSR_HTTP_CSRF_CHARS && strlen(want) == TSR_HTTP_CSRF_CHARS &&
+	    CRYPTO_memcmp(got, want, TSR_HTTP_CSRF_CHARS) == 0;
+}
+
+/* A browser's request: the session of its cookie, and for anything but
+ * GET and HEAD the CSRF header (*csrf_bad when it is missing or wrong). */
+static int authenticate_cookie(struct request *rq, struct MHD_Connection *con, bool *csrf_bad)
+{
+	struct tsr_http_app *app = rq->srv->app;
+	char csrf[TSR_HTTP_CSRF_CHARS + 1] = "";
+	int r;
+
+	if ((r = cookie_token(rq, con)) != 0)
+		return r;
+	r = app->authenticate_cookie(app, rq->cookie, rq->actor, sizeof(rq->actor), csrf);
+	if (r == 0 && rq->actor[0] == '\0')
+		r = TSR_ERR_AUTH;
+	if (r == 0 && strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0 &&
+	    !csrf_ok(con, csrf))
+		*csrf_bad = true;
+	tsr_wipe(csrf, sizeof(csrf));
+	if (r != 0 || *csrf_bad)
+		tsr_wipe(rq->cookie, sizeof(rq->cookie));
+	else
+		rq->by_cookie = true;
+	return r;
+}
+
 /* Runs for authenticated routes before a byte of the body is read: 0, or
  * TSR_ERR_AUTH (401), or the error that kept the credentials from being
- * checked. */
-static int authenticate(struct request *rq, struct MHD_Connection *con)
+ * checked; *csrf_bad for a cookie session without the right CSRF token. */
+static int authenticate(struct request *rq, struct MHD_Connection *con, bool *csrf_bad)
 {
 	struct tsr_http_app *app = rq->srv->app;
 	const char *auth = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
-	int r;
+	int r = TSR_ERR_NOT_FOUND;
 
 	rq->actor[0] = '\0';
-	if (app->authenticate == NULL)
-		return TSR_ERR_AUTH;
-	r = app->authenticate(app, auth, rq->actor, sizeof(rq->actor));
-	if (r == 0 && rq->actor[0] == '\0')
-		r = TSR_ERR_AUTH;
-	if (r != 0)
+	*csrf_bad = false;
+	/* The Authorization header first: a script can set it only for its
+	 * own origin, so it needs no CSRF token; the cookie comes by itself. */
+	if (auth == NULL && app->authenticate_cookie != NULL)
+		r = authenticate_cookie(rq, con, csrf_bad);
+	if (r == TSR_ERR_NOT_FOUND) {
+		if (app->authenticate == NULL)
+			return TSR_ERR_AUTH;
+		r = app->authenticate(app, auth, rq->actor, sizeof(rq->actor));
+		if (r == 0 && rq->actor[0] == '\0')
+			r = TSR_ERR_AUTH;
+	}
+	if (r != 0 || *csrf_bad)
 		rq->actor[0] = '\0';
 	return r;
 }
@@ -868,11 +995,17 @@ static enum MHD_Result begin(struct request *rq, struct MHD_Connection *con)
 		return refuse(rq, con, TSR_HTTP_LENGTH_REQUIRED,
 		    "send the body with a Content-Length, not chunked");
 	if (route->flags & TSR_HTTP_AUTH) {
-		if ((r = authenticate(rq, con)) == TSR_ERR_AUTH)
+		bool csrf_bad = false;
+
+		if ((r = authenticate(rq, con, &csrf_bad)) == TSR_ERR_AUTH)
 			return refuse(rq, con, TSR_HTTP_UNAUTHENTICATED,
 			    "missing or invalid credentials");
 		if (r != 0)
 			return fail(rq, con, r);
+		if (csrf_bad)
+			return refuse(rq, con, TSR_HTTP_CSRF, "a request signed in by the "
+			    "session cookie must carry the header " TSR_HTTP_CSRF_HEADER " with "
+			    "the value of the " TSR_HTTP_CSRF_COOKIE " cookie");
 		authed = true;
 	}
 	if ((route->flags & TSR_HTTP_BASIC) && !has_basic(con))
@@ -991,6 +1124,7 @@ static enum MHD_Result finish(struct request *rq, struct MHD_Connection *con)
 		.app = rq->srv->app, .route = route, .method = rq->method, .path = rq->path,
 		.n_params = rq->match.n_params, .n_query = rq->n_query,
 		.actor = rq->actor[0] ? rq->actor : NULL, .client = rq->client, .connection = con,
+		.session_cookie = rq->by_cookie ? rq->cookie : NULL,
 	};
 	struct tsr_http_response res = { .status = 0, .body_fd = -1 };
 	json_t *body = NULL;
@@ -1121,6 +1255,7 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	if (rq->path != NULL)
 		log_request(rq, toe);
 	json_decref(rq->deferred);
+	tsr_wipe(rq->cookie, sizeof(rq->cookie));
 	tsr_buf_free(&rq->body);
 	free(rq->target);
 	free(rq->path);
@@ -1372,7 +1507,7 @@ static int server_new(const struct tsr_http_config *c, struct tsr_http_app *app,
 	s->routes = app->routes;
 	s->n_routes = app->n_routes;
 	if (s->routes == NULL)
-		s->routes = tsr_http_api_routes(&s->n_routes);
+		s->routes = tsr_http_all_routes(&s->n_routes);
 	s->max_body_anonymous = c->max_body_anonymous;
 	s->max_body_authenticated = c->max_body_authenticated;
 	s->drain_seconds = c->timeout_seconds;

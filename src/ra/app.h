@@ -258,6 +258,11 @@ int tsr_ra_session_check(struct tsr_ra *ra, struct tsr_store *st, const char *to
 /* End the session of token (log out).  TSR_ERR_AUTH if there is none. */
 int tsr_ra_session_end(struct tsr_ra *ra, struct tsr_store *st, const char *token)
     TSR_MUST_CHECK;
+/* The CSRF value of a browser session (docs/web.md): base64url without
+ * padding of HMAC-SHA-256 under the code key of "csrf:" and token, 43
+ * characters; nothing is stored.  TSR_ERR_INVALID for a malformed token. */
+int tsr_ra_session_csrf(const struct tsr_ra *ra, const char *token,
+    char csrf[TSR_SESSION_TOKEN_LEN]) TSR_MUST_CHECK;
 
 /* ------------------------------------------------------------------ views
  * For the API and the CLI.  None returns a hash or a code. */

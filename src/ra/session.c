@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "audit/audit.h"
@@ -169,4 +170,25 @@ int tsr_ra_session_end(struct tsr_ra *ra, struct tsr_store *st, const char *toke
 	token_hash(token, hash);
 	r = tsr_store_session_delete(st, hash);
 	return r == TSR_ERR_NOT_FOUND ? tsr_error(TSR_ERR_AUTH, "no such session") : r;
+}
+
+int tsr_ra_session_csrf(const struct tsr_ra *ra, const char *token,
+    char csrf[TSR_SESSION_TOKEN_LEN])
+{
+	uint8_t msg[5 + TSR_SESSION_TOKEN_LEN], mac[TOKEN_BYTES];
+	unsigned mac_len = 0;
+	bool ok;
+
+	csrf[0] = '\0';
+	if (!token_shape(token))
+		return tsr_error(TSR_ERR_INVALID, "malformed session token");
+	memcpy(msg, "csrf:", 5);
+	memcpy(msg + 5, token, TSR_SESSION_TOKEN_LEN - 1);
+	ok = HMAC(EVP_sha256(), ra->code_key, sizeof(ra->code_key), msg,
+	    5 + TSR_SESSION_TOKEN_LEN - 1, mac, &mac_len) != NULL && mac_len == sizeof(mac);
+	if (ok)
+		encode(mac, csrf);
+	tsr_wipe(msg, sizeof(msg));
+	tsr_wipe(mac, sizeof(mac));
+	return ok ? 0 : tsr_error_openssl(TSR_ERR_CRYPTO, "HMAC-SHA-256");
 }

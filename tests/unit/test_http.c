@@ -2822,6 +2822,859 @@ static void test_serve_est_refusals(void **state)
 	OPENSSL_free(der);
 }
 
+/* ================================================================ pages and browser sessions */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <openssl/hmac.h>
+
+#include "ra/admin.h"
+#include "ra/app.h"
+
+static void test_cookie_parse(void **state)
+{
+	char v[16];
+
+	(void)state;
+	assert_int_equal(tsr_http_cookie(NULL, "tsr_session", v, sizeof(v)), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_cookie("tsr_session=abc", "tsr_session", v, sizeof(v)), 0);
+	assert_string_equal(v, "abc");
+	assert_int_equal(tsr_http_cookie("a=1; tsr_session=def; b=2", "tsr_session", v,
+	    sizeof(v)), 0);
+	assert_string_equal(v, "def");
+	/* Other cookies' syntax is not ours to judge. */
+	assert_int_equal(tsr_http_cookie("junk; =; \"x\"=y;;tsr_session=ghi ;", "tsr_session", v,
+	    sizeof(v)), 0);
+	assert_string_equal(v, "ghi");
+	assert_int_equal(tsr_http_cookie("tsr_session=", "tsr_session", v, sizeof(v)), 0);
+	assert_string_equal(v, "");
+	/* Names match exactly, case included. */
+	assert_int_equal(tsr_http_cookie("xtsr_session=1; tsr_session_x=2; TSR_SESSION=3; "
+	    "tsr_session =4", "tsr_session", v, sizeof(v)), TSR_ERR_NOT_FOUND);
+	/* Twice is refused, naming the cookie and never a value. */
+	assert_int_equal(tsr_http_cookie("tsr_session=secret1; tsr_session=secret2",
+	    "tsr_session", v, sizeof(v)), TSR_ERR_INVALID);
+	assert_string_equal(v, "");
+	assert_non_null(strstr(tsr_error_detail(), "tsr_session"));
+	assert_null(strstr(tsr_error_detail(), "secret"));
+	assert_int_equal(tsr_http_cookie("tsr_session=0123456789abcdef", "tsr_session", v,
+	    sizeof(v)), TSR_ERR_TOO_LARGE);
+	assert_null(strstr(tsr_error_detail(), "0123"));
+	/* The refusal of a cookie session without its CSRF token. */
+	{
+		int status = 0;
+		json_t *doc = tsr_problem_from_refusal(TSR_HTTP_CSRF, "d", "/p", &status);
+
+		assert_int_equal(status, 403);
+		assert_string_equal(json_string_value(json_object_get(doc, "type")),
+		    TSR_PROBLEM_TYPE_BASE "csrf");
+		json_decref(doc);
+	}
+}
+
+static void test_asset_names(void **state)
+{
+	static const struct {
+		const char *name, *type;
+	} good[] = {
+		{ "app.js", "text/javascript; charset=utf-8" },
+		{ "site.css", "text/css; charset=utf-8" },
+		{ "logo.svg", "image/svg+xml" },
+		{ "icon-2_x.png", "image/png" },
+		{ "favicon.ico", "image/vnd.microsoft.icon" },
+		{ "Inter.v4.woff2", "font/woff2" },
+	};
+	static const char *const bad[] = {
+		"", ".", "..", ".hidden.js", "-rf.js", "a/b.js", "a\\b.js", "a b.js", "app.JS",
+		"app.html", "app.exe", "app", "app.js.map", "app.js%00", "x\n.js",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.js",
+	};
+	const char *type;
+
+	(void)state;
+	for (size_t i = 0; i < TSR_ARRAY_LEN(good); i++) {
+		assert_true(tsr_http_asset_name(good[i].name, &type));
+		assert_string_equal(type, good[i].type);
+	}
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++)
+		if (tsr_http_asset_name(bad[i], &type))
+			fail_msg("asset name '%s' accepted", bad[i]);
+}
+
+static void test_web_routes(void **state)
+{
+	size_t n, n_api, n_all;
+	const struct tsr_http_route *web = tsr_http_web_routes(&n);
+	const struct tsr_http_route *all = tsr_http_all_routes(&n_all);
+	struct tsr_http_match m;
+
+	(void)state;
+	(void)tsr_http_api_routes(&n_api);
+	/* The API's table, then the pages: the OpenAPI document stays the API's. */
+	assert_int_equal(n_all, n_api + n);
+	for (size_t i = 0; i < n; i++)
+		assert_ptr_equal(all[n_api + i].handler, web[i].handler);
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/", &m), 0);
+	assert_string_equal(m.route->pattern, "/");
+	assert_int_equal(tsr_http_route_find(web, n, "HEAD", "/ra/", &m), 0);
+	assert_string_equal(m.route->pattern, "/ra/");
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/assets/app.js", &m), 0);
+	assert_string_equal(m.params[0].value, "app.js");
+	/* No trailing-slash or empty-segment equivalences. */
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/ra", &m), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "//", &m), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/apply/", &m), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/ra//", &m), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/index.html", &m), TSR_ERR_NOT_FOUND);
+	/* A '/' in an asset's name, however encoded, is no asset. */
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/assets/..%2f..%2fetc%2fpasswd", &m),
+	    TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_route_find(web, n, "GET", "/assets/a/b.js", &m),
+	    TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_http_route_find(web, n, "POST", "/", &m), TSR_ERR_NOT_FOUND);
+	assert_string_equal(m.allow, "GET, HEAD");
+	/* The OpenAPI document describes the browser's session too, and no page. */
+	{
+		json_t *doc = tsr_http_openapi(all, n_api);
+		json_t *cookie = json_object_get(json_object_get(json_object_get(doc,
+		    "components"), "securitySchemes"), "cookie");
+
+		assert_string_equal(json_string_value(json_object_get(cookie, "in")), "cookie");
+		assert_string_equal(json_string_value(json_object_get(cookie, "name")),
+		    "tsr_session");
+		assert_null(json_object_get(json_object_get(doc, "paths"), "/"));
+		assert_null(json_object_get(json_object_get(doc, "paths"), "/assets/{file}"));
+		json_decref(doc);
+	}
+}
+
+/* A session token and its CSRF value as the test's cookie check knows them. */
+#define WEB_TOKEN "tokentokentokentokentokentokentokentoken-_1"
+#define WEB_TOKEN_DOWN "downdowndowndowndowndowndowndowndowndown-_1"
+#define WEB_CSRF "csrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsrf-_1"
+#define WEB_CSRF_WRONG "csrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsrfcsrf-_2"
+
+static int web_cookie(struct tsr_http_app *app, const char *token, char *actor, size_t size,
+    char csrf[TSR_HTTP_CSRF_CHARS + 1])
+{
+	(void)app;
+	if (strcmp(token, WEB_TOKEN_DOWN) == 0)
+		return tsr_error(TSR_ERR_STORE, "database is locked");
+	if (strcmp(token, WEB_TOKEN) != 0)
+		return tsr_error(TSR_ERR_AUTH, "no such session");
+	snprintf(actor, size, "applicant:AP-1");
+	snprintf(csrf, TSR_HTTP_CSRF_CHARS + 1, "%s", WEB_CSRF);
+	return 0;
+}
+
+/* Who asked, and whether by the cookie (with its token handed over). */
+static int h_me(const struct tsr_http_request *req, struct tsr_http_response *res)
+{
+	res->json = json_pack("{s:s, s:b, s:b}", "actor", req->actor ? req->actor : "",
+	    "cookie", req->session_cookie != NULL && strcmp(req->session_cookie, WEB_TOKEN) == 0,
+	    "authorization", req->authorization != NULL);
+	return res->json ? 0 : TSR_ERR_NOMEM;
+}
+
+static const struct tsr_json_field me_schema[] = {
+	{ .name = "x", .type = TSR_JSON_STRING, .max_len = 8 },
+	{ .name = NULL },
+};
+
+static struct tsr_http_route web_served[128];
+static size_t n_web_served;
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	fclose(fp);
+}
+
+static void make_web_root(const struct fixture *f)
+{
+	char web[128], path[256], target[256];
+	FILE *fp;
+
+	snprintf(web, sizeof(web), "%s/web", f->dir);
+	snprintf(path, sizeof(path), "%s/outside", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	write_file(path, "secret.html", "outside secret");
+	write_file(path, "index.html", "outside index");
+	assert_int_equal(mkdir(web, 0700), 0);
+	snprintf(path, sizeof(path), "%s/assets", web);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/ra", web);
+	assert_int_equal(mkdir(path, 0700), 0);
+	write_file(web, "index.html", "<!doctype html><title>Tessera</title>");
+	write_file(web, "apply.html", "<!doctype html><title>Apply</title>");
+	write_file(web, "ra/index.html", "<!doctype html><title>RA</title>");
+	write_file(web, "assets/app.js", "export const x = 1;\n");
+	write_file(web, "assets/site.css", "body { margin: 0; }\n");
+	write_file(web, "assets/logo.svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+	write_file(web, "assets/icon.png", "\x89PNG\r\n");
+	write_file(web, "assets/.hidden.js", "hidden");
+	/* Links out of the web root, to a file and to a directory's file. */
+	snprintf(target, sizeof(target), "%s/outside/secret.html", f->dir);
+	snprintf(path, sizeof(path), "%s/verify.html", web);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/assets/link.js", web);
+	assert_int_equal(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/assets/passwd.css", web);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	/* Not regular files: a directory and a FIFO (which must not hang us). */
+	snprintf(path, sizeof(path), "%s/assets/dir.css", web);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/test.html", web);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* One byte over the limit. */
+	snprintf(path, sizeof(path), "%s/assets/big.js", web);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	for (int i = 0; i <= TSR_HTTP_WEB_FILE_MAX; i++)
+		fputc('/', fp);
+	fclose(fp);
+}
+
+static int web_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tsr_http_server_stop(f->srv);
+	assert_int_equal(tsr_dir_remove_tree(f->dir), 0);
+	free(f);
+	return 0;
+}
+
+static int web_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	static const struct tsr_http_route extra[] = {
+		ROUTE("GET", "/api/v1/me", h_me, TSR_HTTP_AUTH, NULL, "me", NULL, 0),
+		ROUTE("POST", "/api/v1/me", h_me, TSR_HTTP_AUTH, me_schema, "me", NULL, 0),
+		ROUTE("DELETE", "/api/v1/me", h_me, TSR_HTTP_AUTH, NULL, "me", NULL, 0),
+	};
+	static char web[128];
+	struct tsr_http_config c;
+	size_t n;
+	const struct tsr_http_route *all = tsr_http_all_routes(&n);
+
+	strcpy(f->dir, "/tmp/tessera-test-web-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->cert, sizeof(f->cert), "%s/cert.pem", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
+	snprintf(f->other_key, sizeof(f->other_key), "%s/other.pem", f->dir);
+	snprintf(f->log, sizeof(f->log), "%s/access.log", f->dir);
+	make_cert(f);
+	make_web_root(f);
+	snprintf(web, sizeof(web), "%s/web", f->dir);
+	assert_true(n + TSR_ARRAY_LEN(extra) <= TSR_ARRAY_LEN(web_served));
+	memcpy(web_served, all, n * sizeof(*all));
+	memcpy(web_served + n, extra, sizeof(extra));
+	n_web_served = n + TSR_ARRAY_LEN(extra);
+	f->app.authenticate = authenticate;
+	f->app.authenticate_cookie = web_cookie;
+	f->app.web_root = web;
+	f->app.routes = web_served;
+	f->app.n_routes = n_web_served;
+	config_for(f, &c);
+	if (tsr_http_server_start(&c, &f->app, &f->srv) != 0)
+		fail_msg("start: %s", tsr_error_detail());
+	f->port = tsr_http_server_port(f->srv);
+	*state = f;
+	return 0;
+}
+
+/* The value of the k-th header name in r (0 first), or NULL. */
+static const char *nth_header(const struct reply *r, const char *name, int k, char *out,
+    size_t size)
+{
+	const char *h = (const char *)r->headers.data;
+	size_t n = strlen(name);
+
+	for (const char *line = h; line != NULL && *line != '\0';
+	    line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t len = strcspn(line, "\r\n");
+
+		if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':' && k-- == 0) {
+			const char *v = line + n + 1 + strspn(line + n + 1, " ");
+
+			snprintf(out, size, "%.*s", (int)(line + len - v), v);
+			return out;
+		}
+	}
+	return NULL;
+}
+
+static void assert_page_headers(const struct reply *r, const char *type)
+{
+	char v[512];
+
+	assert_header(r, "Content-Type", type);
+	assert_header(r, "Content-Security-Policy", "default-src 'none'; script-src 'self'; "
+	    "style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; "
+	    "frame-ancestors 'none'; base-uri 'none'");
+	/* One policy, not the API's as well (browsers would apply both). */
+	assert_null(nth_header(r, "Content-Security-Policy", 1, v, sizeof(v)));
+	assert_header(r, "X-Frame-Options", "DENY");
+	assert_header(r, "Strict-Transport-Security", "max-age=31536000");
+	assert_header(r, "Referrer-Policy", "no-referrer");
+	assert_header(r, "X-Content-Type-Options", "nosniff");
+	assert_header(r, "Cache-Control", "no-store");
+}
+
+static void test_web_pages(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *path, *body;
+	} pages[] = {
+		{ "/", "<!doctype html><title>Tessera</title>" },
+		{ "/apply", "<!doctype html><title>Apply</title>" },
+		{ "/ra/", "<!doctype html><title>RA</title>" },
+		{ "/apply?id=AP-7", "<!doctype html><title>Apply</title>" },
+	};
+	struct call head = { .method = "HEAD", .path = "/apply" };
+	struct reply r;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(pages); i++) {
+		get(f, pages[i].path, &r);
+		if (r.status != 200)
+			fail_msg("%s: %ld", pages[i].path, r.status);
+		assert_page_headers(&r, "text/html; charset=utf-8");
+		assert_string_equal((const char *)r.body.data, pages[i].body);
+		reply_free(&r);
+	}
+	/* HEAD: the headers and the length, no body. */
+	request(f, &head, &r);
+	assert_int_equal(r.rc, CURLE_OK);
+	assert_int_equal(r.status, 200);
+	assert_page_headers(&r, "text/html; charset=utf-8");
+	{
+		char len[16];
+
+		snprintf(len, sizeof(len), "%zu", strlen(pages[1].body));
+		assert_header(&r, "Content-Length", len);
+	}
+	assert_int_equal(r.body.len, 0);
+	reply_free(&r);
+	/* The API keeps its own headers. */
+	get(f, "/api/v1/health", &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r);
+	assert_false(has_header(&r, "X-Frame-Options"));
+	reply_free(&r);
+}
+
+static void test_web_assets(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *path, *type, *body;
+	} assets[] = {
+		{ "/assets/app.js", "text/javascript; charset=utf-8", "export const x = 1;\n" },
+		{ "/assets/site.css", "text/css; charset=utf-8", "body { margin: 0; }\n" },
+		{ "/assets/logo.svg", "image/svg+xml",
+		    "<svg xmlns=\"http://www.w3.org/2000/svg\"/>" },
+		{ "/assets/icon.png", "image/png", "\x89PNG\r\n" },
+	};
+	struct call head = { .method = "HEAD", .path = "/assets/app.js" };
+	struct reply r;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(assets); i++) {
+		get(f, assets[i].path, &r);
+		if (r.status != 200)
+			fail_msg("%s: %ld", assets[i].path, r.status);
+		assert_page_headers(&r, assets[i].type);
+		assert_string_equal((const char *)r.body.data, assets[i].body);
+		reply_free(&r);
+	}
+	request(f, &head, &r);
+	assert_int_equal(r.status, 200);
+	assert_header(&r, "Content-Length", "20");
+	assert_int_equal(r.body.len, 0);
+	reply_free(&r);
+}
+
+static void test_web_refusals(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *path;
+		long status;
+		const char *name;
+	} cases[] = {
+		/* Traversal, however spelled, and hidden files. */
+		{ "/assets/..%2f..%2fetc%2fpasswd", 404, "not-found" },
+		{ "/assets/..%2F..%2F..%2F..%2Fetc%2Fpasswd", 404, "not-found" },
+		{ "/assets/%2e%2e", 404, "not-found" },
+		{ "/assets/.hidden.js", 404, "not-found" },
+		{ "/assets/%2ehidden.js", 404, "not-found" },
+		{ "/assets/app.js%00.css", 404, "not-found" },
+		{ "/assets/app.js/", 404, "not-found" },
+		{ "/assets/", 404, "not-found" },
+		{ "/web/index.html", 404, "not-found" },
+		{ "/index.html", 404, "not-found" },
+		{ "/ra", 404, "not-found" },
+		/* Symbolic links out of the web root. */
+		{ "/assets/link.js", 404, "not-found" },
+		{ "/assets/passwd.css", 404, "not-found" },
+		{ "/verify", 404, "not-found" },
+		/* Not regular files, missing files, types we do not serve. */
+		{ "/assets/dir.css", 404, "not-found" },
+		{ "/test", 404, "not-found" },
+		{ "/retrieve", 404, "not-found" },
+		{ "/assets/none.js", 404, "not-found" },
+		{ "/assets/app.exe", 404, "not-found" },
+		/* Too big: the operator's problem, logged. */
+		{ "/assets/big.js", 500, "config" },
+		/* Query names a page does not take. */
+		{ "/apply?code=123456", 400, "invalid" },
+	};
+	struct call post = { .method = "POST", .path = "/", .content_type = "application/json",
+		.body = "{}" };
+	char instance[128];
+	struct reply r;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(cases); i++) {
+		get(f, cases[i].path, &r);
+		snprintf(instance, sizeof(instance), "%.*s", (int)strcspn(cases[i].path, "?"),
+		    cases[i].path);
+		if (r.status != cases[i].status)
+			fail_msg("%s: %ld, wanted %ld", cases[i].path, r.status, cases[i].status);
+		assert_problem(&r, cases[i].status, cases[i].name, instance);
+		assert_null(strstr((const char *)r.body.data, "secret"));
+		assert_null(strstr((const char *)r.body.data, "root:"));
+		assert_null(strstr((const char *)r.body.data, f->dir));
+		reply_free(&r);
+	}
+	request(f, &post, &r);
+	assert_problem(&r, 405, "method-not-allowed", "/");
+	assert_header(&r, "Allow", "GET, HEAD");
+	reply_free(&r);
+}
+
+/* A web root that is a link to another, or whose directory below is one. */
+static void test_web_root_links(void **state)
+{
+	struct fixture *f = *state;
+	char ra[256], moved[256], outside[256], link_root[256];
+	const char *saved = f->app.web_root;
+	struct reply r;
+
+	snprintf(ra, sizeof(ra), "%s/web/ra", f->dir);
+	snprintf(moved, sizeof(moved), "%s/web/ra-real", f->dir);
+	snprintf(outside, sizeof(outside), "%s/outside", f->dir);
+	assert_int_equal(rename(ra, moved), 0);
+	assert_int_equal(symlink(outside, ra), 0);
+	get(f, "/ra/", &r);
+	assert_problem(&r, 404, "not-found", "/ra/");
+	assert_null(strstr((const char *)r.body.data, "outside index"));
+	reply_free(&r);
+	assert_int_equal(unlink(ra), 0);
+	assert_int_equal(rename(moved, ra), 0);
+	/* The root itself is the operator's to choose: a link there is followed. */
+	snprintf(link_root, sizeof(link_root), "%s/web-link", f->dir);
+	snprintf(moved, sizeof(moved), "%s/web", f->dir);
+	assert_int_equal(symlink(moved, link_root), 0);
+	f->app.web_root = link_root;
+	get(f, "/", &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	/* No web root: no pages. */
+	f->app.web_root = NULL;
+	get(f, "/", &r);
+	assert_problem(&r, 404, "not-found", "/");
+	reply_free(&r);
+	/* A root that does not exist: the operator's problem, logged. */
+	f->app.web_root = "/nonexistent/tessera-web";
+	get(f, "/", &r);
+	assert_problem(&r, 500, "io", "/");
+	assert_null(strstr((const char *)r.body.data, "nonexistent"));
+	reply_free(&r);
+	f->app.web_root = saved;
+}
+
+/* A call with extra headers; returns the reply's status. */
+static long web_call(const struct fixture *f, const char *method, const char *path,
+    const char *const *headers, struct reply *r)
+{
+	struct call c = { .method = method, .path = path, .headers = headers };
+
+	if (strcmp(method, "POST") == 0) {
+		c.content_type = "application/json";
+		c.body = "{\"x\":\"y\"}";
+	}
+	request(f, &c, r);
+	if (r->rc != CURLE_OK)
+		fail_msg("%s %s: %s", method, path, curl_easy_strerror(r->rc));
+	return r->status;
+}
+
+static void assert_me(const struct reply *r, bool cookie, bool authorization)
+{
+	if (r->status != 200)
+		fail_msg("status %ld: %s", r->status, (const char *)r->body.data);
+	assert_non_null(r->json);
+	assert_string_equal(json_string_value(json_object_get(r->json, "actor")),
+	    cookie ? "applicant:AP-1" : "officer:alice");
+	assert_true(json_is_true(json_object_get(r->json, "cookie")) == cookie);
+	assert_true(json_is_true(json_object_get(r->json, "authorization")) == authorization);
+}
+
+static void test_web_cookie_session(void **state)
+{
+	struct fixture *f = *state;
+	const char *const good[] = { "Cookie: tsr_session=" WEB_TOKEN, NULL };
+	const char *const among[] = { "Cookie: theme=dark; tsr_csrf=" WEB_CSRF "; tsr_session="
+	    WEB_TOKEN "; other=\"quoted\"", NULL };
+	const char *const unknown[] = { "Cookie: tsr_session=" WEB_CSRF, NULL };
+	const char *const shorter[] = { "Cookie: tsr_session=abc", NULL };
+	const char *const quoted[] = { "Cookie: tsr_session=\"" WEB_TOKEN "\"", NULL };
+	const char *const twice[] = { "Cookie: tsr_session=" WEB_TOKEN "; tsr_session="
+	    WEB_CSRF, NULL };
+	const char *const two_headers[] = { "Cookie: tsr_session=" WEB_TOKEN, "Cookie: a=b",
+		NULL };
+	const char *const down[] = { "Cookie: tsr_session=" WEB_TOKEN_DOWN, NULL };
+	const char *const other_name[] = { "Cookie: session=" WEB_TOKEN, NULL };
+	struct reply r;
+
+	/* GET and HEAD need no CSRF token. */
+	web_call(f, "GET", "/api/v1/me", good, &r);
+	assert_me(&r, true, false);
+	reply_free(&r);
+	assert_int_equal(web_call(f, "HEAD", "/api/v1/me", good, &r), 200);
+	reply_free(&r);
+	web_call(f, "GET", "/api/v1/me", among, &r);
+	assert_me(&r, true, false);
+	reply_free(&r);
+	/* Unknown, malformed or no session: 401. */
+	web_call(f, "GET", "/api/v1/me", unknown, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/me");
+	reply_free(&r);
+	web_call(f, "GET", "/api/v1/me", shorter, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/me");
+	reply_free(&r);
+	web_call(f, "GET", "/api/v1/me", quoted, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/me");
+	reply_free(&r);
+	web_call(f, "GET", "/api/v1/me", other_name, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/me");
+	reply_free(&r);
+	/* Which of two would count is not guessed. */
+	web_call(f, "GET", "/api/v1/me", twice, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/me");
+	assert_null(strstr((const char *)r.body.data, WEB_TOKEN));
+	reply_free(&r);
+	web_call(f, "GET", "/api/v1/me", two_headers, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/me");
+	reply_free(&r);
+	/* A session that cannot be checked is that error, not a 401. */
+	web_call(f, "GET", "/api/v1/me", down, &r);
+	assert_problem(&r, 503, "store", "/api/v1/me");
+	reply_free(&r);
+	/* Pages need no session, and ignore a bad cookie. */
+	web_call(f, "GET", "/", twice, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+}
+
+static void test_web_csrf(void **state)
+{
+	struct fixture *f = *state;
+	const char *const none[] = { "Cookie: tsr_session=" WEB_TOKEN, NULL };
+	const char *const wrong[] = { "Cookie: tsr_session=" WEB_TOKEN,
+		"X-CSRF-Token: " WEB_CSRF_WRONG, NULL };
+	const char *const shorter[] = { "Cookie: tsr_session=" WEB_TOKEN,
+		"X-CSRF-Token: csrfcsrf", NULL };
+	const char *const longer[] = { "Cookie: tsr_session=" WEB_TOKEN,
+		"X-CSRF-Token: " WEB_CSRF "x", NULL };
+	const char *const empty[] = { "Cookie: tsr_session=" WEB_TOKEN, "X-CSRF-Token;", NULL };
+	const char *const twice[] = { "Cookie: tsr_session=" WEB_TOKEN,
+		"X-CSRF-Token: " WEB_CSRF, "X-CSRF-Token: " WEB_CSRF, NULL };
+	/* The CSRF cookie is no substitute for the header. */
+	const char *const as_cookie[] = { "Cookie: tsr_session=" WEB_TOKEN "; tsr_csrf=" WEB_CSRF,
+		NULL };
+	const char *const right[] = { "Cookie: tsr_session=" WEB_TOKEN,
+		"X-CSRF-Token: " WEB_CSRF, NULL };
+	const char *const *refused[] = { none, wrong, shorter, longer, empty, twice, as_cookie };
+	const char *const methods[] = { "POST", "DELETE" };
+	struct reply r;
+
+	for (size_t m = 0; m < TSR_ARRAY_LEN(methods); m++) {
+		for (size_t i = 0; i < TSR_ARRAY_LEN(refused); i++) {
+			web_call(f, methods[m], "/api/v1/me", refused[i], &r);
+			if (r.status != 403)
+				fail_msg("%s case %zu: %ld", methods[m], i, r.status);
+			assert_problem(&r, 403, "csrf", "/api/v1/me");
+			assert_null(strstr((const char *)r.body.data, WEB_CSRF));
+			reply_free(&r);
+		}
+		web_call(f, methods[m], "/api/v1/me", right, &r);
+		assert_me(&r, true, false);
+		reply_free(&r);
+	}
+}
+
+static void test_web_bearer_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	const char *const bearer[] = { "Authorization: Bearer good-token", NULL };
+	/* The Authorization header counts, not the cookie (and needs no CSRF). */
+	const char *const both[] = { "Authorization: Bearer good-token",
+		"Cookie: tsr_session=" WEB_CSRF "; tsr_session=" WEB_TOKEN, NULL };
+	const char *const bad_bearer[] = { "Authorization: Bearer bad-token",
+		"Cookie: tsr_session=" WEB_TOKEN, "X-CSRF-Token: " WEB_CSRF, NULL };
+	struct reply r;
+	char *log;
+
+	web_call(f, "POST", "/api/v1/me", bearer, &r);
+	assert_me(&r, false, true);
+	reply_free(&r);
+	web_call(f, "DELETE", "/api/v1/me", both, &r);
+	assert_me(&r, false, true);
+	reply_free(&r);
+	web_call(f, "GET", "/api/v1/me", bad_bearer, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/me");
+	reply_free(&r);
+	/* Neither cookies nor CSRF values reach the access log. */
+	log = read_log(f);
+	assert_non_null(strstr(log, "path=/api/v1/me"));
+	assert_null(strstr(log, WEB_TOKEN));
+	assert_null(strstr(log, WEB_CSRF));
+	assert_null(strstr(log, "tokentoken"));
+	free(log);
+}
+
+/* ---------------------------------------------------------------- with the real workflow */
+
+#define WEB_OFFICER_PW "quiet harbour lantern 7"
+
+struct web_ra {
+	struct fixture f;
+	char home[96];
+	struct tsr_ca *ca;
+	struct tsr_ra *ra;
+};
+
+/* cmd_serve.c's checks of a bearer token and of a session cookie. */
+static int ra_bearer(struct tsr_http_app *app, const char *authorization, char *actor,
+    size_t size)
+{
+	char token[TSR_HTTP_BEARER_CHARS + 1];
+	struct tsr_store *st = NULL;
+	int r;
+
+	if ((r = tsr_http_bearer(authorization, token)) != 0)
+		return r;
+	if ((r = tsr_ra_store_acquire(app->ctx, &st)) == 0) {
+		r = tsr_ra_session_check(app->ctx, st, token, actor, size);
+		tsr_ra_store_release(app->ctx, st);
+	}
+	tsr_wipe(token, sizeof(token));
+	return r;
+}
+
+static int ra_cookie(struct tsr_http_app *app, const char *token, char *actor, size_t size,
+    char csrf[TSR_HTTP_CSRF_CHARS + 1])
+{
+	struct tsr_store *st = NULL;
+	int r;
+
+	if ((r = tsr_ra_store_acquire(app->ctx, &st)) != 0)
+		return r;
+	r = tsr_ra_session_check(app->ctx, st, token, actor, size);
+	tsr_ra_store_release(app->ctx, st);
+	return r == 0 ? tsr_ra_session_csrf(app->ctx, token, csrf) : r;
+}
+
+static int web_ra_setup(void **state)
+{
+	struct web_ra *w = calloc(1, sizeof(*w));
+	struct fixture *f = &w->f;
+	struct tsr_init_options o;
+	struct tsr_password_list *list = NULL;
+	struct tsr_store *st = NULL;
+	struct tsr_http_config c;
+
+	if (w == NULL || getenv("SOFTHSM_MODULE") == NULL)
+		return -1;
+	tsr_secret_set_cost(true);
+	strcpy(f->dir, "/tmp/tessera-test-webra-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->cert, sizeof(f->cert), "%s/cert.pem", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
+	snprintf(f->other_key, sizeof(f->other_key), "%s/other.pem", f->dir);
+	snprintf(f->log, sizeof(f->log), "%s/access.log", f->dir);
+	snprintf(w->home, sizeof(w->home), "%s/ca", f->dir);
+	make_cert(f);
+	tsr_init_options_default(&o);
+	o.home = w->home;
+	o.key_type = TSR_KEY_EC_P256;
+	o.softhsm_module = getenv("SOFTHSM_MODULE");
+	if (tsr_ca_init(&o, "test") != 0 || tsr_ca_open(w->home, &w->ca) != 0 ||
+	    tsr_ra_open(w->ca, &w->ra) != 0 || tsr_ra_store_acquire(w->ra, &st) != 0 ||
+	    tsr_password_list_builtin(&list) != 0 ||
+	    tsr_ra_user_add(st, list, "test", "alice", "Alice", NULL, "ra-officer",
+	    WEB_OFFICER_PW) != 0)
+		fail_msg("setup: %s", tsr_error_detail());
+	tsr_password_list_free(list);
+	tsr_ra_store_release(w->ra, st);
+	f->app.cfg = tsr_ca_config(w->ca);
+	f->app.ctx = w->ra;
+	f->app.authenticate = ra_bearer;
+	f->app.authenticate_cookie = ra_cookie;
+	config_for(f, &c);
+	if (tsr_http_server_start(&c, &f->app, &f->srv) != 0)
+		fail_msg("start: %s", tsr_error_detail());
+	f->port = tsr_http_server_port(f->srv);
+	*state = w;
+	return 0;
+}
+
+static int web_ra_teardown(void **state)
+{
+	struct web_ra *w = *state;
+
+	tsr_http_server_stop(w->f.srv);
+	tsr_ra_close(w->ra);
+	tsr_ca_close(w->ca);
+	assert_int_equal(tsr_dir_remove_tree(w->f.dir), 0);
+	free(w);
+	return 0;
+}
+
+/* base64url without padding of HMAC-SHA-256(home's code key, "csrf:" token),
+ * computed here on its own. */
+static void expected_csrf(const char *home, const char *token, char out[64])
+{
+	char path[160], msg[64], b64[64];
+	uint8_t key[32], mac[32];
+	unsigned mac_len = 0;
+	size_t o = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/codes.key", home);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(key, 1, sizeof(key), fp), sizeof(key));
+	fclose(fp);
+	snprintf(msg, sizeof(msg), "csrf:%s", token);
+	assert_non_null(HMAC(EVP_sha256(), key, sizeof(key), (const uint8_t *)msg, strlen(msg),
+	    mac, &mac_len));
+	assert_int_equal(mac_len, 32);
+	EVP_EncodeBlock((unsigned char *)b64, mac, 32);
+	for (size_t i = 0; b64[i] != '\0' && b64[i] != '='; i++)
+		out[o++] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	out[o] = '\0';
+}
+
+/* The value of cookie name set by r's k-th Set-Cookie, and its attributes. */
+static void set_cookie(const struct reply *r, int k, const char *name, char *value,
+    size_t size, char *attrs, size_t asize)
+{
+	char v[512];
+	size_t n = strlen(name), vlen;
+
+	if (nth_header(r, "Set-Cookie", k, v, sizeof(v)) == NULL)
+		fail_msg("no Set-Cookie %d in:\n%s", k, (const char *)r->headers.data);
+	assert_true(strncmp(v, name, n) == 0 && v[n] == '=');
+	vlen = strcspn(v + n + 1, ";");
+	snprintf(value, size, "%.*s", (int)vlen, v + n + 1);
+	snprintf(attrs, asize, "%s", v + n + 1 + vlen);
+}
+
+static void test_web_sessions_real(void **state)
+{
+	struct web_ra *w = *state;
+	struct fixture *f = &w->f;
+	struct call login = { .method = "POST", .path = "/api/v1/sessions",
+		.content_type = "application/json",
+		.body = "{\"user\":\"alice\",\"password\":\"" WEB_OFFICER_PW
+		    "\",\"cookie\":true}" };
+	char token[64], csrf[64], want[64], attrs[128], v[512];
+	char cookie[128], csrf_header[128], wrong_header[128];
+	const char *hdrs[4] = { cookie, NULL, NULL, NULL };
+	struct reply r;
+
+	/* Sign in for a browser: the cookies, and the CSRF value in the body. */
+	request(f, &login, &r);
+	if (r.status != 201)
+		fail_msg("sign-in: %ld %s", r.status, (const char *)r.body.data);
+	set_cookie(&r, 0, "tsr_session", token, sizeof(token), attrs, sizeof(attrs));
+	assert_int_equal(strlen(token), 43);
+	assert_string_equal(attrs, "; Path=/; Secure; HttpOnly; SameSite=Strict");
+	set_cookie(&r, 1, "tsr_csrf", csrf, sizeof(csrf), attrs, sizeof(attrs));
+	assert_string_equal(attrs, "; Path=/; Secure; SameSite=Strict");
+	assert_null(nth_header(&r, "Set-Cookie", 2, v, sizeof(v)));
+	expected_csrf(w->home, token, want);
+	assert_string_equal(csrf, want);
+	assert_string_equal(json_string_value(json_object_get(r.json, "csrf")), csrf);
+	assert_null(json_object_get(r.json, "token"));
+	assert_non_null(json_string_value(json_object_get(r.json, "expires_at")));
+	assert_null(strstr((const char *)r.body.data, token));
+	reply_free(&r);
+	snprintf(cookie, sizeof(cookie), "Cookie: tsr_session=%s; tsr_csrf=%s", token, csrf);
+	snprintf(csrf_header, sizeof(csrf_header), "X-CSRF-Token: %s", csrf);
+	snprintf(wrong_header, sizeof(wrong_header), "X-CSRF-Token: %s", token);
+
+	/* The cookie signs GETs in. */
+	assert_int_equal(web_call(f, "GET", "/api/v1/ra/applications", hdrs, &r), 200);
+	reply_free(&r);
+	/* Sign-out is a DELETE: without the CSRF header, or with a wrong one, 403
+	 * and the session lives on. */
+	web_call(f, "DELETE", "/api/v1/sessions/current", hdrs, &r);
+	assert_problem(&r, 403, "csrf", "/api/v1/sessions/current");
+	assert_false(has_header(&r, "Set-Cookie"));
+	reply_free(&r);
+	hdrs[1] = wrong_header;
+	web_call(f, "DELETE", "/api/v1/sessions/current", hdrs, &r);
+	assert_problem(&r, 403, "csrf", "/api/v1/sessions/current");
+	reply_free(&r);
+	hdrs[1] = NULL;
+	assert_int_equal(web_call(f, "GET", "/api/v1/ra/applications", hdrs, &r), 200);
+	reply_free(&r);
+	/* With it: the session ends and both cookies are cleared. */
+	hdrs[1] = csrf_header;
+	assert_int_equal(web_call(f, "DELETE", "/api/v1/sessions/current", hdrs, &r), 200);
+	assert_true(json_is_true(json_object_get(r.json, "ended")));
+	assert_non_null(nth_header(&r, "Set-Cookie", 0, v, sizeof(v)));
+	assert_string_equal(v, "tsr_session=; Max-Age=0; Path=/; Secure; HttpOnly; "
+	    "SameSite=Strict");
+	assert_non_null(nth_header(&r, "Set-Cookie", 1, v, sizeof(v)));
+	assert_string_equal(v, "tsr_csrf=; Max-Age=0; Path=/; Secure; SameSite=Strict");
+	reply_free(&r);
+	hdrs[1] = NULL;
+	web_call(f, "GET", "/api/v1/ra/applications", hdrs, &r);
+	assert_problem(&r, 401, "unauthenticated", "/api/v1/ra/applications");
+	reply_free(&r);
+
+	/* Bearer clients as before: a token in the body, no cookies. */
+	login.body = "{\"user\":\"alice\",\"password\":\"" WEB_OFFICER_PW "\"}";
+	request(f, &login, &r);
+	assert_int_equal(r.status, 201);
+	assert_false(has_header(&r, "Set-Cookie"));
+	assert_null(json_object_get(r.json, "csrf"));
+	snprintf(cookie, sizeof(cookie), "Authorization: Bearer %s",
+	    json_string_value(json_object_get(r.json, "token")));
+	reply_free(&r);
+	assert_int_equal(web_call(f, "GET", "/api/v1/ra/applications", hdrs, &r), 200);
+	reply_free(&r);
+	assert_int_equal(web_call(f, "DELETE", "/api/v1/sessions/current", hdrs, &r), 200);
+	reply_free(&r);
+	assert_int_equal(web_call(f, "GET", "/api/v1/ra/applications", hdrs, &r), 401);
+	reply_free(&r);
+	login.body = "{\"user\":\"alice\",\"password\":\"" WEB_OFFICER_PW "\",\"cookie\":\"yes\"}";
+	request(f, &login, &r);
+	assert_problem(&r, 400, "invalid", "/api/v1/sessions");
+	reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2894,6 +3747,18 @@ int main(void)
 		cmocka_unit_test(test_est_claims),
 		cmocka_unit_test_setup_teardown(test_serve_est_refusals, server_setup,
 		    server_teardown),
+		cmocka_unit_test(test_cookie_parse),
+		cmocka_unit_test(test_asset_names),
+		cmocka_unit_test(test_web_routes),
+		cmocka_unit_test_setup_teardown(test_web_pages, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_assets, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_refusals, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_root_links, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_cookie_session, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_csrf, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_bearer_unchanged, web_setup, web_teardown),
+		cmocka_unit_test_setup_teardown(test_web_sessions_real, web_ra_setup,
+		    web_ra_teardown),
 	};
 	int r;
 
