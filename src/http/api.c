@@ -242,6 +242,8 @@ static void join(const struct tsr_http_route *r, size_t n)
 {
 	if (n > ROUTES_MAX - n_all_routes)
 		n = ROUTES_MAX - n_all_routes;
+	if (n == 0)
+		return;   /* r may be NULL then */
 	memcpy(all_routes + n_all_routes, r, n * sizeof(*r));
 	n_all_routes += n;
 }
@@ -259,6 +261,10 @@ static void join_tables(void)
 	r = tsr_http_est_routes(&n);
 	join(r, n);
 	r = tsr_http_status_routes(&n);
+	join(r, n);
+	r = tsr_http_pub_routes(&n);
+	join(r, n);
+	r = tsr_http_officer_routes(&n);
 	join(r, n);
 	n_api_routes = n_all_routes;
 	r = tsr_http_web_routes(&n);

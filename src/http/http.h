@@ -319,6 +319,14 @@ int tsr_http_est_csrattrs(enum tsr_key_type t, uint8_t **out, size_t *len) TSR_M
  * listener (app->ctx is the struct tsr_ra, app->ocsp the responder). */
 const struct tsr_http_route *tsr_http_status_routes(size_t *n);
 
+/* Public certificate lookups for the "verify a certificate" and retrieval
+ * pages (pub_api.c; app->ctx is the struct tsr_ra), part of
+ * tsr_http_api_routes(). */
+const struct tsr_http_route *tsr_http_pub_routes(size_t *n);
+/* Officers' certificate search and the audit trail (officer_api.c; app->ctx
+ * is the struct tsr_ra), part of tsr_http_api_routes(). */
+const struct tsr_http_route *tsr_http_officer_routes(size_t *n);
+
 /* ------------------------------------------------------------------ browsers
  * Pages and assets (web.c) and browser sessions (server.c); docs/web.md.
  *
