@@ -351,6 +351,11 @@ static json_t *components(void)
 	}
 	json_decref(ra);
 	json_decref(est);
+	if (c != NULL && json_object_update_new(json_object_get(c, "schemas"),
+	    tsr_http_officer_schemas()) != 0) {
+		json_decref(c);
+		c = NULL;
+	}
 	return c;
 }
 

@@ -326,6 +326,13 @@ const struct tsr_http_route *tsr_http_pub_routes(size_t *n);
 /* Officers' certificate search and the audit trail (officer_api.c; app->ctx
  * is the struct tsr_ra), part of tsr_http_api_routes(). */
 const struct tsr_http_route *tsr_http_officer_routes(size_t *n);
+/* Their responses' component schemas, as tsr_http_ra_schemas(). */
+json_t *tsr_http_officer_schemas(void);
+/* The officer's user name of req's session into *name (ra_api.c); an
+ * applicant's session or none is TSR_ERR_FORBIDDEN.  The role is the
+ * caller's to check (tsr_ra_officer_check()). */
+int tsr_http_officer_name(const struct tsr_http_request *req, const char **name)
+    TSR_MUST_CHECK;
 
 /* ------------------------------------------------------------------ browsers
  * Pages and assets (web.c) and browser sessions (server.c); docs/web.md.

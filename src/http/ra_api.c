@@ -320,6 +320,11 @@ static int require_officer(const struct tsr_http_request *req, const char **name
 	return 0;
 }
 
+int tsr_http_officer_name(const struct tsr_http_request *req, const char **name)
+{
+	return require_officer(req, name);
+}
+
 /* {id, state, next} of application id as it is now. */
 static int status_of(struct tsr_store *st, const char *id, json_t **out)
 {
@@ -453,6 +458,14 @@ static int app_view(struct tsr_ra *ra, struct tsr_store *st, const char *id, boo
 		r = set(v, "token_serial", text_json(a.token_serial));
 	if (r == 0 && a.cert_serial[0] != '\0')
 		r = set(v, "certificate_serial", text_json(a.cert_serial));
+	/* The last "test my certificate" of its newest certificate (testcert.c
+	 * keeps it for the Test My Certificate page). */
+	if (r == 0 && a.last_test != NULL && a.last_test[0] != '\0') {
+		json_t *t = NULL;
+
+		if ((r = stored_json(a.id, "test result", a.last_test, &t)) == 0)
+			r = set(v, "last_test", t);
+	}
 	if (r == 0 && officer)
 		r = officer_fields(ra, st, &a, v);
 	tsr_app_record_clear(&a);
@@ -1402,7 +1415,7 @@ static const struct prop application_props[] = {
 	{ "state", "state", true }, { "state_since", "date-time", true },
 	{ "created_at", "date-time", true }, { "next", "string", true },
 	{ "reason", "string", false }, { "token_serial", "string", false },
-	{ "certificate_serial", "string", false },
+	{ "certificate_serial", "string", false }, { "last_test", "object", false },
 	/* officers only */
 	{ "applicant", "object", false }, { "email", "string", false },
 	{ "agreement", "string", false }, { "updated_at", "date-time", false },
