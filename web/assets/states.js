@@ -25,13 +25,13 @@ export function isFinal(state) {
 
 /**
  * The phases for a state: a list of three {name, status, text}, status
- * "done", "current", "todo" or "stopped".
+ * "done", "current", "ahead" or "stopped".
  */
 export function phasesOf(state) {
   const p = [
     { name: 'Apply', status: 'done', text: 'done' },
-    { name: 'Get verified', status: 'todo', text: 'email code, then an officer\'s review' },
-    { name: 'Retrieve', status: 'todo', text: 'your certificate onto your token or computer' },
+    { name: 'Get verified', status: 'ahead', text: 'email code, then an officer\'s review' },
+    { name: 'Retrieve', status: 'ahead', text: 'your certificate onto your token or computer' },
   ];
   switch (state) {
   case 'submitted':
