@@ -99,7 +99,7 @@ async function poll(first) {
   if (a.state === 'certificate_issued' && a.certificate_serial) {
     stopPolling();
     say('ok', 'Done: your certificate is issued.', 'It is on your token now. You can test ' +
-      'it with `tessera token test` and see the result on the test page.');
+      'it with the command tessera token test and see the result on the test page.');
     $('test-link').hidden = false;
     $('verify-link').hidden = false;
     $('verify-link').href = '/verify?serial=' + encodeURIComponent(a.certificate_serial);
