@@ -4,9 +4,10 @@
 // for every few seconds until its certificate is issued, then the
 // certificate's summary comes from GET /api/v1/certificate-status/{serial}.
 
-import { api, appPath, applicantSignIn, signOut, csrfToken, Problem, idQuery, idFromQuery }
+import { api, appPath, signOut, csrfToken, Problem, idQuery, idFromQuery }
   from './api.js';
-import { showErrors, clearErrors, busy, problemErrors } from './form.js';
+import { showErrors } from './form.js';
+import { applicantSignInSubmit } from './signin.js';
 import { stateWords, renderPhases } from './states.js';
 
 const $ = (id) => document.getElementById(id);
@@ -120,34 +121,10 @@ async function poll(first) {
 }
 
 async function signIn(ev) {
-  ev.preventDefault();
-  const form = $('signin-form');
-  clearErrors(form);
-  const id = $('signin-application').value.trim().toUpperCase();
-  const pw = $('signin-password').value;
-  const errs = [];
-  if (id === '')
-    errs.push({ field: 'signin-application', sentence: 'Enter your application number.' });
-  if (pw === '')
-    errs.push({ field: 'signin-password', sentence: 'Enter your password.' });
-  if (errs.length > 0) {
-    showErrors(form, errs);
-    return;
-  }
-  await busy(form, async () => {
-    try {
-      await applicantSignIn(id, pw);
-      $('signin-password').value = '';
-      remember(id);
-      await poll(true);
-      $('live-title').focus();
-    } catch (p) {
-      // The server never says which of the two was wrong.
-      if (p instanceof Problem && !p.field && p.status !== 0 && p.status < 500)
-        p.field = '/password';
-      showErrors(form, problemErrors(p, { '/application': 'signin-application',
-        '/password': 'signin-password' }));
-    }
+  await applicantSignInSubmit(ev, async (id) => {
+    remember(id);
+    await poll(true);
+    $('live-title').focus();
   });
 }
 

@@ -4,9 +4,10 @@
 // chain, validity, status}, each check "good", "bad" or "unknown").
 // Signing in is as on My application (a cookie session).
 
-import { api, appPath, applicantSignIn, signOut, csrfToken, Problem, idQuery, idFromQuery }
+import { api, appPath, signOut, csrfToken, Problem, idQuery, idFromQuery }
   from './api.js';
-import { showErrors, clearErrors, busy, problemErrors } from './form.js';
+import { showErrors } from './form.js';
+import { applicantSignInSubmit } from './signin.js';
 import { stateWords } from './states.js';
 
 const $ = (id) => document.getElementById(id);
@@ -91,32 +92,9 @@ async function load(focus) {
 }
 
 async function signIn(ev) {
-  ev.preventDefault();
-  const form = $('signin-form');
-  clearErrors(form);
-  const id = $('signin-application').value.trim().toUpperCase();
-  const pw = $('signin-password').value;
-  const errs = [];
-  if (id === '')
-    errs.push({ field: 'signin-application', sentence: 'Enter your application number.' });
-  if (pw === '')
-    errs.push({ field: 'signin-password', sentence: 'Enter your password.' });
-  if (errs.length > 0) {
-    showErrors(form, errs);
-    return;
-  }
-  await busy(form, async () => {
-    try {
-      await applicantSignIn(id, pw);
-      $('signin-password').value = '';
-      remember(id);
-      await load(true);
-    } catch (p) {
-      if (p instanceof Problem && !p.field && p.status !== 0 && p.status < 500)
-        p.field = '/password';
-      showErrors(form, problemErrors(p, { '/application': 'signin-application',
-        '/password': 'signin-password' }));
-    }
+  await applicantSignInSubmit(ev, async (id) => {
+    remember(id);
+    await load(true);
   });
 }
 
