@@ -1266,8 +1266,15 @@ static void on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* libmicrohttpd's messages are warnings, except a failed TLS handshake,
+ * which it reports in the same words whatever the cause.  That is the
+ * client's doing (it went away, refused our certificate, or, as Chromium
+ * does once when asked for an optional client certificate it does not have,
+ * dropped the connection to ask again), so it is logged at the level nginx
+ * uses for the same thing: info. */
 static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 {
+	static const char handshake[] = "Error: received handshake message out of context";
 	char msg[512];
 	size_t n;
 
@@ -1276,7 +1283,10 @@ static void on_mhd_message(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	tsr_log(TSR_LOG_WARN, "https: %s", msg);
+	if (strncmp(msg, handshake, sizeof(handshake) - 1) == 0)
+		tsr_log(TSR_LOG_INFO, "https: a client's TLS handshake failed");
+	else
+		tsr_log(TSR_LOG_WARN, "https: %s", msg);
 }
 
 /* ------------------------------------------------------------------ listening */
