@@ -53,6 +53,10 @@ struct tsr_ra_config {
 	int officer_idle_minutes;    /* session idle limit (1..720, default 30) */
 	int officer_session_hours;   /* absolute session limit (1..24, default 12) */
 	int applicant_idle_minutes;  /* (1..720, default 30) */
+	char *web_url;            /* the pages' base URL, for links in mail (no trailing '/';
+	                           * default https://localhost:8443) */
+	char *agreement_file;     /* absolute path of the agreement's text (default
+	                           * HOME/agreement.txt; read at each request) */
 };
 
 /* The [mail] section (docs/mail.md); paths absolute, NULL when unset. */
@@ -95,6 +99,11 @@ const struct tsr_verifier_config *tsr_config_verifier(const struct tsr_config *c
 
 /* Read and validate home/tessera.conf (relative paths are made absolute). */
 int tsr_config_load(const char *home, struct tsr_config *out) TSR_MUST_CHECK;
+/* Is this database setting a PostgreSQL URI (postgresql:// or postgres://)?
+ * Does that URI carry a password (user:password@ or password=), which a
+ * file readable by others or a command line must not? */
+bool tsr_database_is_uri(const char *v);
+bool tsr_database_has_password(const char *uri);
 /* Validate config text (for the fuzz harness; home is for relative paths). */
 int tsr_config_parse(const char *text, size_t len, const char *home,
     struct tsr_config *out) TSR_MUST_CHECK;
@@ -113,6 +122,8 @@ struct tsr_init_options {
 	int issuing_days;             /* default 10 years (3650), at most 3653 */
 	int ocsp_days;                /* default 90 */
 	const char *softhsm_module;   /* default: the Debian path */
+	const char *database;         /* NULL: SQLite, HOME/tessera.db; else a
+	                               * PostgreSQL URI of an empty database */
 };
 
 void tsr_init_options_default(struct tsr_init_options *o);

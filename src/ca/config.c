@@ -28,7 +28,7 @@ static const char *const ca_keys[] = {
 static const char *const ra_keys[] = {
 	"email_days", "verification_hours", "activation_days", "max_failures",
 	"agreement_version", "password_list", "officer_idle_minutes", "officer_session_hours",
-	"applicant_idle_minutes", NULL,
+	"applicant_idle_minutes", "web_url", "agreement_file", NULL,
 };
 
 static const char *const mail_keys[] = {
@@ -139,6 +139,45 @@ static int take_path(const struct tsr_ini_section *s, const char *key, bool requ
 	return take_path_or(s, key, required, home, NULL, out);
 }
 
+bool tsr_database_is_uri(const char *v)
+{
+	return strncmp(v, "postgresql://", 13) == 0 || strncmp(v, "postgres://", 11) == 0;
+}
+
+bool tsr_database_has_password(const char *uri)
+{
+	const char *auth = strstr(uri, "://");
+	const char *at;
+	size_t host;
+
+	if (auth == NULL)
+		return false;
+	auth += 3;
+	host = strcspn(auth, "/?");
+	at = memchr(auth, '@', host);
+	return (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL) ||
+	    strstr(uri, "password=") != NULL;
+}
+
+/* The database: a PostgreSQL URI as it is (libpq reads it; a password
+ * belongs in its passfile, not here), else an SQLite path under the home. */
+static int take_database(const struct tsr_ini_section *s, const char *home, char **out)
+{
+	const char *v = tsr_ini_get(s, "database");
+
+	if (v != NULL && tsr_database_is_uri(v)) {
+		/* tessera.conf is readable by all: no password in it. */
+		if (tsr_database_has_password(v))
+			return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] database must not hold a "
+			    "password: put it in a passfile (the passfile= parameter or "
+			    "PGPASSFILE)", entry_line(s, "database"));
+		if ((*out = strdup(v)) == NULL)
+			return tsr_error(TSR_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	return take_path(s, "database", true, home, out);
+}
+
 /* A whole number in min..max, or def when the key is missing. */
 static int take_int(const struct tsr_ini_section *s, const char *key, int min, int max,
     int def, const char *why, int *out)
@@ -205,7 +244,7 @@ static int parse_ca(const struct tsr_ini_section *s, const char *home, struct ts
 	    (r = take_path(s, "pkcs11_module", true, home, &c->pkcs11_module)) != 0 ||
 	    (r = take_path(s, "pin_file", true, home, &c->pin_file)) != 0 ||
 	    (r = take_path(s, "softhsm_conf", false, home, &c->softhsm_conf)) != 0 ||
-	    (r = take_path(s, "database", true, home, &c->database)) != 0)
+	    (r = take_database(s, home, &c->database)) != 0)
 		return r;
 	if (c->server_names[0] == '\0') {
 		free(c->server_names);
@@ -236,8 +275,18 @@ static int parse_ra(const struct tsr_ini_section *s, const char *home, struct ts
 			return r;
 	}
 	if ((r = take_or(s, "agreement_version", "2026-11", &c->agreement_version)) != 0 ||
-	    (r = take_path(s, "password_list", false, home, &c->password_list)) != 0)
+	    (r = take_path(s, "password_list", false, home, &c->password_list)) != 0 ||
+	    (r = take_or(s, "web_url", "https://localhost:8443", &c->web_url)) != 0 ||
+	    (r = take_path_or(s, "agreement_file", false, home, "agreement.txt",
+	    &c->agreement_file)) != 0)
 		return r;
+	if (strncmp(c->web_url, "https://", 8) != 0 || strlen(c->web_url) > URL_MAX ||
+	    strpbrk(c->web_url, " \t\"<>?#") != NULL)
+		return tsr_error(TSR_ERR_CONFIG, "line %d: [ra] web_url must start with https:// "
+		    "and be at most %d characters, without spaces, quotes, '?' or '#'",
+		    entry_line(s, "web_url"), URL_MAX);
+	for (n = strlen(c->web_url); n > 8 && c->web_url[n - 1] == '/'; n--)
+		c->web_url[n - 1] = '\0';
 	v = c->agreement_version;
 	if ((n = strlen(v)) > AGREEMENT_MAX || strspn(v, NAME_CHARS) != n)
 		return tsr_error(TSR_ERR_CONFIG, "line %d: [ra] agreement_version must be 1 to %d "
@@ -643,6 +692,8 @@ void tsr_config_free(struct tsr_config *c)
 	tsr_products_free(&c->products);
 	free(c->ra.agreement_version);
 	free(c->ra.password_list);
+	free(c->ra.web_url);
+	free(c->ra.agreement_file);
 	mail_free(&c->mail);
 	verifiers_free(c->verifiers, c->n_verifiers);
 	free(c->home);

@@ -15,11 +15,18 @@
  *      ca->lock, the token's, is held for the signature only, not while
  *      the file is hashed and written, so issuance waits for no more than
  *      one signature.
- *   4. in one write transaction: unless a higher number was published
- *      meanwhile, the staged file is renamed into place, meta crl_<ca>
- *      records it and the audit log gets crl.issue.  If a higher number won
- *      the race, ours is dropped: CRL numbers must only grow (RFC 5280
- *      5.2.3), and the newer CRL knows at least what ours did.
+ *   4. in one write transaction: unless this home's file already has a
+ *      higher number, the staged file is renamed into place, its number
+ *      goes to HOME/crl/.<ca>.number, and the audit log gets crl.issue;
+ *      meta crl_<ca> records it unless a higher number was published (by
+ *      another node) meanwhile.  If a higher number won the race in this
+ *      home, ours is dropped: the numbers a home serves must only grow
+ *      (RFC 5280 5.2.3), and the newer CRL knows at least what ours did.
+ *      Every node of a cluster (issue 7) has a home of its own and keeps
+ *      its own file: a CRL another node published does not make this
+ *      node's file current, so a node's own CRL is never dropped for a
+ *      number published elsewhere.  The write lock serialises step 4 of
+ *      all the processes of one home, which share its database.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +57,7 @@ struct job {
 	char meta_number[32];       /* "crl_number_issuing" */
 	char meta_info[32];         /* "crl_issuing" */
 	char *dir, *path, *staged;
+	char *number_path;          /* HOME/crl/.<ca>.number: the file's number */
 	struct locked_key key;
 	struct tsr_signer *signer;  /* ours: signs with key under ca->lock */
 	X509 *issuer;
@@ -176,6 +184,10 @@ static int make_paths(struct job *j)
 	}
 	if ((j->path = tsr_ca_crl_path(j->ca, j->name)) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if (asprintf(&j->number_path, "%s/.%s.number", j->dir, j->name) < 0) {
+		j->number_path = NULL;
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	}
 	if (mkdir(j->dir, 0755) == 0) {
 		if (chmod(j->dir, 0755) != 0)   /* whatever the umask took away */
 			return tsr_error(TSR_ERR_IO, "%s: %s", j->dir, strerror(errno));
@@ -256,35 +268,78 @@ static int build(struct job *j)
 	return tsr_crl_finish(w, &j->info.entries);
 }
 
+/* The number of the CRL in this home (0 if none, or no record of it). */
+static uint64_t home_number(const struct job *j)
+{
+	char text[24] = "";
+	const char *p = text;
+	int64_t n = 0;
+	FILE *f = fopen(j->number_path, "re");
+
+	if (f == NULL)
+		return 0;
+	if (fgets(text, sizeof(text), f) == NULL)
+		text[0] = '\0';
+	fclose(f);
+	text[strcspn(text, "\n")] = '\0';
+	return take_number(&p, &n) && *p == '\0' ? (uint64_t)n : 0;
+}
+
+/* Record that this home's file now has our number (written beside, renamed). */
+static int set_home_number(const struct job *j)
+{
+	char text[24], *tmp = NULL;
+	int r = 0;
+
+	snprintf(text, sizeof(text), "%" PRIu64 "\n", j->info.number);
+	if (asprintf(&tmp, "%s.tmp", j->number_path) < 0)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	unlink(tmp);
+	if ((r = tsr_file_create(tmp, text, strlen(text), 0644)) == 0 &&
+	    rename(tmp, j->number_path) != 0)
+		r = tsr_error(TSR_ERR_IO, "%s: %s", j->number_path, strerror(errno));
+	if (r != 0)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
 /* Step 4, inside the write transaction: publish unless superseded. */
 static int record_in(struct job *j, bool *superseded)
 {
 	struct tsr_crl_info newest;
+	uint64_t here = home_number(j);
 	char text[96], at[21], next[21];
 	int r;
 
+	memset(&newest, 0, sizeof(newest));
 	r = read_info(j->st, j->name, j->meta_info, &newest);
-	if (r == 0 && newest.number >= j->info.number) {
-		*superseded = true;
-		r = tsr_audit_append(j->st, j->actor, "crl.issue", j->object, TSR_AUDIT_SUCCESS,
-		    "number=%" PRIu64 " not published: number=%" PRIu64 " was published meanwhile",
-		    j->info.number, newest.number);
-		j->info = newest;
-		return r;
-	}
 	if (r != 0 && r != TSR_ERR_NOT_FOUND)
 		return r;
+	if (here >= j->info.number) {
+		*superseded = true;
+		r = tsr_audit_append(j->st, j->actor, "crl.issue", j->object, TSR_AUDIT_SUCCESS,
+		    "number=%" PRIu64 " not published: number=%" PRIu64 " was published "
+		    "meanwhile", j->info.number, here);
+		if (newest.number == here)
+			j->info = newest;
+		return r;
+	}
 	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64 " %" PRId64 " %zu", j->info.number,
 	    j->info.this_update, j->info.next_update, j->info.entries);
 	tsr_time_format((time_t)j->info.this_update, at);
 	tsr_time_format((time_t)j->info.next_update, next);
-	if ((r = tsr_store_meta_set(j->st, j->meta_info, text)) != 0 ||
-	    (r = tsr_audit_append(j->st, j->actor, "crl.issue", j->object, TSR_AUDIT_SUCCESS,
+	/* Another node's higher number stays the store's newest. */
+	if ((r == TSR_ERR_NOT_FOUND || newest.number < j->info.number) &&
+	    (r = tsr_store_meta_set(j->st, j->meta_info, text)) != 0)
+		return r;
+	if ((r = tsr_audit_append(j->st, j->actor, "crl.issue", j->object, TSR_AUDIT_SUCCESS,
 	    "number=%" PRIu64 " entries=%zu thisUpdate=%s nextUpdate=%s", j->info.number,
-	    j->info.entries, at, next)) != 0)
+	    j->info.entries, at, next)) != 0 || (r = set_home_number(j)) != 0)
 		return r;
 	/* Last, so that nothing can fail between the file and the commit but
-	 * the commit itself. */
+	 * the commit itself.  (Should the rename fail after the number was
+	 * recorded, the next CRL's higher number still goes in.) */
 	if (rename(j->staged, j->path) != 0)
 		return tsr_error(TSR_ERR_IO, "cannot put the CRL in place at %s: %s", j->path,
 		    strerror(errno));
@@ -353,6 +408,7 @@ int tsr_ca_crl_publish(struct tsr_ca *ca, struct tsr_store *st, const char *ca_n
 	free(j.dir);
 	free(j.path);
 	free(j.staged);
+	free(j.number_path);
 	if (r != 0 && r != TSR_ERR_PIN)   /* a wrong PIN was audited as token.login */
 		return tsr_audit_error(j.st, actor, "crl.issue", j.object, r);
 	if (r == 0 && info != NULL)

@@ -92,6 +92,12 @@ static int check_options(const struct tsr_init_options *o)
 	    (strncmp(o->public_url, "http://", 7) != 0 && strncmp(o->public_url, "https://", 8) != 0))
 		return tsr_error(TSR_ERR_INVALID, "--public-url must start with http:// or https:// "
 		    "and be at most %d characters", TSR_PUBLIC_URL_MAX);
+	if (o->database != NULL && !tsr_database_is_uri(o->database))
+		return tsr_error(TSR_ERR_INVALID, "--database must be a PostgreSQL URI "
+		    "(postgresql://...); without it the home gets an SQLite database");
+	if (o->database != NULL && tsr_database_has_password(o->database))
+		return tsr_error(TSR_ERR_INVALID, "--database must not hold a password: put it "
+		    "in a passfile (the passfile= parameter or PGPASSFILE)");
 	if (o->token_uri != NULL && ca_check_token_uri(o->token_uri) != 0)
 		return tsr_error_wrap(TSR_ERR_INVALID, "--token");
 	return 0;
@@ -116,12 +122,21 @@ static bool dir_is_empty(const char *path)
 static int refuse_existing(const struct tsr_init_options *o, const char *actor)
 {
 	struct tsr_store *st = NULL;
+	struct tsr_config cfg;
 	char *db = NULL;
 
 	if (!tsr_file_exists(o->home) || dir_is_empty(o->home))
 		return 0;
-	if (tsr_path_join(o->home, "tessera.db", &db) == 0 && tsr_file_exists(db) &&
-	    tsr_store_open(db, false, &st) == 0) {
+	/* The database the home's config names (SQLite or PostgreSQL), else
+	 * a tessera.db left there. */
+	if (tsr_config_load(o->home, &cfg) == 0) {
+		db = strdup(cfg.ca.database);
+		tsr_config_free(&cfg);
+	} else if (tsr_path_join(o->home, "tessera.db", &db) != 0 || !tsr_file_exists(db)) {
+		free(db);
+		db = NULL;
+	}
+	if (db != NULL && tsr_store_open(db, false, &st) == 0) {
 		if (tsr_audit_append(st, actor, "ca.init", o->home, TSR_AUDIT_REFUSED,
 		    "refused: the home already exists") != 0)
 			fprintf(stderr, "tessera: warning: cannot audit: %s\n", tsr_error_detail());
@@ -512,6 +527,13 @@ static const char workflow_config[] =
     "# The version of the subscriber agreement that applicants accept now; each\n"
     "# application records the version its applicant accepted.\n"
     "agreement_version = 2026-11\n"
+    "# The agreement's text, shown to applicants before they accept it (plain\n"
+    "# UTF-8 text; lines starting with \"# \" are headings, \"- \" list items).\n"
+    "# Change agreement_version whenever you change the text.\n"
+    "agreement_file = agreement.txt\n"
+    "# Where applicants reach the web pages (the HTTPS address of `tessera serve`),\n"
+    "# for the links in the mail they get.\n"
+    "web_url = https://localhost:8443\n"
     "# A file of common or breached passwords, one per line, that are refused as\n"
     "# passwords.  Unset: the list built into tessera.\n"
     "# password_list = /etc/tessera/breached-passwords.txt\n"
@@ -573,6 +595,37 @@ static const char verifier_example[] =
     "# token_file = verifier.token\n"
     "# timeout = 10\n";
 
+/* A sample subscriber agreement for a new home: the operator replaces it. */
+static const char sample_agreement[] =
+    "# Subscriber agreement (sample)\n"
+    "\n"
+    "This is the sample agreement `tessera init` writes. Replace it with your own\n"
+    "text, and change [ra] agreement_version in tessera.conf when you do.\n"
+    "\n"
+    "## What you agree to\n"
+    "\n"
+    "- The information in your application is true and complete.\n"
+    "- You keep your private key and your token under your sole control.\n"
+    "- You ask for revocation at once if your key may be compromised.\n"
+    "- You use the certificate only for the purposes of its product.\n"
+    "\n"
+    "## What we do\n"
+    "\n"
+    "We check your identity before we issue a certificate, keep your data only\n"
+    "for that purpose and for the records the law requires, and publish the\n"
+    "status of your certificate so that others can rely on it.\n";
+
+static int write_agreement(struct init *in)
+{
+	char *path = NULL;
+	int r;
+
+	if ((r = tsr_path_join(in->staging, "agreement.txt", &path)) == 0)
+		r = tsr_file_create(path, sample_agreement, sizeof(sample_agreement) - 1, 0644);
+	free(path);
+	return r;
+}
+
 static int write_config(struct init *in)
 {
 	const struct tsr_init_options *o = in->o;
@@ -604,8 +657,8 @@ static int write_config(struct init *in)
 	    "pin_file = %s\n"
 	    "# SoftHSM2 configuration of the built-in token (empty for an external HSM).\n"
 	    "softhsm_conf = %s\n"
-	    "# The SQLite database.\n"
-	    "database = tessera.db\n"
+	    "# The database: an SQLite file, or a PostgreSQL URI (see docs/postgresql.md).\n"
+	    "database = %s\n"
 	    "# Base URL written into every certificate: OCSP at <url>/ocsp, CRLs at\n"
 	    "# <url>/crl/<ca>.crl, CA certificates at <url>/ca/<ca>.crt.  Relying parties\n"
 	    "# must reach it over plain HTTP.  Changing it affects new certificates only.\n"
@@ -624,7 +677,8 @@ static int write_config(struct init *in)
 	    "server_names = localhost, 127.0.0.1, ::1\n\n",
 	    when, o->organization, o->country ? o->country : "", tsr_key_type_name(o->key_type),
 	    in->module, in->token_uri, o->module_path ? in->pin_file : "token.pin",
-	    o->module_path ? "" : "softhsm2.conf", o->public_url, in->policy_arc, o->ocsp_days);
+	    o->module_path ? "" : "softhsm2.conf", o->database ? o->database : "tessera.db",
+	    o->public_url, in->policy_arc, o->ocsp_days);
 	if (r == 0)
 		r = tsr_buf_append_str(&b, workflow_config);
 	if (r == 0)
@@ -660,6 +714,37 @@ static int record_meta(struct init *in)
 	return tsr_store_meta_set(in->store, "policy_arc", in->policy_arc);
 }
 
+/* With --database, the home built in SQLite lands in PostgreSQL in one
+ * transaction (tsr_store_copy()), the chain is verified there, and the
+ * SQLite file leaves the staging directory.  A database that is not empty
+ * is refused before anything is written to it. */
+static int land_in_database(struct init *in)
+{
+	static const char *const files[] = { "tessera.db", "tessera.db-wal", "tessera.db-shm" };
+	struct tsr_store_copy_report rep;
+	struct tsr_audit_report audit;
+	struct tsr_store *dst = NULL;
+	char *path = NULL;
+	int r;
+
+	if ((r = tsr_store_open(in->o->database, true, &dst)) != 0 ||
+	    (r = tsr_store_copy(in->store, dst, &rep)) != 0 ||
+	    (r = tsr_audit_verify(dst, &audit)) != 0)
+		goto out;
+	tsr_store_close(in->store);
+	in->store = NULL;
+	for (size_t i = 0; r == 0 && i < TSR_ARRAY_LEN(files); i++) {
+		if ((r = tsr_path_join(in->staging, files[i], &path)) == 0 &&
+		    unlink(path) != 0 && errno != ENOENT)
+			r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+		free(path);
+		path = NULL;
+	}
+out:
+	tsr_store_close(dst);
+	return r;
+}
+
 static int build_home(struct init *in)
 {
 	char *db = NULL;
@@ -676,7 +761,7 @@ static int build_home(struct init *in)
 		goto out;
 	if ((r = generate_keys(in)) != 0 || (r = make_ca_certs(in)) != 0 ||
 	    (r = save_certs(in)) != 0 || (r = record_meta(in)) != 0 ||
-	    (r = write_config(in)) != 0)
+	    (r = write_config(in)) != 0 || (r = write_agreement(in)) != 0)
 		goto out;
 	/* The file we just wrote must load: init never leaves a home that the
 	 * other commands would refuse. */
@@ -687,6 +772,8 @@ static int build_home(struct init *in)
 	    "organization=%s key=%s token=%s root=%s issuing=%s ocsp=%s", in->o->organization,
 	    tsr_key_type_name(in->o->key_type), in->token_uri, in->serials[KEY_ROOT],
 	    in->serials[KEY_ISSUING], in->serials[KEY_OCSP]);
+	if (r == 0 && in->o->database != NULL)
+		r = land_in_database(in);
 out:
 	free(db);
 	return r;

@@ -99,6 +99,11 @@ extern const char cli_usage_token_revoke[];
 int cmd_crl(int argc, char **argv);
 extern const char cli_usage_crl[];
 
+/* cmd_db.c: the database itself. */
+int cmd_db_migrate(int argc, char **argv);
+int cmd_db_copy(int argc, char **argv);
+extern const char cli_usage_db_migrate[], cli_usage_db_copy[];
+
 /* cmd_ocsp.c: `tessera ocsp export|rotate`. */
 int cmd_ocsp_export(int argc, char **argv);
 int cmd_ocsp_rotate(int argc, char **argv);

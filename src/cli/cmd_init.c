@@ -31,11 +31,14 @@ const char cli_usage_init[] =
     "  --pin-file FILE       ...and a file holding its user PIN (referenced, not copied)\n"
     "  --softhsm-module PATH SoftHSM2 module for the built-in token\n"
     "                        (default /usr/lib/softhsm/libsofthsm2.so)\n"
+    "  --database URI        keep the CA's data in this empty PostgreSQL database\n"
+    "                        (postgresql://...; a password goes in a passfile) instead\n"
+    "                        of DIR/tessera.db; see docs/postgresql.md\n"
     "  --help                this text\n";
 
 enum { OPT_HOME = 1, OPT_ORG, OPT_COUNTRY, OPT_KEY_TYPE, OPT_PUBLIC_URL, OPT_ROOT_DAYS,
 	OPT_ISSUING_DAYS, OPT_OCSP_DAYS, OPT_MODULE, OPT_TOKEN, OPT_PIN_FILE, OPT_SOFTHSM,
-	OPT_HELP };
+	OPT_DATABASE, OPT_HELP };
 
 static const struct option init_options[] = {
 	{ "home", required_argument, NULL, OPT_HOME },
@@ -50,6 +53,7 @@ static const struct option init_options[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "pin-file", required_argument, NULL, OPT_PIN_FILE },
 	{ "softhsm-module", required_argument, NULL, OPT_SOFTHSM },
+	{ "database", required_argument, NULL, OPT_DATABASE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,6 +89,7 @@ static int parse(int argc, char **argv, struct tsr_init_options *o, const char *
 		case OPT_TOKEN: o->token_uri = optarg; break;
 		case OPT_PIN_FILE: o->pin_file = optarg; break;
 		case OPT_SOFTHSM: o->softhsm_module = optarg; break;
+		case OPT_DATABASE: o->database = optarg; break;
 		case OPT_HELP: fputs(cli_usage_init, stdout); return CLI_HELP;
 		default: return cli_bad_option(cli_usage_init, argv);
 		}
@@ -109,7 +114,7 @@ int cmd_init(int argc, char **argv)
 		return r;
 	printf("Created the CA home %s\n"
 	    "  config         %s/tessera.conf\n"
-	    "  database       %s/tessera.db\n"
+	    "  database       %s%s\n"
 	    "  token          %s\n"
 	    "  token PIN      %s%s\n"
 	    "  root CA        %s/certs/root.pem\n"
@@ -117,7 +122,8 @@ int cmd_init(int argc, char **argv)
 	    "  OCSP signer    %s/certs/ocsp.pem\n"
 	    "  chain          %s/certs/chain.pem\n"
 	    "Next: tessera product list --home %s\n",
-	    o.home, o.home, o.home, o.module_path ? o.token_uri : "built-in SoftHSM2 token in tokens/",
+	    o.home, o.home, o.database ? o.database : o.home, o.database ? "" : "/tessera.db",
+	    o.module_path ? o.token_uri : "built-in SoftHSM2 token in tokens/",
 	    o.module_path ? "" : o.home, o.module_path ? o.pin_file : "/token.pin (mode 0600)", o.home, o.home, o.home, o.home,
 	    o.home);
 	return 0;

@@ -136,6 +136,23 @@ static int authenticate(struct tsr_http_app *app, const char *authorization, cha
 	return r;
 }
 
+/* GET /api/v1/health: the database answers a read on a pooled connection,
+ * the kind the node's requests use (a broken one is reconnected by it). */
+static int check_health(struct tsr_http_app *app)
+{
+	struct tsr_ra *ra = app->ctx;
+	struct tsr_store *st = NULL;
+	char *v = NULL;
+	int r;
+
+	if ((r = tsr_ra_store_acquire(ra, &st)) == 0) {
+		r = tsr_store_meta_get(st, "root_serial", &v);
+		free(v);
+		tsr_ra_store_release(ra, st);
+	}
+	return r;
+}
+
 /* The same for a browser's tsr_session cookie, with its CSRF value. */
 static int authenticate_cookie(struct tsr_http_app *app, const char *token, char *actor,
     size_t size, char csrf[TSR_HTTP_CSRF_CHARS + 1])
@@ -373,6 +390,7 @@ int cmd_serve(int argc, char **argv)
 	app.cfg = tsr_ca_config(ca);
 	app.ctx = ra;
 	app.authenticate = authenticate;
+	app.check_health = check_health;
 	app.authenticate_cookie = authenticate_cookie;
 	app.web_root = web_root;
 	app.ocsp = keeper.ocsp;

@@ -17,10 +17,20 @@
 
 /* ------------------------------------------------------------------ handlers */
 
+/* For load balancers: 200 while the database answers, 503 when it does
+ * not (the reason goes to the log, never to the client). */
 static int get_health(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	(void)req;
-	res->json = json_pack("{s:s}", "status", "ok");
+	struct tsr_http_app *app = req->app;
+	bool up = app->check_health == NULL || app->check_health(app) == 0;
+
+	if (!up) {
+		tsr_log(TSR_LOG_WARN, "health: the database does not answer: %s",
+		    tsr_error_detail());
+		res->status = 503;
+	}
+	res->json = json_pack("{s:s, s:s}", "status", up ? "ok" : "unavailable", "database",
+	    up ? "ok" : "unreachable");
 	return res->json ? 0 : tsr_error(TSR_ERR_NOMEM, "out of memory");
 }
 
@@ -316,13 +326,14 @@ static json_t *product_schema(void)
 
 static json_t *base_components(void)
 {
-	return json_pack("{s:{s:{s:s, s:[s], s:{s:{s:s, s:[s]}}}, s:{s:s}, s:o,"
+	return json_pack("{s:{s:{s:s, s:[s,s], s:{s:{s:s, s:[s,s]}, s:{s:s, s:[s,s]}}}, s:{s:s}, s:o,"
 	    " s:{s:s, s:[s], s:{s:{s:s, s:{s:s}}}},"
 	    " s:{s:s, s:[s,s,s], s:{s:{s:s, s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}},"
 	    " s:{s:{s:s, s:{s:{s:{s:s}}}}}}",
 	    "schemas",
-	    "Health", "type", "object", "required", "status", "properties",
-	    "status", "type", "string", "enum", "ok",
+	    "Health", "type", "object", "required", "status", "database", "properties",
+	    "status", "type", "string", "enum", "ok", "unavailable",
+	    "database", "type", "string", "enum", "ok", "unreachable",
 	    "OpenAPI", "type", "object",
 	    "Product", product_schema(),
 	    "ProductList", "type", "object", "required", "products", "properties",

@@ -431,6 +431,10 @@ struct tsr_http_app {
 	/* The directory the pages and assets are read from (web.c), or NULL:
 	 * those routes answer 404. */
 	const char *web_root;
+	/* GET /api/v1/health: 0 if the database answers, else an error (with
+	 * its detail for the log; the client learns only "unreachable").
+	 * NULL: nothing to check. */
+	int (*check_health)(struct tsr_http_app *app);
 };
 
 /* Parse "IPv4:PORT" or "[IPv6]:PORT" (numeric addresses only: no host

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "http/http.h"
@@ -187,7 +188,9 @@ static const struct tsr_json_field subscriber_revocation_body[] = {
 	{ .name = NULL },
 };
 
-static const char *const queue_query[] = { "state", "product", "limit", NULL };
+static const char *const queue_query[] = { "state", "product", "q", "limit", NULL };
+
+#define QUEUE_TEXT_MAX 64        /* characters of the queue's text search */
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -495,6 +498,28 @@ static void fill_applicant(const json_t *o, struct tsr_ra_application *a)
 #undef FIELD
 }
 
+/* What happens next to a new application, added to its answer v: when its
+ * verification code expires and the days it has to verify the address
+ * before it lapses.  Best effort: the application stands anyway. */
+static void deadlines(struct tsr_ra *ra, struct tsr_store *st, const char *id, json_t *v)
+{
+	const struct tsr_config *cfg = tsr_ra_config(ra);
+	struct tsr_code_record c;
+	struct tsr_app_record a;
+
+	memset(&c, 0, sizeof(c));
+	memset(&a, 0, sizeof(a));
+	if (tsr_store_code_current(st, id, TSR_CODE_VERIFICATION, &c) == 0)
+		(void)set(v, "code_expires_at", time_json(c.expires_at));
+	tsr_wipe(&c, sizeof(c));
+	(void)set(v, "email_days", json_integer(cfg->ra.email_days));
+	if (tsr_ra_app_get(st, id, &a) == 0)
+		(void)set(v, "lapses_at", time_json(a.created_at +
+		    (int64_t)cfg->ra.email_days * 86400));
+	tsr_app_record_clear(&a);
+	tsr_error_clear();
+}
+
 static int do_apply(const struct tsr_http_request *req, struct tsr_ra *ra,
     struct tsr_store *st, struct tsr_http_response *res)
 {
@@ -527,7 +552,10 @@ static int do_apply(const struct tsr_http_request *req, struct tsr_ra *ra,
 	res->json = json_pack("{s:s, s:s, s:s}", "id", id, "state",
 	    tsr_app_state_name(TSR_APP_SUBMITTED), "next",
 	    tsr_ra_next_step(TSR_APP_SUBMITTED, a.storage));
-	return res->json ? 0 : nomem();
+	if (res->json == NULL)
+		return nomem();
+	deadlines(ra, st, id, res->json);
+	return 0;
 }
 
 static int post_application(const struct tsr_http_request *req, struct tsr_http_response *res)
@@ -538,10 +566,17 @@ static int post_application(const struct tsr_http_request *req, struct tsr_http_
 static int get_agreement(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
 	const char *v = req->app->cfg ? req->app->cfg->ra.agreement_version : NULL;
+	char *text = NULL, sha256[65];
+	int r;
 
 	if (v == NULL)
 		return tsr_error(TSR_ERR_CONFIG, "no subscriber agreement version is configured");
-	res->json = json_pack("{s:s}", "version", v);
+	if (req->app->ctx == NULL)
+		return tsr_error(TSR_ERR_INTERNAL, "the server runs without the workflow");
+	if ((r = tsr_ra_agreement_text(req->app->ctx, &text, sha256)) != 0)
+		return r;
+	res->json = json_pack("{s:s, s:s, s:s}", "version", v, "text", text, "sha256", sha256);
+	free(text);
 	return res->json ? 0 : nomem();
 }
 
@@ -800,12 +835,170 @@ static int delete_session(const struct tsr_http_request *req, struct tsr_http_re
 	return with_store(req, res, do_end_session);
 }
 
+/* "Who am I": the route is not TSR_HTTP_AUTH, because the server's check
+ * moves the session's idle limit and this must not (a page polling it would
+ * keep a session alive for ever).  So the credentials are read here, in the
+ * server's order (the Authorization header, else the tsr_session cookie),
+ * and looked at with tsr_ra_session_info(), which moves nothing.  Refusals
+ * are the server's own 401 unauthenticated. */
+static int unauthenticated(const struct tsr_http_request *req, struct tsr_http_response *res,
+    const char *detail)
+{
+	json_t *doc = tsr_problem_from_refusal(TSR_HTTP_UNAUTHENTICATED, detail, req->path,
+	    &res->status);
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (doc == NULL)
+		return nomem();
+	r = tsr_json_encode(doc, &text, &len);
+	json_decref(doc);
+	if (r != 0)
+		return r;
+	res->raw = (uint8_t *)text;
+	res->raw_len = len;
+	res->content_type = "application/problem+json";
+	return 0;
+}
+
+/* The officer's name, display name and roles into v; TSR_ERR_AUTH if the
+ * account cannot act (gone, disabled, locked: its sessions are ending). */
+static int officer_json(struct tsr_store *st, const char *name, json_t *v)
+{
+	struct tsr_user_record u;
+	json_t *roles = NULL;
+	char *list, *p, *save = NULL;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = tsr_store_user_get(st, name, &u)) == TSR_ERR_NOT_FOUND)
+		return tsr_error(TSR_ERR_AUTH, "no such officer");
+	if (r != 0)
+		return r;
+	if (u.disabled || u.locked) {
+		r = tsr_error(TSR_ERR_AUTH, "the account is %s", u.disabled ? "disabled" :
+		    "locked");
+		tsr_user_record_clear(&u);
+		return r;
+	}
+	if ((roles = json_array()) == NULL || (list = strdup(u.roles)) == NULL) {
+		json_decref(roles);
+		tsr_user_record_clear(&u);
+		return nomem();
+	}
+	for (p = strtok_r(list, ",", &save); r == 0 && p != NULL; p = strtok_r(NULL, ",", &save))
+		if (json_array_append_new(roles, json_string(p)) != 0)
+			r = nomem();
+	free(list);
+	if (r != 0)
+		json_decref(roles);
+	else if ((r = set(v, "roles", roles)) == 0 && u.display_name != NULL &&
+	    u.display_name[0] != '\0')
+		r = set(v, "display_name", text_json(u.display_name));
+	tsr_user_record_clear(&u);
+	return r;
+}
+
+static int session_view(struct tsr_store *st, const struct tsr_ra_session_info *s,
+    json_t **out)
+{
+	const char *officer = NULL, *app = NULL;
+	size_t no = strlen(TSR_SESSION_PREFIX_OFFICER), na = strlen(TSR_SESSION_PREFIX_APPLICANT);
+	json_t *v;
+	int r;
+
+	if (strncmp(s->subject, TSR_SESSION_PREFIX_OFFICER, no) == 0)
+		officer = s->subject + no;
+	else if (strncmp(s->subject, TSR_SESSION_PREFIX_APPLICANT, na) == 0)
+		app = s->subject + na;
+	else
+		return tsr_error(TSR_ERR_AUTH, "a session of an unknown kind");
+	v = json_pack("{s:s, s:o, s:o}", "kind", officer ? "officer" : "applicant",
+	    "expires_at", time_json(s->expires_at), "idle_expires_at",
+	    time_json(s->idle_expires_at));
+	if (v == NULL)
+		return nomem();
+	if (officer != NULL && (r = set(v, "name", text_json(officer))) == 0)
+		r = officer_json(st, officer, v);
+	else if (officer == NULL)
+		r = set(v, "application", text_json(app));
+	if (r != 0) {
+		json_decref(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+static int do_current_session(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res)
+{
+	char token[512] = "";      /* room for a malformed cookie, refused as 401 */
+	struct tsr_ra_session_info s;
+	const char *auth = NULL, *cookie = NULL;
+	int r;
+
+	if ((r = tsr_http_header(req, "Authorization", &auth)) != 0)
+		return r;
+	if (auth != NULL) {
+		r = tsr_http_bearer(auth, token);
+	} else {
+		if ((r = tsr_http_header(req, "Cookie", &cookie)) != 0)
+			return r;
+		r = tsr_http_cookie(cookie, TSR_HTTP_SESSION_COOKIE, token, sizeof(token));
+	}
+	if (r == 0)
+		r = tsr_ra_session_info(ra, st, token, &s);
+	tsr_wipe(token, sizeof(token));
+	if (r == 0)
+		r = session_view(st, &s, &res->json);
+	if (r == TSR_ERR_AUTH || r == TSR_ERR_NOT_FOUND) {
+		json_decref(res->json);
+		res->json = NULL;
+		tsr_error_clear();
+		return unauthenticated(req, res, "missing or invalid credentials");
+	}
+	return r;
+}
+
+static int get_current_session(const struct tsr_http_request *req,
+    struct tsr_http_response *res)
+{
+	return with_store(req, res, do_current_session);
+}
+
 /* ------------------------------------------------------------------ the queue */
 
 struct queue {
 	json_t *list;
 	int r;
+	const char *text;         /* the text search (q), or NULL */
+	unsigned limit;           /* stop after this many matches when searching */
+	unsigned n;
 };
+
+/* Whether hay contains needle, ASCII letters in any case. */
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; hay != NULL && *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/* Whether queue entry v matches the text search. */
+static bool queue_match(const json_t *v, const char *text)
+{
+	static const char *const keys[] = { "id", "name", "email", "token_serial" };
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(keys); i++)
+		if (contains_ci(json_string_value(json_object_get(v, keys[i])), text))
+			return true;
+	return false;
+}
 
 /* "Given Family" from the stored applicant fields ("" if there are none), as
  * a JSON string whole however long the names are; NULL when out of memory. */
@@ -845,10 +1038,32 @@ static int queue_item(const struct tsr_app_record *a, void *ctx)
 		json_decref(v);
 		v = NULL;
 	}
+	if (v != NULL && q->text != NULL && !queue_match(v, q->text)) {
+		json_decref(v);
+		return 0;
+	}
 	if (v == NULL || json_array_append_new(q->list, v) != 0) {
 		q->r = nomem();
 		return 1;
 	}
+	/* Searching lists without the store's limit: stop at the limit here. */
+	return q->text != NULL && ++q->n >= q->limit ? 1 : 0;
+}
+
+/* The text search q: 1..QUEUE_TEXT_MAX characters of UTF-8. */
+static int queue_text(const char *q)
+{
+	size_t n = strlen(q), i = 0, chars = 0;
+	uint32_t cp;
+
+	while (i < n) {
+		if (tsr_utf8_next(q, n, &i, &cp) != 0)
+			return tsr_error(TSR_ERR_INVALID, "query: q must be UTF-8 text");
+		chars++;
+	}
+	if (chars > QUEUE_TEXT_MAX)
+		return tsr_error(TSR_ERR_INVALID, "query: q must have at most %d characters",
+		    QUEUE_TEXT_MAX);
 	return 0;
 }
 
@@ -890,17 +1105,25 @@ static int do_queue(const struct tsr_http_request *req, struct tsr_ra *ra,
     struct tsr_store *st, struct tsr_http_response *res)
 {
 	struct tsr_app_filter f;
-	struct queue q = { .r = 0 };
+	struct queue q = { .r = 0, .text = tsr_http_query(req, "q") };
 	const char *officer;
 	int r;
 
 	if ((r = require_officer(req, &officer)) != 0 ||
 	    (r = tsr_ra_officer_check(st, officer, TSR_ROLE_RA_OFFICER)) != 0 ||
-	    (r = queue_filter(req, tsr_ra_config(ra), &f)) != 0)
+	    (r = queue_filter(req, tsr_ra_config(ra), &f)) != 0 ||
+	    (q.text != NULL && (r = queue_text(q.text)) != 0))
 		return r;
+	/* The name is inside the stored applicant data: the search runs here,
+	 * over every application the other filters select. */
+	if (q.text != NULL) {
+		q.limit = f.limit;
+		f.limit = 0;
+	}
 	if ((q.list = json_array()) == NULL)
 		return nomem();
-	r = tsr_store_app_list(st, &f, queue_item, &q);
+	if ((r = tsr_store_app_list(st, &f, queue_item, &q)) == 1)
+		r = 0;
 	if (q.r != 0)
 		r = q.r;
 	if (r != 0) {
@@ -1277,6 +1500,10 @@ static const struct tsr_http_route ra_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/sessions", .handler = post_officer_session,
 	    .body = login_body, .status = 201, .response = "Session",
 	    .summary = "Log in as an RA officer" },
+	{ .method = "GET", .pattern = "/api/v1/sessions/current", .handler = get_current_session,
+	    .response = "CurrentSession",
+	    .summary = "Who the session is (bearer token or cookie; officers' roles), without "
+	    "moving its idle limit" },
 	{ .method = "DELETE", .pattern = "/api/v1/sessions/current", .handler = delete_session,
 	    .flags = TSR_HTTP_AUTH, .response = "SessionEnded",
 	    .summary = "Log out: end the session of the bearer token" },
@@ -1393,9 +1620,14 @@ static json_t *object_schema(const struct prop *props, size_t n)
 
 static const struct prop status_props[] = {
 	{ "id", "string", true }, { "state", "state", true }, { "next", "string", true },
+	/* a new application's answer only */
+	{ "code_expires_at", "date-time", false }, { "email_days", "integer", false },
+	{ "lapses_at", "date-time", false },
 };
 
-static const struct prop agreement_props[] = { { "version", "string", true } };
+static const struct prop agreement_props[] = {
+	{ "version", "string", true }, { "text", "string", true }, { "sha256", "string", true },
+};
 
 static const struct prop session_props[] = {
 	{ "token", "string", false }, { "csrf", "string", false },
@@ -1403,6 +1635,13 @@ static const struct prop session_props[] = {
 };
 
 static const struct prop ended_props[] = { { "ended", "boolean", true } };
+
+static const struct prop current_session_props[] = {
+	{ "kind", "string", true }, { "expires_at", "date-time", true },
+	{ "idle_expires_at", "date-time", true }, { "name", "string", false },
+	{ "display_name", "string", false }, { "roles", "string[]", false },
+	{ "application", "string", false },
+};
 
 static const struct prop questions_props[] = { { "questions", "string[]", true } };
 
@@ -1462,8 +1701,9 @@ static const struct prop revocation_nonce_props[] = {
 
 json_t *tsr_http_ra_schemas(void)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "ApplicationStatus", OBJECT(status_props),
+	    "CurrentSession", OBJECT(current_session_props),
 	    "Agreement", OBJECT(agreement_props),
 	    "Session", OBJECT(session_props),
 	    "SessionEnded", OBJECT(ended_props),

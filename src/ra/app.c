@@ -359,6 +359,54 @@ static int fill_record(struct tsr_ra *ra, const struct tsr_ra_application *a,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ the agreement */
+
+/* Read the agreement's text (see app.h). */
+int tsr_ra_agreement_text(const struct tsr_ra *ra, char **text, char sha256[65])
+{
+	const char *path = ra->cfg->ra.agreement_file;
+	uint8_t md[SHA256_DIGEST_LENGTH];
+	struct tsr_buf b;
+	size_t i = 0;
+	uint32_t cp = 0;
+	bool ok = true;
+	int r;
+
+	*text = NULL;
+	sha256[0] = '\0';
+	if (path == NULL)
+		return tsr_error(TSR_ERR_CONFIG, "no subscriber agreement file is configured "
+		    "([ra] agreement_file)");
+	tsr_buf_init(&b, TSR_RA_AGREEMENT_MAX);
+	if ((r = tsr_file_read(path, TSR_RA_AGREEMENT_MAX, &b)) != 0) {
+		r = tsr_error_wrap(TSR_ERR_CONFIG, "the subscriber agreement ([ra] agreement_file) "
+		    "cannot be read");
+		goto out;
+	}
+	if (b.len == 0) {
+		r = tsr_error(TSR_ERR_CONFIG, "the subscriber agreement %s is empty", path);
+		goto out;
+	}
+	while (ok && i < b.len)
+		ok = tsr_utf8_next((const char *)b.data, b.len, &i, &cp) == 0 && cp != 0;
+	if (!ok) {
+		r = tsr_error(TSR_ERR_CONFIG, "the subscriber agreement %s is not UTF-8 text",
+		    path);
+		goto out;
+	}
+	SHA256(b.data, b.len, md);
+	tsr_hex_encode(md, sizeof(md), sha256);
+	if ((*text = malloc(b.len + 1)) == NULL) {
+		r = tsr_error(TSR_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*text, b.data, b.len);
+	(*text)[b.len] = '\0';
+out:
+	tsr_buf_free(&b);
+	return r;
+}
+
 /* ------------------------------------------------------------------ apply */
 
 static int verification_mail(struct tsr_ra *ra, struct tsr_store *st,
@@ -371,15 +419,18 @@ static int verification_mail(struct tsr_ra *ra, struct tsr_store *st,
 	return ra_mailf(ra, st, &ra->mail, a, "verification", subject,
 	    "Thank you for your application for: %s.\n\n"
 	    "Your application number: %s\nYour verification code:  %s\n\n"
-	    "Enter the code at %s to confirm this email address. It works once, until %s.\n"
+	    "To confirm this email address, enter the code on this page:\n\n"
+	    "  %s/verify-email?id=%s\n\n"
+	    "The code works once, until %s.\n"
 	    "If you did not apply, ignore this message: the application lapses by itself.\n",
-	    ra_product_title(ra, a), a->id, code, ra->cfg->ca.public_url, until);
+	    ra_product_title(ra, a), a->id, code,
+	    ra->cfg->ra.web_url ? ra->cfg->ra.web_url : "https://localhost:8443", a->id, until);
 }
 
 /* Store the application, its answers, the voucher and the first code. */
 static int store_application(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const struct tsr_ra_application *a, const struct hashes *h, struct tsr_app_record *rec,
-    char *code, size_t codelen, int64_t *expires)
+    const char *agreement_sha256, char *code, size_t codelen, int64_t *expires)
 {
 	char object[RA_OBJECT_MAX];
 	int r;
@@ -404,8 +455,9 @@ static int store_application(struct tsr_ra *ra, struct tsr_store *st, const char
 	if ((r = ra_code_issue(ra, st, rec->id, TSR_CODE_VERIFICATION,
 	    TSR_CODE_VERIFICATION_BITS, *expires, code, codelen)) != 0 ||
 	    (r = tsr_audit_append(st, actor, "application.submit", object, TSR_AUDIT_SUCCESS,
-	    "product %s, storage %s, agreement %s%s", rec->product, rec->storage,
-	    rec->agreement, a->voucher ? ", voucher redeemed" : "")) != 0)
+	    "product %s, storage %s, agreement %s (text sha256 %s)%s", rec->product,
+	    rec->storage, rec->agreement, agreement_sha256,
+	    a->voucher ? ", voucher redeemed" : "")) != 0)
 		goto out;
 	r = tsr_store_commit(st);
 out:
@@ -421,7 +473,8 @@ int tsr_ra_apply(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 	const struct tsr_product *p = NULL;
 	struct tsr_app_record rec;
 	struct hashes *h = NULL;
-	char identity[65] = "", code[64] = "", object[64];
+	char identity[65] = "", code[64] = "", object[64], agreement_sha256[65] = "";
+	char *agreement_text = NULL;
 	int64_t expires = 0;
 	int r;
 
@@ -433,11 +486,17 @@ int tsr_ra_apply(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
 	if ((r = application_check(ra, a, &p)) != 0 || (a->voucher != NULL &&
 	    (r = tsr_ra_voucher_check(st, ra->code_key, a->voucher, a->product, tsr_now())) != 0))
 		return tsr_audit_error(st, actor, "application.submit", object, r);
+	/* Nobody applies under an agreement whose text cannot be shown; the
+	 * record ties the version accepted to the exact text served. */
+	if ((r = tsr_ra_agreement_text(ra, &agreement_text, agreement_sha256)) != 0)
+		return tsr_audit_error(st, actor, "application.submit", object, r);
+	free(agreement_text);
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
 	if ((r = hash_secrets(a, h)) != 0 || (r = fill_record(ra, a, h, &rec, identity)) != 0)
 		goto out;
-	if ((r = store_application(ra, st, actor, a, h, &rec, code, sizeof(code), &expires)) != 0)
+	if ((r = store_application(ra, st, actor, a, h, &rec, agreement_sha256, code,
+	    sizeof(code), &expires)) != 0)
 		goto out;
 	snprintf(id_out, TSR_APP_ID_MAX + 1, "%s", rec.id);
 	/* The application stands without its message: ra_mail logged and

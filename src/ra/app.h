@@ -93,6 +93,15 @@ struct tsr_ra_application {
 	const char *domain;
 };
 
+/* The subscriber agreement's text ([ra] agreement_file, read at each
+ * call): *text a new NUL-terminated string (free()) of UTF-8 without NUL
+ * bytes, 1..TSR_RA_AGREEMENT_MAX bytes, and sha256 its hex SHA-256.
+ * TSR_ERR_CONFIG if it is not configured, cannot be read, is empty, too
+ * large or not UTF-8 (the detail names the file: for the log only). */
+#define TSR_RA_AGREEMENT_MAX (256 * 1024)
+int tsr_ra_agreement_text(const struct tsr_ra *ra, char **text, char sha256[65])
+    TSR_MUST_CHECK;
+
 /*
  * Check and store a new application, redeem its voucher, and mail the
  * email verification code, all or nothing (the mail is written after the
@@ -102,7 +111,9 @@ struct tsr_ra_application {
  * the product; a bad NPI or DEA check digit; unknown product or storage),
  * TSR_ERR_POLICY (weak password, old agreement version, voucher used or for
  * another product), TSR_ERR_PARSE (a typo in the voucher), TSR_ERR_NOT_FOUND
- * (unknown voucher).  Audited as application.submit.
+ * (unknown voucher), TSR_ERR_CONFIG (the agreement's text cannot be read:
+ * tsr_ra_agreement_text()).  Audited as application.submit, with the
+ * SHA-256 of the agreement's text.
  */
 int tsr_ra_apply(struct tsr_ra *ra, struct tsr_store *st, const char *actor,
     const struct tsr_ra_application *a, char id_out[TSR_APP_ID_MAX + 1]) TSR_MUST_CHECK;
@@ -255,6 +266,18 @@ int tsr_ra_applicant_session(struct tsr_ra *ra, struct tsr_store *st, const char
  * unknown, idle or expired session (the last two are deleted). */
 int tsr_ra_session_check(struct tsr_ra *ra, struct tsr_store *st, const char *token,
     char *subject, size_t size) TSR_MUST_CHECK;
+/* A live session as tsr_ra_session_info() describes it. */
+struct tsr_ra_session_info {
+	char subject[TSR_SESSION_SUBJECT_MAX + 1];
+	int64_t expires_at;          /* the absolute end */
+	int64_t idle_expires_at;     /* the end if no request moves the idle limit first
+	                              * (never after expires_at) */
+};
+/* Describe the session of token without moving its idle limit (a page that
+ * polls it must not keep a session alive).  TSR_ERR_AUTH as
+ * tsr_ra_session_check(), which this does not replace. */
+int tsr_ra_session_info(struct tsr_ra *ra, struct tsr_store *st, const char *token,
+    struct tsr_ra_session_info *out) TSR_MUST_CHECK;
 /* End the session of token (log out).  TSR_ERR_AUTH if there is none. */
 int tsr_ra_session_end(struct tsr_ra *ra, struct tsr_store *st, const char *token)
     TSR_MUST_CHECK;

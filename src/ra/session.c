@@ -125,36 +125,66 @@ static int64_t idle_limit(const struct tsr_ra *ra, const char *subject)
 	    ra->cfg->ra.applicant_idle_minutes) * 60;
 }
 
-/* Check a token (see app.h). */
-int tsr_ra_session_check(struct tsr_ra *ra, struct tsr_store *st, const char *token,
-    char *subject, size_t size)
+/* The live session of token into *s; the last_seen of the store moved to
+ * now when touch.  An idle or expired session is deleted. */
+static int session_lookup(struct tsr_ra *ra, struct tsr_store *st, const char *token,
+    bool touch, struct tsr_session_record *s)
 {
-	struct tsr_session_record s;
 	char hash[65];
 	int64_t now = (int64_t)tsr_now();
 	int r;
 
-	if (size > 0)
-		subject[0] = '\0';
 	if (!token_shape(token))
 		return tsr_error(TSR_ERR_AUTH, "not a session token");
 	token_hash(token, hash);
-	r = tsr_store_session_get(st, hash, &s);
+	r = tsr_store_session_get(st, hash, s);
 	if (r == TSR_ERR_NOT_FOUND)
 		return tsr_error(TSR_ERR_AUTH, "no such session: log in again");
 	if (r != 0)
 		return r;
-	if (s.expires_at <= now || s.last_seen + idle_limit(ra, s.subject) <= now) {
+	if (s->expires_at <= now || s->last_seen + idle_limit(ra, s->subject) <= now) {
 		if (tsr_store_session_delete(st, hash) != 0)
 			tsr_log(TSR_LOG_WARN, "cannot delete an ended session: %s",
 			    tsr_error_detail());
 		return tsr_error(TSR_ERR_AUTH, "the session has ended: log in again");
 	}
+	return touch ? tsr_store_session_touch(st, hash, now) : 0;
+}
+
+/* Check a token (see app.h). */
+int tsr_ra_session_check(struct tsr_ra *ra, struct tsr_store *st, const char *token,
+    char *subject, size_t size)
+{
+	struct tsr_session_record s;
+	int r;
+
+	if (size > 0)
+		subject[0] = '\0';
+	memset(&s, 0, sizeof(s));
+	if ((r = session_lookup(ra, st, token, true, &s)) != 0)
+		return r;
 	if (strlen(s.subject) >= size)
 		return tsr_error(TSR_ERR_INTERNAL, "no room for the session's subject");
-	if ((r = tsr_store_session_touch(st, hash, now)) != 0)
-		return r;
 	snprintf(subject, size, "%s", s.subject);
+	return 0;
+}
+
+/* Describe a session without moving its idle limit (see app.h). */
+int tsr_ra_session_info(struct tsr_ra *ra, struct tsr_store *st, const char *token,
+    struct tsr_ra_session_info *out)
+{
+	struct tsr_session_record s;
+	int64_t idle_end;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&s, 0, sizeof(s));
+	if ((r = session_lookup(ra, st, token, false, &s)) != 0)
+		return r;
+	snprintf(out->subject, sizeof(out->subject), "%s", s.subject);
+	out->expires_at = s.expires_at;
+	idle_end = s.last_seen + idle_limit(ra, s.subject);
+	out->idle_expires_at = idle_end < s.expires_at ? idle_end : s.expires_at;
 	return 0;
 }
 

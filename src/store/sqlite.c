@@ -2055,6 +2055,130 @@ static int sq_nonce_purge(void *be, int64_t before, int64_t *deleted)
 	return r;
 }
 
+/* ------------------------------------------------------------------ whole-store copy */
+
+#define TABLE_SQL_MAX 2048
+
+/* "SELECT c1, c2 FROM t ORDER BY o" or "INSERT INTO t(c1, c2) VALUES(?1, ?2)"
+ * from the table's description (names are copy.c's constants, not input). */
+static int table_sql(const struct store_table *t, bool insert, char out[TABLE_SQL_MAX])
+{
+	size_t n = 0;
+
+#define PUT(...) (n += (size_t)snprintf(out + n, n < TABLE_SQL_MAX ? TABLE_SQL_MAX - n : 0, \
+	__VA_ARGS__))
+	if (insert)
+		PUT("INSERT INTO %s(", t->name);
+	else
+		PUT("SELECT ");
+	for (size_t k = 0; k < t->n_cols; k++)
+		PUT("%s%s", k ? ", " : "", t->cols[k].name);
+	if (insert) {
+		PUT(") VALUES(");
+		for (size_t k = 0; k < t->n_cols; k++)
+			PUT("%s?%zu", k ? ", " : "", k + 1);
+		PUT(")");
+	} else {
+		PUT(" FROM %s ORDER BY %s", t->name, t->order);
+	}
+#undef PUT
+	if (n >= TABLE_SQL_MAX)
+		return tsr_error(TSR_ERR_INTERNAL, "table %s: statement too long", t->name);
+	return 0;
+}
+
+static int row_value(struct sq *sq, sqlite3_stmt *stmt, int k, enum store_col_type type,
+    struct store_value *v)
+{
+	size_t n;
+
+	memset(v, 0, sizeof(*v));
+	if (sqlite3_column_type(stmt, k) == SQLITE_NULL) {
+		v->null = true;
+		return 0;
+	}
+	switch (type) {
+	case STORE_COL_INT:
+		v->i = sqlite3_column_int64(stmt, k);
+		return 0;
+	case STORE_COL_BLOB:
+		v->b = sqlite3_column_blob(stmt, k);
+		v->len = (size_t)sqlite3_column_bytes(stmt, k);
+		return 0;
+	case STORE_COL_TEXT:
+	default:
+		return col_text(sq, stmt, k, &v->s, &n);
+	}
+}
+
+static int sq_table_rows(void *be, const struct store_table *t, store_row_fn fn, void *ctx)
+{
+	struct sq *sq = be;
+	struct store_value *row = calloc(t->n_cols, sizeof(*row));
+	sqlite3_stmt *stmt = NULL;
+	char sql[TABLE_SQL_MAX];
+	int r, rc;
+
+	if (row == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if ((r = table_sql(t, false, sql)) != 0 ||
+	    (r = prepare_with(sq, "reading a table to copy", sql, NULL, 0, false, &stmt)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (size_t k = 0; r == 0 && k < t->n_cols; k++)
+			r = row_value(sq, stmt, (int)k, t->cols[k].type, &row[k]);
+		if (r != 0 || (r = fn(row, ctx)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = db_error(sq, "reading a table to copy");
+out:
+	release(sq, stmt);
+	free(row);
+	return r;
+}
+
+static int sq_table_insert(void *be, const struct store_table *t, const struct store_value *row)
+{
+	struct sq *sq = be;
+	struct param p[32];
+	char sql[TABLE_SQL_MAX];
+	int r;
+
+	if (t->n_cols > TSR_ARRAY_LEN(p))
+		return tsr_error(TSR_ERR_INTERNAL, "table %s has too many columns", t->name);
+	for (size_t k = 0; k < t->n_cols; k++) {
+		const struct store_value *v = &row[k];
+
+		if (v->null)
+			p[k] = (struct param)P_NULL;
+		else if (t->cols[k].type == STORE_COL_INT)
+			p[k] = (struct param)P_INT(v->i);
+		else if (t->cols[k].type == STORE_COL_BLOB)
+			p[k] = (struct param)P_BLOB(v->b != NULL ? v->b : (const uint8_t *)"", v->len);
+		else
+			p[k] = (struct param)P_TEXT(v->s);
+	}
+	if ((r = table_sql(t, true, sql)) == 0)
+		r = run(sq, "copying a row", sql, p, t->n_cols, NULL);
+	return r;
+}
+
+static int sq_table_count(void *be, const struct store_table *t, int64_t *out)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", t->name);
+	return query_int(be, "counting rows", sql, NULL, 0, out);
+}
+
+/* SQLite moves an AUTOINCREMENT counter past explicit keys by itself. */
+static int sq_copy_finish(void *be)
+{
+	(void)be;
+	return 0;
+}
+
 const struct store_ops tsr_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -2110,4 +2234,8 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.nonce_insert = sq_nonce_insert,
 	.nonce_use = sq_nonce_use,
 	.nonce_purge = sq_nonce_purge,
+	.table_rows = sq_table_rows,
+	.table_insert = sq_table_insert,
+	.table_count = sq_table_count,
+	.copy_finish = sq_copy_finish,
 };

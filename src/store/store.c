@@ -25,10 +25,12 @@ static const struct {
 	const char *prefix;
 	const struct store_ops *ops; /* NULL: recognised but not supported yet */
 	const char *name;
+	bool whole;                  /* the backend gets the path with its prefix */
 } backends[] = {
-	{ "sqlite:", &tsr_store_sqlite_ops, "SQLite" },
-	{ "postgresql://", NULL, "PostgreSQL" },
-	{ "postgres://", NULL, "PostgreSQL" },
+	{ "sqlite:", &tsr_store_sqlite_ops, "SQLite", false },
+	/* libpq URIs, passed to libpq as they are */
+	{ "postgresql://", &tsr_store_pg_ops, "PostgreSQL", true },
+	{ "postgres://", &tsr_store_pg_ops, "PostgreSQL", true },
 };
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -37,7 +39,8 @@ static bool has_prefix(const char *s, const char *prefix)
 }
 
 /*
- * Open the store at path: "sqlite:PATH" or a plain path selects SQLite.
+ * Open the store at path: "sqlite:PATH" or a plain path selects SQLite,
+ * a "postgresql://" or "postgres://" URI PostgreSQL.
  * On success *out is a new handle for tsr_store_close().
  */
 int tsr_store_open(const char *path, bool create, struct tsr_store **out)
@@ -56,7 +59,10 @@ int tsr_store_open(const char *path, bool create, struct tsr_store **out)
 			return tsr_error(TSR_ERR_INVALID, "%s is not supported yet",
 			    backends[i].name);
 		ops = backends[i].ops;
-		path += strlen(backends[i].prefix);
+		if (path[strlen(backends[i].prefix)] == '\0')
+			return tsr_error(TSR_ERR_INVALID, "no database path given");
+		if (!backends[i].whole)
+			path += strlen(backends[i].prefix);
 		break;
 	}
 	if (*path == '\0')
@@ -79,6 +85,16 @@ void tsr_store_close(struct tsr_store *st)
 		return;
 	st->ops->close(st->be);
 	free(st);
+}
+
+const struct store_ops *store_ops_of(const struct tsr_store *st)
+{
+	return st->ops;
+}
+
+void *store_be_of(const struct tsr_store *st)
+{
+	return st->be;
 }
 
 /* The number of the last migration applied to this database. */

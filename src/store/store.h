@@ -487,4 +487,28 @@ int tsr_store_nonce_use(struct tsr_store *st, const char *nonce, int64_t now) TS
 int tsr_store_nonce_purge(struct tsr_store *st, int64_t before, int64_t *deleted)
     TSR_MUST_CHECK;
 
+/* ------------------------------------------------------------------ copy */
+
+#define TSR_STORE_COPY_TABLES_MAX 24
+
+struct tsr_store_copy_report {
+	struct {
+		const char *name;     /* a table */
+		int64_t rows;         /* rows copied */
+	} tables[TSR_STORE_COPY_TABLES_MAX];
+	size_t n_tables;
+	int64_t rows;                 /* all tables */
+};
+
+/* Copy every row of src into dst, of the same schema version, whose tables
+ * must all be empty (a store just created; else TSR_ERR_EXISTS).  src is
+ * read from one snapshot, dst written in one transaction: all the rows land
+ * or none do.  Then each table's rows are counted on both sides, still in
+ * that snapshot: TSR_ERR_STORE if any count differs.  Neither store may be
+ * in a transaction.  (The audit chain is the caller's to verify on dst.) */
+int tsr_store_copy(struct tsr_store *src, struct tsr_store *dst,
+    struct tsr_store_copy_report *out) TSR_MUST_CHECK;
+/* The names of the tables a copy covers, NULL-terminated. */
+const char *const *tsr_store_copy_tables(void);
+
 #endif /* TSR_STORE_H */

@@ -15,10 +15,40 @@
 
 #include "store/store.h"
 
+/* A table as a whole store copy sees it (copy.c): its name, the ORDER BY
+ * that lists its rows in a stable order, and its columns with their kinds.
+ * The list of tables and columns is copy.c's, for the latest schema. */
+enum store_col_type { STORE_COL_TEXT, STORE_COL_INT, STORE_COL_BLOB };
+
+struct store_column {
+	const char *name;
+	enum store_col_type type;
+};
+
+struct store_table {
+	const char *name;
+	const char *order;
+	const struct store_column *cols;
+	size_t n_cols;
+};
+
+/* One column's value in a copied row: null, or the member its type names. */
+struct store_value {
+	bool null;
+	int64_t i;
+	const char *s;
+	const uint8_t *b;
+	size_t len;
+};
+
+/* Called for each row of a table; row[k] is column k.  Non-zero stops. */
+typedef int (*store_row_fn)(const struct store_value *row, void *ctx);
+
 struct store_ops {
 	const char *name;
 
-	/* path is the backend's part of the store path (prefix removed). */
+	/* path is the backend's part of the store path (prefix removed), or
+	 * the whole path for a backend that takes URIs (PostgreSQL). */
 	int (*open)(const char *path, bool create, void **be);
 	void (*close)(void *be);
 	int (*schema_version)(void *be, int *out);
@@ -105,8 +135,22 @@ struct store_ops {
 	int (*nonce_insert)(void *be, const char *nonce, int64_t created_at, int64_t expires_at);
 	int (*nonce_use)(void *be, const char *nonce, int64_t now);
 	int (*nonce_purge)(void *be, int64_t before, int64_t *deleted);
+
+	/* A whole-store copy (copy.c): every row of t in t->order, values
+	 * valid only during the call; insert one row as it came; count the
+	 * rows; and, last in the copy's transaction, move any sequence or
+	 * counter of the backend past the copied keys. */
+	int (*table_rows)(void *be, const struct store_table *t, store_row_fn fn, void *ctx);
+	int (*table_insert)(void *be, const struct store_table *t, const struct store_value *row);
+	int (*table_count)(void *be, const struct store_table *t, int64_t *out);
+	int (*copy_finish)(void *be);
 };
 
+/* The backend of an open store, for copy.c. */
+const struct store_ops *store_ops_of(const struct tsr_store *st);
+void *store_be_of(const struct tsr_store *st);
+
 extern const struct store_ops tsr_store_sqlite_ops;
+extern const struct store_ops tsr_store_pg_ops;
 
 #endif /* TSR_STORE_IMPL_H */

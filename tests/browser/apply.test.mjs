@@ -11,6 +11,7 @@
 // and at phone width (320 CSS pixels: 1280 at 400 % zoom) nothing scrolls
 // sideways. A screenshot of every page and state.
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { journey, assert, pass, SRCDIR, VCODE_RE, QUESTIONS } from './lib.mjs';
 
@@ -139,8 +140,26 @@ await journey(async (t) => {
 
   // ------------------------------------------------------------ step 5
   await page.locator('#step-agreement').waitFor({ state: 'visible' });
-  const version = (await server.api('GET', '/api/v1/agreement')).json.version;
+  const agreementAnswer = (await server.api('GET', '/api/v1/agreement')).json;
+  const version = agreementAnswer.version;
   assert.equal(await page.locator('#agreement-version').innerText(), version, 'the agreement version is the server\'s');
+  // The text of agreement.txt (tessera init's sample), shown as text: its
+  // "# " and "## " lines as headings, its "- " lines as a list.
+  const region = page.locator('#agreement-text[role="region"][tabindex="0"]');
+  await region.waitFor();
+  assert.includes(agreementAnswer.text, 'sole control', 'the API serves the agreement\'s text');
+  assert.match(agreementAnswer.sha256, /^[0-9a-f]{64}$/, 'and its SHA-256');
+  assert.equal(await region.locator('h3').first().innerText(), 'Subscriber agreement (sample)', 'a "# " line is a heading');
+  assert.ok((await region.locator('li').count()) >= 4, 'the "- " lines are a list');
+  assert.includes(await region.innerText(), 'You keep your private key and your token under your sole control.',
+    'the page shows the file\'s text');
+  assert.ok(await page.evaluate(() => Boolean(document.getElementById('agreement-text')
+    .compareDocumentPosition(document.getElementById('agree')) & Node.DOCUMENT_POSITION_FOLLOWING)),
+  'the acceptance checkbox comes after the text');
+  await region.focus();
+  assert.equal(await focusedId(page), 'agreement-text', 'the text can take the keyboard focus (to scroll it)');
+  const overflow = await region.evaluate((e) => getComputedStyle(e).overflowY);
+  assert.equal(overflow, 'auto', 'the text scrolls within its region');
   await page.click('#next');
   assert.match(await fieldError(page, 'agree'), /Accept the subscriber agreement/, 'not accepted: said next to it');
   await page.check('#agree');
@@ -178,6 +197,10 @@ await journey(async (t) => {
   const done = await page.locator('#done').innerText();
   assert.includes(done, 'kim@example.org', 'it says where the code went');
   assert.match(done, /lapses/, 'and what happens if it is not entered');
+  assert.match(done, /It works once, until \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/,
+    'when the code expires (the API\'s code_expires_at)');
+  assert.match(done, /within 30 days \(by \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\), the application lapses/,
+    'and the days to verify ([ra] email_days) with the date');
   assert.ok(await page.locator('.phases li[aria-current="step"]', { hasText: 'Get verified' }).isVisible(),
     'the phases move on to Get verified');
   await t.shot(page, 'apply-done');
@@ -203,7 +226,15 @@ await journey(async (t) => {
   await page.locator('#flash', { hasText: 'signed out' }).waitFor();
   assert.equal((await page.context().cookies()).filter((c) => c.name.startsWith('tsr_')).length, 0,
     'signing out clears the session cookies');
-  await page.goto(`${server.url}${verifyHref}`);
+  // Follow the link in the verification mail (its origin is [ra] web_url,
+  // https://localhost:8443 by default; this server listens elsewhere).
+  const mail = home.latestMail({ kind: 'verification', application: id });
+  const link = /^ {2}(https:\/\/\S+\/verify-email\?id=\S+)$/m.exec(mail ? mail.body : '');
+  assert.ok(link, 'the verification mail holds a link to the verify-email page');
+  const url = new URL(link[1]);
+  assert.equal(url.origin, 'https://localhost:8443', 'at [ra] web_url');
+  assert.equal(url.search, `?id=${id}`, 'with the application number and nothing else (never the code)');
+  await page.goto(`${server.url}${url.pathname}${url.search}`);
 
   // ------------------------------------------------------------ verify email
   assert.equal(await page.inputValue('#application'), id, 'the application number is filled in from the link');
@@ -334,4 +365,18 @@ await journey(async (t) => {
   assert.ok(await page.locator('.phases li.stopped').isVisible(), 'the timeline shows where it stopped');
   assert.ok(!(await page.locator('#withdraw-form').isVisible()), 'withdrawing is no longer offered');
   await t.shot(page, 'application-withdrawn');
+
+  // ------------------------------------------------------------ no agreement text
+  // Without its file the agreement cannot be shown: the page says so and
+  // offers no form (and the server would refuse the application anyway).
+  t.allowConsole(/Failed to load resource: the server responded with a status of 500/);
+  const agreementFile = path.join(home.dir, 'agreement.txt');
+  fs.renameSync(agreementFile, agreementFile + '.away');
+  await page.goto(`${server.url}/apply`);
+  await page.locator('#load-error', { hasText: 'The subscriber agreement cannot be shown' }).waitFor();
+  assert.includes(await page.locator('#load-error').innerText(), 'cannot be submitted',
+    'without agreement.txt the page says no application can be submitted');
+  assert.ok(await page.locator('#apply-form').isHidden(), 'and shows no form');
+  await t.shot(page, 'apply-no-agreement');
+  fs.renameSync(agreementFile + '.away', agreementFile);
 });

@@ -57,6 +57,7 @@ await journey(async (t) => {
   const home = t.home();
   home.addUser('olive', ['ra-officer', 'ca-admin'], PASSWORD);
   home.addUser('rita', ['ra-officer'], PASSWORD);
+  home.addUser('aude', ['auditor'], PASSWORD);
   const alpha = issue(home, 'alpha');
   const beta = issue(home, 'beta');
   issue(home, 'gamma');
@@ -74,7 +75,9 @@ await journey(async (t) => {
   await page.locator('#content').waitFor({ state: 'visible' });
   await page.locator('#cert-rows tr').first().waitFor();
   assert.equal(await page.locator('#cert-rows tr').count(), 3, 'signed in: the three certificates are listed');
-  assert.match(await page.locator('#ra-who').innerText(), /olive/, 'the header names the officer');
+  assert.equal(await page.locator('#ra-who').innerText(), 'Signed in as olive (ra-officer, ca-admin)',
+    'the header names the officer and the roles, as the server says (GET /api/v1/sessions/current)');
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'nothing kept in sessionStorage');
   await t.shot(page, 'certificates-list');
 
   // ------------------------------------------------------------ search
@@ -171,5 +174,39 @@ await journey(async (t) => {
   await page.press('#ra-password', 'Enter');
   await page.locator('#refused', { hasText: 'auditor' }).waitFor();
   assert.ok(await page.locator('#records').isHidden(), 'an ra-officer does not see the audit trail');
+  assert.ok(await page.locator('.site-nav a[href="/ra/audit"]').isHidden(),
+    'an ra-officer is not offered the Audit link');
+  assert.ok(await page.locator('.site-nav a[href="/ra/queue"]').isVisible(), 'but the queue');
   await t.shot(page, 'audit-refused');
+
+  // An auditor: reads certificates and the audit trail, changes nothing, has no queue.
+  await page.click('#ra-signout');
+  await page.waitForURL(/\/ra\/$/);
+  await page.fill('#ra-user', 'aude');
+  await page.fill('#ra-password', PASSWORD);
+  await page.press('#ra-password', 'Enter');
+  await page.waitForURL(/\/ra\/certificates$/);
+  pass('an auditor signing in lands on the certificates, not the queue');
+  await page.locator('#ra-who', { hasText: 'Signed in as aude (auditor)' }).waitFor();
+  assert.ok(await page.locator('.site-nav a[href="/ra/queue"]').isHidden(), 'no Queue link for an auditor');
+  assert.ok(await page.locator('.site-nav a[href="/ra/audit"]').isVisible(), 'an Audit link for an auditor');
+  await page.goto(`${server.url}/ra/certificates?serial=${beta}`);
+  await page.locator('#cert').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#cert-status-word').innerText(), 'valid', 'the auditor reads beta');
+  assert.ok(await page.locator('#revoke-form').isHidden(), 'no revoke form for an auditor');
+  assert.ok(await page.locator('#hold-form').isHidden(), 'no suspend form for an auditor');
+  await t.shot(page, 'certificate-auditor');
+  await page.goto(`${server.url}/ra/audit`);
+  await page.locator('#chain-result', { hasText: `broken at record #${seq}` }).waitFor();
+  await page.locator('#audit-rows tr').first().waitFor();
+  assert.ok(await page.locator('#records').isVisible(), 'the audit page works for an auditor');
+  await t.shot(page, 'audit-auditor');
+  await page.goto(`${server.url}/ra/queue`);
+  await page.locator('#queue-count', { hasText: 'not open to you' }).waitFor();
+  assert.ok(await page.locator('#filter-form').isHidden(), 'the queue page offers an auditor no queue');
+  await page.goto(`${server.url}/ra/application?id=AP-AAAA-AAAA-AAAA`);
+  await page.locator('#page-error', { hasText: 'ra-officer' }).waitFor();
+  assert.ok(await page.locator('#approve-form').isHidden(), 'no approve form for an auditor');
+  assert.ok(await page.locator('#reject-form').isHidden(), 'no reject form for an auditor');
+  await t.shot(page, 'application-auditor');
 });

@@ -125,25 +125,34 @@ await journey(async (t) => {
 
   // ------------------------------------------------------------ the queue
   await page.locator('#queue-table').waitFor({ state: 'visible' });
-  assert.match(await page.locator('#ra-who').innerText(), /Signed in as olivia/, 'the header names the officer');
+  await page.locator('#ra-who', { hasText: 'Signed in as olivia (ra-officer)' }).waitFor();
+  pass('the header names the officer and the roles');
   assert.match(await page.locator('#queue-count').innerText(), /^2 applications under review/, 'two applications under review');
   const row = page.locator('#queue-rows tr', { hasText: first });
   assert.includes(await row.innerText(), 'Jane Tester', 'the queue names the applicant');
   assert.match(await row.locator('td[data-label="Age"]').innerText(), /minute/, 'and gives the age');
   await t.shot(page, 'queue');
+  // The search is the API's (?q=): typing asks the server.
+  const searched = page.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === 'Janet');
   await page.fill('#filter-text', 'Janet');
+  await searched;
+  pass('typing a search asks the server: GET /api/v1/ra/applications?q=Janet');
+  await page.locator('#queue-count', { hasText: /^1 application under review matches “Janet”/ }).waitFor();
   assert.equal(await page.locator('#queue-rows tr').count(), 1, 'searching "Janet" leaves one application');
   assert.includes(await page.locator('#queue-rows').innerText(), second, 'the second one');
   await page.fill('#filter-text', 'nobody@example.org');
-  assert.ok(!(await page.locator('#queue-table').isVisible()), 'an email nobody used: no table');
-  assert.match(await page.locator('#queue-count').innerText(), /No application matches/, 'and a sentence says so');
+  await page.locator('#queue-count', { hasText: /No application under review matches/ }).waitFor();
+  assert.ok(!(await page.locator('#queue-table').isVisible()), 'an email nobody used: no table, and a sentence says so');
+  await page.fill('#filter-text', 'x'.repeat(65));
+  assert.match(await fieldError(page, 'filter-text'), /at most 64 characters/, 'a search of 65 characters is refused next to the field');
+  await page.fill('#filter-text', '');
   await t.shot(page, 'queue-no-match');
   await page.selectOption('#filter-state', 'rejected');
   await page.locator('#queue-count', { hasText: 'No applications rejected' }).waitFor();
   pass('the state filter asks the server (none rejected yet)');
   await page.selectOption('#filter-state', 'under_review');
   await page.fill('#filter-text', first.toLowerCase());
-  await page.locator('#queue-count', { hasText: /^1 of 2/ }).waitFor();
+  await page.locator('#queue-count', { hasText: /^1 application under review matches/ }).waitFor();
   assert.equal(await page.locator('#queue-rows tr').count(), 1, 'searching the number (lower case) finds it');
   await page.click(`#queue-rows a:text("${first}")`);
   await page.waitForURL(/\/ra\/application\?id=/);

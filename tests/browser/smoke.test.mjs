@@ -46,7 +46,8 @@ await journey(async (t) => {
   const health = await page.goto(`${server.url}/api/v1/health`);
   assert.status(health, 200, 'Chromium opens /api/v1/health over HTTPS');
   assert.match(health.headers()['content-type'] ?? '', /^application\/json/, 'health is JSON');
-  assert.same(JSON.parse(await page.locator('body').innerText()), { status: 'ok' }, 'health renders {"status":"ok"}');
+  assert.same(JSON.parse(await page.locator('body').innerText()), { status: 'ok', database: 'ok' },
+    'health renders {"status":"ok","database":"ok"}');
   await t.shot(page, 'health');
 
   // A blank page of the server's origin under the pages' policy, made by the

@@ -48,8 +48,8 @@ TESSERA_PASSWORD_LIST=$WORK/corpus.txt tsr_fails "TESSERA_PASSWORD_LIST: the ope
     65 'common' user add --home "$H" carol --role auditor --password-file "$P"
 TESSERA_PASSWORD_LIST=$WORK/nope.txt tsr_fails "TESSERA_PASSWORD_LIST names no file" 78 \
     'TESSERA_PASSWORD_LIST' user add --home "$H" carol --role auditor --password-file "$P"
-expect "only alice and bob exist" "$(sqlite3 "$H/tessera.db" 'SELECT group_concat(name) FROM
-    (SELECT name FROM users ORDER BY name)')" "alice,bob"
+expect "only alice and bob exist" "$(dbq "$H" 'SELECT name FROM users ORDER BY name' |
+    paste -sd,)" "alice,bob"
 
 section "tessera user list and show"
 tsr_ok "user list --json" user list --home "$H" --json
@@ -122,7 +122,7 @@ tsr_fails "--out never writes over a file" 73 'exists' voucher create --home "$H
     --product epcs --count 1 --out "$WORK/codes2"
 expect "the existing file is untouched" "$(wc -l <"$WORK/codes2")" 3
 
-n_before=$(sqlite3 "$H/tessera.db" 'SELECT count(*) FROM vouchers')
+n_before=$(dbq "$H" 'SELECT count(*) FROM vouchers')
 tsr_fails "a free product takes no voucher" 65 'free' voucher create --home "$H" \
     --product device --count 1
 tsr_fails "an unknown product" 66 'product' voucher create --home "$H" --product nope --count 1
@@ -138,21 +138,24 @@ tsr_fails "a refused create removes its --out file" 65 'free' voucher create --h
     --product device --count 1 --out "$WORK/refused"
 [ ! -e "$WORK/refused" ] || fail "a refused create left its --out file behind"
 pass "no --out file is left after a refusal"
-expect "refusals stored no voucher" "$(sqlite3 "$H/tessera.db" 'SELECT count(*) FROM vouchers')" \
+expect "refusals stored no voucher" "$(dbq "$H" 'SELECT count(*) FROM vouchers')" \
     "$n_before"
 
 section "only keyed hashes are stored"
-sqlite3 "$H/tessera.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
-sqlite3 "$H/tessera.db" .dump >"$WORK/dump.sql"
+db_dump "$H" "$WORK/dump.sql"
+db_files DBF "$H"
 while read -r code; do
 	bare=${code//-/}
 	grep -qF -- "$code" "$WORK/dump.sql" && fail "code $code is in the database"
 	grep -qF -- "$bare" "$WORK/dump.sql" && fail "code $bare is in the database"
-	grep -qaF -- "$code" "$H/tessera.db" && fail "code $code is in the database file"
+	for f in "${DBF[@]}"; do
+		grep -qaF -- "$code" "$f" && fail "code $code is in the database file $(basename "$f")"
+	done
 done < <(cat "$WORK/codes1" "$WORK/codes2")
 pass "no code appears in the database, with or without hyphens"
-expect "every stored hash is 64 hex digits" "$(sqlite3 "$H/tessera.db" \
-    "SELECT count(*) FROM vouchers WHERE code_hash NOT GLOB '[0-9a-f]*' OR length(code_hash) != 64")" 0
+expect "every stored hash is 64 hex digits" "$(dbq "$H" 'SELECT code_hash FROM vouchers' |
+    grep -cvxE '[0-9a-f]{64}' || true)" 0
+expect "the vouchers stored: 8" "$(dbq "$H" 'SELECT count(*) FROM vouchers')" 8
 expect "no password is in the database" "$(grep -cF -e "$GOOD" -e "$SECOND" -e 'orange kettle' \
     "$WORK/dump.sql" || true)" 0
 

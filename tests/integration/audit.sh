@@ -1,7 +1,7 @@
 #!/bin/bash
 # audit.sh - the audit log is append-only and hash-chained: `tessera audit
 # verify` passes on an honest log and names the first record that was
-# altered, removed or reordered behind its back with sqlite3.
+# altered, removed or reordered behind its back with sqlite3 (or psql).
 . "$(dirname "$0")/lib.sh"
 need openssl sqlite3 jq
 
@@ -44,24 +44,35 @@ tsr_ok "audit list --limit 2 --json" audit list --home "$H" --limit 2 --json
 expect "audit list --limit 2 shows the two newest" "$(jq -c "$JQ_ITEMS | map(.seq)" "$WORK/out")" \
     "[$((N - 1)),$N]"
 PIN=$(cat "$H/token.pin")
-grep -aqF -- "$PIN" "$H/tessera.db" && fail "the token PIN is in the database"
+db_files DBF "$H"
+for f in "${DBF[@]}"; do
+	grep -aqF -- "$PIN" "$f" && fail "the token PIN is in the database ($(basename "$f"))"
+done
 pass "the token PIN appears nowhere in the database"
 
 section "the database refuses to rewrite the log"
-sqlite3 "$H/tessera.db" .schema >"$WORK/schema"
-file_has "the audit table exists" "$WORK/schema" 'CREATE TABLE (IF NOT EXISTS )?"?audit"?'
-TRIGGERS=$(sqlite3 "$H/tessera.db" \
-    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")
+if on_pg; then
+	pg_dump --schema-only "$(db_uri "$H")" >"$WORK/schema"
+	TRIGGERS=$(dbq "$H" "SELECT tgname FROM pg_trigger
+	    WHERE tgrelid = 'audit'::regclass AND NOT tgisinternal ORDER BY tgname")
+else
+	sqlite3 "$H/tessera.db" .schema >"$WORK/schema"
+	TRIGGERS=$(sqlite3 "$H/tessera.db" \
+	    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")
+fi
+file_has "the audit table exists" "$WORK/schema" 'CREATE TABLE (IF NOT EXISTS )?(public\.)?"?audit"?'
 [ -n "$TRIGGERS" ] || fail "no trigger guards the audit table"
 pass "triggers on audit: $(echo $TRIGGERS)"
-cp -a "$H/tessera.db" "$WORK/guard.db"
-check_fails "UPDATE of an audit record is refused" sqlite3 "$WORK/guard.db" \
+copy_home "$H" "$WORK/guard"
+check_fails "UPDATE of an audit record is refused" dbq "$WORK/guard" \
     "UPDATE audit SET detail = 'x' WHERE seq = 2"
-check_fails "DELETE of an audit record is refused" sqlite3 "$WORK/guard.db" \
+check_fails "DELETE of an audit record is refused" dbq "$WORK/guard" \
     "DELETE FROM audit WHERE seq = 2"
-q='SELECT count(*), group_concat(detail) FROM audit'
-expect "the guarded log is unchanged" "$(sqlite3 "$WORK/guard.db" "$q")" \
-    "$(sqlite3 "$H/tessera.db" "$q")"
+# (SQLite has no TRUNCATE: its DELETE without WHERE is the one above.)
+on_pg && check_fails "TRUNCATE of the audit log is refused" dbq "$WORK/guard" "TRUNCATE audit"
+q='SELECT seq, detail FROM audit ORDER BY seq'
+expect "the guarded log is unchanged" "$(dbq "$WORK/guard" "$q" | sha)" "$(dbq "$H" "$q" | sha)"
+expect "the guarded log has all $N records" "$(dbq "$WORK/guard" 'SELECT count(*) FROM audit')" "$N"
 
 # tamper NAME SQL: a fresh copy of the home with the triggers dropped and SQL
 # run; `audit verify` on it is left in $WORK/out, $WORK/err, $RC.
@@ -70,9 +81,13 @@ tamper()
 	local t=$WORK/$1 trig
 	copy_home "$H" "$t"
 	for trig in $TRIGGERS; do
-		sqlite3 "$t/tessera.db" "DROP TRIGGER \"$trig\""
+		if on_pg; then
+			dbq "$t" "DROP TRIGGER \"$trig\" ON audit"
+		else
+			dbq "$t" "DROP TRIGGER \"$trig\""
+		fi
 	done
-	sqlite3 "$t/tessera.db" "$2" >/dev/null
+	dbq "$t" "$2" >/dev/null
 	tsr audit verify --home "$t"
 }
 

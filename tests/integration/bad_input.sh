@@ -205,7 +205,10 @@ copy_home "$H" "$HP"
 tsr_ok "control: the copied home issues" cert issue --home "$HP" "${GOOD[@]}" --csr "$D/good.pem"
 printf 'not-the-pin-1234\n' >"$HP/token.pin"
 refused "a wrong token PIN" 77 'PIN' login "$HP" "${GOOD[@]}" --csr "$D/good.pem"
-grep -aq 'not-the-pin-1234' "$HP/tessera.db" && fail "the wrong PIN is in the database"
+db_files DBF "$HP"
+for f in "${DBF[@]}"; do
+	grep -aq 'not-the-pin-1234' "$f" && fail "the wrong PIN is in the database ($(basename "$f"))"
+done
 pass "the wrong PIN is not written to the database"
 tsr_ok "the audit chain verifies after the failures" audit verify --home "$HP"
 

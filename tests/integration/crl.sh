@@ -14,7 +14,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 # that an invalidity date (a whole day, 00:00 UTC) can fall inside their
 # validity and before now.
 H=$WORK/home
-run faketime '-3 days' "$TESSERA" init --home "$H"
+new_database
+run faketime '-3 days' "$TESSERA" init --home "$H" "${DB_ARGS[@]}"
 [ "$RC" -eq 0 ] || { show_output; fail "tessera init (three days ago) exited $RC"; }
 pass "a CA home made three days ago"
 ROOT=$H/certs/root.pem
@@ -91,7 +92,9 @@ file_has "prints nextUpdate" "$WORK/out" '^nextUpdate +[0-9]{4}-[0-9]{2}-[0-9]{2
 check "--out is the published CRL" cmp "$WORK/c1.der" "$H/crl/issuing.crl"
 expect "the CRL is world-readable (0644)" "$(stat -c %a "$H/crl/issuing.crl")" 644
 expect "HOME/crl is 0755" "$(stat -c %a "$H/crl")" 755
-expect "nothing else in HOME/crl" "$(ls -A "$H/crl")" issuing.crl
+expect "nothing else in HOME/crl but the file's number" "$(ls -A "$H/crl" | tr '\n' ' ')" \
+    ".issuing.number issuing.crl "
+expect "HOME/crl/.issuing.number is the CRL's number" "$(cat "$H/crl/.issuing.number")" 1
 crl_text "$WORK/c1.der"
 file_has "v2" "$WORK/crl.txt" 'Version 2 \(0x1\)'
 file_has "signed ecdsa-with-SHA384, as the certificates" "$WORK/crl.txt" \
@@ -219,10 +222,12 @@ publish "tessera crl again" --out "$WORK/c4.der"
 expect "CRL number 4" "$NUMBER" 4
 expect "the published CRL is the newest" "$(crl_number "$H/crl/issuing.crl")" 4
 expect "meta crl_issuing records it (number, entries)" \
-    "$(sqlite3 "$H/tessera.db" "SELECT value FROM meta WHERE key = 'crl_issuing'" | cut -d' ' -f1,4)" "4 2"
+    "$(dbq "$H" "SELECT value FROM meta WHERE key = 'crl_issuing'" | cut -d' ' -f1,4)" "4 2"
 expect "meta crl_number_issuing is 4" \
-    "$(sqlite3 "$H/tessera.db" "SELECT value FROM meta WHERE key = 'crl_number_issuing'")" 4
-expect "nothing left beside the CRLs" "$(ls -A "$H/crl" | sort | tr '\n' ' ')" "issuing.crl root.crl "
+    "$(dbq "$H" "SELECT value FROM meta WHERE key = 'crl_number_issuing'")" 4
+expect "nothing left beside the CRLs and their numbers" "$(ls -A "$H/crl" | sort | tr '\n' ' ')" \
+    ".issuing.number .root.number issuing.crl root.crl "
+expect "HOME/crl/.issuing.number is 4" "$(cat "$H/crl/.issuing.number")" 4
 
 section "expired certificates leave the CRL after one more period"
 NA=$(date -u -d "$(openssl x509 -in "$WORK/alpha.pem" -noout -enddate | cut -d= -f2)" +%s)

@@ -15,11 +15,10 @@ need curl jq openssl python3 sqlite3 base64
 
 base_home
 H=$BASE
-DB=$H/tessera.db
 EST=/.well-known/est
 CHALLENGE='Basic realm="tessera", charset="UTF-8"'
 
-db() { sqlite3 "$DB" "$1"; }
+db() { dbq "$H" "$1"; }
 state_of() { db "SELECT state FROM applications WHERE id = '$1'"; }
 
 # problem DESC STATUS TYPE [DETAIL-REGEX]: the last call was refused with a

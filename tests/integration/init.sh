@@ -124,10 +124,16 @@ check_token_keys()
 	done
 }
 
-# no_trace DESC DIR: DIR (the parent of a refused home) is as empty as before.
+# no_trace DESC DIR: DIR (the parent of a refused home) is as empty as before
+# (on PostgreSQL, and the database the refused init was given, DB_ARGS, too).
 no_trace()
 {
 	[ -z "$(ls -A "$2")" ] || fail "$1: left behind: $(ls -A "$2" | tr '\n' ' ')"
+	if on_pg; then
+		expect "$1: the database is still empty" "$(psql "${DB_ARGS[1]}" -X -q -At -c \
+		    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		     WHERE n.nspname = 'public'" </dev/null)" 0
+	fi
 	pass "$1: nothing left behind"
 }
 
@@ -136,12 +142,24 @@ section "tessera init with defaults"
 base_home
 H=$BASE
 pass "tessera init --home $H"
-for f in tessera.conf tessera.db token.pin certs/root.pem certs/issuing.pem certs/ocsp.pem \
+if on_pg; then DBFILE=(); else DBFILE=(tessera.db); fi
+for f in tessera.conf "${DBFILE[@]}" token.pin certs/root.pem certs/issuing.pem certs/ocsp.pem \
     certs/chain.pem; do
 	[ -s "$H/$f" ] || fail "$f is missing or empty"
 done
-pass "tessera.conf, tessera.db, token.pin, certs/{root,issuing,ocsp,chain}.pem exist"
-expect "tessera.db is mode 0600" "$(stat -c %a "$H/tessera.db")" 600
+pass "tessera.conf, ${DBFILE[*]:+tessera.db, }token.pin, certs/{root,issuing,ocsp,chain}.pem exist"
+if on_pg; then
+	expect "tessera.conf names the PostgreSQL database init was given" "$(db_uri "$H")" \
+	    "${DB_ARGS[1]}"
+	for f in tessera.db tessera.db-wal tessera.db-shm; do
+		[ ! -e "$H/$f" ] || fail "a home in PostgreSQL has $f"
+	done
+	pass "no SQLite file is left in the home"
+	expect "the database holds the CA certificates" "$(cert_count_db "$H")" 3
+fi
+if sqlite_only "tessera.db is mode 0600" "the data is in the server's files"; then
+	expect "tessera.db is mode 0600" "$(stat -c %a "$H/tessera.db")" 600
+fi
 expect "token.pin is mode 0600" "$(stat -c %a "$H/token.pin")" 600
 PIN=$(cat "$H/token.pin")
 [ "${#PIN}" -ge 16 ] || fail "the generated token PIN has ${#PIN} characters, expected >= 16"
@@ -254,20 +272,43 @@ tsr_fails "init where the home is a file" any 'exist|directory' init --home "$WO
 section "init usage and options"
 tsr_fails "init without --home" 64 'home' init
 mkdir "$WORK/empty"
-TESSERA_HOME=$WORK/empty tsr init
+new_database
+TESSERA_HOME=$WORK/empty tsr init "${DB_ARGS[@]}"
 [ "$RC" -eq 0 ] || { show_output; fail "TESSERA_HOME=<empty dir> tessera init exited $RC"; }
-[ -f "$WORK/empty/tessera.db" ] || fail "init in an empty directory made no database"
+if on_pg; then
+	[ "$(dbq "$WORK/empty" 'SELECT count(*) FROM audit')" -gt 0 ] ||
+	    fail "init in an empty directory filled no database"
+else
+	[ -f "$WORK/empty/tessera.db" ] || fail "init in an empty directory made no database"
+fi
 pass "init via TESSERA_HOME into an existing empty directory"
 
+if on_pg; then
+	# init copies into an EMPTY database only, and leaves one it refuses as it was.
+	mkdir "$WORK/taken"
+	n_audit=$(audit_count "$H")
+	tsr_fails "init --database naming a database that is not empty" any 'empty|exist' \
+	    init --home "$WORK/taken/h" --database "$(db_uri "$H")"
+	expect "$WORK/taken: nothing left behind" "$(ls -A "$WORK/taken")" ""
+	expect "that database's audit log is as it was" "$(audit_count "$H")" "$n_audit"
+	tsr_ok "and its chain verifies" audit verify --home "$H"
+	tsr_fails "init --database with a password in the URI" any 'password' init \
+	    --home "$WORK/taken/h" --database "postgresql://tessera:secret@127.0.0.1:1/x"
+	expect "$WORK/taken: still nothing left behind" "$(ls -A "$WORK/taken")" ""
+fi
+
 mkdir "$WORK/bad"
+new_database
 for kt in rsa-1024 ed25519 rsa-2048 ec-p521 foo; do
-	tsr_fails "init --key-type $kt is refused" any "$kt|key" init --home "$WORK/bad/h" --key-type "$kt"
+	tsr_fails "init --key-type $kt is refused" any "$kt|key" init --home "$WORK/bad/h" \
+	    "${DB_ARGS[@]}" --key-type "$kt"
 	no_trace "init --key-type $kt" "$WORK/bad"
 done
 for bad in "--country USA" "--country 1X" "--ocsp-days 121" "--ocsp-days 0" "--root-days -1" \
     "--issuing-days abc" "--public-url not-a-url" "--org ''"; do
 	eval "set -- $bad"
-	tsr_fails "init $bad is refused" any "${1#--}|country|days|url|org" init --home "$WORK/bad/h" "$@"
+	tsr_fails "init $bad is refused" any "${1#--}|country|days|url|org" init --home "$WORK/bad/h" \
+	    "${DB_ARGS[@]}" "$@"
 	no_trace "init $bad" "$WORK/bad"
 done
 
@@ -317,20 +358,21 @@ printf '7531-user-pin\n' >"$X/pin"
 printf 'wrong-pin-0000\n' >"$X/badpin"
 chmod 600 "$X/pin" "$X/badpin"
 mkdir "$WORK/ext"
+new_database
 
 tsr_fails "init with a wrong PIN in the pin file" any 'pin' init --home "$WORK/ext/h" \
-    --pkcs11-module "$SOFTHSM_MODULE" --token 'pkcs11:token=MyHSM' --pin-file "$X/badpin"
+    "${DB_ARGS[@]}" --pkcs11-module "$SOFTHSM_MODULE" --token 'pkcs11:token=MyHSM' --pin-file "$X/badpin"
 [ "$RC" -ne 64 ] || fail "a wrong PIN is not a usage error"
 no_trace "init with a wrong PIN" "$WORK/ext"
 tsr_fails "init with a token that does not exist" any 'token|NoSuchHSM' init --home "$WORK/ext/h" \
-    --pkcs11-module "$SOFTHSM_MODULE" --token 'pkcs11:token=NoSuchHSM' --pin-file "$X/pin"
+    "${DB_ARGS[@]}" --pkcs11-module "$SOFTHSM_MODULE" --token 'pkcs11:token=NoSuchHSM' --pin-file "$X/pin"
 no_trace "init with a missing token" "$WORK/ext"
 tsr_fails "init with a module that does not exist" any 'module|load|pkcs11|no such' \
-    init --home "$WORK/ext/h" --pkcs11-module "$WORK/nope.so" --token 'pkcs11:token=MyHSM' \
-    --pin-file "$X/pin"
+    init --home "$WORK/ext/h" "${DB_ARGS[@]}" --pkcs11-module "$WORK/nope.so" \
+    --token 'pkcs11:token=MyHSM' --pin-file "$X/pin"
 no_trace "init with a missing module" "$WORK/ext"
 tsr_fails "init --pkcs11-module without --token and --pin-file" 64 'token|pin' \
-    init --home "$WORK/ext/h" --pkcs11-module "$SOFTHSM_MODULE"
+    init --home "$WORK/ext/h" "${DB_ARGS[@]}" --pkcs11-module "$SOFTHSM_MODULE"
 no_trace "init with a half-given token" "$WORK/ext"
 run pkcs11-tool --module "$SOFTHSM_MODULE" --token-label MyHSM --login --pin 7531-user-pin \
     --list-objects

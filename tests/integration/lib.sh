@@ -6,6 +6,15 @@
 #   TESSERA          the binary under test
 #   SOFTHSM_MODULE   the SoftHSM2 PKCS#11 module
 #   SRCDIR           the source tree
+# and, for the PostgreSQL runs (with-pg.sh, suite integration-pg):
+#   TSR_TEST_PG      a libpq URI of a maintenance database whose role may
+#                    CREATE DATABASE; every home then gets a fresh database
+#                    of its own there (init_home, new_database) instead of
+#                    its SQLite file
+#   TSR_TEST_PG_SUPER, TSR_TEST_PG_DATA  (optional) a superuser connection
+#                    and the cluster's data directory, for the scans of the
+#                    database's own pages (db_files)
+# Without TSR_TEST_PG every home keeps its data in SQLite, HOME/tessera.db.
 #
 # Conventions: every check prints one "ok" line; the first failure prints
 # "FAIL: ..." with what was expected and what happened, and exits 1.  Exit 77
@@ -27,11 +36,15 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/tessera-$TEST_NAME.XXXXXX")
 # and $WORK is removed.
 PID=
 KILL_AT_EXIT=(PID)
+PG_DATABASES=()
 at_exit()
 {
 	local v
 	for v in "${KILL_AT_EXIT[@]}"; do
 		[ -z "${!v:-}" ] || kill "${!v}" 2>/dev/null || true
+	done
+	for v in "${PG_DATABASES[@]}"; do
+		pg_admin -c "DROP DATABASE IF EXISTS \"$v\" WITH (FORCE)" >/dev/null 2>&1 || true
 	done
 	rm -rf "$WORK"
 }
@@ -188,15 +201,134 @@ tsr_fails()
 	pass "$desc (exit $RC: ${ERR_LINE#tessera: error: })"
 }
 
-# init_home DIR [ARGS...]: tessera init a new home at DIR.
+# ------------------------------------------------------------------ the database
+# The backend of every home this script makes: SQLite, or PostgreSQL when
+# TSR_TEST_PG is set (see the top).  The checks below are the same on both;
+# the few that only SQLite can answer say so (sqlite_only).
+if [ -n "${TSR_TEST_PG:-}" ]; then
+	DB_BACKEND=postgresql
+	for _t in psql pg_dump; do
+		command -v "$_t" >/dev/null 2>&1 || fail "TSR_TEST_PG is set but $_t is not installed"
+	done
+else
+	DB_BACKEND=sqlite
+fi
+on_pg() { [ "$DB_BACKEND" = postgresql ]; }
+
+# sqlite_only WHAT WHY: true on SQLite; on PostgreSQL prints that the check
+# WHAT is skipped, and WHY, and is false: if sqlite_only WHAT WHY; then ...; fi
+sqlite_only()
+{
+	on_pg || return 0
+	printf 'skipped on PostgreSQL: %s (%s)\n' "$1" "$2"
+	return 1
+}
+
+# pg_admin ARGS...: psql on the maintenance database $TSR_TEST_PG.
+pg_admin() { psql "$TSR_TEST_PG" -X -q -At -v ON_ERROR_STOP=1 "$@" </dev/null; }
+
+# pg_uri NAME: $TSR_TEST_PG with its database replaced by NAME.
+pg_uri() { sed -E "s|^(postgres(ql)?://[^/?]*)(/[^?]*)?|\1/$1|" <<<"$TSR_TEST_PG"; }
+
+# new_database: the database options of the next `tessera init`, in the array
+# DB_ARGS: none on SQLite (the home's own tessera.db); on PostgreSQL a new,
+# empty database of its own, --database URI (dropped when the script ends).
+DB_ARGS=()
+new_database()
+{
+	DB_ARGS=()
+	on_pg || return 0
+	local name
+	name=tsr_${TEST_NAME}_$$_${#PG_DATABASES[@]}
+	pg_admin -c "CREATE DATABASE \"$name\"" || fail "CREATE DATABASE $name on $TSR_TEST_PG failed"
+	PG_DATABASES+=("$name")
+	DB_ARGS=(--database "$(pg_uri "$name")")
+}
+
+# new_database_unless ARGS...: new_database, unless ARGS (of a `tessera
+# init`) choose a database themselves; then DB_ARGS is empty.
+new_database_unless()
+{
+	local a
+	for a in "$@"; do
+		case $a in --database | --database=*) DB_ARGS=(); return 0 ;; esac
+	done
+	new_database
+}
+
+# db_uri HOME: the database the home's tessera.conf names (its `database`).
+db_uri() { sed -n 's/^[ \t]*database[ \t]*=[ \t]*//p' "$1/tessera.conf" | tail -n 1; }
+
+# db_name HOME: the name of the home's PostgreSQL database.
+db_name() { db_uri "$1" | sed -E 's|^postgres(ql)?://[^/]*/||; s|\?.*||'; }
+
+# dbq HOME SQL: run SQL on the home's database, results as sqlite3 prints
+# them (one row per line, columns joined by "|", NULL as empty) on stdout.
+# Write SQL both accept: || not concat(), no group_concat/string_agg (sort
+# and join rows in the shell), no GLOB, no BLOB literals.
+dbq()
+{
+	if on_pg; then
+		psql "$(db_uri "$1")" -X -q -At -v ON_ERROR_STOP=1 -c "$2" </dev/null
+	else
+		sqlite3 "$1/tessera.db" "$2"
+	fi
+}
+
+# db_dump HOME FILE: a dump of the home's whole database (its SQL text) in
+# FILE: `sqlite3 .dump` after a checkpoint of the WAL, or pg_dump.
+db_dump()
+{
+	if on_pg; then
+		pg_dump --no-owner "$(db_uri "$1")" >"$2" </dev/null
+	else
+		sqlite3 "$1/tessera.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+		sqlite3 "$1/tessera.db" .dump >"$2"
+	fi
+}
+
+# db_files VAR HOME: the files that hold the home's data as stored, for a
+# scan for secrets, into the array VAR.  SQLite: HOME/tessera.db (free pages
+# keep deleted rows) and its WAL if there is one.  PostgreSQL: a pg_dump
+# (live rows, even those TOAST compresses), and, when the cluster is our own
+# (TSR_TEST_PG_SUPER and TSR_TEST_PG_DATA), the database's pages after a
+# CHECKPOINT (dead row versions stay there until a vacuum), concatenated.
+db_files()
+{
+	local -n files_=$1
+	local home=$2 base oid
+	if ! on_pg; then
+		files_=("$home/tessera.db")
+		[ -e "$home/tessera.db-wal" ] && files_+=("$home/tessera.db-wal")
+		return 0
+	fi
+	base=$WORK/db-$(db_name "$home")
+	db_dump "$home" "$base.sql"
+	files_=("$base.sql")
+	if [ -z "${TSR_TEST_PG_SUPER:-}" ] || [ -z "${TSR_TEST_PG_DATA:-}" ]; then
+		echo "note: the database's own pages are not scanned (TSR_TEST_PG_SUPER, TSR_TEST_PG_DATA unset)"
+		return 0
+	fi
+	psql "$TSR_TEST_PG_SUPER" -X -q -v ON_ERROR_STOP=1 -c CHECKPOINT </dev/null >/dev/null
+	oid=$(psql "$TSR_TEST_PG_SUPER" -X -q -At -v ON_ERROR_STOP=1 -c \
+	    "SELECT oid FROM pg_database WHERE datname = '$(db_name "$home")'" </dev/null)
+	[ -n "$oid" ] && [ -d "$TSR_TEST_PG_DATA/base/$oid" ] ||
+	    fail "db_files: no directory of database $(db_name "$home") in $TSR_TEST_PG_DATA"
+	cat "$TSR_TEST_PG_DATA/base/$oid"/* >"$base.pages"
+	files_+=("$base.pages")
+}
+
+# init_home DIR [ARGS...]: tessera init a new home at DIR (on PostgreSQL,
+# with a new database of its own, unless ARGS name one: --database URI).
 init_home()
 {
 	local dir=$1
 	shift
-	tsr init --home "$dir" "$@"
+	new_database_unless "$@"
+	tsr init --home "$dir" "${DB_ARGS[@]}" "$@"
 	if [ "$RC" -ne 0 ]; then
 		show_output
-		fail "tessera init --home $dir $* exited $RC"
+		fail "tessera init --home $dir ${DB_ARGS[*]} $* exited $RC"
 	fi
 }
 
@@ -224,7 +356,20 @@ copy_home()
 	if grep -qs -- "$src/" "$dst/tessera.conf" "$dst/softhsm2.conf"; then
 		fail "copy_home: $dst still names $src"
 	fi
-	return 0
+	on_pg || return 0
+	# The database too: a new one made from the old as its template (which
+	# nobody may be connected to: no server of SRC may run now).
+	local old new uri
+	old=$(db_name "$src")
+	new=tsr_${TEST_NAME}_$$_${#PG_DATABASES[@]}
+	pg_admin -c "CREATE DATABASE \"$new\" TEMPLATE \"$old\"" ||
+	    fail "copy_home: CREATE DATABASE $new TEMPLATE $old failed (is a server of $src running?)"
+	PG_DATABASES+=("$new")
+	uri=$(pg_uri "$new")
+	awk -v uri="$uri" '/^[ \t]*database[ \t]*=/ { print "database = " uri; next } { print }' \
+	    "$dst/tessera.conf" >"$WORK/conf.new"
+	cat "$WORK/conf.new" >"$dst/tessera.conf"
+	[ "$(db_uri "$dst")" = "$uri" ] || fail "copy_home: $dst/tessera.conf does not name $uri"
 }
 
 # ------------------------------------------------------------------ JSON (jq)
@@ -259,7 +404,7 @@ cert_count_json()
 }
 
 # cert_count_db HOME: rows in the certificates table (reservations included).
-cert_count_db() { sqlite3 "$1/tessera.db" 'SELECT count(*) FROM certificates;'; }
+cert_count_db() { dbq "$1" 'SELECT count(*) FROM certificates;'; }
 
 # ------------------------------------------------------------------ products
 # product_info HOME NAME: read `tessera product show --json` into P_* variables.

@@ -208,7 +208,7 @@ ask bravo
 file_has "the reason is keyCompromise" "$WORK/ocsp.txt" "Reason: keyCompromise"
 file_has "the revocation time is given" "$WORK/ocsp.txt" "Revocation Time: "
 rt=$(date -u -d "$(sed -n 's/^ *Revocation Time: //p' "$WORK/ocsp.txt" | head -n 1)" +%s)
-db_rt=$(sqlite3 "$H/tessera.db" "SELECT revoked_at FROM certificates WHERE serial = '$B'")
+db_rt=$(dbq "$H" "SELECT revoked_at FROM certificates WHERE serial = '$B'")
 expect "the revocation time is the store's" "$rt" "$db_rt"
 tsr_ok "suspend charlie" cert suspend --home "$H" "$C_SERIAL"
 wait_status charlie revoked
@@ -337,7 +337,7 @@ expect "statuses of alpha bravo charlie delta" \
 section "tessera ocsp export"
 tsr_ok "ocsp export" ocsp export --home "$H" --out "$WORK/export"
 n=$(find "$WORK/export" -name '*.der' | wc -l)
-subscribers=$(sqlite3 "$H/tessera.db" "SELECT count(*) FROM certificates WHERE issuer = 'issuing' AND state = 'issued'")
+subscribers=$(dbq "$H" "SELECT count(*) FROM certificates WHERE issuer = 'issuing' AND state = 'issued'")
 expect "one file per certificate of the issuing CA" "$n" "$subscribers"
 for name in alpha bravo; do
 	# The serial's octets in upper-case hex, as openssl prints it.

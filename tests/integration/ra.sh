@@ -126,6 +126,72 @@ verify_email "$EPCS"
 submit "$(device_application ops@example.com Devon)"
 DOOMED=$APP
 verify_email "$DOOMED"
+
+section "who am I: GET /api/v1/sessions/current"
+login OLIVIA_TOKEN olivia "$OLIVIA_PW"
+call GET /api/v1/sessions/current "" "$OLIVIA_TOKEN"
+answered "olivia asks who she is" 200
+expect "an officer, her name and roles" "$(jq -c '[.kind, .name, .roles]' "$WORK/body")" \
+    '["officer","olivia",["ra-officer"]]'
+IDLE1=$(field .idle_expires_at)
+EXP1=$(field .expires_at)
+expect "idle end 30 minutes after the login" \
+    "$(( ($(date -d "$EXP1" +%s) - $(date -d "$IDLE1" +%s)) / 60 ))" $((12 * 60 - 30))
+sleep 1.2
+call GET /api/v1/sessions/current "" "$OLIVIA_TOKEN"
+expect "asking again does not move the idle limit" "$(field .idle_expires_at)" "$IDLE1"
+call GET "/api/v1/ra/applications?limit=1" "" "$OLIVIA_TOKEN"
+answered "any other request" 200
+call GET /api/v1/sessions/current "" "$OLIVIA_TOKEN"
+[ "$(date -d "$(field .idle_expires_at)" +%s)" -gt "$(date -d "$IDLE1" +%s)" ] ||
+    fail "the idle limit did not move after a request: $(field .idle_expires_at)"
+pass "does move it"
+login AUDE_TOKEN aude "$AUDE_PW"
+call GET /api/v1/sessions/current "" "$AUDE_TOKEN"
+expect "the auditor's roles" "$(jq -c '[.kind, .name, .roles]' "$WORK/body")" \
+    '["officer","aude",["auditor"]]'
+call GET /api/v1/sessions/current
+answered "no session" 401
+expect "type unauthenticated" "$(field .type)" https://tessera.invalid/problems/unauthenticated
+grep -qi '^content-type: application/problem+json' "$WORK/headers" || fail "not a problem+json"
+call GET /api/v1/sessions/current "" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+answered "an unknown token" 401
+api /api/v1/sessions/current -H "Cookie: tsr_session=garbage"
+answered "a malformed cookie" 401
+call POST "/api/v1/applications/$EPCS/session" "{\"password\": \"$APPLICANT_PW\"}"
+answered "the applicant signs in" 201
+keep_token JANE_TOKEN
+call GET /api/v1/sessions/current "" "$JANE_TOKEN"
+expect "an applicant's session names the application" \
+    "$(jq -c '[.kind, .application, has("roles")]' "$WORK/body")" "[\"applicant\",\"$EPCS\",false]"
+call DELETE /api/v1/sessions/current "" "$OLIVIA_TOKEN"
+answered "olivia signs out" 200
+call GET /api/v1/sessions/current "" "$OLIVIA_TOKEN"
+answered "then her token is nobody" 401
+
+section "the queue's text search: ?q="
+login OLIVIA_TOKEN olivia "$OLIVIA_PW"
+queue_ids() { jq -c '[.applications[].id]' "$WORK/body"; }
+call GET "/api/v1/ra/applications?q=TESTER" "" "$OLIVIA_TOKEN"
+answered "search by family name, another case" 200
+expect "finds Jane Tester's" "$(queue_ids)" "[\"$EPCS\"]"
+call GET "/api/v1/ra/applications?q=OPS@example" "" "$OLIVIA_TOKEN"
+expect "by part of the email address" "$(queue_ids)" "[\"$DOOMED\"]"
+call GET "/api/v1/ra/applications?q=$(echo "${DOOMED:3:9}" | tr 'A-Z' 'a-z')" "" "$OLIVIA_TOKEN"
+expect "by part of the application number" "$(queue_ids)" "[\"$DOOMED\"]"
+call GET "/api/v1/ra/applications?q=Jane%20Tester" "" "$OLIVIA_TOKEN"
+expect "by the whole name" "$(queue_ids)" "[\"$EPCS\"]"
+call GET "/api/v1/ra/applications?q=e&limit=1" "" "$OLIVIA_TOKEN"
+expect "the limit counts matches, oldest first" "$(queue_ids)" "[\"$EPCS\"]"
+call GET "/api/v1/ra/applications?q=nobody-here" "" "$OLIVIA_TOKEN"
+expect "no match: an empty list" "$(queue_ids)" "[]"
+call GET "/api/v1/ra/applications?q=jane&state=all" "" "$OLIVIA_TOKEN"
+expect "with the other filters (any state)" "$(queue_ids)" "[\"$EPCS\",\"$LATE\"]"
+call GET "/api/v1/ra/applications?q=$(printf 'x%.0s' $(seq 65))" "" "$OLIVIA_TOKEN"
+answered "65 characters: refused" 400
+expect "the detail says the bound" "$(field .detail)" "query: q must have at most 64 characters"
+call GET "/api/v1/ra/applications?q=jane" "" "$AUDE_TOKEN"
+answered "an auditor: refused" 403
 stop_server
 
 # ------------------------------------------------------------------------
@@ -275,8 +341,7 @@ file_has "the passcode message names the token" "$WORK/passcode.txt" TOKEN-0042
 lacks_text "the letter does not hold the passcode" "$WORK/letter.txt" "$PCODE"
 lacks_text "the passcode message does not hold the activation code" "$WORK/passcode.txt" \
     "$ACODE"
-sqlite3 "$H/tessera.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
-sqlite3 "$H/tessera.db" .dump >"$WORK/dump.sql"
+db_dump "$H" "$WORK/dump.sql"
 lacks_text "the activation code is not in the database" "$WORK/dump.sql" "$ACODE"
 lacks_text "nor without its hyphens" "$WORK/dump.sql" "${ACODE//-/}"
 tsr_ok "ra queue --json" ra queue --home "$H" --json
@@ -331,6 +396,48 @@ for c in queue show approve reject assign-token unlock reissue lapse; do
 	tsr_ok "ra $c --help" ra "$c" --help
 	file_has "ra $c --help describes --home" "$WORK/out" '--home DIR'
 done
+
+# Last: a new application would change the queues checked above.
+start_server
+section "the apply answer, the verification mail, the agreement's text"
+submit "$(device_application next@example.com Nell)"
+NELL=$APP
+jq -e '.code_expires_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")' \
+    "$WORK/body" >/dev/null || { show_body; fail "no code_expires_at in the apply answer"; }
+expect "the answer says the days left to verify ([ra] email_days)" "$(field .email_days)" 30
+CODE_LIFE=$(( $(date -d "$(field .code_expires_at)" +%s) - $(date -d "$(field .lapses_at)" +%s) +
+    30 * 86400 ))
+[ "$CODE_LIFE" -ge 86400 ] && [ "$CODE_LIFE" -le 86401 ] ||
+    fail "the code does not expire [ra] verification_hours (24) after the application: $CODE_LIFE s"
+pass "the code expires [ra] verification_hours (24) after the application"
+NELL_MAIL=$(mail_file "$H/outbox" verification "$NELL")
+body_of "$NELL_MAIL" | tr -d '\r' | grep -qx "  https://localhost:8443/verify-email?id=$NELL" ||
+    { body_of "$NELL_MAIL" >&2; fail "no link to the verify-email page in the mail"; }
+pass "the mail links to <[ra] web_url>/verify-email?id=$NELL"
+NELL_CODE=$(code_in "$NELL_MAIL" 'Your verification code')
+[ -n "$NELL_CODE" ] && ! body_of "$NELL_MAIL" | grep -F "https://" | grep -qF "$NELL_CODE" ||
+    fail "the code is in a URL"
+pass "no URL holds the code"
+call GET /api/v1/agreement
+answered "the agreement" 200
+expect "its version" "$(field .version)" "$AGREEMENT"
+expect "its text is the file's (agreement.txt, written by tessera init)" \
+    "$(jq -j .text "$WORK/body" | sha256sum | cut -d" " -f1)" "$(sha256sum <"$H/agreement.txt" | cut -d' ' -f1)"
+expect "with its SHA-256" "$(field .sha256)" "$(sha256sum <"$H/agreement.txt" | cut -d' ' -f1)"
+AGREEMENT_SHA=$(field .sha256)
+audit_has "the application's record names the text's SHA-256" \
+    ".action == \"application.submit\" and .object == \"application:$NELL\" and
+    (.detail | contains(\"text sha256 $AGREEMENT_SHA\"))"
+mv "$H/agreement.txt" "$H/agreement.away"
+call GET /api/v1/agreement
+answered "without the agreement's file: a configuration error" 500
+expect "type config" "$(field .type)" https://tessera.invalid/problems/config
+call POST /api/v1/applications "$(device_application nofile@example.com Nia)"
+answered "and nobody can apply" 500
+expect "type config" "$(field .type)" https://tessera.invalid/problems/config
+mv "$H/agreement.away" "$H/agreement.txt"
+
+stop_server
 
 echo
 echo "ra.sh: all checks passed"

@@ -143,7 +143,7 @@ tsr_fails "resume it" 65 'cannot be un-revoked' cert resume "$C" --home "$H"
 
 section "audit"
 expect "the database holds what cert show says" \
-    "$(sqlite3 "$H/tessera.db" "SELECT status, revocation_reason FROM certificates WHERE serial = '$A'")" \
+    "$(dbq "$H" "SELECT status, revocation_reason FROM certificates WHERE serial = '$A'")" \
     "revoked|keyCompromise"
 tsr_ok "audit verify" audit verify --home "$H"
 audit_json "$H"

@@ -34,7 +34,7 @@ tok_ok()
 	pass "$desc"
 }
 tok_fails() { local d=$1 s=$2 r=$3; shift 3; SOFTHSM2_CONF=$SUBCONF tsr_fails "$d" "$s" "$r" token "$@"; }
-db() { sqlite3 "$H/tessera.db" "$1"; }
+db() { dbq "$H" "$1"; }
 status_of() { db "SELECT status FROM certificates WHERE serial = '$1'"; }
 failures_of() { db "SELECT failed_logins FROM applications WHERE id = '$1'"; }
 
@@ -147,7 +147,7 @@ call POST "/api/v1/certificates/$K/suspend" '{"comment":"Kim phoned:\nthe token 
 answered "alice suspends Kim's certificate" 200
 expect "suspended (API)" "$(field .status)" suspended
 expect "certificateHold" "$(field .reason)" certificateHold
-expect "suspended (sqlite3)" "$(status_of "$K")" suspended
+expect "suspended (database)" "$(status_of "$K")" suspended
 audit_has "the suspension is audited as alice" \
     ".actor == \"officer:alice\" and .action == \"cert.suspend\" and .outcome == \"success\" and .object == \"$K\""
 audit_has "and her comment" \
@@ -184,7 +184,7 @@ call POST "/api/v1/certificates/$K/resume" '{}' "$T_DAVE"
 problem "a revoked certificate cannot be resumed" 422 policy 'revoked'
 call POST "/api/v1/certificates/$K/suspend" '{}' "$T_DAVE"
 problem "nor suspended" 422 policy
-expect "still revoked (sqlite3)" "$(status_of "$K")" revoked
+expect "still revoked (database)" "$(status_of "$K")" revoked
 expect "with its reason" "$(db "SELECT revocation_reason FROM certificates WHERE serial = '$K'")" \
     affiliationChanged
 audit_has "the revocation is audited as alice" \
@@ -232,7 +232,7 @@ audit_has "the attempt on Jane's certificate is audited" \
 by_secrets "$JO" suspend "" "${APP[John]}" "${PW[John]}" 2 "elm   STREET"
 answered "John suspends his own certificate" 200
 expect "suspended" "$(field .status)" suspended
-expect "suspended (sqlite3)" "$(status_of "$JO")" suspended
+expect "suspended (database)" "$(status_of "$JO")" suspended
 expect "the right secrets clear the count" "$(failures_of "${APP[John]}")" 0
 audit_has "the suspension is audited as John" \
     ".actor == \"applicant:${APP[John]}\" and .action == \"cert.suspend\" and .outcome == \"success\" and .object == \"$JO\""
@@ -368,7 +368,7 @@ tok_ok "token revoke --reason keyCompromise --yes" revoke --server "$URL" --ca-f
     --reason keyCompromise --yes "${JANE[@]}"
 file_has "the outcome, with the certificate's subject" "$WORK/out" \
     "^Certificate $J \\(CN=Jane Tester,.*\\) is revoked \\(keyCompromise\\) since "
-expect "revoked (sqlite3)" "$(status_of "$J")" revoked
+expect "revoked (database)" "$(status_of "$J")" revoked
 expect "keyCompromise" "$(db "SELECT revocation_reason FROM certificates WHERE serial = '$J'")" \
     keyCompromise
 audit_has "audited as the key's holder" \
@@ -394,7 +394,7 @@ expect "still valid" "$(status_of "$JO")" valid
 tok_ok "token revoke --application --serial --question 1" revoke "${LOST[@]}" --question 1 \
     --answer-file "$WORK/a1.answer" --reason cessationOfOperation --yes
 file_has "and the outcome" "$WORK/out" "^Certificate $JO is revoked \\(cessationOfOperation\\)"
-expect "revoked (sqlite3)" "$(status_of "$JO")" revoked
+expect "revoked (database)" "$(status_of "$JO")" revoked
 expect "the count is cleared" "$(failures_of "${APP[John]}")" 0
 mapfile -t STATUS_MAILS < <(mail_codes "$H/outbox" status "${APP[John]}" "certificate ([0-9a-f]+) revoked")
 expect "John is mailed about the revocation" "${STATUS_MAILS[-1]}" "$JO"
@@ -405,13 +405,12 @@ stop_server
 file_lacks "no sanitizer report from the server" "$WORK/serve.err" 'Sanitizer|runtime error'
 tsr_ok "tessera audit verify" audit verify --home "$H"
 audit_json "$H"
-sqlite3 "$H/tessera.db" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
-sqlite3 "$H/tessera.db" .dump >"$WORK/dump.sql"
+db_dump "$H" "$WORK/dump.sql"
 SECRETS=("${PW[Jane]}" "${PW[John]}" "${PW[Kim]}" "$PW_ALICE" "$PW_DAVE" "$PW_CAROL"
     "Rex the Dog" "Elm Street" "Mrs Smith" "Oak Street" "Fido" "$PASSCODE" "${CODES[@]}"
     "${VOUCHERS[@]}" "${TOKENS[@]}")
-SCANNED=("$H/tessera.db" "$WORK/dump.sql" "$WORK/audit.json" "$WORK/serve.err" "$WORK/serve.out")
-[ -e "$H/tessera.db-wal" ] && SCANNED+=("$H/tessera.db-wal")
+db_files DBF "$H"
+SCANNED=("${DBF[@]}" "$WORK/dump.sql" "$WORK/audit.json" "$WORK/serve.err" "$WORK/serve.out")
 for f in "${SCANNED[@]}"; do
 	for secret in "${SECRETS[@]}"; do
 		[ -n "$secret" ] || fail "a secret to scan for is missing"

@@ -106,7 +106,7 @@ expect "two pipelined well-framed requests are both answered" \
 section "the access log"
 api '/api/v1/health?code=SECRET-CODE'
 file_has "a line per request" "$WORK/serve.err" \
-    '^time=[0-9TZ:-]+ ip=127\.0\.0\.1 method=GET path=/api/v1/health status=200 bytes=15 ms=[0-9]+$'
+    '^time=[0-9TZ:-]+ ip=127\.0\.0\.1 method=GET path=/api/v1/health status=200 bytes=31 ms=[0-9]+$'
 stop_server TERM
 file_has "query names are logged" "$WORK/serve.err" 'path=/api/v1/health\?code status=400'
 file_lacks "query values are not" "$WORK/serve.err" 'SECRET-CODE'

@@ -37,8 +37,9 @@ PYPID=
 KILL_AT_EXIT+=(PYPID)
 
 section "a CA made two hours ago, its URLs at $PUB"
+new_database
 check "tessera init --public-url $PUB (faketime -2 hours)" faketime '-2 hours' "$TESSERA" init \
-    --home "$H" --public-url "$PUB"
+    --home "$H" --public-url "$PUB" "${DB_ARGS[@]}"
 
 T=$WORK/token
 mkdir -p "$T/tokens"

@@ -50,7 +50,7 @@ tok_ok()
 }
 tok_fails() { local d=$1 s=$2 r=$3; shift 3; SOFTHSM2_CONF=$SUBCONF tsr_fails "$d" "$s" "$r" token "$@"; }
 p11() { SOFTHSM2_CONF=$SUBCONF pkcs11-tool --module "$M" "$@"; }
-db() { sqlite3 "$H/tessera.db" "$1"; }
+db() { dbq "$H" "$1"; }
 state_of() { db "SELECT state FROM applications WHERE id = '$1'"; }
 # app_serial ID: the serial of the application's certificate (lower-case, no leading zeros).
 app_serial()
@@ -429,8 +429,9 @@ tok_ok "token test with the renewed certificate" test --server "$URL" --ca-file 
     --passcode-file "$MINE" "${OPTS[@]}" "${JANE[@]}"
 file_has "GOOD" "$WORK/out" '^Result: GOOD'
 check "audit chain verifies" "$TESSERA" audit verify --home "$H"
+db_files DBF "$H"
 for secret in "$PASSCODE" "$PW" "my own passcode 1" "$CODE"; do
-	grep -rqF -- "$secret" "$WORK/serve.err" "$H/tessera.db" && fail "a secret is in the server's log or database"
+	grep -rqF -- "$secret" "$WORK/serve.err" "${DBF[@]}" && fail "a secret is in the server's log or database"
 done
 pass "no passcode, password or code in the server's log or database"
 
@@ -615,7 +616,7 @@ pass "tessera verify refuses a changed document (exit 65: $(tail -n 1 "$WORK/err
 call GET "/api/v1/applications/$E" "" "$T_BOB"
 answered "the application, as an officer sees it" 200
 expect "certificate_issued (API)" "$(field .state)" certificate_issued
-expect "certificate_issued (sqlite3)" "$(state_of "$E")" certificate_issued
+expect "certificate_issued (database)" "$(state_of "$E")" certificate_issued
 check "tessera audit verify: the chain holds" "$TESSERA" audit verify --home "$H"
 
 # ------------------------------------------------------------------ the pkcs11 engine
@@ -727,8 +728,9 @@ tsr_ok "tessera verify accepts it" verify --no-status --in "$WORK/renewed.p7s" -
 file_has "signed by the renewed certificate" "$WORK/out" \
     "^serial +0*$(tr 'A-F' 'a-f' <<<"$RENEWED_SERIAL")\$"
 check "audit chain verifies" "$TESSERA" audit verify --home "$H"
+db_files DBF "$H"
 for secret in "$RX_INITIAL" "$RXP" "$PW" "$RX_CODE"; do
-	grep -rqF -- "$secret" "$WORK/serve.err" "$H/tessera.db" &&
+	grep -rqF -- "$secret" "$WORK/serve.err" "${DBF[@]}" &&
 	    fail "a secret is in the server's log or database"
 done
 pass "no passcode, password or code in the server's log or database"

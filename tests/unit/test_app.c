@@ -1003,6 +1003,124 @@ static void test_sessions(void **state)
 	fx->now = saved;
 }
 
+/* A session described without moving its idle limit. */
+static void test_session_info(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_session_info s;
+	char token[TSR_SESSION_TOKEN_LEN], subject[80];
+	time_t saved = fx->now;
+
+	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "alice", OFFICER_PW, token,
+	    NULL), 0);
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, token, &s), 0);
+	assert_string_equal(s.subject, "officer:alice");
+	assert_int_equal(s.expires_at, (int64_t)saved + 12 * 3600);
+	assert_int_equal(s.idle_expires_at, (int64_t)saved + 30 * 60);
+	/* Asking does not keep it alive: still the first idle end, then gone. */
+	fx->now += 29 * 60;
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, token, &s), 0);
+	assert_int_equal(s.idle_expires_at, (int64_t)saved + 30 * 60);
+	fx->now += 60;
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, token, &s), TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)),
+	    TSR_ERR_AUTH);
+	/* A request does: the idle end moves with it. */
+	fx->now = saved;
+	assert_int_equal(tsr_ra_officer_login(fx->ra, fx->st, "t", "alice", OFFICER_PW, token,
+	    NULL), 0);
+	fx->now += 20 * 60;
+	assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject, sizeof(subject)), 0);
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, token, &s), 0);
+	assert_int_equal(s.idle_expires_at, (int64_t)fx->now + 30 * 60);
+	/* The idle end never passes the absolute end. */
+	for (int i = 0; i < 24 && fx->now + 29 * 60 < saved + 12 * 3600; i++) {
+		fx->now += 29 * 60;
+		assert_int_equal(tsr_ra_session_check(fx->ra, fx->st, token, subject,
+		    sizeof(subject)), 0);
+	}
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, token, &s), 0);
+	assert_true(s.idle_expires_at <= s.expires_at);
+	assert_int_equal(tsr_ra_session_end(fx->ra, fx->st, token), 0);
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, token, &s), TSR_ERR_AUTH);
+	assert_int_equal(tsr_ra_session_info(fx->ra, fx->st, "not-a-token", &s), TSR_ERR_AUTH);
+	fx->now = saved;
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+struct submit_hash {
+	const char *id;
+	char want[100];
+	bool found;
+};
+
+static int submit_has_hash(const struct tsr_audit_record *r, void *ctx)
+{
+	struct submit_hash *h = ctx;
+
+	h->found |= strcmp(r->action, "application.submit") == 0 &&
+	    strstr(r->object, h->id) != NULL && strstr(r->detail, h->want) != NULL;
+	return 0;
+}
+
+/* The agreement's text: tessera init's sample, its hash in the audit
+ * record of an application; no file, an empty or a non-text file: no text
+ * and no application. */
+static void test_agreement(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_ra_application a = epcs(fx);
+	char *text = NULL, sha[65], path[160], away[170], id[TSR_APP_ID_MAX + 1], code[64];
+	char link[160];
+	static const char *const bad[] = { "", "a\0b", "caf\xe9" };
+	static const size_t bad_len[] = { 0, 3, 4 };
+
+	snprintf(path, sizeof(path), "%s/agreement.txt", fx->home);
+	snprintf(away, sizeof(away), "%s.away", path);
+	assert_int_equal(tsr_ra_agreement_text(fx->ra, &text, sha), 0);
+	assert_non_null(strstr(text, "sole control"));
+	assert_int_equal(strlen(sha), 64);
+	free(text);
+	/* The application records the text's hash; its mail links to the page. */
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), 0);
+	{
+		struct submit_hash h = { .id = id };
+
+		snprintf(h.want, sizeof(h.want), "text sha256 %s", sha);
+		assert_int_equal(tsr_store_audit_iter(fx->st, submit_has_hash, &h), 0);
+		assert_true(h.found);
+	}
+	verification_code(fx, id, code);
+	assert_int_equal(find_mail(fx, "outbox", id, "verification", "  https://", link,
+	    sizeof(link)), 1);
+	{
+		char want[100];
+
+		snprintf(want, sizeof(want), "localhost:8443/verify-email?id=%s", id);
+		assert_string_equal(link, want);
+	}
+	/* No text, no application. */
+	assert_int_equal(rename(path, away), 0);
+	assert_int_equal(tsr_ra_agreement_text(fx->ra, &text, sha), TSR_ERR_CONFIG);
+	assert_null(text);
+	a = epcs(fx);
+	assert_int_equal(tsr_ra_apply(fx->ra, fx->st, "t", &a, id), TSR_ERR_CONFIG);
+	for (size_t i = 0; i < TSR_ARRAY_LEN(bad); i++) {
+		write_file(path, bad[i], bad_len[i]);
+		assert_int_equal(tsr_ra_agreement_text(fx->ra, &text, sha), TSR_ERR_CONFIG);
+		assert_null(text);
+	}
+	assert_int_equal(rename(away, path), 0);
+}
+
 static void test_lapse(void **state)
 {
 	struct fx *fx = *state;
@@ -1086,6 +1204,8 @@ int main(void)
 		cmocka_unit_test(test_login_lock_reset),
 		cmocka_unit_test(test_parallel_guesses),
 		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_session_info),
+		cmocka_unit_test(test_agreement),
 		cmocka_unit_test(test_lapse),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_audit_clean),

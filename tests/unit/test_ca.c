@@ -1367,6 +1367,17 @@ static void test_config_ra(void **state)
 	    "[ra] agreement_version must be 1 to 32");
 	expect_refused("\n[ra]\nagreement_version = 2026/11\n", "agreement_version");
 	expect_refused("\n[ra]\nagreement_version = 2026 11\n", "agreement_version");
+	/* web_url: https, trailing '/' dropped; agreement_file: HOME/agreement.txt */
+	expect_ok("\n[ra]\n", &c);
+	assert_string_equal(c.ra.web_url, "https://localhost:8443");
+	assert_string_equal(c.ra.agreement_file, "/h/agreement.txt");
+	tsr_config_free(&c);
+	expect_ok("\n[ra]\nweb_url = https://ca.example/tessera/\nagreement_file = a/sa.txt\n", &c);
+	assert_string_equal(c.ra.web_url, "https://ca.example/tessera");
+	assert_string_equal(c.ra.agreement_file, "/h/a/sa.txt");
+	tsr_config_free(&c);
+	expect_refused("\n[ra]\nweb_url = http://ca.example\n", "[ra] web_url must start with");
+	expect_refused("\n[ra]\nweb_url = https://ca.example/?a=b\n", "web_url");
 	/* paths are made absolute against the home */
 	expect_ok("\n[ra]\npassword_list = lists/breached.txt\n", &c);
 	assert_string_equal(c.ra.password_list, "/h/lists/breached.txt");

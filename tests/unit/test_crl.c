@@ -962,8 +962,35 @@ static void test_ca_publish(void **state)
 	free(root_path);
 }
 
-/* A higher number published meanwhile wins: ours is dropped, not put over
- * it, and the caller learns which CRL is published. */
+/* The number of the CRL in this home, as HOME/crl/.issuing.number says. */
+static long home_number(const struct home *h)
+{
+	char path[160];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/crl/.issuing.number", h->home);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+static void set_home_number(const struct home *h, const char *text)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/crl/.issuing.number", h->home);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A higher number published in this home meanwhile wins: ours is dropped,
+ * not put over it, and the caller learns which CRL is published. */
 static void test_ca_superseded(void **state)
 {
 	struct home *h = *state;
@@ -974,14 +1001,17 @@ static void test_ca_superseded(void **state)
 
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
 	assert_true(info.number == 1);
+	assert_int_equal(home_number(h), 1);
 	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "50 1800000000 1800086400 7"), 0);
+	set_home_number(h, "50\n");
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
 	assert_true(info.number == 50);
 	assert_true(info.this_update == 1800000000);
 	assert_int_equal(info.entries, 7);
 	assert_true(file_crl_number(path, issuing, NULL) == 1);   /* not replaced by 2 */
+	assert_int_equal(home_number(h), 50);
 	snprintf(dir, sizeof(dir), "%s/crl", h->home);
-	assert_int_equal(files_in(dir), 1);                       /* nothing staged is left */
+	assert_int_equal(files_in(dir), 2);   /* the CRL and its number: nothing staged */
 	assert_int_equal(audited(h->ca, "crl.issue", "success",
 	    "number=2 not published: number=50 was published meanwhile"), 1);
 	/* A corrupt record is an error, audited. */
@@ -989,7 +1019,37 @@ static void test_ca_superseded(void **state)
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info),
 	    TSR_ERR_STORE);
 	assert_int_equal(audited(h->ca, "crl.issue", "failure", "corrupt"), 1);
-	assert_int_equal(files_in(dir), 1);
+	assert_int_equal(files_in(dir), 2);
+	free(path);
+}
+
+/* Another node (a home of its own on the same database) published a higher
+ * number: that does not make this home's file current, so ours goes in
+ * place, while the store keeps naming the higher number as the newest. */
+static void test_ca_other_node(void **state)
+{
+	struct home *h = *state;
+	struct tsr_store *st = tsr_ca_store(h->ca);
+	X509 *issuing = (X509 *)tsr_ca_issuing_cert(h->ca);
+	char *path = tsr_ca_crl_path(h->ca, "issuing");
+	struct tsr_crl_info info;
+
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
+	assert_true(info.number == 1);
+	assert_int_equal(tsr_store_meta_set(st, "crl_number_issuing", "50"), 0);
+	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "60 1800000000 1800086400 7"), 0);
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
+	assert_true(info.number == 51);
+	assert_true(file_crl_number(path, issuing, NULL) == 51);
+	assert_int_equal(home_number(h), 51);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_true(info.number == 60);
+	assert_int_equal(audited(h->ca, "crl.issue", "success", "number=51 entries="), 1);
+	/* A corrupt or missing record of this home's number: the CRL goes in. */
+	set_home_number(h, "garbage");
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
+	assert_true(file_crl_number(path, issuing, NULL) == 52);
+	assert_int_equal(home_number(h), 52);
 	free(path);
 }
 
@@ -1048,8 +1108,9 @@ static void test_ca_publish_threads(void **state)
 	assert_true(info.number == 20);
 	assert_true(file_crl_number(path, tsr_ca_issuing_cert(h->ca), NULL) == 20);
 	assert_int_equal(audited(h->ca, "crl.issue", "success", "number="), 20);
+	assert_int_equal(home_number(h), 20);
 	snprintf(dir, sizeof(dir), "%s/crl", h->home);
-	assert_int_equal(files_in(dir), 1);
+	assert_int_equal(files_in(dir), 2);
 	free(num);
 	free(path);
 }
@@ -1072,6 +1133,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_many_entries, setup_p256, teardown),
 		cmocka_unit_test_setup_teardown(test_ca_publish, setup_home, teardown_home),
 		cmocka_unit_test_setup_teardown(test_ca_superseded, setup_home, teardown_home),
+		cmocka_unit_test_setup_teardown(test_ca_other_node, setup_home, teardown_home),
 		cmocka_unit_test_setup_teardown(test_ca_publish_threads, setup_home,
 		    teardown_home),
 	};

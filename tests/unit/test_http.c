@@ -1397,14 +1397,50 @@ static void test_serve_health(void **state)
 	assert_int_equal(r.status, 200);
 	assert_header(&r, "Content-Type", "application/json");
 	assert_security_headers(&r);
-	assert_string_equal((const char *)r.body.data, "{\"status\":\"ok\"}");
+	assert_string_equal((const char *)r.body.data, "{\"status\":\"ok\",\"database\":\"ok\"}");
 	reply_free(&r);
 
 	request(f, &head, &r);
 	assert_int_equal(r.rc, CURLE_OK);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.body.len, 0);
-	assert_header(&r, "Content-Length", "15");
+	assert_header(&r, "Content-Length", "31");
+	reply_free(&r);
+}
+
+static int database_down(struct tsr_http_app *app)
+{
+	(void)app;
+	return tsr_error(TSR_ERR_STORE, "db.internal.example:5432: connection refused");
+}
+
+static int database_up(struct tsr_http_app *app)
+{
+	(void)app;
+	return 0;
+}
+
+/* A load balancer learns from the status alone; the reason stays in the log. */
+static void test_serve_health_database(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+
+	f->app.check_health = database_down;
+	get(f, "/api/v1/health", &r);
+	f->app.check_health = NULL;
+	assert_int_equal(r.status, 503);
+	assert_header(&r, "Content-Type", "application/json");
+	assert_string_equal((const char *)r.body.data,
+	    "{\"status\":\"unavailable\",\"database\":\"unreachable\"}");
+	assert_null(strstr((const char *)r.body.data, "example"));
+	reply_free(&r);
+
+	f->app.check_health = database_up;
+	get(f, "/api/v1/health", &r);
+	f->app.check_health = NULL;
+	assert_int_equal(r.status, 200);
+	assert_string_equal((const char *)r.body.data, "{\"status\":\"ok\",\"database\":\"ok\"}");
 	reply_free(&r);
 }
 
@@ -3701,6 +3737,7 @@ int main(void)
 		cmocka_unit_test(test_listen_parse),
 		cmocka_unit_test(test_openapi_matches_routes),
 		cmocka_unit_test_setup_teardown(test_serve_health, server_setup, server_teardown),
+		cmocka_unit_test_setup_teardown(test_serve_health_database, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_products, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_one_product, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_serve_openapi, server_setup, server_teardown),

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -316,6 +317,71 @@ static void test_roles(void **state)
 	}
 }
 
+/* GET /api/v1/sessions/current: who the session is, read without moving
+ * the idle limit; bearer or cookie; refusals are 401 unauthenticated. */
+static void test_current_session(void **state)
+{
+	struct fx *fx = *state;
+	const char *me = "/api/v1/sessions/current";
+	char cookie[128], twice[200];
+	struct reply r;
+	json_t *roles;
+	const char *idle;
+	char idle_before[32];
+
+	assert_int_equal(call(fx, "GET", me, fx->olive, NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "kind")), "officer");
+	assert_string_equal(json_string_value(json_object_get(r.json, "name")), "olive");
+	roles = json_object_get(r.json, "roles");
+	assert_int_equal(json_array_size(roles), 2);
+	assert_string_equal(json_string_value(json_array_get(roles, 0)), "ra-officer");
+	assert_string_equal(json_string_value(json_array_get(roles, 1)), "ca-admin");
+	assert_non_null(json_string_value(json_object_get(r.json, "expires_at")));
+	assert_non_null(idle = json_string_value(json_object_get(r.json, "idle_expires_at")));
+	snprintf(idle_before, sizeof(idle_before), "%s", idle);
+	reply_free(&r);
+	/* A second later, asking again leaves the idle end where it was. */
+	sleep(1);
+	assert_int_equal(call(fx, "GET", me, fx->olive, NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "idle_expires_at")),
+	    idle_before);
+	reply_free(&r);
+	/* Any authenticated request moves it. */
+	assert_int_equal(status_of(fx, "/api/v1/certificates?limit=1", fx->olive), 200);
+	assert_int_equal(call(fx, "GET", me, fx->olive, NULL, &r), 200);
+	assert_true(strcmp(json_string_value(json_object_get(r.json, "idle_expires_at")),
+	    idle_before) > 0);
+	reply_free(&r);
+	/* The auditor's roles; the same session by its cookie. */
+	assert_int_equal(call(fx, "GET", me, fx->aud, NULL, &r), 200);
+	roles = json_object_get(r.json, "roles");
+	assert_int_equal(json_array_size(roles), 1);
+	assert_string_equal(json_string_value(json_array_get(roles, 0)), "auditor");
+	reply_free(&r);
+	snprintf(cookie, sizeof(cookie), "Cookie: other=1; tsr_session=%s",
+	    fx->aud + strlen("Authorization: Bearer "));
+	assert_int_equal(call(fx, "GET", me, cookie, NULL, &r), 200);
+	assert_string_equal(json_string_value(json_object_get(r.json, "name")), "aud");
+	reply_free(&r);
+	snprintf(twice, sizeof(twice), "%s; tsr_session=%s", cookie,
+	    fx->olive + strlen("Authorization: Bearer "));
+	assert_int_equal(status_of(fx, me, twice), 400);
+	/* No session, a malformed or unknown one: the server's own 401. */
+	assert_int_equal(call(fx, "GET", me, NULL, NULL, &r), 401);
+	assert_string_equal(json_string_value(json_object_get(r.json, "type")),
+	    TSR_PROBLEM_TYPE_BASE "unauthenticated");
+	reply_free(&r);
+	assert_int_equal(status_of(fx, me, "Authorization: Bearer nope"), 401);
+	assert_int_equal(status_of(fx, me, "Cookie: tsr_session=nope"), 401);
+	assert_int_equal(status_of(fx, me, "Authorization: Bearer " APPLICANT_TOKEN), 401);
+	assert_int_equal(status_of(fx, me, "Authorization: Basic YTpi"), 401);
+	/* Signed out: nobody. */
+	assert_int_equal(call(fx, "DELETE", me, fx->rita, NULL, &r), 200);
+	reply_free(&r);
+	assert_int_equal(status_of(fx, me, fx->rita), 401);
+	assert_int_equal(status_of(fx, "/api/v1/certificates", fx->rita), 401);
+}
+
 static size_t count(const struct fx *fx, const char *path, const char *auth, bool *more)
 {
 	json_t *v = list_of(fx, path, auth, "certificates", more);
@@ -537,6 +603,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_current_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verification, setup, teardown),

@@ -4,6 +4,12 @@
  * certificate rows, listing filters, transactions, the audit table's
  * append-only triggers, users and vouchers, and the enrollment workflow's
  * rows (applications, answers, codes, approvals, sessions).
+ *
+ * With TSR_TEST_DATABASE set (a libpq URI whose role may create databases;
+ * tests/unit/with-pg.sh starts a throw-away cluster and sets it), the same
+ * tests run against PostgreSQL, each in a new, empty database of its own;
+ * the SQLite-only ones (files, modes, old file formats) are skipped, and
+ * the PostgreSQL-only ones (races between connections, an outage) run.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <time.h>
 
+#include "audit/audit.h"
 #include "base/base.h"
 #include "store/store.h"
 
@@ -27,9 +37,68 @@
 
 struct fx {
 	char dir[64];
-	char path[128];
+	char path[512];           /* the store: a file, or a PostgreSQL URI */
+	char db[64];              /* PostgreSQL: the test's own database */
 	struct tsr_store *st;
 };
+
+/* The maintenance URI (TSR_TEST_DATABASE), or NULL to test SQLite. */
+static const char *pg_uri;
+
+static bool on_pg(void)
+{
+	return pg_uri != NULL;
+}
+
+#define SQLITE_ONLY() do { if (on_pg()) skip(); } while (0)
+#define PG_ONLY() do { if (!on_pg()) skip(); } while (0)
+
+/* base with its database name replaced by db. */
+static void uri_with_db(const char *base, const char *db, char *out, size_t size)
+{
+	const char *host = strstr(base, "://");
+	const char *slash = host != NULL ? strchr(host + 3, '/') : NULL;
+	const char *query = strchr(base, '?');
+	size_t head;
+
+	assert_non_null(slash);
+	head = (size_t)(slash - base);
+	snprintf(out, size, "%.*s/%s%s", (int)head, base, db, query != NULL ? query : "");
+}
+
+/* Run sql on the maintenance database (CREATE or DROP DATABASE). */
+static int pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_uri);
+	PGresult *res = PQexec(c, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		fprintf(stderr, "pg_admin: %s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+	return ok ? 0 : -1;
+}
+
+/* A new, empty database; its URI into uri. */
+static int pg_new_db(char *name, size_t name_size, char *uri, size_t uri_size)
+{
+	static int n;
+	char sql[128];
+
+	snprintf(name, name_size, "tsr_test_%d_%d", (int)getpid(), ++n);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	uri_with_db(pg_uri, name, uri, uri_size);
+	return pg_admin(sql);
+}
+
+static int pg_drop_db(const char *name)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	return pg_admin(sql);
+}
 
 static int setup(void **state)
 {
@@ -41,8 +110,12 @@ static int setup(void **state)
 	if (mkdtemp(fx->dir) == NULL)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/tessera.db", fx->dir);
-	if (tsr_store_open(fx->path, true, &fx->st) != 0)
+	if (on_pg() && pg_new_db(fx->db, sizeof(fx->db), fx->path, sizeof(fx->path)) != 0)
 		return -1;
+	if (tsr_store_open(fx->path, true, &fx->st) != 0) {
+		fprintf(stderr, "setup: %s\n", tsr_error_detail());
+		return -1;
+	}
 	*state = fx;
 	return 0;
 }
@@ -52,10 +125,45 @@ static int teardown(void **state)
 	struct fx *fx = *state;
 
 	tsr_store_close(fx->st);
+	if (fx->db[0] != '\0' && pg_drop_db(fx->db) != 0)
+		return -1;
 	if (tsr_dir_remove_tree(fx->dir) != 0)
 		return -1;
 	free(fx);
 	return 0;
+}
+
+/* raw_sql() on PostgreSQL, in SQLite's result codes: a trigger's RAISE is
+ * SQLITE_CONSTRAINT as in SQLite, any other failure SQLITE_ERROR. */
+static int raw_sql_pg(const char *uri, const char *sql, char *errbuf, size_t errlen)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *res = PQexec(c, sql);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	int rc = SQLITE_OK;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = state != NULL && strcmp(state, "P0001") == 0 ? SQLITE_CONSTRAINT : SQLITE_ERROR;
+	if (errbuf != NULL)
+		snprintf(errbuf, errlen, "%s", rc != SQLITE_OK ? PQerrorMessage(c) : "");
+	PQclear(res);
+	PQfinish(c);
+	return rc;
+}
+
+static int64_t raw_int_pg(const char *uri, const char *sql)
+{
+	PGconn *c = PQconnectdb(uri);
+	PGresult *res = PQexec(c, sql);
+	int64_t v;
+
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	PQfinish(c);
+	return v;
 }
 
 /* Run SQL on the database file behind Tessera's back, as anyone with
@@ -66,6 +174,8 @@ static int raw_sql(const char *path, const char *sql, char *errbuf, size_t errle
 	char *err = NULL;
 	int rc;
 
+	if (strncmp(path, "postgres", 8) == 0)
+		return raw_sql_pg(path, sql, errbuf, errlen);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	rc = sqlite3_exec(db, sql, NULL, NULL, &err);
@@ -82,6 +192,8 @@ static int64_t raw_int(const char *path, const char *sql)
 	sqlite3_stmt *stmt = NULL;
 	int64_t v;
 
+	if (strncmp(path, "postgres", 8) == 0)
+		return raw_int_pg(path, sql);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
@@ -136,8 +248,10 @@ static void test_open_rules(void **state)
 {
 	struct fx *fx = *state;
 	struct tsr_store *st = NULL;
-	char path[192];
+	char path[600];
 	struct stat sb;
+
+	SQLITE_ONLY();
 
 	/* The fixture created the file: 0600, and create refuses to reuse it. */
 	assert_int_equal(stat(fx->path, &sb), 0);
@@ -171,8 +285,8 @@ static void test_open_rules(void **state)
 	snprintf(path, sizeof(path), "%s/no/such/dir.db", fx->dir);
 	assert_int_equal(tsr_store_open(path, true, &st), TSR_ERR_IO);
 
-	assert_int_equal(tsr_store_open("postgresql://ca@db/tessera", false, &st), TSR_ERR_INVALID);
-	assert_non_null(strstr(tsr_error_detail(), "PostgreSQL is not supported yet"));
+	/* A URI without even a host names no database. */
+	assert_int_equal(tsr_store_open("postgresql://", false, &st), TSR_ERR_INVALID);
 	assert_int_equal(tsr_store_open("", false, &st), TSR_ERR_INVALID);
 	assert_int_equal(tsr_store_open("sqlite:", false, &st), TSR_ERR_INVALID);
 }
@@ -181,7 +295,9 @@ static void test_open_refuses_foreign_files(void **state)
 {
 	struct fx *fx = *state;
 	struct tsr_store *st = NULL;
-	char path[192];
+	char path[600];
+
+	SQLITE_ONLY();
 
 	/* Someone else's SQLite database is not silently turned into ours. */
 	snprintf(path, sizeof(path), "%s/other.db", fx->dir);
@@ -223,8 +339,10 @@ static void test_migrations(void **state)
 	assert_int_equal(v, SCHEMA_VERSION);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM schema_migrations"),
 	    SCHEMA_VERSION);
-	assert_int_equal(raw_int(fx->path,
-	    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
+	assert_int_equal(raw_int(fx->path, on_pg() ?
+	    "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit'::regclass"
+	    " AND NOT tgisinternal" :
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), on_pg() ? 3 : 2);
 	fx->st = st;
 }
 
@@ -641,7 +759,8 @@ static void test_audit_rows(void **state)
 	assert_int_equal(raw_int(fx->path,
 	    "SELECT count(*) FROM audit WHERE actor = 'cli:alice'"), 2);
 	/* ...unless they drop the trigger first (what test_audit's tampering tests do). */
-	assert_int_equal(raw_sql(fx->path, "DROP TRIGGER audit_no_delete; "
+	assert_int_equal(raw_sql(fx->path, on_pg() ? "DROP TRIGGER audit_no_delete ON audit; "
+	    "DELETE FROM audit WHERE seq = 2" : "DROP TRIGGER audit_no_delete; "
 	    "DELETE FROM audit WHERE seq = 2", NULL, 0), SQLITE_OK);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM audit"), 1);
 }
@@ -696,6 +815,8 @@ static void test_migration_2_on_v1_file(void **state)
 	char path[160], *value = NULL;
 	sqlite3 *db = NULL;
 	int v = -1;
+
+	SQLITE_ONLY();
 
 	snprintf(path, sizeof(path), "%s/v1.db", fx->dir);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -790,6 +911,8 @@ static void test_migration_3_on_v2_file(void **state)
 	sqlite3 *db = NULL;
 	int ver = -1;
 
+	SQLITE_ONLY();
+
 	snprintf(path, sizeof(path), "%s/v2.db", fx->dir);
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    NULL), SQLITE_OK);
@@ -831,6 +954,8 @@ static void test_migration_3_fresh(void **state)
 {
 	struct fx *fx = *state;
 	char err[256];
+
+	SQLITE_ONLY();
 
 	assert_int_equal(raw_int(fx->path, v3_objects), 14);
 	/* The rows of an application refer to it (for anyone writing raw SQL
@@ -2496,6 +2621,398 @@ static void test_begin_read_snapshot(void **state)
 	tsr_store_close(rd);
 }
 
+/* ------------------------------------------------------------------ PostgreSQL only */
+
+/* The open rules of a database server: create wants no Tessera schema
+ * there yet, open wants one; someone else's tables are left alone; an
+ * unreachable server or a wrong password is a clean error without the
+ * password in it. */
+static void test_pg_open_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *st = NULL;
+	char name[64], uri[512], bad[600];
+	const char *at;
+
+	PG_ONLY();
+	assert_int_equal(tsr_store_open(fx->path, true, &st), TSR_ERR_EXISTS);
+	assert_null(st);
+	/* "postgres://" is the same scheme. */
+	assert_int_equal(strncmp(fx->path, "postgresql://", 13), 0);
+	snprintf(bad, sizeof(bad), "postgres://%s", fx->path + 13);
+	assert_int_equal(tsr_store_open(bad, false, &st), 0);
+	tsr_store_close(st);
+
+	/* An empty database without create: not found, and left empty. */
+	assert_int_equal(pg_new_db(name, sizeof(name), uri, sizeof(uri)), 0);
+	assert_int_equal(tsr_store_open(uri, false, &st), TSR_ERR_NOT_FOUND);
+	assert_int_equal(raw_int(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+	    0);
+	/* Someone else's tables: refused, with or without create. */
+	assert_int_equal(raw_sql(uri, "CREATE TABLE songs(title TEXT)", NULL, 0), SQLITE_OK);
+	assert_int_equal(tsr_store_open(uri, false, &st), TSR_ERR_STORE);
+	assert_non_null(strstr(tsr_error_detail(), "not a Tessera database"));
+	assert_int_equal(tsr_store_open(uri, true, &st), TSR_ERR_STORE);
+	assert_int_equal(raw_int(uri, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+	    1);
+	assert_int_equal(pg_drop_db(name), 0);
+
+	/* A wrong password: refused, and the password is not in the detail. */
+	at = strchr(fx->path, '@');
+	assert_non_null(at);
+	snprintf(bad, sizeof(bad), "postgresql://tessera:Pw-Secret-4711%s", at);
+	*strchr(bad, '?') = '\0';
+	assert_int_equal(tsr_store_open(bad, false, &st), TSR_ERR_STORE);
+	assert_non_null(strstr(tsr_error_detail(), "database unreachable"));
+	assert_null(strstr(tsr_error_detail(), "Pw-Secret-4711"));
+	/* Nobody listening. */
+	assert_int_equal(tsr_store_open("postgresql://tessera@127.0.0.1:1/tessera", false, &st),
+	    TSR_ERR_STORE);
+	assert_non_null(strstr(tsr_error_detail(), "database unreachable"));
+	assert_null(st);
+}
+
+struct opener {
+	const char *uri;
+	int r;
+};
+
+static void *open_thread(void *arg)
+{
+	struct opener *o = arg;
+	struct tsr_store *st = NULL;
+
+	o->r = tsr_store_open(o->uri, true, &st);
+	tsr_store_close(st);
+	return NULL;
+}
+
+/* Nodes starting at once on a new database: one creates the schema, the
+ * other finds it there; the migrations run once. */
+static void test_pg_concurrent_create(void **state)
+{
+	char name[64], uri[512];
+	struct opener o[4];
+	pthread_t t[4];
+	int ok = 0;
+
+	(void)state;
+	PG_ONLY();
+	assert_int_equal(pg_new_db(name, sizeof(name), uri, sizeof(uri)), 0);
+	for (int i = 0; i < 4; i++) {
+		o[i] = (struct opener){ .uri = uri };
+		assert_int_equal(pthread_create(&t[i], NULL, open_thread, &o[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		if (o[i].r == 0)
+			ok++;
+		else
+			assert_int_equal(o[i].r, TSR_ERR_EXISTS);
+	}
+	assert_int_equal(ok, 1);
+	assert_int_equal(raw_int(uri, "SELECT count(*) FROM schema_migrations"), SCHEMA_VERSION);
+	assert_int_equal(pg_drop_db(name), 0);
+}
+
+#define RACE_ITEMS 40
+
+/* Two nodes: two store handles, each in its own thread. */
+struct racer {
+	struct tsr_store *st;
+	int won;
+	int lost;
+	int failed;
+	int kind;                 /* 0 serials, 1 codes, 2 audit appends */
+};
+
+static void race_serials(struct racer *r)
+{
+	char serial[16];
+	int rc;
+
+	for (int i = 0; i < RACE_ITEMS; i++) {
+		snprintf(serial, sizeof(serial), "7a%04x", i);
+		if (tsr_store_begin(r->st) != 0) {
+			r->failed++;
+			continue;
+		}
+		rc = tsr_store_serial_reserve(r->st, serial, "issuing");
+		if (rc == 0 && tsr_store_commit(r->st) == 0)
+			r->won++;
+		else if (rc == TSR_ERR_EXISTS)
+			r->lost++;
+		else
+			r->failed++;
+		tsr_store_rollback(r->st);
+	}
+}
+
+static void race_codes(struct racer *r)
+{
+	char hash[65];
+	int rc;
+
+	for (int i = 0; i < RACE_ITEMS; i++) {
+		/* nth_hash()'s buffer is shared: not for two threads. */
+		snprintf(hash, sizeof(hash), "%064x", 1000 + i);
+		rc = tsr_store_code_use(r->st, hash, 1500);
+		if (rc == 0)
+			r->won++;
+		else if (rc == TSR_ERR_POLICY)
+			r->lost++;
+		else
+			r->failed++;
+	}
+}
+
+static void race_audit(struct racer *r)
+{
+	for (int i = 0; i < RACE_ITEMS; i++) {
+		if (tsr_audit_append(r->st, "cli:race", "test.race", "", TSR_AUDIT_SUCCESS,
+		    "append %d", i) == 0)
+			r->won++;
+		else
+			r->failed++;
+	}
+}
+
+static void *race_thread(void *arg)
+{
+	struct racer *r = arg;
+
+	if (r->kind == 0)
+		race_serials(r);
+	else if (r->kind == 1)
+		race_codes(r);
+	else
+		race_audit(r);
+	return NULL;
+}
+
+/* Run kind on fx->st and a second handle at once; the results in r[2]. */
+static void race(struct fx *fx, int kind, struct racer r[2])
+{
+	pthread_t t[2];
+	struct tsr_store *other = NULL;
+
+	assert_int_equal(tsr_store_open(fx->path, false, &other), 0);
+	r[0] = (struct racer){ .st = fx->st, .kind = kind };
+	r[1] = (struct racer){ .st = other, .kind = kind };
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_thread, &r[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	tsr_store_close(other);
+	assert_int_equal(r[0].failed + r[1].failed, 0);
+}
+
+/* The same serials reserved from two nodes: each exactly once. */
+static void test_pg_serial_race(void **state)
+{
+	struct fx *fx = *state;
+	struct racer r[2];
+
+	PG_ONLY();
+	race(fx, 0, r);
+	assert_int_equal(r[0].won + r[1].won, RACE_ITEMS);
+	assert_int_equal(r[0].lost + r[1].lost, RACE_ITEMS);
+	assert_int_equal(count(fx->st), RACE_ITEMS);
+}
+
+static void create_app(struct tsr_store *st, const char *id);
+
+/* The same activation codes used from two nodes: each exactly once. */
+static void test_pg_code_use_race(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_code_record c;
+	struct racer r[2];
+
+	PG_ONLY();
+	for (int i = 0; i < RACE_ITEMS; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "AP-R%d", i);
+		create_app(fx->st, id);
+		memset(&c, 0, sizeof(c));
+		snprintf(c.code_hash, sizeof(c.code_hash), "%s", nth_hash(1000 + i));
+		snprintf(c.application, sizeof(c.application), "%s", id);
+		snprintf(c.purpose, sizeof(c.purpose), "activation");
+		c.created_at = 1000;
+		c.expires_at = 2000;
+		assert_int_equal(tsr_store_code_insert(fx->st, &c), 0);
+	}
+	race(fx, 1, r);
+	assert_int_equal(r[0].won + r[1].won, RACE_ITEMS);
+	assert_int_equal(r[0].lost + r[1].lost, RACE_ITEMS);
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM codes WHERE used_at = 1500"),
+	    RACE_ITEMS);
+}
+
+/* Two nodes appending to the audit log at once: one unbroken chain. */
+static void test_pg_audit_race(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_audit_report rep;
+	struct racer r[2];
+
+	PG_ONLY();
+	race(fx, 2, r);
+	assert_int_equal(r[0].won + r[1].won, 2 * RACE_ITEMS);
+	assert_int_equal(tsr_audit_verify(fx->st, &rep), 0);
+	assert_int_equal(rep.records, 2 * RACE_ITEMS);
+	assert_int_equal(rep.first_bad_seq, 0);
+}
+
+struct blocked {
+	struct tsr_store *st;
+	int r;
+	struct timespec done;
+};
+
+static void *begin_thread(void *arg)
+{
+	struct blocked *b = arg;
+
+	b->r = tsr_store_begin(b->st);
+	clock_gettime(CLOCK_MONOTONIC, &b->done);
+	if (b->r == 0)
+		tsr_store_rollback(b->st);
+	return NULL;
+}
+
+/* begin waits while another node holds the write lock, and goes on as
+ * soon as that node commits. */
+static void test_pg_begin_blocks(void **state)
+{
+	struct fx *fx = *state;
+	struct blocked b = { 0 };
+	struct timespec committed;
+	pthread_t t;
+
+	PG_ONLY();
+	assert_int_equal(tsr_store_open(fx->path, false, &b.st), 0);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(pthread_create(&t, NULL, begin_thread, &b), 0);
+	usleep(1500 * 1000);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0b0b", "issuing"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &committed);
+	assert_int_equal(tsr_store_commit(fx->st), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(b.r, 0);
+	/* It returned only after the commit. */
+	assert_true(b.done.tv_sec > committed.tv_sec ||
+	    (b.done.tv_sec == committed.tv_sec && b.done.tv_nsec >= committed.tv_nsec));
+	tsr_store_close(b.st);
+}
+
+/* A CA moved from SQLite to PostgreSQL (tsr_store_copy, what `tessera db
+ * copy` runs): every row lands, the audit chain verifies on the target,
+ * and the target's identity sequences continue after the copied keys. */
+static void test_pg_copy_from_sqlite(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store_copy_report rep;
+	struct tsr_audit_report arep;
+	struct tsr_cert_record rec, got;
+	struct tsr_user_record u;
+	struct tsr_store *src = NULL;
+	char path[128];
+	int64_t seq = 0;
+
+	PG_ONLY();
+	snprintf(path, sizeof(path), "%s/src.db", fx->dir);
+	assert_int_equal(tsr_store_open(path, true, &src), 0);
+	make_rec(&rec, "0d01", "epcs", "subscriber", "CN=A", 2000000000, 1700000000);
+	issue(src, &rec);
+	make_rec(&rec, "0d02", "epcs", "subscriber", "CN=B", 2000000000, 1700000001);
+	issue(src, &rec);
+	assert_int_equal(tsr_store_cert_set_status(src, "0d01", "valid", "revoked", 1800000000,
+	    "keyCompromise", 0), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tsr_audit_append(src, "cli:alice", "test.copy", "", TSR_AUDIT_SUCCESS,
+		    "row %d", i), 0);
+	make_user(&u, "alice", "ra-officer");
+	assert_int_equal(tsr_store_user_create(src, &u), 0);
+	create_app(src, "AP-C1");
+	assert_int_equal(tsr_store_meta_set(src, "k", "v"), 0);
+
+	assert_int_equal(tsr_store_copy(src, fx->st, &rep), 0);
+	assert_int_equal(rep.rows, 1 + 2 + 3 + 1 + 1 + 1);
+	tsr_store_close(src);
+
+	assert_int_equal(tsr_audit_verify(fx->st, &arep), 0);
+	assert_int_equal(arep.records, 3);
+	assert_int_equal(tsr_store_cert_get(fx->st, "0d02", &got), 0);
+	assert_int_equal(got.der_len, sizeof(der_bytes));
+	assert_memory_equal(got.der, der_bytes, sizeof(der_bytes));
+	tsr_cert_record_clear(&got);
+	/* New keys follow the copied ones. */
+	make_user(&u, "bob", "auditor");
+	assert_int_equal(tsr_store_user_create(fx->st, &u), 0);
+	assert_int_equal(tsr_store_user_get(fx->st, "bob", &u), 0);
+	assert_int_equal(u.id, 2);
+	tsr_user_record_clear(&u);
+	assert_int_equal(tsr_store_cert_set_status(fx->st, "0d02", "valid", "revoked",
+	    1800000000, "superseded", 0), 0);
+	assert_int_equal(tsr_store_status_seq(fx->st, &seq), 0);
+	assert_int_equal(seq, 2);
+}
+
+/* pg-cluster pause or resume on the test's cluster. */
+static void cluster(const char *what)
+{
+	const char *script = getenv("TSR_PG_CLUSTER_SCRIPT");
+	const char *dir = getenv("TSR_PG_CLUSTER_DIR");
+	char cmd[1024];
+
+	assert_non_null(script);
+	assert_non_null(dir);
+	snprintf(cmd, sizeof(cmd), "'%s' %s '%s'", script, what, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The server goes away mid-use: clean errors, a transaction lost with it,
+ * nothing committed lost; it comes back: the same handle works again. */
+static void test_pg_outage(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_cert_record rec;
+	char *value = NULL;
+	int64_t n = 0;
+
+	PG_ONLY();
+	if (getenv("TSR_PG_CLUSTER_DIR") == NULL)
+		skip();
+	make_rec(&rec, "0c01", "epcs", "subscriber", "CN=A", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	assert_int_equal(tsr_store_meta_set(fx->st, "k", "v"), 0);
+	assert_int_equal(tsr_store_begin(fx->st), 0);
+	assert_int_equal(tsr_store_serial_reserve(fx->st, "0c02", "issuing"), 0);
+
+	cluster("pause");
+	assert_int_equal(tsr_store_cert_put(fx->st, &rec), TSR_ERR_STORE);
+	assert_true(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_commit(fx->st), TSR_ERR_STORE);
+	tsr_store_rollback(fx->st);
+	assert_false(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_meta_get(fx->st, "k", &value), TSR_ERR_STORE);
+	assert_non_null(strstr(tsr_error_detail(), "database unreachable"));
+	assert_int_equal(tsr_store_begin(fx->st), TSR_ERR_STORE);
+	assert_false(tsr_store_in_transaction(fx->st));
+	assert_int_equal(tsr_store_cert_count(fx->st, &n), TSR_ERR_STORE);
+
+	cluster("resume");
+	assert_int_equal(tsr_store_meta_get(fx->st, "k", &value), 0);
+	assert_string_equal(value, "v");
+	free(value);
+	assert_int_equal(count(fx->st), 1);   /* the reservation died with the link */
+	make_rec(&rec, "0c03", "epcs", "subscriber", "CN=C", 2000000000, 1700000000);
+	issue(fx->st, &rec);
+	assert_int_equal(count(fx->st), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2539,7 +3056,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_revoked_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_begin_read_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_open_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_concurrent_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_serial_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_code_use_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_audit_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_begin_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_copy_from_sqlite, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_outage, setup, teardown),
 	};
 
+	pg_uri = getenv("TSR_TEST_DATABASE");
+	if (pg_uri != NULL && *pg_uri == '\0')
+		pg_uri = NULL;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

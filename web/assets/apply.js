@@ -472,8 +472,10 @@ function done(answer) {
     ', for a limited time that the message states') + '; if it runs out, ask for a new one ' +
     'under My application.';
   const days = answer.email_days || agreement.email_days;
+  const lapses = answer.lapses_at ? ` (by ${answer.lapses_at.replace('T', ' ')
+    .replace(/:\d\dZ$/, ' UTC')})` : '';
   $('done-deadline').textContent = days ?
-    `If the address is not verified within ${days} days, the application lapses.` :
+    `If the address is not verified within ${days} days${lapses}, the application lapses.` :
     'If the address is never verified, the application lapses after the period this CA ' +
     'sets (30 days by default).';
   const s = storage();
@@ -558,30 +560,95 @@ function live() {
   form.addEventListener('submit', submit);
 }
 
+/**
+ * The agreement's text as elements, never as HTML: paragraphs split by
+ * blank lines; a line "# Title" or "## Title" is a heading, lines "- item"
+ * a list (the subset docs/web.md describes). Everything else is text.
+ */
+export function agreementNodes(text) {
+  const nodes = [];
+  for (const block of text.replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/)) {
+    const lines = block.split('\n').filter((l) => l.trim() !== '');
+    let para = [];
+    let list = null;
+    const flush = () => {
+      if (para.length > 0) {
+        const p = document.createElement('p');
+        p.textContent = para.join(' ');
+        nodes.push(p);
+        para = [];
+      }
+    };
+    for (const line of lines) {
+      const head = /^(#{1,2}) +(.+)$/.exec(line.trim());
+      const item = /^- +(.+)$/.exec(line.trim());
+      if (head) {
+        flush();
+        list = null;
+        const el = document.createElement(head[1].length === 1 ? 'h3' : 'h4');
+        el.textContent = head[2];
+        nodes.push(el);
+      } else if (item) {
+        flush();
+        if (list === null) {
+          list = document.createElement('ul');
+          nodes.push(list);
+        }
+        const li = document.createElement('li');
+        li.textContent = item[1];
+        list.append(li);
+      } else if (list !== null && /^\s/.test(line)) {
+        list.lastChild.append(' ' + line.trim());      // a list item's next line
+      } else {
+        list = null;
+        para.push(line.trim());
+      }
+    }
+    flush();
+  }
+  return nodes;
+}
+
+function loadError(text) {
+  $('loading').hidden = true;
+  const e = $('load-error');
+  e.textContent = text;
+  e.hidden = false;
+}
+
 async function start() {
+  let agr;
   try {
-    const [list, agr] = await Promise.all([api('GET', '/api/v1/products'),
-      api('GET', '/api/v1/agreement')]);
+    const [list, a] = await Promise.all([api('GET', '/api/v1/products'),
+      api('GET', '/api/v1/agreement').catch((p) => ({ problem: p }))]);
     products = list.products || [];
-    agreement = agr;
+    agr = a;
   } catch (p) {
-    $('loading').hidden = true;
-    const e = $('load-error');
-    e.textContent = 'This page could not load the products: ' +
-      (p.sentence || String(p)) + ' Reload the page to try again.';
-    e.hidden = false;
+    loadError('This page could not load the products: ' + (p.sentence || String(p)) +
+      ' Reload the page to try again.');
     return;
   }
+  // Nobody applies without reading the agreement: the server refuses
+  // applications too while its text cannot be read.
+  if (agr.problem || typeof agr.text !== 'string' || agr.text === '') {
+    const p = agr.problem;
+    loadError(p && p.type === 'config' ?
+      'The subscriber agreement cannot be shown: this CA has not set up its text. ' +
+      'Applications cannot be submitted until it has; please try again later.' :
+      'The subscriber agreement could not be loaded' + (p ? `: ${p.sentence}` : '.') +
+      ' Applications cannot be submitted without it. Reload the page to try again.');
+    return;
+  }
+  agreement = agr;
   $('agreement-version').textContent = agreement.version;
   $('agreement-version-2').textContent = agreement.version;
-  if (typeof agreement.text === 'string' && agreement.text !== '') {
-    const div = $('agreement-text');
-    div.replaceChildren(...agreement.text.split(/\n\s*\n/).map((para) => {
-      const el = document.createElement('p');
-      el.textContent = para;
-      return el;
-    }));
-  }
+  const div = $('agreement-text');
+  div.replaceChildren(...agreementNodes(agreement.text));
+  // A scrollable region a keyboard can reach and scroll.
+  div.classList.add('agreement-text');
+  div.setAttribute('tabindex', '0');
+  div.setAttribute('role', 'region');
+  div.setAttribute('aria-label', `Text of the subscriber agreement, version ${agreement.version}`);
   renderProducts();
   questionIdeas();
   setQuestions(MIN_QUESTIONS);

@@ -8,7 +8,8 @@
 
 import { api, appPath, idFromQuery, idQuery, Problem } from './api.js';
 import { showErrors, clearErrors, busy, problemErrors } from './form.js';
-import { $, h, raConsole, forbidden, officerName, when, timeAgo, stateText } from './ra.js';
+import { $, h, raConsole, forbidden, officerName, when, timeAgo, stateText, may } from
+  './ra.js';
 
 const id = idFromQuery();
 const raPath = (rest) => '/api/v1/ra/applications/' + encodeURIComponent(id) + rest;
@@ -260,6 +261,9 @@ async function act(form, work) {
 }
 
 async function reload() {
+  // Applications are the ra-officer role's (the server refuses others 403).
+  if (!may('review'))
+    throw new Problem(403, 'forbidden', 'not an ra-officer', null);
   await render(await api('GET', appPath(id)));
 }
 

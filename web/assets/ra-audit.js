@@ -4,9 +4,9 @@
 // and day, a page at a time (GET /api/v1/audit, paged by before_seq).
 // For ca-admin and auditor; the server refuses anyone else.
 
-import { api } from './api.js';
+import { api, Problem } from './api.js';
 import { showErrors, clearErrors, busy, problemErrors } from './form.js';
-import { $, h, raConsole, forbidden, when } from './ra.js';
+import { $, h, raConsole, forbidden, when, may } from './ra.js';
 
 const LIMIT = 50;
 
@@ -105,6 +105,9 @@ const REFUSED = 'The audit trail is for the auditor and ca-admin roles; your acc
 
 async function load() {
   try {
+    // The roles the API lets read the audit (the server refuses others 403).
+    if (!may('audit'))
+      throw new Problem(403, 'forbidden', 'neither auditor nor ca-admin', null);
     await verify();
   } catch (p) {
     if (!forbidden(p))

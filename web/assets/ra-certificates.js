@@ -6,7 +6,7 @@
 
 import { api } from './api.js';
 import { showErrors, clearErrors, busy, problemErrors } from './form.js';
-import { $, h, raConsole, forbidden, flash, when } from './ra.js';
+import { $, h, raConsole, forbidden, flash, when, may } from './ra.js';
 
 const LIMIT = 100;
 const STATUS_WORDS = {
@@ -120,9 +120,12 @@ function showCert(c) {
       encodeURIComponent(c.application), className: 'code' }, c.application));
   fact(dl, 'SHA-256', h('span', { className: 'code pre' }, c.sha256 || ''));
   // What may happen next: valid -> revoke, suspend; suspended -> revoke, resume.
+  // Only roles the API lets change certificates are offered the forms (an
+  // auditor reads).
   const subscriber = c.role === undefined || c.role === 'subscriber';
-  $('revoke-form').hidden = !subscriber || c.status === 'revoked';
-  $('hold-form').hidden = !subscriber || c.status === 'revoked';
+  const change = may('change-certificates');
+  $('revoke-form').hidden = !change || !subscriber || c.status === 'revoked';
+  $('hold-form').hidden = !change || !subscriber || c.status === 'revoked';
   const resume = c.status === 'suspended';
   $('hold-title').textContent = resume ? 'Resume' : 'Suspend';
   $('hold-text').textContent = resume ?

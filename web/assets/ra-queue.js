@@ -1,14 +1,18 @@
 // ra-queue.js - the review queue (/ra/queue): the applications an officer
 // may act on, oldest first, from GET /api/v1/ra/applications, filtered by
-// state and product (the API's own filters) and searched by name, email
-// address, application number or token serial. The API has no text search,
-// so the search runs here over what the filters fetched (at most LIMIT).
+// state and product and searched by name, email address, application number
+// or token serial: all three are the API's own filters (`q` is its text
+// search), so what is shown is what the server selected.
 
 import { api, idQuery } from './api.js';
 import { showErrors, clearErrors, busy, problemErrors } from './form.js';
-import { $, h, raConsole, forbidden, flash, ageOf, when, stateText, STATES } from './ra.js';
+import { $, h, raConsole, forbidden, flash, ageOf, when, stateText, STATES, may } from
+  './ra.js';
 
 const LIMIT = 1000;
+const TEXT_MAX = 64;              // the API's bound on q (characters)
+const NOT_YOURS = 'Your account does not hold the ra-officer role: the review queue is ' +
+  'not open to you.';
 const STORAGE = { 'new-token': 'new token', 'existing-token': 'own token',
   software: 'software' };
 
@@ -38,24 +42,35 @@ async function prepare() {
   ready = true;
 }
 
+let shownText = '';
+let loads = 0;
+
 async function load() {
+  if (!may('review')) {
+    // The server would refuse the queue (403): say so instead of asking.
+    $('filter-form').hidden = true;
+    $('queue-table').hidden = true;
+    $('queue-count').textContent = NOT_YOURS;
+    return;
+  }
+  $('filter-form').hidden = false;
   await prepare();
   const q = new URLSearchParams();
   q.set('state', $('filter-state').value);
   if ($('filter-product').value !== '')
     q.set('product', $('filter-product').value);
+  const text = $('filter-text').value.trim();
+  if (text !== '')
+    q.set('q', text);
   q.set('limit', String(LIMIT));
+  const seq = ++loads;
   const r = await api('GET', '/api/v1/ra/applications?' + q.toString());
+  if (seq !== loads)
+    return;                       // a newer search was sent meanwhile
   apps = Array.isArray(r.applications) ? r.applications : [];
   shownState = $('filter-state').value;
+  shownText = text;
   render();
-}
-
-function matches(a, text) {
-  if (text === '')
-    return true;
-  return [a.id, a.name, a.email, a.token_serial].some((v) =>
-    typeof v === 'string' && v.toLowerCase().includes(text));
 }
 
 function cell(label, ...children) {
@@ -85,8 +100,8 @@ function row(a) {
 }
 
 function render() {
-  const text = $('filter-text').value.trim().toLowerCase();
-  const shown = apps.filter((a) => matches(a, text));
+  const text = shownText;
+  const shown = apps;
   $('queue-rows').replaceChildren(...shown.map(row));
   $('queue-table').hidden = shown.length === 0;
   const where = shownState === 'all' ? 'in any state' : stateText(shownState);
@@ -94,16 +109,15 @@ function render() {
   const of = product ? ` for ${titles[product] || product}` : '';
   const n = (k) => `${k} application${k === 1 ? '' : 's'}`;
   let say;
-  if (apps.length === 0)
+  if (text !== '' && shown.length === 0)
+    say = `No application ${where}${of} matches “${text}”.`;
+  else if (apps.length === 0)
     say = `No applications ${where}${of}.`;
   else if (text === '')
     say = `${n(apps.length)} ${where}${of}, oldest first.`;
-  else if (shown.length === 0)
-    say = `No application matches “${$('filter-text').value.trim()}” ` +
-      `(of ${n(apps.length)} ${where}${of}).`;
   else
-    say = `${shown.length} of ${n(apps.length)} ${where}${of} ` +
-      `match${shown.length === 1 ? 'es' : ''} “${$('filter-text').value.trim()}”, oldest first.`;
+    say = `${n(shown.length)} ${where}${of} match${shown.length === 1 ? 'es' : ''} ` +
+      `“${text}”, oldest first.`;
   if (apps.length >= LIMIT)
     say += ` Only the oldest ${LIMIT} are shown; narrow the filters.`;
   $('queue-count').textContent = say;
@@ -114,6 +128,11 @@ const ra = raConsole({ content: $('queue'), load });
 async function reload() {
   const form = $('filter-form');
   clearErrors(form);
+  if ([...$('filter-text').value.trim()].length > TEXT_MAX) {
+    showErrors(form, [{ field: 'filter-text', sentence: `Search for at most ${TEXT_MAX} ` +
+      'characters.' }]);
+    return;
+  }
   await busy(form, async () => {
     try {
       await load();
@@ -121,12 +140,12 @@ async function reload() {
       if (ra.check(p))
         return;
       if (forbidden(p)) {
-        showErrors(form, [{ field: null, sentence: 'Your account does not hold the ' +
-          'ra-officer role: the review queue is not open to you.' }], false);
+        showErrors(form, [{ field: null, sentence: NOT_YOURS }], false);
         return;
       }
       showErrors(form, problemErrors(p, { '/state': 'filter-state',
-        '/product': 'filter-product' }, [[/state/i, '/state'], [/product/i, '/product']]));
+        '/product': 'filter-product', '/q': 'filter-text' }, [[/state/i, '/state'],
+        [/product/i, '/product'], [/\bq\b/, '/q']]));
     }
   });
 }
@@ -137,13 +156,17 @@ $('filter-form').addEventListener('submit', (ev) => {
 });
 $('filter-state').addEventListener('change', reload);
 $('filter-product').addEventListener('change', reload);
-$('filter-text').addEventListener('input', render);
+// The search runs on the server: after a pause in typing, or with "Show".
+let typing = null;
+$('filter-text').addEventListener('input', () => {
+  clearTimeout(typing);
+  typing = setTimeout(reload, 400);
+});
 $('refresh').addEventListener('click', reload);
 
 ra.start().catch((p) => {
   if (forbidden(p)) {
-    flash('Your account does not hold the ra-officer role: the review queue is not open ' +
-      'to you.');
+    flash(NOT_YOURS);
     $('queue').hidden = true;
     return;
   }

@@ -1,22 +1,23 @@
 // ra-signin.js - the officer console's front door (/ra/): sign in, then on
-// to the review queue. Signed in already: links to the console's pages.
+// to the review queue (or, for an account without the ra-officer role, the
+// certificates). Signed in already: links to the pages the roles open (ra.js
+// hides the others).
 
-import { api } from './api.js';
-import { $, raConsole, forbidden, flash } from './ra.js';
+import { $, raConsole, flash, whoAmI, may } from './ra.js';
 
 const ra = raConsole({
   content: $('ra-home'),
-  onSignedIn: () => location.assign('/ra/queue'),
-  async load() {
+  async onSignedIn() {
     try {
-      await api('GET', '/api/v1/ra/applications?limit=1');
+      await whoAmI();
     } catch (p) {
-      // Signed in without the ra-officer role (an auditor): still signed in.
-      if (!forbidden(p))
-        throw p;
-      flash('Your account does not hold the ra-officer role: the review queue is not ' +
-        'open to you.');
+      await ra.reload();
+      return;
     }
+    location.assign(may('review') ? '/ra/queue' : '/ra/certificates');
+  },
+  async load() {
+    // Nothing to fetch: raConsole asked who is signed in.
   },
 });
 

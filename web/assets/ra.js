@@ -5,14 +5,68 @@
 // minutes idle, 12 hours in all, or signed out elsewhere) the sign-in form
 // comes back with a sentence, and a new sign-in loads the page again.
 //
-// The officer's name is kept in sessionStorage for the header and to say
-// "you approved this": it is not a secret and proves nothing; the server
-// decides who the session is.
+// Who is signed in comes from the server (GET /api/v1/sessions/current,
+// which does not move the session's idle limit): the officer's name and
+// roles, for the header and to offer only what the roles allow. That only
+// spares the officer forms the server would refuse; the server stays the
+// authority and refuses them anyway.
 
 import { api, Problem, csrfToken, signOut } from './api.js';
 import { showErrors, clearErrors, busy } from './form.js';
 
-const NAME_KEY = 'tsr_officer';
+// The session as the server described it: { kind, name, roles, ... }.
+let me = null;
+
+/**
+ * What the API lets each role do (docs/api.md), mirrored exactly:
+ * review (the queue, an application, approve, reject, token, unlock,
+ * reissue): ra-officer; read certificates: ra-officer, ca-admin, auditor;
+ * change certificates (revoke, suspend, resume): ra-officer, ca-admin; the
+ * audit trail: auditor, ca-admin.
+ */
+const ABILITIES = {
+  review: ['ra-officer'],
+  certificates: ['ra-officer', 'ca-admin', 'auditor'],
+  'change-certificates': ['ra-officer', 'ca-admin'],
+  audit: ['auditor', 'ca-admin'],
+};
+
+/** Whether the signed-in officer's roles allow `what` (a key of ABILITIES). */
+export function may(what) {
+  const roles = me && Array.isArray(me.roles) ? me.roles : [];
+  return (ABILITIES[what] || []).some((r) => roles.includes(r));
+}
+
+/** The signed-in officer's roles ([] when unknown). */
+export function officerRoles() {
+  return me && Array.isArray(me.roles) ? me.roles.slice() : [];
+}
+
+// The console's pages by what they need.
+const PAGE_NEEDS = { '/ra/queue': 'review', '/ra/certificates': 'certificates',
+  '/ra/audit': 'audit' };
+
+// Hide the links (navigation and the home page's list) to pages the roles
+// do not open; show them again for a new sign-in.
+function showLinks() {
+  for (const [href, what] of Object.entries(PAGE_NEEDS)) {
+    for (const a of document.querySelectorAll(`a[href="${href}"]`)) {
+      const item = a.closest('li') || a;
+      item.hidden = me !== null && !may(what);
+    }
+  }
+}
+
+/** Ask the server who this session is; throws a Problem (401 when signed out). */
+export async function whoAmI() {
+  const s = await api('GET', '/api/v1/sessions/current');
+  if (s.kind !== 'officer') {
+    me = null;
+    throw new Problem(401, 'not-officer', 'this browser is signed in as an applicant', null);
+  }
+  me = s;
+  return s;
+}
 
 /** document.getElementById. */
 export const $ = (id) => document.getElementById(id);
@@ -39,24 +93,9 @@ export function h(tag, props, ...children) {
   return e;
 }
 
-/** The name the officer signed in with on this tab, or null. */
+/** The signed-in officer's user name (as the server says), or null. */
 export function officerName() {
-  try {
-    return sessionStorage.getItem(NAME_KEY);
-  } catch (e) {
-    return null;
-  }
-}
-
-function rememberName(name) {
-  try {
-    if (name)
-      sessionStorage.setItem(NAME_KEY, name);
-    else
-      sessionStorage.removeItem(NAME_KEY);
-  } catch (e) {
-    // Storage refused (private mode): the header just names no one.
-  }
+  return me && typeof me.name === 'string' ? me.name : null;
 }
 
 /** Whether a thrown Problem means "signed out": show the sign-in form. */
@@ -122,17 +161,16 @@ export function stateText(state) {
 /** The states, for a filter. */
 export const STATES = Object.keys(STATE_WORDS);
 
-/** Sign in as an officer with a cookie session; remembers the name. */
+/** Sign in as an officer with a cookie session. */
 export async function officerSignIn(user, password) {
-  const r = await api('POST', '/api/v1/sessions', { user, password, cookie: true });
-  rememberName(user);
-  return r;
+  me = null;
+  return api('POST', '/api/v1/sessions', { user, password, cookie: true });
 }
 
-/** End the session (never throws) and forget the name. */
+/** End the session (never throws) and forget who it was. */
 export async function officerSignOut() {
   await signOut();
-  rememberName(null);
+  me = null;
 }
 
 /** Show `text` in #ra-flash (a status line) on the next page loaded in this tab. */
@@ -216,11 +254,14 @@ export function raConsole({ load, content, onSignedIn }) {
   function showWho() {
     const name = officerName();
     if (who) {
-      who.textContent = name ? `Signed in as ${name}` : '';
+      const roles = officerRoles();
+      who.textContent = name ? `Signed in as ${name}` +
+        (roles.length > 0 ? ` (${roles.join(', ')})` : '') : '';
       who.hidden = !name || !section.hidden;
     }
     if (out)
       out.hidden = !section.hidden;
+    showLinks();
   }
 
   function signedOut(sentence) {
@@ -230,10 +271,11 @@ export function raConsole({ load, content, onSignedIn }) {
     const why = $('ra-signin-why');
     why.textContent = sentence || '';
     why.hidden = !sentence;
-    showWho();
     const user = $('ra-user');
     if (user.value === '' && officerName())
       user.value = officerName();
+    me = null;
+    showWho();
     (user.value === '' ? user : $('ra-password')).focus();
   }
 
@@ -246,9 +288,15 @@ export function raConsole({ load, content, onSignedIn }) {
 
   async function run() {
     try {
+      await whoAmI();
       await load();
       signedIn();
     } catch (p) {
+      if (p instanceof Problem && p.type === 'not-officer') {
+        signedOut('This browser is signed in as an applicant. Sign in with your officer ' +
+          'account to use the console.');
+        return;
+      }
       if (sessionEnded(p)) {
         signedOut(p.type === 'csrf' ?
           'Your sign-in is no longer valid in this browser. Sign in again.' :
@@ -290,7 +338,7 @@ export function raConsole({ load, content, onSignedIn }) {
       $('ra-password').value = '';
       $('ra-signin-why').hidden = true;
       if (onSignedIn) {
-        onSignedIn();
+        await onSignedIn();
         return;
       }
       await run().catch(() => {});
