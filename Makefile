@@ -59,6 +59,7 @@ bench: build
 	bench/api $(BUILD) $(BENCH_SECONDS)
 	bench/retrieve $(BUILD)
 	bench/ocsp $(BUILD) $(BENCH_SECONDS)
+	bench/cluster $(BUILD) $(BENCH_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

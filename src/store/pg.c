@@ -38,8 +38,8 @@
 /* As SQLite's busy timeout: a writer waits this long for the lock. */
 #define LOCK_TIMEOUT "5s"
 #define LOCK_TIMEOUT_S 5
-/* Tries of a statement outside a transaction on a serialisation failure
- * or a deadlock (40001, 40P01). */
+/* Tries of a statement outside a transaction on a serialisation failure,
+ * a deadlock (40001, 40P01) or a lost link. */
 #define RETRIES 3
 /* Rows per page of the long listings (audit log, revoked certificates). */
 #define PAGE_ROWS 1000
@@ -509,9 +509,14 @@ static void notice_ignore(void *arg, const char *message)
 
 /* Outside a transaction, a broken connection is reset before use: the
  * database may be back.  Inside one the caller's transaction is lost and
- * only its rollback ends it. */
+ * only its rollback ends it.  An idle connection that the server closed
+ * (a restart, an outage) shows only when it is read: PQconsumeInput()
+ * reads what is pending without blocking, and a closed socket marks the
+ * connection bad, so the first request after an outage need not fail. */
 static int ensure_link(struct pg *pg, const char *what)
 {
+	if (pg->txn == TXN_NONE && !link_lost(pg))
+		(void)PQconsumeInput(pg->conn);
 	if (!link_lost(pg))
 		return 0;
 	if (pg->txn != TXN_NONE)
@@ -574,7 +579,10 @@ static int exec_stmt(struct pg *pg, const char *what, enum stmt_id id, const str
 		r = db_error(pg, what, res);
 		PQclear(res);
 		res = NULL;
-		if (pg->txn != TXN_NONE || !retryable(pg))
+		/* A link lost outside a transaction: reset and try again (the
+		 * single-use rules are conditions of the statements, so a
+		 * statement that did run cannot take effect twice). */
+		if (pg->txn != TXN_NONE || !(retryable(pg) || link_lost(pg)))
 			break;
 	}
 	if (r != 0)
