@@ -1,8 +1,11 @@
 /*
  * cmd_db.c - `tessera db migrate|copy`: the CA's database itself.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "ca/ca.h"
@@ -107,6 +110,25 @@ static void audit_copy(struct tsr_store *src, struct tsr_store *dst, const char 
 		    tsr_error_detail());
 }
 
+/* A failed copy into a new SQLite file removes the file (and its WAL), so
+ * that the same command can run again; a PostgreSQL target is left with
+ * its empty schema, which a new copy accepts. */
+static void remove_sqlite_target(const char *to)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	const char *path = strncmp(to, "sqlite:", 7) == 0 ? to + 7 : to;
+	char *f = NULL;
+
+	for (size_t i = 0; i < TSR_ARRAY_LEN(suffixes); i++) {
+		if (asprintf(&f, "%s%s", path, suffixes[i]) < 0)
+			return;
+		if (unlink(f) != 0 && errno != ENOENT)
+			fprintf(stderr, "tessera: warning: cannot remove %s: %s\n", f,
+			    strerror(errno));
+		free(f);
+	}
+}
+
 static int copy(const char *from, const char *to)
 {
 	struct tsr_store_copy_report rep;
@@ -139,6 +161,8 @@ static int copy(const char *from, const char *to)
 out:
 	tsr_store_close(dst);
 	tsr_store_close(src);
+	if (r != 0 && dst != NULL && !tsr_database_is_uri(to))
+		remove_sqlite_target(to);
 	return r;
 }
 

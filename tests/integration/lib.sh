@@ -268,11 +268,13 @@ db_name() { db_uri "$1" | sed -E 's|^postgres(ql)?://[^/]*/||; s|\?.*||'; }
 # and join rows in the shell), no GLOB, no BLOB literals.
 dbq()
 {
-	if on_pg; then
-		psql "$(db_uri "$1")" -X -q -At -v ON_ERROR_STOP=1 -c "$2" </dev/null
-	else
-		sqlite3 "$1/tessera.db" "$2"
-	fi
+	local uri
+	uri=$(db_uri "$1")
+	case $uri in
+	postgres*) psql "$uri" -X -q -At -v ON_ERROR_STOP=1 -c "$2" </dev/null ;;
+	/*) sqlite3 "$uri" "$2" ;;
+	*) sqlite3 "$1/${uri:-tessera.db}" "$2" ;;
+	esac
 }
 
 # db_dump HOME FILE: a dump of the home's whole database (its SQL text) in
