@@ -94,6 +94,10 @@ struct ca_job {
 	void *ctx;
 };
 
+/* The serial of x as the store writes it: lower-case hex of its octets
+ * ("" if it has none or more than 20). */
+void ca_serial_hex(const X509 *x, char out[TSR_SERIAL_HEX_MAX + 1]);
+
 /* Reserve a serial, build, lint, sign in the token, verify, store and
  * audit, in one transaction; on failure nothing is left in the store.
  * The caller audits a failure.  *cert and *rec are the caller's. */

@@ -180,8 +180,8 @@ static int64_t unix_time(const ASN1_TIME *t)
 	return (int64_t)timegm(&tm);
 }
 
-/* The serial of x as the store writes it (lower-case hex of its octets). */
-static void serial_hex(const X509 *x, char out[TSR_SERIAL_HEX_MAX + 1])
+/* The serial of x as the store writes it (see ca_impl.h). */
+void ca_serial_hex(const X509 *x, char out[TSR_SERIAL_HEX_MAX + 1])
 {
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
 	int n = ASN1_STRING_length(sn);
@@ -284,7 +284,7 @@ static int sign(struct tsr_ocsp_responder *r, struct tsr_ocsp_single *s, size_t 
 	rc = tsr_ocsp_response_sign(lane->signer, lane->cert, s, n, nonce, nonce_len, (time_t)now,
 	    &der, &len);
 	if (rc == 0 && signer_serial != NULL)
-		serial_hex(lane->cert, signer_serial);
+		ca_serial_hex(lane->cert, signer_serial);
 	ca_ocsp_lane_put(lane);
 	if (rc != 0)
 		return rc;
@@ -680,7 +680,7 @@ static int follow_rotation(struct tsr_ocsp_responder *r, struct tsr_store *st)
 	pthread_rwlock_unlock(&r->lock);
 	pthread_mutex_lock(&ca->lock);
 	if (ca->ocsp_cert != NULL) {
-		serial_hex(ca->ocsp_cert, loaded);
+		ca_serial_hex(ca->ocsp_cert, loaded);
 		if (strcmp(loaded, serial) != 0)
 			ca_ocsp_forget(ca);
 	}
@@ -924,7 +924,7 @@ int tsr_ca_ocsp_rotate(struct tsr_ca *ca, const char *actor, bool force, bool *r
 	}
 	if (!force && !due(old, (int64_t)tsr_now()))
 		goto out;
-	serial_hex(old, old_serial);
+	ca_serial_hex(old, old_serial);
 	X509_up_ref(old);
 	rc = rotate_locked(ca, actor, old, serial, sizeof(serial));
 	X509_free(old);

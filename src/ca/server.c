@@ -138,9 +138,11 @@ static EVP_PKEY *read_key(const char *path)
 }
 
 /*
- * The certificate in the files is still good: it is the one the store
- * records as the server's, it names exactly these hosts, it has more than
- * RENEW_DAYS left, and the key file holds its key.
+ * The certificate in the files is still good: the store has it, as a
+ * valid server certificate, it names exactly these hosts, it has more than
+ * RENEW_DAYS left, and the key file holds its key.  Several nodes on one
+ * database (docs/postgresql.md) each keep a certificate of their own, so
+ * the one meta server_serial names (the newest) is not asked for.
  */
 static bool still_good(struct tsr_ca *ca, const char *cert_path, const char *key_path,
     const struct names *want)
@@ -148,7 +150,7 @@ static bool still_good(struct tsr_ca *ca, const char *cert_path, const char *key
 	struct tsr_cert_record rec;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char fp[65], *serial = NULL, *wanted = NULL;
+	char fp[65], serial[TSR_SERIAL_HEX_MAX + 1], *wanted = NULL;
 	struct stat st;
 	X509 *x = read_cert(cert_path);
 	EVP_PKEY *k = read_key(key_path);
@@ -158,9 +160,11 @@ static bool still_good(struct tsr_ca *ca, const char *cert_path, const char *key
 	/* A key others could read has to be replaced, not reused. */
 	if (stat(key_path, &st) != 0 || (st.st_mode & 077) != 0 || st.st_uid != geteuid())
 		goto out;
-	if (x == NULL || k == NULL || X509_digest(x, EVP_sha256(), md, &mdlen) != 1 ||
-	    tsr_store_meta_get(ca->store, "server_serial", &serial) != 0 ||
-	    tsr_store_cert_get(ca->store, serial, &rec) != 0 ||
+	if (x == NULL || k == NULL || X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
+		goto out;
+	ca_serial_hex(x, serial);
+	if (serial[0] == '\0' || tsr_store_cert_get(ca->store, serial, &rec) != 0 ||
+	    strcmp(rec.role, "server") != 0 || strcmp(rec.status, "valid") != 0 ||
 	    tsr_sans_format(want->sans, want->n, &wanted) != 0)
 		goto out;
 	tsr_hex_encode(md, mdlen, fp);
@@ -170,7 +174,6 @@ static bool still_good(struct tsr_ca *ca, const char *cert_path, const char *key
 out:
 	tsr_error_clear();
 	tsr_cert_record_clear(&rec);
-	free(serial);
 	free(wanted);
 	X509_free(x);
 	EVP_PKEY_free(k);

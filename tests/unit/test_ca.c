@@ -1205,6 +1205,22 @@ static void test_server_cert(void **state)
 	assert_int_equal(tsr_ca_server_cert(f->ca, "test", &cert, &key), 0);
 	fingerprint(cert, again);
 	assert_string_equal(first, again);
+	/* kept when another node on the same database renewed its own (meta
+	 * server_serial names the newest server certificate, not ours) */
+	{
+		char *root_serial = NULL;
+
+		assert_int_equal(tsr_store_meta_get(tsr_ca_store(f->ca), "root_serial",
+		    &root_serial), 0);
+		assert_int_equal(tsr_store_meta_set(tsr_ca_store(f->ca), "server_serial",
+		    root_serial), 0);
+		free(root_serial);
+	}
+	free(cert);
+	free(key);
+	assert_int_equal(tsr_ca_server_cert(f->ca, "test", &cert, &key), 0);
+	fingerprint(cert, again);
+	assert_string_equal(first, again);
 	/* renewed once fewer than 30 of its 90 days are left */
 	now += 61 * 86400;
 	tsr_clock_set(clock_at, &now);
@@ -1214,6 +1230,24 @@ static void test_server_cert(void **state)
 	tsr_clock_set(NULL, NULL);
 	fingerprint(cert, later);
 	assert_string_not_equal(first, later);
+	/* replaced at once when it was revoked */
+	{
+		BIO *b = BIO_new_file(cert, "r");
+		X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+		char serial[TSR_SERIAL_HEX_MAX + 1], replaced[65];
+
+		tsr_hex_encode(ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn), serial);
+		assert_int_equal(tsr_store_cert_set_status(tsr_ca_store(f->ca), serial, "valid",
+		    "revoked", (int64_t)tsr_now(), "superseded", 0), 0);
+		X509_free(x);
+		BIO_free(b);
+		free(cert);
+		free(key);
+		assert_int_equal(tsr_ca_server_cert(f->ca, "test", &cert, &key), 0);
+		fingerprint(cert, replaced);
+		assert_string_not_equal(later, replaced);
+	}
 	free(cert);
 	free(key);
 	X509_free(leaf);
