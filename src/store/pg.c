@@ -47,7 +47,7 @@
 #define PARAMS_MAX 24
 
 enum stmt_id {
-	S_META_SET, S_META_GET, S_SERIAL_RESERVE, S_CERT_PUT, S_PUT_REFUSED, S_CERT_GET,
+	S_META_SET, S_META_GET, S_SERIAL_RESERVE, S_CERT_PUT, S_SERIAL_STATE, S_CERT_GET,
 	S_CERT_LIST, S_CERT_STATUS, S_CERT_EXISTS, S_REVOKED_PAGE, S_STATUS_CHANGES,
 	S_STATUS_SEQ, S_CERT_COUNT, S_AUDIT_LAST, S_AUDIT_INSERT, S_AUDIT_PAGE,
 	S_USER_CREATE, S_USER_GET, S_USER_LIST, S_USER_UPDATE, S_VOUCHER_INSERT,
@@ -260,7 +260,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " key_type = $5, status = $6, fingerprint = $7, not_before = $8, not_after = $9,"
 	    " issued_at = $10, subject = $11, sans = $12, der = $13"
 	    " WHERE serial = $1 AND issuer = $2 AND state = 'reserved'",
-	[S_PUT_REFUSED] = "SELECT state, issuer FROM certificates WHERE serial = $1",
+	[S_SERIAL_STATE] = "SELECT state, issuer FROM certificates WHERE serial = $1",
 	[S_CERT_GET] = "SELECT " CERT_COLUMNS " FROM certificates"
 	    " WHERE serial = $1 AND state = 'issued'",
 	[S_CERT_LIST] = "SELECT " CERT_COLUMNS " FROM certificates WHERE state = 'issued'"
@@ -389,33 +389,6 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 /* ------------------------------------------------------------------ parameters */
-
-enum param_type { PARAM_NULL, PARAM_TEXT, PARAM_INT, PARAM_BLOB };
-
-/* One parameter; a TEXT with a NULL pointer is SQL NULL. */
-struct param {
-	enum param_type type;
-	const char *text;
-	int64_t num;
-	const void *blob;
-	size_t len;
-};
-
-#define P_NULL { .type = PARAM_NULL }
-#define P_TEXT(s) { .type = PARAM_TEXT, .text = (s) }
-#define P_INT(v) { .type = PARAM_INT, .num = (v) }
-#define P_BLOB(p, n) { .type = PARAM_BLOB, .blob = (p), .len = (n) }
-
-/* -1 ("leave as it is") is NULL, which COALESCE reads as the old value. */
-static struct param opt_int(int v)
-{
-	return v < 0 ? (struct param)P_NULL : (struct param)P_INT(v);
-}
-
-static struct param int_or_null(int64_t v)
-{
-	return v != 0 ? (struct param)P_INT(v) : (struct param)P_NULL;
-}
 
 /* The parameters in libpq's form: integers as text, blobs as binary. */
 struct wire {
@@ -655,6 +628,19 @@ static int query_int(struct pg *pg, const char *what, enum stmt_id id, const str
 	else
 		*out = col_int(res, 0, 0);
 	PQclear(res);
+	return r;
+}
+
+/* Run statement id, which must change exactly one row; else NOT_FOUND. */
+static int change_one(struct pg *pg, const char *what, enum stmt_id id, const struct param *p,
+    size_t n)
+{
+	int64_t changes = 0;
+	int r;
+
+	r = exec_stmt(pg, what, id, p, n, NULL, &changes);
+	if (r == 0 && changes != 1)
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -907,7 +893,7 @@ static int pg_meta_get(void *be, const char *key, char **out)
 	if (PQntuples(res) == 1)
 		r = col_dup(res, 0, 0, out);
 	else
-		r = tsr_error(TSR_ERR_NOT_FOUND, "metadata '%s' is not set", key);
+		r = TSR_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
 }
@@ -923,28 +909,26 @@ static int pg_serial_reserve(void *be, const char *serial, const char *issuer)
 	r = exec_stmt(be, "reserving a serial number", S_SERIAL_RESERVE, p, TSR_ARRAY_LEN(p),
 	    NULL, &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already in use", serial);
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
-/* Say why a put found no reserved row to fill. */
-static int put_refused(struct pg *pg, const char *serial, const char *issuer)
+static int pg_serial_state(void *be, const char *serial, bool *issued, char *issuer,
+    size_t size)
 {
 	struct param p[] = { P_TEXT(serial) };
 	PGresult *res;
 	int r;
 
-	if ((r = exec_stmt(pg, "storing a certificate", S_PUT_REFUSED, p, TSR_ARRAY_LEN(p),
+	if ((r = exec_stmt(be, "storing a certificate", S_SERIAL_STATE, p, TSR_ARRAY_LEN(p),
 	    &res, NULL)) != 0)
 		return r;
-	if (PQntuples(res) == 0)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "serial number %s was not reserved", serial);
-	else if (strcmp(PQgetvalue(res, 0, 0), "issued") == 0)
-		r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already issued", serial);
-	else
-		r = tsr_error(TSR_ERR_NOT_FOUND,
-		    "serial number %s was reserved for issuer '%s', not '%s'", serial,
-		    PQgetvalue(res, 0, 1), issuer);
+	if (PQntuples(res) == 0) {
+		r = TSR_ERR_NOT_FOUND;
+	} else {
+		*issued = strcmp(PQgetvalue(res, 0, 0), "issued") == 0;
+		r = col_copy(res, 0, 1, issuer, size);
+	}
 	PQclear(res);
 	return r;
 }
@@ -964,7 +948,7 @@ static int pg_cert_put(void *be, const struct tsr_cert_record *rec)
 	r = exec_stmt(be, "storing a certificate", S_CERT_PUT, p, TSR_ARRAY_LEN(p), NULL,
 	    &changes);
 	if (r == 0 && changes != 1)
-		r = put_refused(be, rec->serial, rec->issuer);
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -1015,10 +999,7 @@ static int pg_cert_get(void *be, const char *serial, struct tsr_cert_record *out
 	if ((r = exec_stmt(be, "reading a certificate", S_CERT_GET, p, TSR_ARRAY_LEN(p), &res,
 	    NULL)) != 0)
 		return r;
-	if (PQntuples(res) == 1)
-		r = row_to_cert(res, 0, out);
-	else
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
+	r = PQntuples(res) == 1 ? row_to_cert(res, 0, out) : TSR_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
 }
@@ -1066,10 +1047,7 @@ static int set_status(struct pg *pg, const char *serial, const char *expect_stat
 	if ((r = query_int(pg, "changing a certificate's status", S_CERT_EXISTS, p, 1,
 	    &exists)) != 0)
 		return r;
-	if (exists == 0)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
-	return tsr_error(TSR_ERR_POLICY, "certificate %s changed meanwhile: it is no longer %s",
-	    serial, expect_status);
+	return exists == 0 ? TSR_ERR_NOT_FOUND : TSR_ERR_POLICY;
 }
 
 /* Status changes are numbered by a sequence; taking the write lock even
@@ -1188,10 +1166,7 @@ static int pg_audit_last(void *be, struct tsr_audit_record *out)
 	if ((r = exec_stmt(be, "reading the audit log", S_AUDIT_LAST, NULL, 0, &res,
 	    NULL)) != 0)
 		return r;
-	if (PQntuples(res) == 1)
-		r = row_to_audit(res, 0, out);
-	else
-		r = tsr_error(TSR_ERR_NOT_FOUND, "the audit log is empty");
+	r = PQntuples(res) == 1 ? row_to_audit(res, 0, out) : TSR_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
 }
@@ -1209,8 +1184,7 @@ static int pg_audit_insert(void *be, const struct tsr_audit_record *rec)
 	r = exec_stmt(be, "appending to the audit log", S_AUDIT_INSERT, p, TSR_ARRAY_LEN(p),
 	    NULL, &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_INTERNAL, "audit record %lld does not follow the last record",
-		    (long long)rec->seq);
+		r = TSR_ERR_INTERNAL;
 	return r;
 }
 
@@ -1282,7 +1256,7 @@ static int pg_user_create(void *be, const struct tsr_user_record *u, int64_t now
 
 	r = exec_stmt(be, "adding a user", S_USER_CREATE, p, TSR_ARRAY_LEN(p), NULL, &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_EXISTS, "a user called '%s' already exists", u->name);
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1295,10 +1269,7 @@ static int pg_user_get(void *be, const char *name, struct tsr_user_record *out)
 	if ((r = exec_stmt(be, "reading a user", S_USER_GET, p, TSR_ARRAY_LEN(p), &res,
 	    NULL)) != 0)
 		return r;
-	if (PQntuples(res) == 1)
-		r = row_to_user(res, 0, out);
-	else
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
+	r = PQntuples(res) == 1 ? row_to_user(res, 0, out) : TSR_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
 }
@@ -1328,13 +1299,8 @@ static int pg_user_update(void *be, const char *name, const struct tsr_user_upda
 		P_TEXT(name), P_TEXT(u->password_hash), P_TEXT(u->roles),
 		opt_int(u->failed_logins), opt_int(u->locked), opt_int(u->disabled), P_INT(now),
 	};
-	int64_t changes = 0;
-	int r;
 
-	r = exec_stmt(be, "updating a user", S_USER_UPDATE, p, TSR_ARRAY_LEN(p), NULL, &changes);
-	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
-	return r;
+	return change_one(be, "updating a user", S_USER_UPDATE, p, TSR_ARRAY_LEN(p));
 }
 
 /* ------------------------------------------------------------------ vouchers */
@@ -1367,7 +1333,7 @@ static int pg_voucher_insert(void *be, const struct tsr_voucher_record *v)
 	r = exec_stmt(be, "storing a voucher", S_VOUCHER_INSERT, p, TSR_ARRAY_LEN(p), NULL,
 	    &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_EXISTS, "that voucher is already stored");
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1380,10 +1346,7 @@ static int pg_voucher_get(void *be, const char *code_hash, struct tsr_voucher_re
 	if ((r = exec_stmt(be, "reading a voucher", S_VOUCHER_GET, p, TSR_ARRAY_LEN(p), &res,
 	    NULL)) != 0)
 		return r;
-	if (PQntuples(res) == 1)
-		r = row_to_voucher(res, 0, out);
-	else
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such voucher");
+	r = PQntuples(res) == 1 ? row_to_voucher(res, 0, out) : TSR_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
 }
@@ -1412,19 +1375,16 @@ static int pg_voucher_consume(void *be, const char *code_hash, const char *produ
     const char *used_by, int64_t now)
 {
 	struct param p[] = { P_TEXT(code_hash), P_TEXT(product), P_TEXT(used_by), P_INT(now) };
-	struct tsr_voucher_record v;
 	int64_t changes = 0;
 	int r;
 
 	/* Every condition is in the one UPDATE; a racing consumer waits for
 	 * the row and then finds it used. */
-	if ((r = exec_stmt(be, "using a voucher", S_VOUCHER_CONSUME, p, TSR_ARRAY_LEN(p), NULL,
-	    &changes)) != 0 || changes == 1)
-		return r;
-	if ((r = pg_voucher_get(be, code_hash, &v)) != 0 ||
-	    (r = tsr_voucher_unusable(&v, product, now)) != 0)
-		return r;
-	return tsr_error(TSR_ERR_INTERNAL, "the voucher could not be used, for no known reason");
+	r = exec_stmt(be, "using a voucher", S_VOUCHER_CONSUME, p, TSR_ARRAY_LEN(p), NULL,
+	    &changes);
+	if (r == 0 && changes != 1)
+		r = TSR_ERR_POLICY;
+	return r;
 }
 
 static int pg_voucher_revoke_batch(void *be, const char *batch, int64_t now, int64_t *revoked)
@@ -1436,7 +1396,7 @@ static int pg_voucher_revoke_batch(void *be, const char *batch, int64_t now, int
 	if ((r = query_int(be, "revoking vouchers", S_BATCH_COUNT, p, 1, &rows)) != 0)
 		return r;
 	if (rows == 0)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no voucher batch '%s'", batch);
+		return TSR_ERR_NOT_FOUND;
 	return exec_stmt(be, "revoking vouchers", S_BATCH_REVOKE, p, TSR_ARRAY_LEN(p), NULL,
 	    revoked);
 }
@@ -1481,7 +1441,7 @@ static int pg_app_create(void *be, const struct tsr_app_record *a)
 		P_TEXT(a->applicant), P_TEXT(a->agreement), P_TEXT(a->password_hash),
 		P_INT(a->failed_logins), P_INT(a->locked ? 1 : 0), P_TEXT(a->token_serial),
 		P_TEXT(a->checks), P_TEXT(a->reason), P_TEXT(a->cert_serial),
-		P_TEXT(a->last_test != NULL ? a->last_test : ""),
+		P_TEXT(a->last_test),
 	};
 	int64_t changes = 0;
 	int r;
@@ -1489,7 +1449,7 @@ static int pg_app_create(void *be, const struct tsr_app_record *a)
 	r = exec_stmt(be, "storing an application", S_APP_CREATE, p, TSR_ARRAY_LEN(p), NULL,
 	    &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_EXISTS, "application %s already exists", a->id);
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1502,10 +1462,7 @@ static int pg_app_get(void *be, const char *id, struct tsr_app_record *out)
 	if ((r = exec_stmt(be, "reading an application", S_APP_GET, p, TSR_ARRAY_LEN(p), &res,
 	    NULL)) != 0)
 		return r;
-	if (PQntuples(res) == 1)
-		r = row_to_app(res, 0, out);
-	else
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
+	r = PQntuples(res) == 1 ? row_to_app(res, 0, out) : TSR_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
 }
@@ -1549,34 +1506,27 @@ static int pg_app_update(void *be, const char *id, const struct tsr_app_update *
 	if ((r = exec_stmt(be, "updating an application", S_APP_UPDATE, p, TSR_ARRAY_LEN(p),
 	    NULL, &changes)) != 0 || changes == 1)
 		return r;
+	/* Without an expected state only a missing row changes nothing. */
 	if (u->expect_state != NULL &&
 	    (r = query_int(be, "updating an application", S_APP_COUNT, p, 1, &rows)) != 0)
 		return r;
-	if (rows == 0)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
-	return tsr_error(TSR_ERR_POLICY, "the application changed meanwhile");
+	return rows == 0 ? TSR_ERR_NOT_FOUND : TSR_ERR_POLICY;
 }
 
-/* Run one of the guarded inserts (answers, codes, approvals): *outcome is
- * 1 stored, 0 the key was taken, -1 no such application. */
+/* Run one of the guarded inserts (answers, codes, approvals), whose answer
+ * is 1 stored, 0 the key was taken, -1 no such application: 0, EXISTS or
+ * NOT_FOUND. */
 static int guarded_insert(struct pg *pg, const char *what, enum stmt_id id,
-    const struct param *p, size_t n, int64_t *outcome)
+    const struct param *p, size_t n)
 {
-	PGresult *res;
+	int64_t outcome = 0;
 	int r;
 
-	if ((r = exec_stmt(pg, what, id, p, n, &res, NULL)) != 0)
+	if ((r = query_int(pg, what, id, p, n, &outcome)) != 0)
 		return r;
-	*outcome = PQntuples(res) == 1 ? col_int(res, 0, 0) : -2;
-	PQclear(res);
-	if (*outcome < -1)
-		return tsr_error(TSR_ERR_STORE, "PostgreSQL: %s: no answer", what);
-	return 0;
-}
-
-static int no_application(const char *app)
-{
-	return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", app);
+	if (outcome == 1)
+		return 0;
+	return outcome == 0 ? TSR_ERR_EXISTS : TSR_ERR_NOT_FOUND;
 }
 
 static int pg_answer_add(void *be, const char *app, const struct tsr_answer_record *a)
@@ -1584,16 +1534,8 @@ static int pg_answer_add(void *be, const char *app, const struct tsr_answer_reco
 	struct param p[] = {
 		P_TEXT(app), P_INT(a->idx), P_TEXT(a->question), P_TEXT(a->answer_hash),
 	};
-	int64_t outcome = 0;
-	int r;
 
-	if ((r = guarded_insert(be, "storing an answer", S_ANSWER_ADD, p, TSR_ARRAY_LEN(p),
-	    &outcome)) != 0 || outcome == 1)
-		return r;
-	if (outcome == 0)
-		return tsr_error(TSR_ERR_EXISTS, "application %s already has answer %d", app,
-		    a->idx);
-	return no_application(app);
+	return guarded_insert(be, "storing an answer", S_ANSWER_ADD, p, TSR_ARRAY_LEN(p));
 }
 
 static int pg_answer_list(void *be, const char *app, tsr_answer_fn fn, void *ctx)
@@ -1638,7 +1580,7 @@ static int row_to_code(const PGresult *res, int row, struct tsr_code_record *c)
 }
 
 /* Read the one code row statement id selects; TSR_ERR_NOT_FOUND without
- * a detail if none (the caller words it). */
+ * a detail if none (store.c words it). */
 static int code_read(struct pg *pg, const char *what, enum stmt_id id, const struct param *p,
     size_t n, struct tsr_code_record *out)
 {
@@ -1658,87 +1600,44 @@ static int pg_code_insert(void *be, const struct tsr_code_record *c)
 		P_TEXT(c->code_hash), P_TEXT(c->application), P_TEXT(c->purpose),
 		P_INT(c->created_at), P_INT(c->expires_at),
 	};
-	int64_t outcome = 0;
-	int r;
 
-	if ((r = guarded_insert(be, "storing a code", S_CODE_INSERT, p, TSR_ARRAY_LEN(p),
-	    &outcome)) != 0 || outcome == 1)
-		return r;
-	if (outcome == 0)
-		return tsr_error(TSR_ERR_EXISTS, "that code is already stored");
-	return no_application(c->application);
+	return guarded_insert(be, "storing a code", S_CODE_INSERT, p, TSR_ARRAY_LEN(p));
 }
 
 static int pg_code_current(void *be, const char *app, const char *purpose,
     struct tsr_code_record *out)
 {
 	struct param p[] = { P_TEXT(app), P_TEXT(purpose) };
-	int r;
 
-	r = code_read(be, "reading a code", S_CODE_CURRENT, p, TSR_ARRAY_LEN(p), out);
-	if (r == TSR_ERR_NOT_FOUND)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "application %s has no current %s code", app,
-		    purpose);
-	return r;
+	return code_read(be, "reading a code", S_CODE_CURRENT, p, TSR_ARRAY_LEN(p), out);
 }
 
 static int pg_code_get(void *be, const char *code_hash, struct tsr_code_record *out)
 {
 	struct param p[] = { P_TEXT(code_hash) };
-	int r;
 
-	r = code_read(be, "reading a code", S_CODE_GET, p, TSR_ARRAY_LEN(p), out);
-	if (r == TSR_ERR_NOT_FOUND)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such code");
-	return r;
-}
-
-/* Say why a use changed nothing, from the row as it is now (the order of
- * sqlite.c's code_use_refused). */
-static int code_use_refused(struct pg *pg, const char *code_hash, int64_t now)
-{
-	struct tsr_code_record c;
-	int r;
-
-	memset(&c, 0, sizeof(c));
-	if ((r = pg_code_get(pg, code_hash, &c)) != 0)
-		return r;
-	if (c.used_at != 0)
-		return tsr_error(TSR_ERR_POLICY, "the code was already used");
-	if (c.superseded_at != 0)
-		return tsr_error(TSR_ERR_POLICY, "the code was replaced by a newer code");
-	if (c.locked)
-		return tsr_error(TSR_ERR_POLICY, "the code is locked after too many wrong tries");
-	if (c.expires_at <= now)
-		return tsr_error(TSR_ERR_POLICY, "the code has expired");
-	return tsr_error(TSR_ERR_INTERNAL, "the code could not be used, for no known reason");
+	return code_read(be, "reading a code", S_CODE_GET, p, TSR_ARRAY_LEN(p), out);
 }
 
 static int pg_code_use(void *be, const char *code_hash, int64_t now, const char *used_key)
 {
-	struct param p[] = { P_TEXT(code_hash), P_INT(now), P_TEXT(used_key ? used_key : "") };
+	struct param p[] = { P_TEXT(code_hash), P_INT(now), P_TEXT(used_key) };
 	int64_t changes = 0;
 	int r;
 
 	/* One UPDATE decides: a racing use waits for the row, then finds it
 	 * used (READ COMMITTED re-checks the WHERE on the new row). */
-	if ((r = exec_stmt(be, "using a code", S_CODE_USE, p, TSR_ARRAY_LEN(p), NULL,
-	    &changes)) != 0 || changes == 1)
-		return r;
-	return code_use_refused(be, code_hash, now);
+	r = exec_stmt(be, "using a code", S_CODE_USE, p, TSR_ARRAY_LEN(p), NULL, &changes);
+	if (r == 0 && changes != 1)
+		r = TSR_ERR_POLICY;
+	return r;
 }
 
 static int pg_code_set_failures(void *be, const char *code_hash, int failures, bool locked)
 {
 	struct param p[] = { P_TEXT(code_hash), P_INT(failures), P_INT(locked ? 1 : 0) };
-	int64_t changes = 0;
-	int r;
 
-	r = exec_stmt(be, "counting a code failure", S_CODE_FAILURES, p, TSR_ARRAY_LEN(p), NULL,
-	    &changes);
-	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such code");
-	return r;
+	return change_one(be, "counting a code failure", S_CODE_FAILURES, p, TSR_ARRAY_LEN(p));
 }
 
 /* ------------------------------------------------------------------ approvals */
@@ -1748,16 +1647,8 @@ static int pg_approval_add(void *be, const struct tsr_approval_record *a)
 	struct param p[] = {
 		P_TEXT(a->application), P_TEXT(a->officer), P_INT(a->at), P_TEXT(a->comment),
 	};
-	int64_t outcome = 0;
-	int r;
 
-	if ((r = guarded_insert(be, "recording an approval", S_APPROVAL_ADD, p,
-	    TSR_ARRAY_LEN(p), &outcome)) != 0 || outcome == 1)
-		return r;
-	if (outcome == 0)
-		return tsr_error(TSR_ERR_EXISTS, "officer %s already approved application %s",
-		    a->officer, a->application);
-	return no_application(a->application);
+	return guarded_insert(be, "recording an approval", S_APPROVAL_ADD, p, TSR_ARRAY_LEN(p));
 }
 
 static int pg_approval_list(void *be, const char *app, tsr_approval_fn fn, void *ctx)
@@ -1797,7 +1688,7 @@ static int pg_session_insert(void *be, const struct tsr_session_record *s)
 	r = exec_stmt(be, "storing a session", S_SESSION_INSERT, p, TSR_ARRAY_LEN(p), NULL,
 	    &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_EXISTS, "that session is already stored");
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1817,23 +1708,9 @@ static int pg_session_get(void *be, const char *token_hash, struct tsr_session_r
 		out->last_seen = col_int(res, 0, 3);
 		out->expires_at = col_int(res, 0, 4);
 	} else {
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+		r = TSR_ERR_NOT_FOUND;
 	}
 	PQclear(res);
-	return r;
-}
-
-/* Run statement id, which must change exactly one row; else NOT_FOUND
- * with detail missing. */
-static int change_one(struct pg *pg, const char *what, enum stmt_id id, const struct param *p,
-    size_t n, const char *missing)
-{
-	int64_t changes = 0;
-	int r;
-
-	r = exec_stmt(pg, what, id, p, n, NULL, &changes);
-	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "%s", missing);
 	return r;
 }
 
@@ -1841,16 +1718,14 @@ static int pg_session_touch(void *be, const char *token_hash, int64_t now)
 {
 	struct param p[] = { P_TEXT(token_hash), P_INT(now) };
 
-	return change_one(be, "updating a session", S_SESSION_TOUCH, p, TSR_ARRAY_LEN(p),
-	    "no such session");
+	return change_one(be, "updating a session", S_SESSION_TOUCH, p, TSR_ARRAY_LEN(p));
 }
 
 static int pg_session_delete(void *be, const char *token_hash)
 {
 	struct param p[] = { P_TEXT(token_hash) };
 
-	return change_one(be, "ending a session", S_SESSION_DELETE, p, TSR_ARRAY_LEN(p),
-	    "no such session");
+	return change_one(be, "ending a session", S_SESSION_DELETE, p, TSR_ARRAY_LEN(p));
 }
 
 static int pg_session_delete_subject(void *be, const char *subject, int64_t *deleted)
@@ -1880,7 +1755,7 @@ static int pg_nonce_insert(void *be, const char *nonce, int64_t created_at, int6
 	r = exec_stmt(be, "storing a nonce", S_NONCE_INSERT, p, TSR_ARRAY_LEN(p), NULL,
 	    &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_EXISTS, "the nonce exists already");
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1888,23 +1763,30 @@ static int pg_nonce_use(void *be, const char *nonce, int64_t now)
 {
 	struct param p[] = { P_TEXT(nonce), P_INT(now) };
 	int64_t changes = 0;
-	PGresult *res;
-	bool found, used;
 	int r;
 
 	/* One statement decides, so a nonce is used once whatever races. */
-	if ((r = exec_stmt(be, "using a nonce", S_NONCE_USE, p, TSR_ARRAY_LEN(p), NULL,
-	    &changes)) != 0 || changes == 1)
+	r = exec_stmt(be, "using a nonce", S_NONCE_USE, p, TSR_ARRAY_LEN(p), NULL, &changes);
+	if (r == 0 && changes != 1)
+		r = TSR_ERR_POLICY;
+	return r;
+}
+
+static int pg_nonce_used_at(void *be, const char *nonce, int64_t *out)
+{
+	struct param p[] = { P_TEXT(nonce) };
+	PGresult *res;
+	int r;
+
+	if ((r = exec_stmt(be, "reading a nonce", S_NONCE_GET, p, TSR_ARRAY_LEN(p), &res,
+	    NULL)) != 0)
 		return r;
-	if ((r = exec_stmt(be, "reading a nonce", S_NONCE_GET, p, 1, &res, NULL)) != 0)
-		return r;
-	found = PQntuples(res) == 1;
-	used = found && col_int(res, 0, 0) != 0;
+	if (PQntuples(res) == 1)
+		*out = col_int(res, 0, 0);
+	else
+		r = TSR_ERR_NOT_FOUND;
 	PQclear(res);
-	if (!found)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no such nonce");
-	return tsr_error(TSR_ERR_POLICY, used ? "the nonce was already used" :
-	    "the nonce has expired");
+	return r;
 }
 
 static int pg_nonce_purge(void *be, int64_t before, int64_t *deleted)
@@ -1916,36 +1798,6 @@ static int pg_nonce_purge(void *be, int64_t before, int64_t *deleted)
 }
 
 /* ------------------------------------------------------------------ whole-store copy */
-
-#define TABLE_SQL_MAX 2048
-
-/* "SELECT c1, c2 FROM t ORDER BY o" or "INSERT INTO t(c1, c2) VALUES($1,
- * $2)" from the table's description (copy.c's constants, not input). */
-static int table_sql(const struct store_table *t, bool insert, char out[TABLE_SQL_MAX])
-{
-	size_t n = 0;
-
-#define PUT(...) (n += (size_t)snprintf(out + n, n < TABLE_SQL_MAX ? TABLE_SQL_MAX - n : 0, \
-	__VA_ARGS__))
-	if (insert)
-		PUT("INSERT INTO %s(", t->name);
-	else
-		PUT("SELECT ");
-	for (size_t k = 0; k < t->n_cols; k++)
-		PUT("%s%s", k ? ", " : "", t->cols[k].name);
-	if (insert) {
-		PUT(") VALUES(");
-		for (size_t k = 0; k < t->n_cols; k++)
-			PUT("%s$%zu", k ? ", " : "", k + 1);
-		PUT(")");
-	} else {
-		PUT(" FROM %s ORDER BY %s", t->name, t->order);
-	}
-#undef PUT
-	if (n >= TABLE_SQL_MAX)
-		return tsr_error(TSR_ERR_INTERNAL, "table %s: statement too long", t->name);
-	return 0;
-}
 
 /* Hand each row of res to fn; bytea columns are unescaped for the call. */
 static int table_page(const struct store_table *t, const PGresult *res,
@@ -1990,14 +1842,14 @@ static int pg_table_rows(void *be, const struct store_table *t, store_row_fn fn,
 {
 	const char *what = "reading a table to copy";
 	struct store_value row[32];
-	char sql[TABLE_SQL_MAX + 64], select[TABLE_SQL_MAX];
+	char sql[STORE_TABLE_SQL_MAX + 64], select[STORE_TABLE_SQL_MAX];
 	struct pg *pg = be;
 	PGresult *res;
 	int r, rows;
 
 	if (t->n_cols > TSR_ARRAY_LEN(row))
 		return tsr_error(TSR_ERR_INTERNAL, "table %s has too many columns", t->name);
-	if ((r = table_sql(t, false, select)) != 0 || (r = ensure_link(pg, what)) != 0)
+	if ((r = store_table_sql(t, false, '$', select)) != 0 || (r = ensure_link(pg, what)) != 0)
 		return r;
 	snprintf(sql, sizeof(sql), pg->txn != TXN_NONE ?
 	    "DECLARE tsr_copy NO SCROLL CURSOR FOR %s" : "%s", select);
@@ -2030,27 +1882,14 @@ static int pg_table_insert(void *be, const struct store_table *t, const struct s
 {
 	const char *what = "copying a row";
 	struct param p[PARAMS_MAX];
-	char sql[TABLE_SQL_MAX];
+	char sql[STORE_TABLE_SQL_MAX];
 	struct wire w;
 	struct pg *pg = be;
 	PGresult *res;
 	int r;
 
-	if (t->n_cols > TSR_ARRAY_LEN(p))
-		return tsr_error(TSR_ERR_INTERNAL, "table %s has too many columns", t->name);
-	for (size_t k = 0; k < t->n_cols; k++) {
-		const struct store_value *v = &row[k];
-
-		if (v->null)
-			p[k] = (struct param)P_NULL;
-		else if (t->cols[k].type == STORE_COL_INT)
-			p[k] = (struct param)P_INT(v->i);
-		else if (t->cols[k].type == STORE_COL_BLOB)
-			p[k] = (struct param)P_BLOB(v->b != NULL ? v->b : (const uint8_t *)"", v->len);
-		else
-			p[k] = (struct param)P_TEXT(v->s);
-	}
-	if ((r = table_sql(t, true, sql)) != 0 || (r = ensure_link(pg, what)) != 0)
+	if ((r = store_row_params(t, row, p, TSR_ARRAY_LEN(p))) != 0 ||
+	    (r = store_table_sql(t, true, '$', sql)) != 0 || (r = ensure_link(pg, what)) != 0)
 		return r;
 	to_wire(p, t->n_cols, &w);
 	res = PQexecParams(pg->conn, sql, (int)t->n_cols, NULL, w.values, w.lengths, w.formats,
@@ -2106,6 +1945,7 @@ const struct store_ops tsr_store_pg_ops = {
 	.meta_get = pg_meta_get,
 	.serial_reserve = pg_serial_reserve,
 	.cert_put = pg_cert_put,
+	.serial_state = pg_serial_state,
 	.cert_get = pg_cert_get,
 	.cert_list = pg_cert_list,
 	.cert_count = pg_cert_count,
@@ -2146,6 +1986,7 @@ const struct store_ops tsr_store_pg_ops = {
 	.session_purge = pg_session_purge,
 	.nonce_insert = pg_nonce_insert,
 	.nonce_use = pg_nonce_use,
+	.nonce_used_at = pg_nonce_used_at,
 	.nonce_purge = pg_nonce_purge,
 	.table_rows = pg_table_rows,
 	.table_insert = pg_table_insert,

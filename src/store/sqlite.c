@@ -228,22 +228,6 @@ static const char *const migrations[] = {
 
 /* ------------------------------------------------------------------ statements */
 
-enum param_type { PARAM_NULL, PARAM_TEXT, PARAM_INT, PARAM_BLOB };
-
-/* One bound parameter; a TEXT with a NULL pointer binds SQL NULL. */
-struct param {
-	enum param_type type;
-	const char *text;
-	int64_t num;
-	const void *blob;
-	size_t len;
-};
-
-#define P_NULL { .type = PARAM_NULL }
-#define P_TEXT(s) { .type = PARAM_TEXT, .text = (s) }
-#define P_INT(v) { .type = PARAM_INT, .num = (v) }
-#define P_BLOB(p, n) { .type = PARAM_BLOB, .blob = (p), .len = (n) }
-
 static int db_error(struct sq *sq, const char *what)
 {
 	sq->last_rc = sqlite3_extended_errcode(sq->db);
@@ -805,7 +789,7 @@ static int sq_meta_get(void *be, const char *key, char **out)
 	if (rc == SQLITE_ROW)
 		r = col_dup(sq, stmt, 0, out);
 	else if (rc == SQLITE_DONE)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "metadata '%s' is not set", key);
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, "reading metadata");
 	release(sq, stmt);
@@ -824,16 +808,17 @@ static int sq_serial_reserve(void *be, const char *serial, const char *issuer)
 	    "INSERT INTO certificates(serial, issuer, state) VALUES(?1, ?2, 'reserved')",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already in use", serial);
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
-/* Say why a put found no reserved row to fill. */
-static int put_refused(struct sq *sq, const char *serial, const char *issuer)
+static int sq_serial_state(void *be, const char *serial, bool *issued, char *issuer,
+    size_t size)
 {
 	struct param p[] = { P_TEXT(serial) };
+	struct sq *sq = be;
 	sqlite3_stmt *stmt;
-	const unsigned char *state, *reserved_for;
+	const unsigned char *state;
 	int r, rc;
 
 	if ((r = prepare(sq, "storing a certificate",
@@ -842,18 +827,13 @@ static int put_refused(struct sq *sq, const char *serial, const char *issuer)
 		return r;
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_DONE) {
-		r = tsr_error(TSR_ERR_NOT_FOUND, "serial number %s was not reserved", serial);
+		r = TSR_ERR_NOT_FOUND;
 	} else if (rc != SQLITE_ROW) {
 		r = db_error(sq, "storing a certificate");
 	} else {
 		state = sqlite3_column_text(stmt, 0);
-		reserved_for = sqlite3_column_text(stmt, 1);
-		if (state != NULL && strcmp((const char *)state, "issued") == 0)
-			r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already issued", serial);
-		else
-			r = tsr_error(TSR_ERR_NOT_FOUND,
-			    "serial number %s was reserved for issuer '%s', not '%s'", serial,
-			    reserved_for != NULL ? (const char *)reserved_for : "", issuer);
+		*issued = state != NULL && strcmp((const char *)state, "issued") == 0;
+		r = col_copy(sq, stmt, 1, issuer, size);
 	}
 	release(sq, stmt);
 	return r;
@@ -878,7 +858,7 @@ static int sq_cert_put(void *be, const struct tsr_cert_record *rec)
 	    " WHERE serial = ?1 AND issuer = ?2 AND state = 'reserved'",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = put_refused(sq, rec->serial, rec->issuer);
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -932,7 +912,7 @@ static int sq_cert_get(void *be, const char *serial, struct tsr_cert_record *out
 	if (rc == SQLITE_ROW)
 		r = row_to_cert(sq, stmt, out);
 	else if (rc == SQLITE_DONE)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, "reading a certificate");
 	release(sq, stmt);
@@ -944,12 +924,8 @@ static int sq_cert_list(void *be, const struct tsr_cert_filter *f, tsr_cert_fn f
 	/* Absent filters bind NULL, which the WHERE clause reads as "any". */
 	struct param p[] = {
 		P_TEXT(f->product), P_TEXT(f->role), P_TEXT(f->issuer), P_TEXT(f->status),
-		P_TEXT(f->subject_like),
-		f->expires_before != 0 ? (struct param)P_INT(f->expires_before) :
-		    (struct param)P_NULL,
-		f->expires_after != 0 ? (struct param)P_INT(f->expires_after) :
-		    (struct param)P_NULL,
-		P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
+		P_TEXT(f->subject_like), int_or_null(f->expires_before),
+		int_or_null(f->expires_after), P_INT(f->limit != 0 ? (int64_t)f->limit : -1),
 	};
 	struct tsr_cert_record rec;
 	struct sq *sq = be;
@@ -985,10 +961,8 @@ static int sq_cert_set_status(void *be, const char *serial, const char *expect_s
     const char *new_status, int64_t revoked_at, const char *reason, int64_t invalidity_date)
 {
 	struct param p[] = {
-		P_TEXT(serial), P_TEXT(expect_status), P_TEXT(new_status),
-		revoked_at != 0 ? (struct param)P_INT(revoked_at) : (struct param)P_NULL,
-		P_TEXT(reason),
-		invalidity_date != 0 ? (struct param)P_INT(invalidity_date) : (struct param)P_NULL,
+		P_TEXT(serial), P_TEXT(expect_status), P_TEXT(new_status), int_or_null(revoked_at),
+		P_TEXT(reason), int_or_null(invalidity_date),
 	};
 	struct sq *sq = be;
 	int64_t exists = 0;
@@ -1011,10 +985,7 @@ static int sq_cert_set_status(void *be, const char *serial, const char *expect_s
 	    "SELECT count(*) FROM certificates WHERE serial = ?1 AND state = 'issued'",
 	    p, 1, &exists)) != 0)
 		return r;
-	if (exists == 0)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
-	return tsr_error(TSR_ERR_POLICY, "certificate %s changed meanwhile: it is no longer %s",
-	    serial, expect_status);
+	return exists == 0 ? TSR_ERR_NOT_FOUND : TSR_ERR_POLICY;
 }
 
 static int sq_revoked_list(void *be, const char *issuer, int64_t not_after_from,
@@ -1118,7 +1089,7 @@ static int sq_audit_last(void *be, struct tsr_audit_record *out)
 	if (rc == SQLITE_ROW)
 		r = row_to_audit(sq, stmt, out);
 	else if (rc == SQLITE_DONE)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "the audit log is empty");
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, "reading the audit log");
 	release(sq, stmt);
@@ -1141,8 +1112,7 @@ static int sq_audit_insert(void *be, const struct tsr_audit_record *rec)
 	    " WHERE ?1 = (SELECT IFNULL(MAX(seq), 0) + 1 FROM audit)",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_INTERNAL, "audit record %lld does not follow the last record",
-		    (long long)rec->seq);
+		r = TSR_ERR_INTERNAL;
 	return r;
 }
 
@@ -1208,7 +1178,7 @@ static int sq_user_create(void *be, const struct tsr_user_record *u, int64_t now
 	    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_UNIQUE)
-		r = tsr_error(TSR_ERR_EXISTS, "a user called '%s' already exists", u->name);
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1227,7 +1197,7 @@ static int sq_user_get(void *be, const char *name, struct tsr_user_record *out)
 	if (rc == SQLITE_ROW)
 		r = row_to_user(sq, stmt, out);
 	else if (rc == SQLITE_DONE)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, "reading a user");
 	release(sq, stmt);
@@ -1258,12 +1228,6 @@ static int sq_user_list(void *be, tsr_user_fn fn, void *ctx)
 	return r;
 }
 
-/* -1 ("leave as it is") binds NULL, which IFNULL reads as the old value. */
-static struct param opt_int(int v)
-{
-	return v < 0 ? (struct param)P_NULL : (struct param)P_INT(v);
-}
-
 static int sq_user_update(void *be, const char *name, const struct tsr_user_update *u,
     int64_t now)
 {
@@ -1281,7 +1245,7 @@ static int sq_user_update(void *be, const char *name, const struct tsr_user_upda
 	    " WHERE name = ?1",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -1308,7 +1272,7 @@ static int sq_voucher_insert(void *be, const struct tsr_voucher_record *v)
 {
 	struct param p[] = {
 		P_TEXT(v->code_hash), P_TEXT(v->batch), P_TEXT(v->product), P_INT(v->created_at),
-		v->expires_at != 0 ? (struct param)P_INT(v->expires_at) : (struct param)P_NULL,
+		int_or_null(v->expires_at),
 	};
 	struct sq *sq = be;
 	int r;
@@ -1318,7 +1282,7 @@ static int sq_voucher_insert(void *be, const struct tsr_voucher_record *v)
 	    " VALUES(?1, ?2, ?3, ?4, ?5)",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "that voucher is already stored");
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1337,7 +1301,7 @@ static int sq_voucher_get(void *be, const char *code_hash, struct tsr_voucher_re
 	if (rc == SQLITE_ROW)
 		r = row_to_voucher(sq, stmt, out);
 	else if (rc == SQLITE_DONE)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such voucher");
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, "reading a voucher");
 	release(sq, stmt);
@@ -1374,20 +1338,6 @@ static int sq_voucher_list(void *be, const struct tsr_voucher_filter *f, tsr_vou
 	return r;
 }
 
-/* Say why a consume changed nothing, from the row as it is now. */
-static int consume_refused(struct sq *sq, const char *code_hash, const char *product,
-    int64_t now)
-{
-	struct tsr_voucher_record v;
-	int r;
-
-	if ((r = sq_voucher_get(sq, code_hash, &v)) != 0)
-		return r;
-	if ((r = tsr_voucher_unusable(&v, product, now)) != 0)
-		return r;
-	return tsr_error(TSR_ERR_INTERNAL, "the voucher could not be used, for no known reason");
-}
-
 static int sq_voucher_consume(void *be, const char *code_hash, const char *product,
     const char *used_by, int64_t now)
 {
@@ -1403,7 +1353,7 @@ static int sq_voucher_consume(void *be, const char *code_hash, const char *produ
 	    " AND (expires_at IS NULL OR expires_at > ?4)",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = consume_refused(sq, code_hash, product, now);
+		r = TSR_ERR_POLICY;
 	return r;
 }
 
@@ -1418,7 +1368,7 @@ static int sq_voucher_revoke_batch(void *be, const char *batch, int64_t now, int
 	    p, 1, &rows)) != 0)
 		return r;
 	if (rows == 0)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no voucher batch '%s'", batch);
+		return TSR_ERR_NOT_FOUND;
 	r = run(sq, "revoking vouchers",
 	    "UPDATE vouchers SET revoked_at = ?2"
 	    " WHERE batch = ?1 AND used_at IS NULL AND revoked_at IS NULL",
@@ -1469,7 +1419,7 @@ static int sq_app_create(void *be, const struct tsr_app_record *a)
 		P_TEXT(a->applicant), P_TEXT(a->agreement), P_TEXT(a->password_hash),
 		P_INT(a->failed_logins), P_INT(a->locked ? 1 : 0), P_TEXT(a->token_serial),
 		P_TEXT(a->checks), P_TEXT(a->reason), P_TEXT(a->cert_serial),
-		P_TEXT(a->last_test != NULL ? a->last_test : ""),
+		P_TEXT(a->last_test),
 	};
 	struct sq *sq = be;
 	int r;
@@ -1479,7 +1429,7 @@ static int sq_app_create(void *be, const struct tsr_app_record *a)
 	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "application %s already exists", a->id);
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1498,7 +1448,7 @@ static int sq_app_get(void *be, const char *id, struct tsr_app_record *out)
 	if (rc == SQLITE_ROW)
 		r = row_to_app(sq, stmt, out);
 	else if (rc == SQLITE_DONE)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, "reading an application");
 	release(sq, stmt);
@@ -1540,9 +1490,7 @@ static int sq_app_list(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, 
 {
 	struct param p[] = {
 		P_TEXT(f->state), P_TEXT(f->product), P_TEXT(f->email), P_TEXT(f->npi),
-		P_TEXT(f->dea), P_TEXT(f->identity),
-		f->state_before != 0 ? (struct param)P_INT(f->state_before) :
-		    (struct param)P_NULL,
+		P_TEXT(f->dea), P_TEXT(f->identity), int_or_null(f->state_before),
 		P_TEXT(f->token_serial), P_TEXT(f->cert_serial),
 		/* ?10, the last, is always in the SQL: SQLite counts parameters up
 		 * to the highest number used, so every one above can be bound. */
@@ -1572,24 +1520,6 @@ static int sq_app_list(void *be, const struct tsr_app_filter *f, tsr_app_fn fn, 
 	return r;
 }
 
-/* Say why an update changed nothing: the row is gone, or (with
- * expect_state) its state is no longer the one the caller read. */
-static int app_update_refused(struct sq *sq, const char *id, const char *expect_state)
-{
-	struct param p[] = { P_TEXT(id) };
-	int64_t rows = 0;
-	int r;
-
-	if (expect_state == NULL)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
-	if ((r = query_int(sq, "updating an application",
-	    "SELECT count(*) FROM applications WHERE id = ?1", p, TSR_ARRAY_LEN(p), &rows)) != 0)
-		return r;
-	if (rows == 0)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
-	return tsr_error(TSR_ERR_POLICY, "the application changed meanwhile");
-}
-
 static int sq_app_update(void *be, const char *id, const struct tsr_app_update *u,
     int64_t now)
 {
@@ -1600,6 +1530,7 @@ static int sq_app_update(void *be, const char *id, const struct tsr_app_update *
 		P_TEXT(u->last_test),
 	};
 	struct sq *sq = be;
+	int64_t rows = 0;
 	int r, changes = 0;
 
 	/* The expected state is part of the WHERE, so a change made by another
@@ -1614,16 +1545,26 @@ static int sq_app_update(void *be, const char *id, const struct tsr_app_update *
 	    " last_test = IFNULL(?12, last_test), updated_at = ?10"
 	    " WHERE id = ?1 AND (?2 IS NULL OR state = ?2)",
 	    p, TSR_ARRAY_LEN(p), &changes);
-	if (r == 0 && changes != 1)
-		r = app_update_refused(sq, id, u->expect_state);
-	return r;
+	if (r != 0 || changes == 1)
+		return r;
+	/* Without an expected state only a missing row changes nothing. */
+	if (u->expect_state != NULL && (r = query_int(sq, "updating an application",
+	    "SELECT count(*) FROM applications WHERE id = ?1", p, 1, &rows)) != 0)
+		return r;
+	return rows == 0 ? TSR_ERR_NOT_FOUND : TSR_ERR_POLICY;
 }
 
-/* An insert whose SELECT found no application (or, with foreign keys on,
- * the foreign key refused it): the application does not exist. */
-static int no_application(const char *app)
+/* The outcome of an insert guarded by "WHERE EXISTS (the application)":
+ * EXISTS when it broke the key's constraint, taken; NOT_FOUND when the
+ * SELECT found no application or, with foreign keys on, the foreign key
+ * refused the row. */
+static int insert_outcome(struct sq *sq, int r, int changes, int taken)
 {
-	return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", app);
+	if (r != 0 && sq->last_rc == taken)
+		return TSR_ERR_EXISTS;
+	if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) || (r == 0 && changes != 1))
+		return TSR_ERR_NOT_FOUND;
+	return r;
 }
 
 static int sq_answer_add(void *be, const char *app, const struct tsr_answer_record *a)
@@ -1640,12 +1581,7 @@ static int sq_answer_add(void *be, const char *app, const struct tsr_answer_reco
 	    "INSERT INTO answers(application, idx, question, answer_hash)"
 	    " SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?1)",
 	    p, TSR_ARRAY_LEN(p), &changes);
-	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "application %s already has answer %d", app, a->idx);
-	else if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) ||
-	    (r == 0 && changes != 1))
-		r = no_application(app);
-	return r;
+	return insert_outcome(sq, r, changes, SQLITE_CONSTRAINT_PRIMARYKEY);
 }
 
 static int sq_answer_list(void *be, const char *app, tsr_answer_fn fn, void *ctx)
@@ -1709,7 +1645,7 @@ static int code_read(struct sq *sq, const char *what, const char *sql, const str
 	if (rc == SQLITE_ROW)
 		r = row_to_code(sq, stmt, out);
 	else if (rc == SQLITE_DONE)
-		r = TSR_ERR_NOT_FOUND;   /* the caller words the detail */
+		r = TSR_ERR_NOT_FOUND;
 	else
 		r = db_error(sq, what);
 	release(sq, stmt);
@@ -1736,12 +1672,7 @@ static int code_replace(struct sq *sq, const struct tsr_code_record *c)
 	    "INSERT INTO codes(code_hash, application, purpose, created_at, expires_at)"
 	    " SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?2)",
 	    p, TSR_ARRAY_LEN(p), &changes);
-	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "that code is already stored");
-	else if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) ||
-	    (r == 0 && changes != 1))
-		r = no_application(c->application);
-	return r;
+	return insert_outcome(sq, r, changes, SQLITE_CONSTRAINT_PRIMARYKEY);
 }
 
 static int sq_code_insert(void *be, const struct tsr_code_record *c)
@@ -1769,56 +1700,25 @@ static int sq_code_current(void *be, const char *app, const char *purpose,
     struct tsr_code_record *out)
 {
 	struct param p[] = { P_TEXT(app), P_TEXT(purpose) };
-	int r;
 
 	/* Codes made in the same second: the rowid says which came last. */
-	r = code_read(be, "reading a code",
+	return code_read(be, "reading a code",
 	    "SELECT " CODE_COLUMNS " FROM codes WHERE application = ?1 AND purpose = ?2"
 	    " AND superseded_at IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1",
 	    p, TSR_ARRAY_LEN(p), out);
-	if (r == TSR_ERR_NOT_FOUND)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "application %s has no current %s code", app,
-		    purpose);
-	return r;
 }
 
 static int sq_code_get(void *be, const char *code_hash, struct tsr_code_record *out)
 {
 	struct param p[] = { P_TEXT(code_hash) };
-	int r;
 
-	r = code_read(be, "reading a code",
+	return code_read(be, "reading a code",
 	    "SELECT " CODE_COLUMNS " FROM codes WHERE code_hash = ?1", p, TSR_ARRAY_LEN(p), out);
-	if (r == TSR_ERR_NOT_FOUND)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such code");
-	return r;
-}
-
-/* Say why a use changed nothing, from the row as it is now.  A replaced
- * code is named as such before a lock or an expiry: the newer code is
- * what the person should type. */
-static int code_use_refused(struct sq *sq, const char *code_hash, int64_t now)
-{
-	struct tsr_code_record c;
-	int r;
-
-	memset(&c, 0, sizeof(c));
-	if ((r = sq_code_get(sq, code_hash, &c)) != 0)
-		return r;
-	if (c.used_at != 0)
-		return tsr_error(TSR_ERR_POLICY, "the code was already used");
-	if (c.superseded_at != 0)
-		return tsr_error(TSR_ERR_POLICY, "the code was replaced by a newer code");
-	if (c.locked)
-		return tsr_error(TSR_ERR_POLICY, "the code is locked after too many wrong tries");
-	if (c.expires_at <= now)
-		return tsr_error(TSR_ERR_POLICY, "the code has expired");
-	return tsr_error(TSR_ERR_INTERNAL, "the code could not be used, for no known reason");
 }
 
 static int sq_code_use(void *be, const char *code_hash, int64_t now, const char *used_key)
 {
-	struct param p[] = { P_TEXT(code_hash), P_INT(now), P_TEXT(used_key ? used_key : "") };
+	struct param p[] = { P_TEXT(code_hash), P_INT(now), P_TEXT(used_key) };
 	struct sq *sq = be;
 	int r, changes = 0;
 
@@ -1829,7 +1729,7 @@ static int sq_code_use(void *be, const char *code_hash, int64_t now, const char 
 	    " AND used_at IS NULL AND superseded_at IS NULL AND locked = 0 AND expires_at > ?2",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = code_use_refused(sq, code_hash, now);
+		r = TSR_ERR_POLICY;
 	return r;
 }
 
@@ -1843,7 +1743,7 @@ static int sq_code_set_failures(void *be, const char *code_hash, int failures, b
 	    "UPDATE codes SET failures = ?2, locked = ?3 WHERE code_hash = ?1",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such code");
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -1861,13 +1761,7 @@ static int sq_approval_add(void *be, const struct tsr_approval_record *a)
 	    "INSERT INTO approvals(" APPROVAL_COLUMNS ") SELECT ?1, ?2, ?3, ?4"
 	    " WHERE EXISTS (SELECT 1 FROM applications WHERE id = ?1)",
 	    p, TSR_ARRAY_LEN(p), &changes);
-	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_UNIQUE)
-		r = tsr_error(TSR_ERR_EXISTS, "officer %s already approved application %s",
-		    a->officer, a->application);
-	else if ((r != 0 && sq->last_rc == SQLITE_CONSTRAINT_FOREIGNKEY) ||
-	    (r == 0 && changes != 1))
-		r = no_application(a->application);
-	return r;
+	return insert_outcome(sq, r, changes, SQLITE_CONSTRAINT_UNIQUE);
 }
 
 static int sq_approval_list(void *be, const char *app, tsr_approval_fn fn, void *ctx)
@@ -1914,7 +1808,7 @@ static int sq_session_insert(void *be, const struct tsr_session_record *s)
 	    "INSERT INTO sessions(" SESSION_COLUMNS ") VALUES(?1, ?2, ?3, ?4, ?5)",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "that session is already stored");
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
@@ -1937,7 +1831,7 @@ static int sq_session_get(void *be, const char *token_hash, struct tsr_session_r
 		out->last_seen = sqlite3_column_int64(stmt, 3);
 		out->expires_at = sqlite3_column_int64(stmt, 4);
 	} else if (rc == SQLITE_DONE) {
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+		r = TSR_ERR_NOT_FOUND;
 	} else {
 		r = db_error(sq, "reading a session");
 	}
@@ -1955,7 +1849,7 @@ static int sq_session_touch(void *be, const char *token_hash, int64_t now)
 	    "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -1968,7 +1862,7 @@ static int sq_session_delete(void *be, const char *token_hash)
 	r = run(sq, "ending a session", "DELETE FROM sessions WHERE token_hash = ?1",
 	    p, TSR_ARRAY_LEN(p), &changes);
 	if (r == 0 && changes != 1)
-		r = tsr_error(TSR_ERR_NOT_FOUND, "no such session");
+		r = TSR_ERR_NOT_FOUND;
 	return r;
 }
 
@@ -2009,38 +1903,42 @@ static int sq_nonce_insert(void *be, const char *nonce, int64_t created_at, int6
 	    "INSERT INTO nonces(nonce, created_at, expires_at) VALUES(?1, ?2, ?3)",
 	    p, TSR_ARRAY_LEN(p), NULL);
 	if (r != 0 && sq->last_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		r = tsr_error(TSR_ERR_EXISTS, "the nonce exists already");
+		r = TSR_ERR_EXISTS;
 	return r;
 }
 
 static int sq_nonce_use(void *be, const char *nonce, int64_t now)
 {
 	struct param p[] = { P_TEXT(nonce), P_INT(now) };
-	struct sq *sq = be;
-	sqlite3_stmt *stmt;
-	int64_t used = 0;
-	int r, rc, changes = 0;
+	int r, changes = 0;
 
 	/* One statement decides, so a nonce is used once whatever races. */
-	r = run(sq, "using a nonce", "UPDATE nonces SET used_at = ?2 WHERE nonce = ?1"
+	r = run(be, "using a nonce", "UPDATE nonces SET used_at = ?2 WHERE nonce = ?1"
 	    " AND used_at IS NULL AND expires_at > ?2", p, TSR_ARRAY_LEN(p), &changes);
-	if (r != 0 || changes == 1)
-		return r;
+	if (r == 0 && changes != 1)
+		r = TSR_ERR_POLICY;
+	return r;
+}
+
+static int sq_nonce_used_at(void *be, const char *nonce, int64_t *out)
+{
+	struct param p[] = { P_TEXT(nonce) };
+	struct sq *sq = be;
+	sqlite3_stmt *stmt;
+	int r, rc;
+
 	if ((r = prepare(sq, "reading a nonce", "SELECT used_at FROM nonces WHERE nonce = ?1",
-	    p, 1, &stmt)) != 0)
+	    p, TSR_ARRAY_LEN(p), &stmt)) != 0)
 		return r;
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
-		used = sqlite3_column_int64(stmt, 0);
-	else if (rc != SQLITE_DONE)
+		*out = sqlite3_column_int64(stmt, 0);   /* NULL reads as 0 */
+	else if (rc == SQLITE_DONE)
+		r = TSR_ERR_NOT_FOUND;
+	else
 		r = db_error(sq, "reading a nonce");
 	release(sq, stmt);
-	if (r != 0)
-		return r;
-	if (rc == SQLITE_DONE)
-		return tsr_error(TSR_ERR_NOT_FOUND, "no such nonce");
-	return tsr_error(TSR_ERR_POLICY, used != 0 ? "the nonce was already used" :
-	    "the nonce has expired");
+	return r;
 }
 
 static int sq_nonce_purge(void *be, int64_t before, int64_t *deleted)
@@ -2056,36 +1954,6 @@ static int sq_nonce_purge(void *be, int64_t before, int64_t *deleted)
 }
 
 /* ------------------------------------------------------------------ whole-store copy */
-
-#define TABLE_SQL_MAX 2048
-
-/* "SELECT c1, c2 FROM t ORDER BY o" or "INSERT INTO t(c1, c2) VALUES(?1, ?2)"
- * from the table's description (names are copy.c's constants, not input). */
-static int table_sql(const struct store_table *t, bool insert, char out[TABLE_SQL_MAX])
-{
-	size_t n = 0;
-
-#define PUT(...) (n += (size_t)snprintf(out + n, n < TABLE_SQL_MAX ? TABLE_SQL_MAX - n : 0, \
-	__VA_ARGS__))
-	if (insert)
-		PUT("INSERT INTO %s(", t->name);
-	else
-		PUT("SELECT ");
-	for (size_t k = 0; k < t->n_cols; k++)
-		PUT("%s%s", k ? ", " : "", t->cols[k].name);
-	if (insert) {
-		PUT(") VALUES(");
-		for (size_t k = 0; k < t->n_cols; k++)
-			PUT("%s?%zu", k ? ", " : "", k + 1);
-		PUT(")");
-	} else {
-		PUT(" FROM %s ORDER BY %s", t->name, t->order);
-	}
-#undef PUT
-	if (n >= TABLE_SQL_MAX)
-		return tsr_error(TSR_ERR_INTERNAL, "table %s: statement too long", t->name);
-	return 0;
-}
 
 static int row_value(struct sq *sq, sqlite3_stmt *stmt, int k, enum store_col_type type,
     struct store_value *v)
@@ -2116,12 +1984,12 @@ static int sq_table_rows(void *be, const struct store_table *t, store_row_fn fn,
 	struct sq *sq = be;
 	struct store_value *row = calloc(t->n_cols, sizeof(*row));
 	sqlite3_stmt *stmt = NULL;
-	char sql[TABLE_SQL_MAX];
+	char sql[STORE_TABLE_SQL_MAX];
 	int r, rc;
 
 	if (row == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	if ((r = table_sql(t, false, sql)) != 0 ||
+	if ((r = store_table_sql(t, false, '?', sql)) != 0 ||
 	    (r = prepare_with(sq, "reading a table to copy", sql, NULL, 0, false, &stmt)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -2142,24 +2010,11 @@ static int sq_table_insert(void *be, const struct store_table *t, const struct s
 {
 	struct sq *sq = be;
 	struct param p[32];
-	char sql[TABLE_SQL_MAX];
+	char sql[STORE_TABLE_SQL_MAX];
 	int r;
 
-	if (t->n_cols > TSR_ARRAY_LEN(p))
-		return tsr_error(TSR_ERR_INTERNAL, "table %s has too many columns", t->name);
-	for (size_t k = 0; k < t->n_cols; k++) {
-		const struct store_value *v = &row[k];
-
-		if (v->null)
-			p[k] = (struct param)P_NULL;
-		else if (t->cols[k].type == STORE_COL_INT)
-			p[k] = (struct param)P_INT(v->i);
-		else if (t->cols[k].type == STORE_COL_BLOB)
-			p[k] = (struct param)P_BLOB(v->b != NULL ? v->b : (const uint8_t *)"", v->len);
-		else
-			p[k] = (struct param)P_TEXT(v->s);
-	}
-	if ((r = table_sql(t, true, sql)) == 0)
+	if ((r = store_row_params(t, row, p, TSR_ARRAY_LEN(p))) == 0 &&
+	    (r = store_table_sql(t, true, '?', sql)) == 0)
 		r = run(sq, "copying a row", sql, p, t->n_cols, NULL);
 	return r;
 }
@@ -2193,6 +2048,7 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.meta_get = sq_meta_get,
 	.serial_reserve = sq_serial_reserve,
 	.cert_put = sq_cert_put,
+	.serial_state = sq_serial_state,
 	.cert_get = sq_cert_get,
 	.cert_list = sq_cert_list,
 	.cert_count = sq_cert_count,
@@ -2233,6 +2089,7 @@ const struct store_ops tsr_store_sqlite_ops = {
 	.session_purge = sq_session_purge,
 	.nonce_insert = sq_nonce_insert,
 	.nonce_use = sq_nonce_use,
+	.nonce_used_at = sq_nonce_used_at,
 	.nonce_purge = sq_nonce_purge,
 	.table_rows = sq_table_rows,
 	.table_insert = sq_table_insert,

@@ -4,8 +4,11 @@
  * Callers hold a struct tsr_store; it forwards to a backend's operations
  * (store_impl.h).  Everything that must behave the same whatever the backend
  * lives here: choosing the backend from the path, argument checks, the
- * canonical form of serial numbers and the transaction rules.
+ * canonical form of serial numbers, the transaction rules, and the words
+ * of every refusal (a backend reports it as a bare code; where the reason
+ * is read from the row, it is decided here).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +100,55 @@ void *store_be_of(const struct tsr_store *st)
 	return st->be;
 }
 
+/* ------------------------------------------------------------------ for the backends */
+
+int store_table_sql(const struct store_table *t, bool insert, char mark,
+    char out[STORE_TABLE_SQL_MAX])
+{
+	size_t n = 0;
+
+#define PUT(...) (n += (size_t)snprintf(out + n, \
+	n < STORE_TABLE_SQL_MAX ? STORE_TABLE_SQL_MAX - n : 0, __VA_ARGS__))
+	if (insert)
+		PUT("INSERT INTO %s(", t->name);
+	else
+		PUT("SELECT ");
+	for (size_t k = 0; k < t->n_cols; k++)
+		PUT("%s%s", k ? ", " : "", t->cols[k].name);
+	if (insert) {
+		PUT(") VALUES(");
+		for (size_t k = 0; k < t->n_cols; k++)
+			PUT("%s%c%zu", k ? ", " : "", mark, k + 1);
+		PUT(")");
+	} else {
+		PUT(" FROM %s ORDER BY %s", t->name, t->order);
+	}
+#undef PUT
+	if (n >= STORE_TABLE_SQL_MAX)
+		return tsr_error(TSR_ERR_INTERNAL, "table %s: statement too long", t->name);
+	return 0;
+}
+
+int store_row_params(const struct store_table *t, const struct store_value *row,
+    struct param *p, size_t max)
+{
+	if (t->n_cols > max)
+		return tsr_error(TSR_ERR_INTERNAL, "table %s has too many columns", t->name);
+	for (size_t k = 0; k < t->n_cols; k++) {
+		const struct store_value *v = &row[k];
+
+		if (v->null)
+			p[k] = (struct param)P_NULL;
+		else if (t->cols[k].type == STORE_COL_INT)
+			p[k] = (struct param)P_INT(v->i);
+		else if (t->cols[k].type == STORE_COL_BLOB)
+			p[k] = (struct param)P_BLOB(v->b != NULL ? v->b : (const uint8_t *)"", v->len);
+		else
+			p[k] = (struct param)P_TEXT(v->s);
+	}
+	return 0;
+}
+
 /* The number of the last migration applied to this database. */
 int tsr_store_schema_version(struct tsr_store *st, int *out)
 {
@@ -162,10 +214,14 @@ int tsr_store_meta_set(struct tsr_store *st, const char *key, const char *value)
 /* Read the metadata value under key into a new string. */
 int tsr_store_meta_get(struct tsr_store *st, const char *key, char **out)
 {
+	int r;
+
 	*out = NULL;
 	if (key == NULL || *key == '\0')
 		return tsr_error(TSR_ERR_INVALID, "metadata needs a key");
-	return st->ops->meta_get(st->be, key, out);
+	if ((r = st->ops->meta_get(st->be, key, out)) == TSR_ERR_NOT_FOUND)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "metadata '%s' is not set", key);
+	return r;
 }
 
 /* ------------------------------------------------------------------ certificates */
@@ -249,7 +305,27 @@ int tsr_store_serial_reserve(struct tsr_store *st, const char *serial, const cha
 		return tsr_error(TSR_ERR_INVALID,
 		    "serial reservation needs an issuer name of 1 to %zu characters",
 		    sizeof(probe.issuer) - 1);
-	return st->ops->serial_reserve(st->be, norm, issuer);
+	if ((r = st->ops->serial_reserve(st->be, norm, issuer)) == TSR_ERR_EXISTS)
+		r = tsr_error(TSR_ERR_EXISTS, "serial number %s is already in use", norm);
+	return r;
+}
+
+/* Say why a put found no row reserved for serial and issuer to fill. */
+static int put_refused(struct tsr_store *st, const char *serial, const char *issuer)
+{
+	char reserved_for[sizeof(((struct tsr_cert_record *)NULL)->issuer)];
+	bool issued = false;
+	int r;
+
+	r = st->ops->serial_state(st->be, serial, &issued, reserved_for, sizeof(reserved_for));
+	if (r == TSR_ERR_NOT_FOUND)
+		return tsr_error(TSR_ERR_NOT_FOUND, "serial number %s was not reserved", serial);
+	if (r != 0)
+		return r;
+	if (issued)
+		return tsr_error(TSR_ERR_EXISTS, "serial number %s is already issued", serial);
+	return tsr_error(TSR_ERR_NOT_FOUND, "serial number %s was reserved for issuer '%s', "
+	    "not '%s'", serial, reserved_for, issuer);
 }
 
 /* Store the issued certificate rec in the row its serial reserved. */
@@ -270,7 +346,14 @@ int tsr_store_cert_put(struct tsr_store *st, const struct tsr_cert_record *rec)
 		copy.subject = "";
 	if (copy.sans == NULL)
 		copy.sans = "";
-	return st->ops->cert_put(st->be, &copy);
+	if ((r = st->ops->cert_put(st->be, &copy)) == TSR_ERR_NOT_FOUND)
+		r = put_refused(st, copy.serial, copy.issuer);
+	return r;
+}
+
+static int no_certificate(const char *serial)
+{
+	return tsr_error(TSR_ERR_NOT_FOUND, "no certificate with serial number %s", serial);
 }
 
 /* Read the certificate with serial into out (clear it after use). */
@@ -282,7 +365,9 @@ int tsr_store_cert_get(struct tsr_store *st, const char *serial, struct tsr_cert
 	memset(out, 0, sizeof(*out));
 	if ((r = serial_normalise(serial, norm)) != 0)
 		return r;
-	if ((r = st->ops->cert_get(st->be, norm, out)) != 0)
+	if ((r = st->ops->cert_get(st->be, norm, out)) == TSR_ERR_NOT_FOUND)
+		r = no_certificate(norm);
+	if (r != 0)
 		tsr_cert_record_clear(out);
 	return r;
 }
@@ -346,9 +431,16 @@ int tsr_store_cert_set_status(struct tsr_store *st, const char *serial,
 	    invalidity_date)) != 0)
 		return r;
 	if (strcmp(new_status, "valid") == 0)
-		return st->ops->cert_set_status(st->be, norm, expect_status, new_status, 0, NULL, 0);
-	return st->ops->cert_set_status(st->be, norm, expect_status, new_status, revoked_at,
-	    reason, invalidity_date);
+		r = st->ops->cert_set_status(st->be, norm, expect_status, new_status, 0, NULL, 0);
+	else
+		r = st->ops->cert_set_status(st->be, norm, expect_status, new_status, revoked_at,
+		    reason, invalidity_date);
+	if (r == TSR_ERR_NOT_FOUND)
+		return no_certificate(norm);
+	if (r == TSR_ERR_POLICY)
+		return tsr_error(TSR_ERR_POLICY, "certificate %s changed meanwhile: it is no longer "
+		    "%s", norm, expect_status);
+	return r;
 }
 
 int tsr_store_revoked_list(struct tsr_store *st, const char *issuer, int64_t not_after_from,
@@ -410,7 +502,9 @@ int tsr_store_audit_last(struct tsr_store *st, struct tsr_audit_record *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = st->ops->audit_last(st->be, out)) != 0)
+	if ((r = st->ops->audit_last(st->be, out)) == TSR_ERR_NOT_FOUND)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "the audit log is empty");
+	if (r != 0)
 		tsr_audit_record_clear(out);
 	return r;
 }
@@ -425,7 +519,10 @@ int tsr_store_audit_insert(struct tsr_store *st, const struct tsr_audit_record *
 	if (rec->actor == NULL || rec->action == NULL || rec->object == NULL ||
 	    rec->outcome == NULL || rec->detail == NULL)
 		return tsr_error(TSR_ERR_INVALID, "audit record with a missing field");
-	return st->ops->audit_insert(st->be, rec);
+	if ((r = st->ops->audit_insert(st->be, rec)) == TSR_ERR_INTERNAL)
+		r = tsr_error(TSR_ERR_INTERNAL, "audit record %lld does not follow the last record",
+		    (long long)rec->seq);
+	return r;
 }
 
 /* Call fn for every audit row in seq order. */
@@ -441,6 +538,11 @@ int tsr_store_audit_iter(struct tsr_store *st, tsr_audit_fn fn, void *ctx)
 static bool text_ok(const char *s, size_t max, bool may_be_empty)
 {
 	return s != NULL && strnlen(s, max + 1) <= max && (may_be_empty || *s != '\0');
+}
+
+static int no_user(const char *name)
+{
+	return tsr_error(TSR_ERR_NOT_FOUND, "no user called '%s'", name);
 }
 
 static int check_user_name(const char *name)
@@ -480,7 +582,9 @@ int tsr_store_user_create(struct tsr_store *st, const struct tsr_user_record *u)
 	    !text_ok(copy.email, TSR_USER_TEXT_MAX, true))
 		return tsr_error(TSR_ERR_INVALID, "a user's display name and email have at most "
 		    "%d bytes each", TSR_USER_TEXT_MAX);
-	return st->ops->user_create(st->be, &copy, (int64_t)tsr_now());
+	if ((r = st->ops->user_create(st->be, &copy, (int64_t)tsr_now())) == TSR_ERR_EXISTS)
+		r = tsr_error(TSR_ERR_EXISTS, "a user called '%s' already exists", u->name);
+	return r;
 }
 
 /* Read the user called name into out (clear it after use). */
@@ -491,7 +595,9 @@ int tsr_store_user_get(struct tsr_store *st, const char *name, struct tsr_user_r
 	memset(out, 0, sizeof(*out));
 	if ((r = check_user_name(name)) != 0)
 		return r;
-	if ((r = st->ops->user_get(st->be, name, out)) != 0)
+	if ((r = st->ops->user_get(st->be, name, out)) == TSR_ERR_NOT_FOUND)
+		r = no_user(name);
+	if (r != 0)
 		tsr_user_record_clear(out);
 	return r;
 }
@@ -517,7 +623,9 @@ int tsr_store_user_update(struct tsr_store *st, const char *name,
 	    u->failed_logins < -1 || u->locked < -1 || u->locked > 1 ||
 	    u->disabled < -1 || u->disabled > 1)
 		return tsr_error(TSR_ERR_INVALID, "user update with a value out of range");
-	return st->ops->user_update(st->be, name, u, (int64_t)tsr_now());
+	if ((r = st->ops->user_update(st->be, name, u, (int64_t)tsr_now())) == TSR_ERR_NOT_FOUND)
+		r = no_user(name);
+	return r;
 }
 
 /* ------------------------------------------------------------------ vouchers */
@@ -570,7 +678,19 @@ int tsr_store_voucher_insert(struct tsr_store *st, const struct tsr_voucher_reco
 		return r;
 	if (v->created_at <= 0 || v->expires_at < 0)
 		return tsr_error(TSR_ERR_INVALID, "a voucher needs its creation time");
-	return st->ops->voucher_insert(st->be, v);
+	if ((r = st->ops->voucher_insert(st->be, v)) == TSR_ERR_EXISTS)
+		r = tsr_error(TSR_ERR_EXISTS, "that voucher is already stored");
+	return r;
+}
+
+static int voucher_get(struct tsr_store *st, const char *code_hash,
+    struct tsr_voucher_record *out)
+{
+	int r;
+
+	if ((r = st->ops->voucher_get(st->be, code_hash, out)) == TSR_ERR_NOT_FOUND)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "no such voucher");
+	return r;
 }
 
 /* Read the voucher whose code hashes to code_hash into out. */
@@ -582,7 +702,7 @@ int tsr_store_voucher_get(struct tsr_store *st, const char *code_hash,
 	memset(out, 0, sizeof(*out));
 	if ((r = check_code_hash(code_hash)) != 0)
 		return r;
-	return st->ops->voucher_get(st->be, code_hash, out);
+	return voucher_get(st, code_hash, out);
 }
 
 /* Call fn for each voucher matching f (NULL: all), a batch's rows together. */
@@ -596,7 +716,6 @@ int tsr_store_voucher_list(struct tsr_store *st, const struct tsr_voucher_filter
 	return st->ops->voucher_list(st->be, f != NULL ? f : &all, fn, ctx);
 }
 
-/* Use the voucher code_hash for product by used_by, atomically. */
 /* Why v cannot pay for product at now (see store.h). */
 int tsr_voucher_unusable(const struct tsr_voucher_record *v, const char *product, int64_t now)
 {
@@ -618,6 +737,21 @@ int tsr_voucher_unusable(const struct tsr_voucher_record *v, const char *product
 	return 0;
 }
 
+/* Say why a consume changed nothing, from the row as it is now. */
+static int consume_refused(struct tsr_store *st, const char *code_hash, const char *product,
+    int64_t now)
+{
+	struct tsr_voucher_record v;
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	if ((r = voucher_get(st, code_hash, &v)) != 0 ||
+	    (r = tsr_voucher_unusable(&v, product, now)) != 0)
+		return r;
+	return tsr_error(TSR_ERR_INTERNAL, "the voucher could not be used, for no known reason");
+}
+
+/* Use the voucher code_hash for product by used_by, atomically. */
 int tsr_store_voucher_consume(struct tsr_store *st, const char *code_hash, const char *product,
     const char *used_by, int64_t now)
 {
@@ -628,7 +762,10 @@ int tsr_store_voucher_consume(struct tsr_store *st, const char *code_hash, const
 	if (!text_ok(used_by, TSR_VOUCHER_USED_BY_MAX, false))
 		return tsr_error(TSR_ERR_INVALID, "a voucher is used by an application id of 1 to "
 		    "%d characters", TSR_VOUCHER_USED_BY_MAX);
-	return st->ops->voucher_consume(st->be, code_hash, product, used_by, now);
+	r = st->ops->voucher_consume(st->be, code_hash, product, used_by, now);
+	if (r == TSR_ERR_POLICY)
+		r = consume_refused(st, code_hash, product, now);
+	return r;
 }
 
 /* Revoke the unused vouchers of batch. */
@@ -640,7 +777,10 @@ int tsr_store_voucher_revoke_batch(struct tsr_store *st, const char *batch, int6
 
 	if ((r = check_batch(batch)) != 0)
 		return r;
-	if ((r = st->ops->voucher_revoke_batch(st->be, batch, now, &n)) == 0 && revoked != NULL)
+	r = st->ops->voucher_revoke_batch(st->be, batch, now, &n);
+	if (r == TSR_ERR_NOT_FOUND)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no voucher batch '%s'", batch);
+	if (r == 0 && revoked != NULL)
 		*revoked = n;
 	return r;
 }
@@ -651,6 +791,11 @@ int tsr_store_voucher_revoke_batch(struct tsr_store *st, const char *batch, int6
  * to its own, tighter limit; these only keep a bug from storing megabytes. */
 #define SHORT_TEXT_MAX 1024       /* email, NPI, DEA, agreement, Argon2id strings */
 #define LONG_TEXT_MAX 65536       /* JSON texts, reasons, comments */
+
+static int no_application(const char *id)
+{
+	return tsr_error(TSR_ERR_NOT_FOUND, "no application %s", id);
+}
 
 static int check_app_id(const char *id)
 {
@@ -728,13 +873,19 @@ static int check_app_record(const struct tsr_app_record *a)
 /* Insert the new application a. */
 int tsr_store_app_create(struct tsr_store *st, const struct tsr_app_record *a)
 {
+	struct tsr_app_record copy;
 	int r;
 
 	if (a == NULL)
 		return tsr_error(TSR_ERR_INVALID, "no application given");
 	if ((r = check_app_record(a)) != 0)
 		return r;
-	return st->ops->app_create(st->be, a);
+	copy = *a;
+	if (copy.last_test == NULL)
+		copy.last_test = "";
+	if ((r = st->ops->app_create(st->be, &copy)) == TSR_ERR_EXISTS)
+		r = tsr_error(TSR_ERR_EXISTS, "application %s already exists", a->id);
+	return r;
 }
 
 /* Read application id into out (clear it after use). */
@@ -747,7 +898,9 @@ int tsr_store_app_get(struct tsr_store *st, const char *id, struct tsr_app_recor
 	memset(out, 0, sizeof(*out));
 	if ((r = check_app_id(id)) != 0)
 		return r;
-	if ((r = st->ops->app_get(st->be, id, out)) != 0)
+	if ((r = st->ops->app_get(st->be, id, out)) == TSR_ERR_NOT_FOUND)
+		r = no_application(id);
+	if (r != 0)
 		tsr_app_record_clear(out);
 	return r;
 }
@@ -784,7 +937,12 @@ int tsr_store_app_update(struct tsr_store *st, const char *id, const struct tsr_
 	    !opt_text_ok(u->last_test, LONG_TEXT_MAX, true) ||
 	    u->failed_logins < -1 || u->locked < -1 || u->locked > 1)
 		return tsr_error(TSR_ERR_INVALID, "application update with a value out of range");
-	return st->ops->app_update(st->be, id, u, now);
+	r = st->ops->app_update(st->be, id, u, now);
+	if (r == TSR_ERR_NOT_FOUND)
+		return no_application(id);
+	if (r == TSR_ERR_POLICY)
+		return tsr_error(TSR_ERR_POLICY, "the application changed meanwhile");
+	return r;
 }
 
 /* Wipe the answer hash and free the heap members of a, then zero it. */
@@ -809,7 +967,13 @@ int tsr_store_answer_add(struct tsr_store *st, const char *app,
 	    !text_ok(a->answer_hash, SHORT_TEXT_MAX, false))
 		return tsr_error(TSR_ERR_INVALID, "an answer needs an index of 0 or more, a "
 		    "question of 1 to %d bytes and an answer hash", TSR_QUESTION_MAX);
-	return st->ops->answer_add(st->be, app, a);
+	r = st->ops->answer_add(st->be, app, a);
+	if (r == TSR_ERR_EXISTS)
+		return tsr_error(TSR_ERR_EXISTS, "application %s already has answer %d", app,
+		    a->idx);
+	if (r == TSR_ERR_NOT_FOUND)
+		return no_application(app);
+	return r;
 }
 
 /* Call fn for each answer of app, in idx order. */
@@ -852,7 +1016,11 @@ int tsr_store_code_insert(struct tsr_store *st, const struct tsr_code_record *c)
 	if (c->created_at <= 0 || c->expires_at <= c->created_at)
 		return tsr_error(TSR_ERR_INVALID, "a code needs its creation time and an expiry "
 		    "after it");
-	return st->ops->code_insert(st->be, c);
+	if ((r = st->ops->code_insert(st->be, c)) == TSR_ERR_EXISTS)
+		return tsr_error(TSR_ERR_EXISTS, "that code is already stored");
+	if (r == TSR_ERR_NOT_FOUND)
+		return no_application(c->application);
+	return r;
 }
 
 /* Read the current code of app for purpose into out. */
@@ -866,7 +1034,24 @@ int tsr_store_code_current(struct tsr_store *st, const char *app, const char *pu
 	memset(out, 0, sizeof(*out));
 	if ((r = check_app_id(app)) != 0 || (r = check_purpose(purpose)) != 0)
 		return r;
-	return st->ops->code_current(st->be, app, purpose, out);
+	if ((r = st->ops->code_current(st->be, app, purpose, out)) == TSR_ERR_NOT_FOUND)
+		r = tsr_error(TSR_ERR_NOT_FOUND, "application %s has no current %s code", app,
+		    purpose);
+	return r;
+}
+
+static int no_code(void)
+{
+	return tsr_error(TSR_ERR_NOT_FOUND, "no such code");
+}
+
+static int code_get(struct tsr_store *st, const char *code_hash, struct tsr_code_record *out)
+{
+	int r;
+
+	if ((r = st->ops->code_get(st->be, code_hash, out)) == TSR_ERR_NOT_FOUND)
+		r = no_code();
+	return r;
 }
 
 /* Read the code whose hash is code_hash into out. */
@@ -880,7 +1065,40 @@ int tsr_store_code_get(struct tsr_store *st, const char *code_hash,
 	memset(out, 0, sizeof(*out));
 	if ((r = check_hex64(code_hash, "a code hash")) != 0)
 		return r;
-	return st->ops->code_get(st->be, code_hash, out);
+	return code_get(st, code_hash, out);
+}
+
+/* Say why a use changed nothing, from the row as it is now.  A replaced
+ * code is named as such before a lock or an expiry: the newer code is
+ * what the person should type. */
+static int code_use_refused(struct tsr_store *st, const char *code_hash, int64_t now)
+{
+	struct tsr_code_record c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = code_get(st, code_hash, &c)) != 0)
+		return r;
+	if (c.used_at != 0)
+		return tsr_error(TSR_ERR_POLICY, "the code was already used");
+	if (c.superseded_at != 0)
+		return tsr_error(TSR_ERR_POLICY, "the code was replaced by a newer code");
+	if (c.locked)
+		return tsr_error(TSR_ERR_POLICY, "the code is locked after too many wrong tries");
+	if (c.expires_at <= now)
+		return tsr_error(TSR_ERR_POLICY, "the code has expired");
+	return tsr_error(TSR_ERR_INTERNAL, "the code could not be used, for no known reason");
+}
+
+/* Use a checked code, recording used_key ("" for none). */
+static int code_use(struct tsr_store *st, const char *code_hash, int64_t now,
+    const char *used_key)
+{
+	int r;
+
+	if ((r = st->ops->code_use(st->be, code_hash, now, used_key)) == TSR_ERR_POLICY)
+		r = code_use_refused(st, code_hash, now);
+	return r;
 }
 
 /* Use the code code_hash at now, atomically. */
@@ -890,7 +1108,7 @@ int tsr_store_code_use(struct tsr_store *st, const char *code_hash, int64_t now)
 
 	if ((r = check_hex64(code_hash, "a code hash")) != 0 || (r = check_now(now)) != 0)
 		return r;
-	return st->ops->code_use(st->be, code_hash, now, NULL);
+	return code_use(st, code_hash, now, "");
 }
 
 int tsr_store_code_use_key(struct tsr_store *st, const char *code_hash, int64_t now,
@@ -901,7 +1119,7 @@ int tsr_store_code_use_key(struct tsr_store *st, const char *code_hash, int64_t 
 	if ((r = check_hex64(code_hash, "a code hash")) != 0 || (r = check_now(now)) != 0 ||
 	    (r = check_hex64(used_key, "a public key's hash")) != 0)
 		return r;
-	return st->ops->code_use(st->be, code_hash, now, used_key);
+	return code_use(st, code_hash, now, used_key);
 }
 
 /* Set the failure count and lock of the code code_hash. */
@@ -914,7 +1132,10 @@ int tsr_store_code_set_failures(struct tsr_store *st, const char *code_hash, int
 		return r;
 	if (failures < 0)
 		return tsr_error(TSR_ERR_INVALID, "a code's failure count is 0 or more");
-	return st->ops->code_set_failures(st->be, code_hash, failures, locked);
+	if ((r = st->ops->code_set_failures(st->be, code_hash, failures, locked)) ==
+	    TSR_ERR_NOT_FOUND)
+		r = no_code();
+	return r;
 }
 
 /* ------------------------------------------------------------------ approvals */
@@ -932,6 +1153,7 @@ void tsr_approval_record_clear(struct tsr_approval_record *a)
 int tsr_store_approval_add(struct tsr_store *st, const struct tsr_approval_record *a)
 {
 	struct tsr_approval_record copy;
+	int r;
 
 	if (a == NULL)
 		return tsr_error(TSR_ERR_INVALID, "no approval given");
@@ -943,7 +1165,13 @@ int tsr_store_approval_add(struct tsr_store *st, const struct tsr_approval_recor
 		return tsr_error(TSR_ERR_INVALID, "an approval needs an application id of 1 to %d "
 		    "characters, an officer, its time and a comment of at most %d bytes",
 		    TSR_APP_ID_MAX, LONG_TEXT_MAX);
-	return st->ops->approval_add(st->be, &copy);
+	r = st->ops->approval_add(st->be, &copy);
+	if (r == TSR_ERR_EXISTS)
+		return tsr_error(TSR_ERR_EXISTS, "officer %s already approved application %s",
+		    a->officer, a->application);
+	if (r == TSR_ERR_NOT_FOUND)
+		return no_application(a->application);
+	return r;
 }
 
 /* Call fn for each approval of app, oldest first. */
@@ -960,6 +1188,11 @@ int tsr_store_approval_list(struct tsr_store *st, const char *app, tsr_approval_
 }
 
 /* ------------------------------------------------------------------ sessions */
+
+static int no_session(int r)
+{
+	return r == TSR_ERR_NOT_FOUND ? tsr_error(TSR_ERR_NOT_FOUND, "no such session") : r;
+}
 
 static int check_token_hash(const char *h)
 {
@@ -982,7 +1215,9 @@ int tsr_store_session_insert(struct tsr_store *st, const struct tsr_session_reco
 	    s->expires_at <= s->created_at)
 		return tsr_error(TSR_ERR_INVALID, "a session needs its creation time, and its last "
 		    "activity and end not before it");
-	return st->ops->session_insert(st->be, s);
+	if ((r = st->ops->session_insert(st->be, s)) == TSR_ERR_EXISTS)
+		r = tsr_error(TSR_ERR_EXISTS, "that session is already stored");
+	return r;
 }
 
 /* Read the session whose token hashes to token_hash into out. */
@@ -996,7 +1231,7 @@ int tsr_store_session_get(struct tsr_store *st, const char *token_hash,
 	memset(out, 0, sizeof(*out));
 	if ((r = check_token_hash(token_hash)) != 0)
 		return r;
-	return st->ops->session_get(st->be, token_hash, out);
+	return no_session(st->ops->session_get(st->be, token_hash, out));
 }
 
 /* Record activity on session token_hash at now. */
@@ -1006,7 +1241,7 @@ int tsr_store_session_touch(struct tsr_store *st, const char *token_hash, int64_
 
 	if ((r = check_token_hash(token_hash)) != 0 || (r = check_now(now)) != 0)
 		return r;
-	return st->ops->session_touch(st->be, token_hash, now);
+	return no_session(st->ops->session_touch(st->be, token_hash, now));
 }
 
 /* End session token_hash. */
@@ -1016,7 +1251,7 @@ int tsr_store_session_delete(struct tsr_store *st, const char *token_hash)
 
 	if ((r = check_token_hash(token_hash)) != 0)
 		return r;
-	return st->ops->session_delete(st->be, token_hash);
+	return no_session(st->ops->session_delete(st->be, token_hash));
 }
 
 /* End every session of subject. */
@@ -1073,16 +1308,27 @@ int tsr_store_nonce_insert(struct tsr_store *st, const char *nonce, int64_t crea
 		return r;
 	if (expires_at <= created_at)
 		return tsr_error(TSR_ERR_INVALID, "a nonce expires after it is made");
-	return st->ops->nonce_insert(st->be, nonce, created_at, expires_at);
+	if ((r = st->ops->nonce_insert(st->be, nonce, created_at, expires_at)) == TSR_ERR_EXISTS)
+		r = tsr_error(TSR_ERR_EXISTS, "the nonce exists already");
+	return r;
 }
 
 int tsr_store_nonce_use(struct tsr_store *st, const char *nonce, int64_t now)
 {
+	int64_t used_at = 0;
 	int r;
 
 	if ((r = check_nonce(nonce)) != 0 || (r = check_now(now)) != 0)
 		return r;
-	return st->ops->nonce_use(st->be, nonce, now);
+	if ((r = st->ops->nonce_use(st->be, nonce, now)) != TSR_ERR_POLICY)
+		return r;
+	/* Nothing changed: say why, from the row as it is now. */
+	if ((r = st->ops->nonce_used_at(st->be, nonce, &used_at)) == TSR_ERR_NOT_FOUND)
+		return tsr_error(TSR_ERR_NOT_FOUND, "no such nonce");
+	if (r != 0)
+		return r;
+	return tsr_error(TSR_ERR_POLICY, used_at != 0 ? "the nonce was already used" :
+	    "the nonce has expired");
 }
 
 int tsr_store_nonce_purge(struct tsr_store *st, int64_t before, int64_t *deleted)

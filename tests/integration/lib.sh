@@ -603,7 +603,9 @@ start_server()
 	PID=$!
 	local port= up=
 	URL=
-	for _ in $(seq 1 100); do
+	# Bounded, but generous: a loaded machine (2 cores, several suites at
+	# once) can take seconds to log in to the token and publish the CRLs.
+	for _ in $(seq 1 300); do
 		port=$(grep -Eo 'https://127\.0\.0\.1:[1-9][0-9]*' "$WORK/serve.out" | head -n 1 |
 		    sed 's/.*://' || true)
 		[ -n "$port" ] && URL=https://127.0.0.1:$port && break
@@ -611,7 +613,7 @@ start_server()
 		sleep 0.1
 	done
 	[ -n "$URL" ] || fail "tessera serve printed no URL"
-	for _ in $(seq 1 50); do
+	for _ in $(seq 1 300); do
 		curl -sS --max-time 2 --cacert "$H/certs/root.pem" -o /dev/null "$URL/api/v1/health" &&
 		    up=yes && break
 		sleep 0.1
