@@ -334,6 +334,16 @@ class Server {
     const [code, signal] = await this.exit;
     if (code !== 0) fail(`tessera serve exited ${code ?? signal} on SIGTERM:\n${this.log()}`);
     pass('tessera serve exits 0 on SIGTERM');
+    // A browser's visit is nothing to warn an operator about (Chromium's
+    // dropped first handshake, for one, is logged at info).
+    let warnings = [];
+    try {
+      warnings = fs.readFileSync(this.logFile, 'utf8').split('\n').filter((l) => /^tessera: warning:/.test(l));
+    } catch {
+      // no log: nothing was written
+    }
+    if (warnings.length > 0) fail(`tessera serve logged warnings:\n${indent(warnings.join('\n'))}`);
+    pass('tessera serve logged no warning');
   }
 }
 
