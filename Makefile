@@ -50,9 +50,11 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 demo: build
 	scripts/demo $(BUILD)/tessera var/demo
 
-# Issuance, then the HTTPS API, each next to references measured in the same
-# run (bench/README.md).  BENCH_SECONDS per figure: about 3 minutes in all
-# at the default; `make bench BENCH_SECONDS=30` for steadier figures.
+# Issuance, the HTTPS API, retrieval, OCSP and CRLs, then issuance and OCSP on
+# SQLite and PostgreSQL with one and two nodes, each next to references
+# measured in the same run (bench/README.md).  BENCH_SECONDS per figure:
+# about 10 minutes in all at the default; `make bench BENCH_SECONDS=30` for
+# steadier figures.
 BENCH_SECONDS ?= 10
 bench: build
 	bench/issue $(BUILD) $(BENCH_SECONDS)
