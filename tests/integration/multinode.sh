@@ -7,7 +7,8 @@
 # are made, approved, enrolled over EST and revoked through both nodes at
 # once, each step on the node the previous one did not use.  Then: every
 # certificate a client got is stored once, no serial twice; the audit chain
-# is one unbroken chain; an activation code raced on both nodes is used once;
+# is one unbroken chain; an officer's approval and an activation code raced
+# on both nodes are each taken once;
 # both nodes' OCSP answers agree with the database; both nodes' CRLs list
 # the revoked certificates, and two CRLs with one number are the same CRL.
 #
@@ -170,9 +171,28 @@ RID=$(field .id)
 call POST "/api/v1/applications/$RID/email-verification" \
     "{\"code\":\"$(code_of verification "$RID" "$VCODE_RE")\"}"
 answered "its email verified" 200
-URL=$URL_B
-call POST "/api/v1/ra/applications/$RID/approval" '{}' "$T_OFFICER"
-answered "approved on node B" 200
+# The officer's approval, sent to both nodes at once: counted once, one
+# activation code mailed.
+approve_on()
+{
+	local u=URL_$1
+	curl -sS --max-time 30 --cacert "$H/certs/root.pem" -o "$WORK/approve$1.body" \
+	    -w '%{http_code}' -H "Authorization: Bearer $T_OFFICER" \
+	    -H 'Content-Type: application/json' --data-binary '{}' \
+	    "${!u}/api/v1/ra/applications/$RID/approval" >"$WORK/approve$1.status"
+}
+approve_on A & pa=$!
+approve_on B & pb=$!
+wait "$pa" "$pb"
+statuses="$(cat "$WORK/approveA.status") $(cat "$WORK/approveB.status")"
+case $statuses in
+"200 200") fail "one officer's approval was counted on both nodes" ;;
+200\ 4* | 4*\ 200) pass "one node took the approval and the other refused it ($statuses)" ;;
+*) fail "the approval race gave $statuses (expected one 200 and one refusal)" ;;
+esac
+expect "one approval is stored" "$(dbq "SELECT count(*) FROM approvals WHERE application = '$RID'")" 1
+expect "one activation code was made" \
+    "$(dbq "SELECT count(*) FROM codes WHERE application = '$RID' AND purpose = 'activation'")" 1
 RCODE=$(code_of activation "$RID" "$ACODE_RE")
 for n in A B; do
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/race$n.key" 2>/dev/null
