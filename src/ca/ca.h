@@ -100,10 +100,9 @@ const struct tsr_verifier_config *tsr_config_verifier(const struct tsr_config *c
 /* Read and validate home/tessera.conf (relative paths are made absolute). */
 int tsr_config_load(const char *home, struct tsr_config *out) TSR_MUST_CHECK;
 /* Is this database setting a PostgreSQL URI (postgresql:// or postgres://)?
- * Does that URI carry a password (user:password@ or password=), which a
- * file readable by others or a command line must not? */
+ * (tsr_store_uri_check() says whether it may stand in a file or on a
+ * command line.) */
 bool tsr_database_is_uri(const char *v);
-bool tsr_database_has_password(const char *uri);
 /* Validate config text (for the fuzz harness; home is for relative paths). */
 int tsr_config_parse(const char *text, size_t len, const char *home,
     struct tsr_config *out) TSR_MUST_CHECK;
@@ -204,9 +203,10 @@ int tsr_ca_resume(struct tsr_ca *ca, struct tsr_store *st, const char *actor,
  * CRLs (src/ca/crl.c).  Each CA publishes one at HOME/crl/<ca>.crl
  * ("issuing.crl", "root.crl"), the file the CRL distribution point names.
  * CRL numbers count up per CA in the store (meta "crl_number_<ca>"), taken
- * in a transaction, so that no two CRLs of one CA share a number; the
- * newest CRL's number and times are kept beside it (meta "crl_<ca>":
- * "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES").
+ * in a transaction, so that no two CRLs of one CA share a number.  The
+ * record of a CRL is "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES": the one in
+ * this home's file is kept in HOME/crl/.<ca>.number, the newest published
+ * by any node sharing the store in meta "crl_<ca>".
  */
 struct tsr_crl_info {
 	uint64_t number;
@@ -223,14 +223,17 @@ char *tsr_ca_crl_path(const struct tsr_ca *ca, const char *ca_name);
  * now, nextUpdate now + [ca] crl_hours (issuing) or root_crl_days (root).
  * Streams the store's rows (a read snapshot taken after the number) into
  * the file, one row in memory at a time.  Audited as crl.issue (number,
- * entries).  If a CRL with a higher number was published meanwhile, this
- * one is dropped (audited) and *info describes the published one.
+ * entries).  If a CRL with a higher number was published in this home
+ * meanwhile, this one is dropped (audited) and *info describes the one in
+ * place.
  * st: a thread's own connection, or NULL: the CA's.  Logs in to the token
  * if needed.  *info (may be NULL) describes the published CRL. */
 int tsr_ca_crl_publish(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
     const char *actor, struct tsr_crl_info *info) TSR_MUST_CHECK;
-/* What the store says about the newest published CRL of ca_name:
- * TSR_ERR_NOT_FOUND if none was published yet. */
+/* The record of the CRL of ca_name this home serves (HOME/crl/.<ca>.number;
+ * for a home made before that file, meta "crl_<ca>"), whatever other nodes
+ * published: TSR_ERR_NOT_FOUND if HOME/crl/<ca>.crl is not there or its
+ * record cannot be read, so that a new one is due. */
 int tsr_ca_crl_info(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
     struct tsr_crl_info *out) TSR_MUST_CHECK;
 

@@ -144,21 +144,6 @@ bool tsr_database_is_uri(const char *v)
 	return strncmp(v, "postgresql://", 13) == 0 || strncmp(v, "postgres://", 11) == 0;
 }
 
-bool tsr_database_has_password(const char *uri)
-{
-	const char *auth = strstr(uri, "://");
-	const char *at;
-	size_t host;
-
-	if (auth == NULL)
-		return false;
-	auth += 3;
-	host = strcspn(auth, "/?");
-	at = memchr(auth, '@', host);
-	return (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL) ||
-	    strstr(uri, "password=") != NULL;
-}
-
 /* The database: a PostgreSQL URI as it is (libpq reads it; a password
  * belongs in its passfile, not here), else an SQLite path under the home. */
 static int take_database(const struct tsr_ini_section *s, const char *home, char **out)
@@ -167,10 +152,9 @@ static int take_database(const struct tsr_ini_section *s, const char *home, char
 
 	if (v != NULL && tsr_database_is_uri(v)) {
 		/* tessera.conf is readable by all: no password in it. */
-		if (tsr_database_has_password(v))
-			return tsr_error(TSR_ERR_CONFIG, "line %d: [ca] database must not hold a "
-			    "password: put it in a passfile (the passfile= parameter or "
-			    "PGPASSFILE)", entry_line(s, "database"));
+		if (tsr_store_uri_check(v) != 0)
+			return tsr_error_wrap(TSR_ERR_CONFIG, "line %d: [ca] database",
+			    entry_line(s, "database"));
 		if ((*out = strdup(v)) == NULL)
 			return tsr_error(TSR_ERR_NOMEM, "out of memory");
 		return 0;

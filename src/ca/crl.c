@@ -16,9 +16,10 @@
  *      the file is hashed and written, so issuance waits for no more than
  *      one signature.
  *   4. in one write transaction: unless this home's file already has a
- *      higher number, the staged file is renamed into place, its number
- *      goes to HOME/crl/.<ca>.number, and the audit log gets crl.issue;
- *      meta crl_<ca> records it unless a higher number was published (by
+ *      higher number, the staged file is renamed into place, its record
+ *      ("NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES", as in meta) goes to
+ *      HOME/crl/.<ca>.number, and the audit log gets crl.issue; meta
+ *      crl_<ca> records it unless a higher number was published (by
  *      another node) meanwhile.  If a higher number won the race in this
  *      home, ours is dropped: the numbers a home serves must only grow
  *      (RFC 5280 5.2.3), and the newer CRL knows at least what ours did.
@@ -27,6 +28,10 @@
  *      node's file current, so a node's own CRL is never dropped for a
  *      number published elsewhere.  The write lock serialises step 4 of
  *      all the processes of one home, which share its database.
+ *
+ * So HOME/crl/.<ca>.number, not meta crl_<ca> (the newest CRL published
+ * anywhere), says what this home serves and when it is due: a node whose
+ * CRL ages must republish it even while another node's is fresh.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +62,7 @@ struct job {
 	char meta_number[32];       /* "crl_number_issuing" */
 	char meta_info[32];         /* "crl_issuing" */
 	char *dir, *path, *staged;
-	char *number_path;          /* HOME/crl/.<ca>.number: the file's number */
+	char *number_path;          /* HOME/crl/.<ca>.number: the file's record */
 	struct locked_key key;
 	struct tsr_signer *signer;  /* ours: signs with key under ca->lock */
 	X509 *issuer;
@@ -97,18 +102,26 @@ static bool take_number(const char **s, int64_t *out)
 	return true;
 }
 
-/* meta crl_<ca>: "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES". */
-static int parse_info(const char *key, const char *s, struct tsr_crl_info *out)
+/* A CRL's record, in meta crl_<ca> and HOME/crl/.<ca>.number:
+ * "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES". */
+static bool parse_record(const char *s, struct tsr_crl_info *out)
 {
 	int64_t v[4];
 
 	for (size_t i = 0; i < 4; i++)
 		if (!take_number(&s, &v[i]) || (i < 3) == (*s == '\0'))
-			return tsr_error(TSR_ERR_STORE, "meta %s is corrupt", key);
+			return false;
 	out->number = (uint64_t)v[0];
 	out->this_update = v[1];
 	out->next_update = v[2];
 	out->entries = (size_t)v[3];
+	return true;
+}
+
+static int parse_info(const char *key, const char *s, struct tsr_crl_info *out)
+{
+	if (!parse_record(s, out))
+		return tsr_error(TSR_ERR_STORE, "meta %s is corrupt", key);
 	return 0;
 }
 
@@ -126,18 +139,96 @@ static int read_info(struct tsr_store *st, const char *ca_name, const char *key,
 	return r;
 }
 
-/* What the store says about the newest published CRL of ca_name. */
+/* HOME/crl/.<ca>.number, the record of the CRL in this home: 0 and *out;
+ * TSR_ERR_NOT_FOUND if there is none; TSR_ERR_INVALID if it is corrupt.
+ * *full is false for a record of a home written by an earlier version,
+ * which held the number only (out->number; the rest 0). */
+static int read_home(const char *path, struct tsr_crl_info *out, bool *full)
+{
+	char text[96] = "";
+	const char *p = text;
+	int64_t n = 0;
+	FILE *f = fopen(path, "re");
+	bool missing = f == NULL && errno == ENOENT;
+
+	memset(out, 0, sizeof(*out));
+	*full = false;
+	if (f == NULL)
+		return missing ? TSR_ERR_NOT_FOUND : TSR_ERR_INVALID;
+	if (fgets(text, sizeof(text), f) == NULL)
+		text[0] = '\0';
+	fclose(f);
+	text[strcspn(text, "\n")] = '\0';
+	if (parse_record(text, out)) {
+		*full = true;
+		return 0;
+	}
+	if (!take_number(&p, &n) || *p != '\0')
+		return TSR_ERR_INVALID;
+	out->number = (uint64_t)n;
+	return 0;
+}
+
+/* HOME/crl/.<ca>.number (new string), or NULL (no memory). */
+static char *home_record_path(const struct tsr_ca *ca, const char *ca_name)
+{
+	char *p;
+
+	return asprintf(&p, "%s/crl/.%s.number", ca->home, ca_name) < 0 ? NULL : p;
+}
+
+/* This home's record of its CRL, given that the CRL file is in place. */
+static int home_info(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
+    struct tsr_crl_info *out)
+{
+	struct tsr_crl_info meta;
+	char key[32], *path = home_record_path(ca, ca_name);
+	bool full;
+	int r;
+
+	if (path == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if ((r = read_home(path, out, &full)) == TSR_ERR_INVALID) {
+		/* Not known, so due: publishing writes it anew. */
+		r = tsr_error(TSR_ERR_NOT_FOUND, "%s cannot be read: a CRL of the %s CA "
+		    "is due", path, ca_name);
+		free(path);
+		return r;
+	}
+	free(path);
+	if (r == 0 && full)
+		return 0;
+	/* A home made before the record (no file: meta was this home's) or
+	 * when it held the number only (meta's times, if they are of it). */
+	snprintf(key, sizeof(key), "crl_%s", ca_name);
+	if (r == TSR_ERR_NOT_FOUND)
+		return read_info(st, ca_name, key, out);
+	if (read_info(st, ca_name, key, &meta) == 0 && meta.number == out->number)
+		*out = meta;   /* else no times: due */
+	return 0;
+}
+
+/* What this home says about the CRL of ca_name it serves. */
 int tsr_ca_crl_info(struct tsr_ca *ca, struct tsr_store *st, const char *ca_name,
     struct tsr_crl_info *out)
 {
-	char key[32];
+	struct stat sb;
+	char *path;
+	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!known_ca(ca_name))
 		return tsr_error(TSR_ERR_INVALID, "unknown CA '%.20s' (issuing or root)",
 		    ca_name != NULL ? ca_name : "");
-	snprintf(key, sizeof(key), "crl_%s", ca_name);
-	return read_info(st != NULL ? st : ca->store, ca_name, key, out);
+	if ((path = tsr_ca_crl_path(ca, ca_name)) == NULL)
+		return tsr_error(TSR_ERR_NOMEM, "out of memory");
+	if (stat(path, &sb) != 0)
+		r = errno == ENOENT ? tsr_error(TSR_ERR_NOT_FOUND, "no CRL of the %s CA at %s",
+		    ca_name, path) : tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+	free(path);
+	if (r != 0)
+		return r;
+	return home_info(ca, st != NULL ? st : ca->store, ca_name, out);
 }
 
 /* ------------------------------------------------------------------ steps */
@@ -184,10 +275,8 @@ static int make_paths(struct job *j)
 	}
 	if ((j->path = tsr_ca_crl_path(j->ca, j->name)) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	if (asprintf(&j->number_path, "%s/.%s.number", j->dir, j->name) < 0) {
-		j->number_path = NULL;
+	if ((j->number_path = home_record_path(j->ca, j->name)) == NULL)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
-	}
 	if (mkdir(j->dir, 0755) == 0) {
 		if (chmod(j->dir, 0755) != 0)   /* whatever the umask took away */
 			return tsr_error(TSR_ERR_IO, "%s: %s", j->dir, strerror(errno));
@@ -268,30 +357,14 @@ static int build(struct job *j)
 	return tsr_crl_finish(w, &j->info.entries);
 }
 
-/* The number of the CRL in this home (0 if none, or no record of it). */
-static uint64_t home_number(const struct job *j)
+/* Record this home's file as ours (written beside, renamed); record is
+ * "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES". */
+static int set_home_record(const struct job *j, const char *record)
 {
-	char text[24] = "";
-	const char *p = text;
-	int64_t n = 0;
-	FILE *f = fopen(j->number_path, "re");
-
-	if (f == NULL)
-		return 0;
-	if (fgets(text, sizeof(text), f) == NULL)
-		text[0] = '\0';
-	fclose(f);
-	text[strcspn(text, "\n")] = '\0';
-	return take_number(&p, &n) && *p == '\0' ? (uint64_t)n : 0;
-}
-
-/* Record that this home's file now has our number (written beside, renamed). */
-static int set_home_number(const struct job *j)
-{
-	char text[24], *tmp = NULL;
+	char text[100], *tmp = NULL;
 	int r = 0;
 
-	snprintf(text, sizeof(text), "%" PRIu64 "\n", j->info.number);
+	snprintf(text, sizeof(text), "%s\n", record);
 	if (asprintf(&tmp, "%s.tmp", j->number_path) < 0)
 		return tsr_error(TSR_ERR_NOMEM, "out of memory");
 	unlink(tmp);
@@ -307,22 +380,26 @@ static int set_home_number(const struct job *j)
 /* Step 4, inside the write transaction: publish unless superseded. */
 static int record_in(struct job *j, bool *superseded)
 {
-	struct tsr_crl_info newest;
-	uint64_t here = home_number(j);
+	struct tsr_crl_info newest, here;
 	char text[96], at[21], next[21];
+	bool full;
 	int r;
 
+	/* No record, or a corrupt one: nothing known in place, ours goes in. */
+	if (read_home(j->number_path, &here, &full) != 0)
+		here.number = 0;
 	memset(&newest, 0, sizeof(newest));
 	r = read_info(j->st, j->name, j->meta_info, &newest);
 	if (r != 0 && r != TSR_ERR_NOT_FOUND)
 		return r;
-	if (here >= j->info.number) {
+	if (here.number >= j->info.number) {
 		*superseded = true;
 		r = tsr_audit_append(j->st, j->actor, "crl.issue", j->object, TSR_AUDIT_SUCCESS,
 		    "number=%" PRIu64 " not published: number=%" PRIu64 " was published "
-		    "meanwhile", j->info.number, here);
-		if (newest.number == here)
-			j->info = newest;
+		    "meanwhile", j->info.number, here.number);
+		/* The caller learns what is in place here, not what meta names;
+		 * a number-only record takes meta's times if meta names it. */
+		j->info = full || newest.number != here.number ? here : newest;
 		return r;
 	}
 	snprintf(text, sizeof(text), "%" PRIu64 " %" PRId64 " %" PRId64 " %zu", j->info.number,
@@ -335,11 +412,11 @@ static int record_in(struct job *j, bool *superseded)
 		return r;
 	if ((r = tsr_audit_append(j->st, j->actor, "crl.issue", j->object, TSR_AUDIT_SUCCESS,
 	    "number=%" PRIu64 " entries=%zu thisUpdate=%s nextUpdate=%s", j->info.number,
-	    j->info.entries, at, next)) != 0 || (r = set_home_number(j)) != 0)
+	    j->info.entries, at, next)) != 0 || (r = set_home_record(j, text)) != 0)
 		return r;
 	/* Last, so that nothing can fail between the file and the commit but
-	 * the commit itself.  (Should the rename fail after the number was
-	 * recorded, the next CRL's higher number still goes in.) */
+	 * the commit itself.  (Should the rename fail after the record was
+	 * written, the next CRL's higher number still goes in.) */
 	if (rename(j->staged, j->path) != 0)
 		return tsr_error(TSR_ERR_IO, "cannot put the CRL in place at %s: %s", j->path,
 		    strerror(errno));

@@ -95,9 +95,8 @@ static int check_options(const struct tsr_init_options *o)
 	if (o->database != NULL && !tsr_database_is_uri(o->database))
 		return tsr_error(TSR_ERR_INVALID, "--database must be a PostgreSQL URI "
 		    "(postgresql://...); without it the home gets an SQLite database");
-	if (o->database != NULL && tsr_database_has_password(o->database))
-		return tsr_error(TSR_ERR_INVALID, "--database must not hold a password: put it "
-		    "in a passfile (the passfile= parameter or PGPASSFILE)");
+	if (o->database != NULL && tsr_store_uri_check(o->database) != 0)
+		return tsr_error_wrap(TSR_ERR_INVALID, "--database");
 	if (o->token_uri != NULL && ca_check_token_uri(o->token_uri) != 0)
 		return tsr_error_wrap(TSR_ERR_INVALID, "--token");
 	return 0;
@@ -727,16 +726,23 @@ static int land_in_database(struct init *in)
 	char *path = NULL;
 	int r;
 
-	if ((r = tsr_store_open(in->o->database, true, &dst)) != 0 ||
-	    (r = tsr_store_copy(in->store, dst, &rep)) != 0 ||
-	    (r = tsr_audit_verify(dst, &audit)) != 0)
+	if ((r = tsr_store_open_copy_target(in->o->database, &dst)) != 0 ||
+	    (r = tsr_store_copy(in->store, dst, &rep)) != 0)
 		goto out;
+	if ((r = tsr_audit_verify(dst, &audit)) != 0) {
+		r = tsr_error_wrap(r, "the database now holds this CA's data (empty it before "
+		    "trying again), but");
+		goto out;
+	}
 	tsr_store_close(in->store);
 	in->store = NULL;
-	for (size_t i = 0; r == 0 && i < TSR_ARRAY_LEN(files); i++) {
-		if ((r = tsr_path_join(in->staging, files[i], &path)) == 0 &&
-		    unlink(path) != 0 && errno != ENOENT)
-			r = tsr_error(TSR_ERR_IO, "%s: %s", path, strerror(errno));
+	/* The home's config names the database: the SQLite file goes (a
+	 * file left behind would only mislead, so that is not fatal). */
+	for (size_t i = 0; i < TSR_ARRAY_LEN(files); i++) {
+		if (tsr_path_join(in->staging, files[i], &path) == 0 && unlink(path) != 0 &&
+		    errno != ENOENT)
+			fprintf(stderr, "tessera: warning: cannot remove %s: %s\n", path,
+			    strerror(errno));
 		free(path);
 		path = NULL;
 	}
@@ -772,8 +778,6 @@ static int build_home(struct init *in)
 	    "organization=%s key=%s token=%s root=%s issuing=%s ocsp=%s", in->o->organization,
 	    tsr_key_type_name(in->o->key_type), in->token_uri, in->serials[KEY_ROOT],
 	    in->serials[KEY_ISSUING], in->serials[KEY_OCSP]);
-	if (r == 0 && in->o->database != NULL)
-		r = land_in_database(in);
 out:
 	free(db);
 	return r;
@@ -885,17 +889,23 @@ int tsr_ca_init(const struct tsr_init_options *o, const char *actor)
 	if ((r = make_staging(&in)) != 0 || (r = build_home(&in)) != 0)
 		goto out;
 	/* Nothing may write under the staging directory once it moves: close
-	 * the store, and the built-in token whose files live there.  An
+	 * the built-in token whose files live there, and the store.  An
 	 * external token stays open so that a failed rename can be undone. */
-	tsr_store_close(in.store);
-	in.store = NULL;
 	if (o->module_path == NULL)
 		close_token(&in);
 	if ((r = point_softhsm_home(&in)) != 0)
 		goto out;
-	if (rename(in.staging, o->home) != 0)
-		r = tsr_error(TSR_ERR_IO, "cannot move %s to %s: %s", in.staging, o->home,
-		    strerror(errno));
+	/* With --database, the data lands there last but for the rename, so
+	 * that little can fail once the database holds it. */
+	if (o->database != NULL && (r = land_in_database(&in)) != 0)
+		goto out;
+	tsr_store_close(in.store);
+	in.store = NULL;
+	if (rename(in.staging, o->home) != 0) {
+		r = tsr_error(TSR_ERR_IO, "cannot move %s to %s: %s%s", in.staging, o->home,
+		    strerror(errno), o->database != NULL ? " (the database now holds this "
+		    "CA's data: empty it before trying again)" : "");
+	}
 out:
 	if (r != 0) {
 		snprintf(saved, sizeof(saved), "%s", tsr_error_detail());

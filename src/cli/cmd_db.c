@@ -112,7 +112,7 @@ static void audit_copy(struct tsr_store *src, struct tsr_store *dst, const char 
 
 /* A failed copy into a new SQLite file removes the file (and its WAL), so
  * that the same command can run again; a PostgreSQL target is left with
- * its empty schema, which a new copy accepts. */
+ * its empty schema, which a new copy accepts (tsr_store_open_copy_target). */
 static void remove_sqlite_target(const char *to)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
@@ -138,16 +138,16 @@ static int copy(const char *from, const char *to)
 
 	/* Both may be printed and audited: the config refuses a password in a
 	 * URI, and so does --to. */
-	if (tsr_database_is_uri(to) && tsr_database_has_password(to))
-		return tsr_error(TSR_ERR_INVALID, "--to must not hold a password: put it in a "
-		    "passfile (the passfile= parameter or PGPASSFILE)");
+	if (tsr_database_is_uri(to) && tsr_store_uri_check(to) != 0)
+		return tsr_error_wrap(TSR_ERR_INVALID, "--to");
 	if ((r = tsr_store_open(from, false, &src)) != 0 ||
-	    (r = tsr_store_open(to, true, &dst)) != 0 ||
+	    (r = tsr_store_open_copy_target(to, &dst)) != 0 ||
 	    (r = tsr_store_copy(src, dst, &rep)) != 0)
 		goto out;
 	if ((r = tsr_audit_verify(dst, &audit)) != 0) {
-		r = tsr_error(r, "the copied audit chain does not verify at record %lld: %s",
-		    (long long)audit.first_bad_seq, audit.reason);
+		if (r == TSR_ERR_AUDIT)
+			r = tsr_error(r, "the copied audit chain does not verify at record %lld: %s",
+			    (long long)audit.first_bad_seq, audit.reason);
 		goto out;
 	}
 	for (size_t i = 0; i < rep.n_tables; i++)

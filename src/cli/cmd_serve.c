@@ -280,8 +280,10 @@ struct status_keeper {
 	int64_t crl_seq;
 };
 
-/* Publish the CRL of ca_name if there is none yet, if force, or if half
- * of its validity has passed.  False if a publication was due and failed. */
+/* Publish the CRL of ca_name if this home has none in place, if force, or
+ * if half of the validity of this home's CRL has passed: what counts is the
+ * file this node serves, not a fresher one another node of the cluster
+ * published into its own home.  False if a publication was due and failed. */
 static bool crl_keep(struct status_keeper *k, struct tsr_store *st, const char *ca_name,
     bool force)
 {

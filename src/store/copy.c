@@ -192,6 +192,27 @@ static int compare_counts(struct tsr_store *src, struct tsr_store *dst,
 }
 
 /*
+ * Open the target of a copy (see store.h): a new database, or one holding
+ * the bare schema an earlier copy that failed left behind.
+ */
+int tsr_store_open_copy_target(const char *path, struct tsr_store **out)
+{
+	struct tsr_store *st = NULL;
+	int r = tsr_store_open(path, true, out);
+
+	if (r != TSR_ERR_EXISTS)
+		return r;
+	/* Keep create's refusal unless the database is ours and empty. */
+	if (tsr_store_open(path, false, &st) == 0 &&
+	    check_empty(store_ops_of(st), store_be_of(st)) == 0) {
+		*out = st;
+		return 0;
+	}
+	tsr_store_close(st);
+	return tsr_store_open(path, true, out);
+}
+
+/*
  * Copy every row of src into dst (see store.h).  src is read in a snapshot
  * held until the counts are compared; dst is written in one transaction.
  */

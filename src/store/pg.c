@@ -38,8 +38,8 @@
 /* As SQLite's busy timeout: a writer waits this long for the lock. */
 #define LOCK_TIMEOUT "5s"
 #define LOCK_TIMEOUT_S 5
-/* Tries of a statement outside a transaction on a serialisation failure,
- * a deadlock (40001, 40P01) or a lost link. */
+/* Tries of a statement outside a transaction on a serialisation failure
+ * or a deadlock (40001, 40P01). */
 #define RETRIES 3
 /* Rows per page of the long listings (audit log, revoked certificates). */
 #define PAGE_ROWS 1000
@@ -480,6 +480,19 @@ static void notice_ignore(void *arg, const char *message)
 	(void)message;
 }
 
+/* Per session: a node that dies inside a transaction (a crash, a cut link:
+ * no FIN) must not hold every node's write lock until TCP keepalives find
+ * it, so the server ends a transaction left idle this long. */
+#define IDLE_IN_TRANSACTION "60s"
+
+static int exec_simple(struct pg *pg, const char *what, const char *sql);
+
+static int session_setup(struct pg *pg, const char *what)
+{
+	return exec_simple(pg, what,
+	    "SET idle_in_transaction_session_timeout = '" IDLE_IN_TRANSACTION "'");
+}
+
 /* Outside a transaction, a broken connection is reset before use: the
  * database may be back.  Inside one the caller's transaction is lost and
  * only its rollback ends it.  An idle connection that the server closed
@@ -498,7 +511,7 @@ static int ensure_link(struct pg *pg, const char *what)
 	memset(pg->prepared, 0, sizeof(pg->prepared));
 	if (link_lost(pg))
 		return unreachable(pg, what);
-	return 0;
+	return session_setup(pg, what);
 }
 
 static bool retryable(const struct pg *pg)
@@ -552,10 +565,11 @@ static int exec_stmt(struct pg *pg, const char *what, enum stmt_id id, const str
 		r = db_error(pg, what, res);
 		PQclear(res);
 		res = NULL;
-		/* A link lost outside a transaction: reset and try again (the
-		 * single-use rules are conditions of the statements, so a
-		 * statement that did run cannot take effect twice). */
-		if (pg->txn != TXN_NONE || !(retryable(pg) || link_lost(pg)))
+		/* Not after a lost link: the statement may have run, and a
+		 * second try would report its own effect as a refusal (a
+		 * nonce "already used").  An idle link the server closed is
+		 * found before sending (ensure_link). */
+		if (pg->txn != TXN_NONE || !retryable(pg))
 			break;
 	}
 	if (r != 0)
@@ -815,10 +829,23 @@ static int migrate_locked(struct pg *pg, bool create)
 }
 
 /* One transaction under the write lock: two nodes starting at once
- * migrate once, and a failed migration leaves nothing behind. */
+ * migrate once, and a failed migration leaves nothing behind.  Opening a
+ * database already at this build's version takes no lock: a new
+ * connection (a pool growing, a CRL's snapshot, a health check) must not
+ * wait behind the writers of every node. */
 static int migrate(struct pg *pg, bool create)
 {
+	int64_t objects = 0, version = 0;
+	bool ours = false;
 	int r;
+
+	if (!create) {
+		if ((r = survey(pg, &ours, &objects)) != 0 ||
+		    (ours && (r = schema_version(pg, &version)) != 0))
+			return r;
+		if (ours && version == (int64_t)TSR_ARRAY_LEN(migrations))
+			return 0;
+	}
 
 	if ((r = write_txn(pg, "migrating the schema")) != 0)
 		return r;
@@ -830,6 +857,26 @@ static int migrate(struct pg *pg, bool create)
 }
 
 /* ------------------------------------------------------------------ open and close */
+
+/* See store.h. */
+int tsr_store_uri_check(const char *uri)
+{
+	PQconninfoOption *opts = PQconninfoParse(uri, NULL);
+	bool secret = false;
+
+	if (opts == NULL)
+		return tsr_error(TSR_ERR_INVALID, "not a PostgreSQL connection URI that libpq "
+		    "accepts");
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++)
+		if ((strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "sslpassword") == 0) &&
+		    o->val != NULL && o->val[0] != '\0')
+			secret = true;
+	PQconninfoFree(opts);
+	if (secret)
+		return tsr_error(TSR_ERR_INVALID, "must not hold a password: put it in a passfile "
+		    "(the passfile= parameter or PGPASSFILE)");
+	return 0;
+}
 
 static void pg_close(void *be)
 {
@@ -863,7 +910,7 @@ static int pg_open(const char *path, bool create, void **be)
 		r = unreachable(pg, "connecting");
 		goto out;
 	}
-	if ((r = migrate(pg, create)) != 0)
+	if ((r = session_setup(pg, "connecting")) != 0 || (r = migrate(pg, create)) != 0)
 		goto out;
 	*be = pg;
 	pg = NULL;

@@ -18,6 +18,12 @@
 
 struct tsr_store;
 
+/* A PostgreSQL URI as a config file or a command line may hold it: one
+ * libpq parses (PQconninfoParse, so percent-encoded keys count too) and
+ * that carries no password or sslpassword, which belong in a passfile.
+ * TSR_ERR_INVALID otherwise, with a detail that never repeats the URI. */
+int tsr_store_uri_check(const char *uri) TSR_MUST_CHECK;
+
 /* Open the store at path ("sqlite:PATH" or a plain path).  With create, the
  * database must not exist yet and is created 0600; without it, it must
  * exist.  Pending schema migrations are applied either way. */
@@ -508,6 +514,12 @@ struct tsr_store_copy_report {
  * in a transaction.  (The audit chain is the caller's to verify on dst.) */
 int tsr_store_copy(struct tsr_store *src, struct tsr_store *dst,
     struct tsr_store_copy_report *out) TSR_MUST_CHECK;
+/* Open the target of a copy: create it (as tsr_store_open() with create),
+ * or, where a database is already there, accept it only if it is a Tessera
+ * database at this version whose tables are all empty (the schema a copy
+ * that failed before its commit leaves), so that the copy can be run
+ * again.  Anything else keeps create's TSR_ERR_EXISTS. */
+int tsr_store_open_copy_target(const char *path, struct tsr_store **out) TSR_MUST_CHECK;
 /* The names of the tables a copy covers, NULL-terminated. */
 const char *const *tsr_store_copy_tables(void);
 

@@ -92,9 +92,10 @@ file_has "prints nextUpdate" "$WORK/out" '^nextUpdate +[0-9]{4}-[0-9]{2}-[0-9]{2
 check "--out is the published CRL" cmp "$WORK/c1.der" "$H/crl/issuing.crl"
 expect "the CRL is world-readable (0644)" "$(stat -c %a "$H/crl/issuing.crl")" 644
 expect "HOME/crl is 0755" "$(stat -c %a "$H/crl")" 755
-expect "nothing else in HOME/crl but the file's number" "$(ls -A "$H/crl" | tr '\n' ' ')" \
+expect "nothing else in HOME/crl but the file's record" "$(ls -A "$H/crl" | tr '\n' ' ')" \
     ".issuing.number issuing.crl "
-expect "HOME/crl/.issuing.number is the CRL's number" "$(cat "$H/crl/.issuing.number")" 1
+expect "HOME/crl/.issuing.number is the CRL's record (number, entries)" \
+    "$(cut -d' ' -f1,4 "$H/crl/.issuing.number")" "1 0"
 crl_text "$WORK/c1.der"
 file_has "v2" "$WORK/crl.txt" 'Version 2 \(0x1\)'
 file_has "signed ecdsa-with-SHA384, as the certificates" "$WORK/crl.txt" \
@@ -225,9 +226,10 @@ expect "meta crl_issuing records it (number, entries)" \
     "$(dbq "$H" "SELECT value FROM meta WHERE key = 'crl_issuing'" | cut -d' ' -f1,4)" "4 2"
 expect "meta crl_number_issuing is 4" \
     "$(dbq "$H" "SELECT value FROM meta WHERE key = 'crl_number_issuing'")" 4
-expect "nothing left beside the CRLs and their numbers" "$(ls -A "$H/crl" | sort | tr '\n' ' ')" \
+expect "nothing left beside the CRLs and their records" "$(ls -A "$H/crl" | sort | tr '\n' ' ')" \
     ".issuing.number .root.number issuing.crl root.crl "
-expect "HOME/crl/.issuing.number is 4" "$(cat "$H/crl/.issuing.number")" 4
+expect "HOME/crl/.issuing.number is meta crl_issuing (one home)" \
+    "$(cat "$H/crl/.issuing.number")" "$(dbq "$H" "SELECT value FROM meta WHERE key = 'crl_issuing'")"
 
 section "expired certificates leave the CRL after one more period"
 NA=$(date -u -d "$(openssl x509 -in "$WORK/alpha.pem" -noout -enddate | cut -d= -f2)" +%s)

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/asn1.h>
 #include <openssl/err.h>
@@ -962,7 +963,8 @@ static void test_ca_publish(void **state)
 	free(root_path);
 }
 
-/* The number of the CRL in this home, as HOME/crl/.issuing.number says. */
+/* The number of the CRL in this home, as HOME/crl/.issuing.number says
+ * (its record "NUMBER THIS_UPDATE NEXT_UPDATE ENTRIES" begins with it). */
 static long home_number(const struct home *h)
 {
 	char path[160];
@@ -989,6 +991,14 @@ static void set_home_number(const struct home *h, const char *text)
 	fclose(f);
 }
 
+static int unlink_home_number(const struct home *h)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/crl/.issuing.number", h->home);
+	return unlink(path);
+}
+
 /* A higher number published in this home meanwhile wins: ours is dropped,
  * not put over it, and the caller learns which CRL is published. */
 static void test_ca_superseded(void **state)
@@ -1002,18 +1012,32 @@ static void test_ca_superseded(void **state)
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
 	assert_true(info.number == 1);
 	assert_int_equal(home_number(h), 1);
-	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "50 1800000000 1800086400 7"), 0);
-	set_home_number(h, "50\n");
+	/* This home's record names 50; meta, the newest anywhere, names 60
+	 * (another node's): the caller learns what is in place here. */
+	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "60 1800000100 1800086500 9"), 0);
+	set_home_number(h, "50 1800000000 1800086400 7\n");
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
 	assert_true(info.number == 50);
 	assert_true(info.this_update == 1800000000);
+	assert_true(info.next_update == 1800086400);
 	assert_int_equal(info.entries, 7);
 	assert_true(file_crl_number(path, issuing, NULL) == 1);   /* not replaced by 2 */
 	assert_int_equal(home_number(h), 50);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_true(info.number == 50 && info.this_update == 1800000000);
 	snprintf(dir, sizeof(dir), "%s/crl", h->home);
-	assert_int_equal(files_in(dir), 2);   /* the CRL and its number: nothing staged */
+	assert_int_equal(files_in(dir), 2);   /* the CRL and its record: nothing staged */
 	assert_int_equal(audited(h->ca, "crl.issue", "success",
 	    "number=2 not published: number=50 was published meanwhile"), 1);
+	/* A record written by an earlier version holds the number only: its
+	 * times are meta's when meta names that number. */
+	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "70 1800000000 1800086400 3"), 0);
+	set_home_number(h, "70\n");
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
+	assert_true(info.number == 70);
+	assert_true(info.this_update == 1800000000);
+	assert_int_equal(info.entries, 3);
+	assert_int_equal(home_number(h), 70);
 	/* A corrupt record is an error, audited. */
 	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "50 x"), 0);
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info),
@@ -1031,7 +1055,7 @@ static void test_ca_other_node(void **state)
 	struct home *h = *state;
 	struct tsr_store *st = tsr_ca_store(h->ca);
 	X509 *issuing = (X509 *)tsr_ca_issuing_cert(h->ca);
-	char *path = tsr_ca_crl_path(h->ca, "issuing");
+	char *path = tsr_ca_crl_path(h->ca, "issuing"), *meta = NULL;
 	struct tsr_crl_info info;
 
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
@@ -1042,14 +1066,80 @@ static void test_ca_other_node(void **state)
 	assert_true(info.number == 51);
 	assert_true(file_crl_number(path, issuing, NULL) == 51);
 	assert_int_equal(home_number(h), 51);
+	/* This home serves 51; the store keeps naming 60 as the newest. */
 	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
-	assert_true(info.number == 60);
+	assert_true(info.number == 51);
+	assert_int_equal(tsr_store_meta_get(st, "crl_issuing", &meta), 0);
+	assert_string_equal(meta, "60 1800000000 1800086400 7");
+	free(meta);
 	assert_int_equal(audited(h->ca, "crl.issue", "success", "number=51 entries="), 1);
 	/* A corrupt or missing record of this home's number: the CRL goes in. */
 	set_home_number(h, "garbage");
 	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &info), 0);
 	assert_true(file_crl_number(path, issuing, NULL) == 52);
 	assert_int_equal(home_number(h), 52);
+	free(path);
+}
+
+/* Whether this home's CRL is due (tessera serve's keeper republishes at
+ * half its life, or when there is none) goes by this home's record, not by
+ * meta: another node's fresh CRL must not keep this node's from ageing
+ * past its nextUpdate. */
+static void test_ca_info_per_home(void **state)
+{
+	struct home *h = *state;
+	struct tsr_store *st = tsr_ca_store(h->ca);
+	char *path = tsr_ca_crl_path(h->ca, "issuing"), text[96], *meta = NULL;
+	struct tsr_crl_info mine, info;
+	time_t now = time(NULL);
+
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &mine), 0);
+	/* Another node publishes a fresh, higher number into its own home. */
+	snprintf(text, sizeof(text), "%d %lld %lld 0", 99, (long long)now + 60,
+	    (long long)now + 60 + DAY);
+	assert_int_equal(tsr_store_meta_set(st, "crl_number_issuing", "99"), 0);
+	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", text), 0);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_memory_equal(&info, &mine, sizeof(info));
+	/* Time passes here: this home's CRL is past half its life, so the
+	 * keeper, which reads it, finds it due although meta's is fresh. */
+	set_home_number(h, "1 1000 2000 0\n");
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_true(info.number == 1 && info.this_update == 1000 && info.next_update == 2000);
+	/* Republishing puts a CRL in this home; meta keeps the newest. */
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "issuing", "test", &mine), 0);
+	assert_true(mine.number == 100);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_memory_equal(&info, &mine, sizeof(info));
+	assert_int_equal(tsr_store_meta_get(st, "crl_issuing", &meta), 0);
+	snprintf(text, sizeof(text), "100 %lld %lld 0", (long long)mine.this_update,
+	    (long long)mine.next_update);
+	assert_string_equal(meta, text);
+	free(meta);
+	/* A record of an earlier version (the number only) that meta does not
+	 * describe: no times, so due at once. */
+	assert_int_equal(tsr_store_meta_set(st, "crl_issuing", "120 1800000000 1800086400 0"), 0);
+	set_home_number(h, "100\n");
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_true(info.number == 100 && info.this_update == 0 && info.next_update == 0);
+	/* An unreadable record: due. */
+	set_home_number(h, "garbage");
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), TSR_ERR_NOT_FOUND);
+	/* A home made before the record: meta, which was this home's alone. */
+	assert_int_equal(unlink_home_number(h), 0);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), 0);
+	assert_true(info.number == 120 && info.this_update == 1800000000);
+	/* No CRL file in this home: due, whatever meta says. */
+	set_home_number(h, "100 1800000000 1800086400 0\n");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "issuing", &info), TSR_ERR_NOT_FOUND);
+	/* The root's CRL is kept per home the same way. */
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "root", &info), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_store_meta_set(st, "crl_root", "5 1800000000 1800086400 0"), 0);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "root", &info), TSR_ERR_NOT_FOUND);
+	assert_int_equal(tsr_ca_crl_publish(h->ca, NULL, "root", "test", &mine), 0);
+	assert_int_equal(tsr_ca_crl_info(h->ca, NULL, "root", &info), 0);
+	assert_memory_equal(&info, &mine, sizeof(info));
 	free(path);
 }
 
@@ -1134,6 +1224,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ca_publish, setup_home, teardown_home),
 		cmocka_unit_test_setup_teardown(test_ca_superseded, setup_home, teardown_home),
 		cmocka_unit_test_setup_teardown(test_ca_other_node, setup_home, teardown_home),
+		cmocka_unit_test_setup_teardown(test_ca_info_per_home, setup_home, teardown_home),
 		cmocka_unit_test_setup_teardown(test_ca_publish_threads, setup_home,
 		    teardown_home),
 	};

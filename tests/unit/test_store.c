@@ -291,6 +291,45 @@ static void test_open_rules(void **state)
 	assert_int_equal(tsr_store_open("sqlite:", false, &st), TSR_ERR_INVALID);
 }
 
+/* The target of a copy: a store that is there already is accepted only
+ * while every table is empty (the bare schema a failed copy leaves), on
+ * both backends; otherwise create's refusal stands. */
+static void test_open_copy_target(void **state)
+{
+	struct fx *fx = *state;
+	struct tsr_store *st = NULL;
+
+	/* The fixture made the schema and wrote nothing: a copy may land. */
+	assert_int_equal(tsr_store_open_copy_target(fx->path, &st), 0);
+	tsr_store_close(st);
+	st = NULL;
+	assert_int_equal(tsr_store_meta_set(fx->st, "organization", "x"), 0);
+	assert_int_equal(tsr_store_open_copy_target(fx->path, &st), TSR_ERR_EXISTS);
+	assert_null(st);
+}
+
+/* What may stand in a config file or on a command line. */
+static void test_uri_check(void **state)
+{
+	(void)state;
+	assert_int_equal(tsr_store_uri_check("postgresql://ca@db.example/tessera"
+	    "?passfile=/etc/tessera/pgpass&sslmode=verify-full"), 0);
+	assert_int_equal(tsr_store_uri_check("postgresql://ca:s3cret@db/tessera"),
+	    TSR_ERR_INVALID);
+	assert_null(strstr(tsr_error_detail(), "s3cret"));
+	assert_int_equal(tsr_store_uri_check("postgresql://ca@db/t?password=s3cret"),
+	    TSR_ERR_INVALID);
+	/* libpq decodes percent-escapes in keys, so must the check. */
+	assert_int_equal(tsr_store_uri_check("postgresql://ca@db/t?%70assword=s3cret"),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_uri_check("postgresql://ca:pa%2Fss@db/t"), TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_uri_check("postgresql://ca@db/t?sslpassword=s3cret"),
+	    TSR_ERR_INVALID);
+	assert_int_equal(tsr_store_uri_check("postgresql://ca@db/t?nosuchkey=1"),
+	    TSR_ERR_INVALID);
+	assert_null(strstr(tsr_error_detail(), "nosuchkey"));
+}
+
 static void test_open_refuses_foreign_files(void **state)
 {
 	struct fx *fx = *state;
@@ -3017,6 +3056,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_copy_target, setup, teardown),
+		cmocka_unit_test(test_uri_check),
 		cmocka_unit_test_setup_teardown(test_open_refuses_foreign_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_new_schema_refused, setup, teardown),
