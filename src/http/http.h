@@ -66,6 +66,21 @@ json_t *tsr_json_schema_openapi(const struct tsr_json_field *schema);
  * string (free()) of *len bytes. */
 int tsr_json_encode(const json_t *v, char **out, size_t *len) TSR_MUST_CHECK;
 
+/* Answers' building blocks, shared by the API's handlers:
+ * - tsr_utf8_repaired(): a copy of s in which each byte that is not part of
+ *   a valid UTF-8 sequence is '?' (NULL when out of memory).  Text is
+ *   validated before it is stored, but a row holding invalid UTF-8 anyway
+ *   must not fail a whole answer (a listing);
+ * - tsr_json_text(): stored text as a JSON string ("" for NULL, repaired if
+ *   it is not UTF-8); NULL only when out of memory;
+ * - tsr_json_time(): a Unix time as "YYYY-MM-DDTHH:MM:SSZ";
+ * - tsr_json_set(): set key in obj to v, a new reference taken even on
+ *   failure (v NULL: out of memory); TSR_ERR_NOMEM on failure. */
+char *tsr_utf8_repaired(const char *s);
+json_t *tsr_json_text(const char *s);
+json_t *tsr_json_time(int64_t t);
+int tsr_json_set(json_t *obj, const char *key, json_t *v);
+
 /* ------------------------------------------------------------------ problems
  * type is TSR_PROBLEM_TYPE_BASE + a stable name: the error's tsr_error_name()
  * ("not-found", "too-large", ...) or one of the HTTP-layer refusals below.
@@ -190,6 +205,16 @@ struct tsr_http_response {
 /* Fill res, or return a TSR_ERR_* (with a detail) to answer with a problem. */
 typedef int (*tsr_http_handler)(const struct tsr_http_request *req,
     struct tsr_http_response *res);
+
+struct tsr_ra;
+struct tsr_store;
+/* A handler's work with a store connection of the workflow's pool:
+ * tsr_http_with_store() takes one (req->app->ctx is the struct tsr_ra),
+ * runs fn and gives it back. */
+typedef int (*tsr_http_store_fn)(const struct tsr_http_request *req, struct tsr_ra *ra,
+    struct tsr_store *st, struct tsr_http_response *res);
+int tsr_http_with_store(const struct tsr_http_request *req, struct tsr_http_response *res,
+    tsr_http_store_fn fn);
 
 /* Route flags. */
 #define TSR_HTTP_AUTH 0x1u                /* needs app->authenticate to accept the caller */

@@ -7,10 +7,14 @@
  * schema walk refuses anything the schema does not describe.  A handler
  * that receives a checked body can rely on every field having its type.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "http/http.h"
+#include "ra/secret.h"   /* tsr_utf8_next() */
 
 /* A JSON pointer (RFC 6901) to the value being checked, for details. */
 struct jptr {
@@ -336,4 +340,51 @@ int tsr_json_encode(const json_t *v, char **out, size_t *len)
 		    TSR_ERR_INTERNAL, "cannot encode JSON");
 	*len = strlen(*out);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ answers */
+
+char *tsr_utf8_repaired(const char *s)
+{
+	size_t n = strlen(s), i = 0, at;
+	char *copy = strdup(s);
+	uint32_t cp;
+
+	while (copy != NULL && i < n) {
+		at = i;
+		if (tsr_utf8_next(copy, n, &i, &cp) != 0) {
+			copy[at] = '?';
+			i = at + 1;
+		}
+	}
+	return copy;
+}
+
+json_t *tsr_json_text(const char *s)
+{
+	json_t *v;
+	char *copy;
+
+	if (s == NULL)
+		return json_string("");
+	if ((v = json_string(s)) != NULL || (copy = tsr_utf8_repaired(s)) == NULL)
+		return v;
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+json_t *tsr_json_time(int64_t t)
+{
+	char s[21];
+
+	tsr_time_format((time_t)t, s);
+	return json_string(s);
+}
+
+int tsr_json_set(json_t *obj, const char *key, json_t *v)
+{
+	if (v != NULL && json_object_set_new(obj, key, v) == 0)
+		return 0;
+	return tsr_error(TSR_ERR_NOMEM, "out of memory");
 }

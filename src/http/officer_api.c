@@ -41,40 +41,6 @@ static int nomem(void)
 	return tsr_error(TSR_ERR_NOMEM, "out of memory");
 }
 
-/* Stored text as a JSON string: "" for NULL; text that is not UTF-8 (it is
- * validated before it is stored, but one bad row must not fail a listing)
- * with every byte outside printable ASCII as '?'.  NULL when out of memory. */
-static json_t *text_json(const char *s)
-{
-	json_t *v;
-	char *copy;
-
-	if (s == NULL)
-		return json_string("");
-	if ((v = json_string(s)) != NULL || (copy = strdup(s)) == NULL)
-		return v;
-	for (char *p = copy; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
-			*p = '?';
-	v = json_string(copy);
-	free(copy);
-	return v;
-}
-
-static json_t *time_json(int64_t t)
-{
-	char s[21];
-
-	tsr_time_format((time_t)t, s);
-	return json_string(s);
-}
-
-/* Set key in obj to v (a new reference, taken even on failure). */
-static int set(json_t *obj, const char *key, json_t *v)
-{
-	return v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
-}
-
 /* A decimal query parameter in 1..max (absent: dflt). */
 static int query_number(const struct tsr_http_request *req, const char *name, long long max,
     long long dflt, long long *out)
@@ -116,26 +82,6 @@ static int query_time(const struct tsr_http_request *req, const char *name, int6
 	return 0;
 }
 
-typedef int (*store_handler)(const struct tsr_http_request *req, struct tsr_ra *ra,
-    struct tsr_store *st, struct tsr_http_response *res);
-
-/* Run fn with a store connection of the workflow's pool. */
-static int with_store(const struct tsr_http_request *req, struct tsr_http_response *res,
-    store_handler fn)
-{
-	struct tsr_ra *ra = req->app->ctx;
-	struct tsr_store *st = NULL;
-	int r;
-
-	if (ra == NULL)
-		return tsr_error(TSR_ERR_INTERNAL, "the server runs without the workflow");
-	if ((r = tsr_ra_store_acquire(ra, &st)) != 0)
-		return r;
-	r = fn(req, ra, st, res);
-	tsr_ra_store_release(ra, st);
-	return r;
-}
-
 /* An officer with auditor or ca-admin, on an account that is enabled and
  * unlocked. */
 static int require_audit_reader(const struct tsr_http_request *req, struct tsr_store *st)
@@ -171,12 +117,12 @@ static int cert_item(const struct tsr_cert_record *rec, void *ctx)
 		c->more = true;
 		return 1;
 	}
-	v = json_pack("{s:o, s:o, s:o, s:o, s:o}", "serial", text_json(rec->serial), "subject",
-	    text_json(rec->subject), "product", text_json(rec->product), "status",
-	    text_json(rec->status), "not_after", time_json(rec->not_after));
+	v = json_pack("{s:o, s:o, s:o, s:o, s:o}", "serial", tsr_json_text(rec->serial), "subject",
+	    tsr_json_text(rec->subject), "product", tsr_json_text(rec->product), "status",
+	    tsr_json_text(rec->status), "not_after", tsr_json_time(rec->not_after));
 	if (v != NULL && rec->revoked_at != 0 &&
-	    (set(v, "revoked_at", time_json(rec->revoked_at)) != 0 ||
-	    set(v, "reason", text_json(rec->revocation_reason)) != 0)) {
+	    (tsr_json_set(v, "revoked_at", tsr_json_time(rec->revoked_at)) != 0 ||
+	    tsr_json_set(v, "reason", tsr_json_text(rec->revocation_reason)) != 0)) {
 		json_decref(v);
 		v = NULL;
 	}
@@ -228,7 +174,7 @@ static int do_cert_search(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int get_certificates(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_cert_search);
+	return tsr_http_with_store(req, res, do_cert_search);
 }
 
 /* ------------------------------------------------------------------ the audit trail */
@@ -270,9 +216,9 @@ static bool action_matches(const char *action, const char *want)
 static json_t *audit_json(const struct tsr_audit_record *rec)
 {
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "seq", (json_int_t)rec->seq,
-	    "time", time_json(rec->time), "actor", text_json(rec->actor), "action",
-	    text_json(rec->action), "object", text_json(rec->object), "outcome",
-	    text_json(rec->outcome), "detail", text_json(rec->detail));
+	    "time", tsr_json_time(rec->time), "actor", tsr_json_text(rec->actor), "action",
+	    tsr_json_text(rec->action), "object", tsr_json_text(rec->object), "outcome",
+	    tsr_json_text(rec->outcome), "detail", tsr_json_text(rec->detail));
 }
 
 static int audit_item(const struct tsr_audit_record *rec, void *ctx)
@@ -352,7 +298,7 @@ static int do_audit(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int get_audit(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_audit);
+	return tsr_http_with_store(req, res, do_audit);
 }
 
 static int do_audit_verification(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -373,14 +319,14 @@ static int do_audit_verification(const struct tsr_http_request *req, struct tsr_
 	else
 		res->json = json_pack("{s:b, s:I, s:I, s:o}", "ok", 0, "records",
 		    (json_int_t)rep.records, "first_bad_seq", (json_int_t)rep.first_bad_seq,
-		    "reason", text_json(rep.reason));
+		    "reason", tsr_json_text(rep.reason));
 	return res->json ? 0 : nomem();
 }
 
 static int get_audit_verification(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_audit_verification);
+	return tsr_http_with_store(req, res, do_audit_verification);
 }
 
 /* ------------------------------------------------------------------ the routes */

@@ -55,20 +55,6 @@ static json_t *text_json(const char *s, size_t n)
 	return v;
 }
 
-static json_t *time_json(int64_t t)
-{
-	char s[21];
-
-	tsr_time_format((time_t)t, s);
-	return json_string(s);
-}
-
-/* Set key in obj to v (a new reference, taken even on failure). */
-static int set(json_t *obj, const char *key, json_t *v)
-{
-	return v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
-}
-
 /* ------------------------------------------------------------------ parsing */
 
 static bool is_space(int c)
@@ -381,22 +367,22 @@ static int contents(X509 *x, const uint8_t *der, size_t der_len, json_t **out)
 	(void)time_of(X509_get0_notBefore(x), &nb);
 	(void)time_of(X509_get0_notAfter(x), &na);
 	if (r != 0 ||
-	    (r = set(v, "serial", json_string(serial))) != 0 ||
-	    (r = set(v, "subject", name_json(X509_get_subject_name(x)))) != 0 ||
-	    (r = set(v, "issuer", name_json(X509_get_issuer_name(x)))) != 0 ||
-	    (r = set(v, "not_before", time_json(nb))) != 0 ||
-	    (r = set(v, "not_after", time_json(na))) != 0 ||
-	    (r = set(v, "key", key_json(x))) != 0 ||
-	    (r = set(v, "sha256", json_string(fp))) != 0 ||
-	    (r = set(v, "ca", json_boolean(X509_check_ca(x) != 0))) != 0)
+	    (r = tsr_json_set(v, "serial", json_string(serial))) != 0 ||
+	    (r = tsr_json_set(v, "subject", name_json(X509_get_subject_name(x)))) != 0 ||
+	    (r = tsr_json_set(v, "issuer", name_json(X509_get_issuer_name(x)))) != 0 ||
+	    (r = tsr_json_set(v, "not_before", tsr_json_time(nb))) != 0 ||
+	    (r = tsr_json_set(v, "not_after", tsr_json_time(na))) != 0 ||
+	    (r = tsr_json_set(v, "key", key_json(x))) != 0 ||
+	    (r = tsr_json_set(v, "sha256", json_string(fp))) != 0 ||
+	    (r = tsr_json_set(v, "ca", json_boolean(X509_check_ca(x) != 0))) != 0)
 		goto out;
-	r = set(v, "sans", sans);
+	r = tsr_json_set(v, "sans", sans);
 	sans = NULL;
 	if (r == 0)
-		r = set(v, "eku", ekus);
+		r = tsr_json_set(v, "eku", ekus);
 	ekus = NULL;
 	if (r == 0)
-		r = set(v, "policies", pols);
+		r = tsr_json_set(v, "policies", pols);
 	pols = NULL;
 out:
 	json_decref(sans);
@@ -511,14 +497,14 @@ static int answer(struct tsr_ra *ra, struct tsr_store *st, X509 *x, const uint8_
 		r = nomem();
 		goto out;
 	}
-	if ((r = set(v, "chain_detail", json_string(chain_detail))) != 0)
+	if ((r = tsr_json_set(v, "chain_detail", json_string(chain_detail))) != 0)
 		goto out;
 	if (ours && rec.revoked_at != 0 &&
-	    ((r = set(v, "revoked_at", time_json(rec.revoked_at))) != 0 ||
-	    (r = set(v, "reason", json_string(rec.revocation_reason))) != 0))
+	    ((r = tsr_json_set(v, "revoked_at", tsr_json_time(rec.revoked_at))) != 0 ||
+	    (r = tsr_json_set(v, "reason", json_string(rec.revocation_reason))) != 0))
 		goto out;
 	if (ours && rec.product[0] != '\0')
-		r = set(v, "product", json_string(rec.product));
+		r = tsr_json_set(v, "product", json_string(rec.product));
 out:
 	tsr_cert_record_clear(&rec);
 	free(serial);

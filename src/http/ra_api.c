@@ -204,56 +204,6 @@ static const char *body_str(const struct tsr_http_request *req, const char *key)
 	return json_string_value(json_object_get(req->body, key));
 }
 
-/* A copy of s in which each byte that is not part of a valid UTF-8
- * sequence is '?' (NULL when out of memory).  Text is validated before it
- * is stored, but a row holding invalid UTF-8 anyway must not fail a whole
- * answer (a queue listing every application). */
-static char *utf8_repaired(const char *s)
-{
-	size_t n = strlen(s), i = 0, at;
-	char *copy = strdup(s);
-	uint32_t cp;
-
-	while (copy != NULL && i < n) {
-		at = i;
-		if (tsr_utf8_next(copy, n, &i, &cp) != 0) {
-			copy[at] = '?';
-			i = at + 1;
-		}
-	}
-	return copy;
-}
-
-/* Stored text as a JSON string ("" for NULL, repaired if it is not UTF-8);
- * NULL only when out of memory. */
-static json_t *text_json(const char *s)
-{
-	json_t *v;
-	char *copy;
-
-	if (s == NULL)
-		return json_string("");
-	if ((v = json_string(s)) != NULL || (copy = utf8_repaired(s)) == NULL)
-		return v;
-	v = json_string(copy);
-	free(copy);
-	return v;
-}
-
-static json_t *time_json(int64_t t)
-{
-	char s[21];
-
-	tsr_time_format((time_t)t, s);
-	return json_string(s);
-}
-
-/* Set key in obj to v (a new reference, taken even on failure). */
-static int set(json_t *obj, const char *key, json_t *v)
-{
-	return v != NULL && json_object_set_new(obj, key, v) == 0 ? 0 : nomem();
-}
-
 /* The id of the first application listed (ctx: TSR_APP_ID_MAX + 1 bytes). */
 static int first_app_id(const struct tsr_app_record *a, void *ctx)
 {
@@ -271,12 +221,9 @@ static const char *next_of(const struct tsr_app_record *a)
 	return tsr_ra_next_step(s, a->storage);
 }
 
-typedef int (*store_handler)(const struct tsr_http_request *req, struct tsr_ra *ra,
-    struct tsr_store *st, struct tsr_http_response *res);
-
-/* Run fn with a store connection of the workflow's pool. */
-static int with_store(const struct tsr_http_request *req, struct tsr_http_response *res,
-    store_handler fn)
+/* See http.h. */
+int tsr_http_with_store(const struct tsr_http_request *req, struct tsr_http_response *res,
+    tsr_http_store_fn fn)
 {
 	struct tsr_ra *ra = req->app->ctx;
 	struct tsr_store *st = NULL;
@@ -337,7 +284,7 @@ static int status_of(struct tsr_store *st, const char *id, json_t **out)
 	memset(&a, 0, sizeof(a));
 	if ((r = tsr_ra_app_get(st, id, &a)) != 0)
 		return r;
-	*out = json_pack("{s:o, s:o, s:s}", "id", text_json(a.id), "state", text_json(a.state),
+	*out = json_pack("{s:o, s:o, s:s}", "id", tsr_json_text(a.id), "state", tsr_json_text(a.state),
 	    "next", next_of(&a));
 	tsr_app_record_clear(&a);
 	return *out != NULL ? 0 : nomem();
@@ -346,7 +293,7 @@ static int status_of(struct tsr_store *st, const char *id, json_t **out)
 /* ------------------------------------------------------------------ application views */
 
 /* Stored JSON text (written by the ra layer) as a value into *out, or NULL
- * if it is not JSON even once repaired as text_json() repairs text; 0, or
+ * if it is not JSON even once repaired as tsr_json_text() repairs text; 0, or
  * TSR_ERR_NOMEM. */
 static int load_repaired(const char *text, json_t **out)
 {
@@ -355,7 +302,7 @@ static int load_repaired(const char *text, json_t **out)
 	*out = NULL;
 	if (text == NULL || (*out = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) != NULL)
 		return 0;
-	if ((copy = utf8_repaired(text)) == NULL)
+	if ((copy = tsr_utf8_repaired(text)) == NULL)
 		return nomem();
 	*out = json_loads(copy, JSON_REJECT_DUPLICATES, NULL);
 	free(copy);
@@ -385,13 +332,13 @@ static int approvals_json(struct tsr_store *st, const char *id, json_t **out, si
 	if ((*out = json_array()) == NULL)
 		r = nomem();
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		json_t *one = json_pack("{s:o, s:o}", "officer", text_json(v[i].officer), "at",
-		    time_json(v[i].at));
+		json_t *one = json_pack("{s:o, s:o}", "officer", tsr_json_text(v[i].officer), "at",
+		    tsr_json_time(v[i].at));
 
 		if (one == NULL)
 			r = nomem();
 		else if (v[i].comment != NULL && v[i].comment[0] != '\0')
-			r = set(one, "comment", text_json(v[i].comment));
+			r = tsr_json_set(one, "comment", tsr_json_text(v[i].comment));
 		if (r != 0)
 			json_decref(one);
 		else if (json_array_append_new(*out, one) != 0)
@@ -416,23 +363,23 @@ static int officer_fields(struct tsr_ra *ra, struct tsr_store *st,
 	int r;
 
 	if ((r = stored_json(a->id, "applicant data", a->applicant, &applicant)) != 0 ||
-	    (r = set(v, "applicant", applicant)) != 0)
+	    (r = tsr_json_set(v, "applicant", applicant)) != 0)
 		return r;
 	if (a->checks != NULL && a->checks[0] != '\0' &&
 	    ((r = stored_json(a->id, "checks", a->checks, &checks)) != 0 ||
-	    (r = set(v, "checks", checks)) != 0))
+	    (r = tsr_json_set(v, "checks", checks)) != 0))
 		return r;
 	if ((r = approvals_json(st, a->id, &approvals, &n)) != 0 ||
-	    (r = set(v, "approvals", approvals)) != 0)
+	    (r = tsr_json_set(v, "approvals", approvals)) != 0)
 		return r;
-	if ((r = set(v, "email", text_json(a->email))) != 0 ||
-	    (r = set(v, "agreement", text_json(a->agreement))) != 0 ||
-	    (r = set(v, "updated_at", time_json(a->updated_at))) != 0 ||
-	    (r = set(v, "approvals_required", json_integer(p ? p->ra_approvals : 0))) != 0 ||
-	    (r = set(v, "locked", json_boolean(a->locked))) != 0 ||
-	    (r = set(v, "failed_logins", json_integer(a->failed_logins))) != 0)
+	if ((r = tsr_json_set(v, "email", tsr_json_text(a->email))) != 0 ||
+	    (r = tsr_json_set(v, "agreement", tsr_json_text(a->agreement))) != 0 ||
+	    (r = tsr_json_set(v, "updated_at", tsr_json_time(a->updated_at))) != 0 ||
+	    (r = tsr_json_set(v, "approvals_required", json_integer(p ? p->ra_approvals : 0))) != 0 ||
+	    (r = tsr_json_set(v, "locked", json_boolean(a->locked))) != 0 ||
+	    (r = tsr_json_set(v, "failed_logins", json_integer(a->failed_logins))) != 0)
 		return r;
-	return set(v, "code_locked", json_boolean(
+	return tsr_json_set(v, "code_locked", json_boolean(
 	    tsr_ra_code_locked(st, a->id, TSR_CODE_VERIFICATION) ||
 	    tsr_ra_code_locked(st, a->id, TSR_CODE_ACTIVATION)));
 }
@@ -449,25 +396,25 @@ static int app_view(struct tsr_ra *ra, struct tsr_store *st, const char *id, boo
 	*out = NULL;
 	if ((r = tsr_ra_app_get(st, id, &a)) != 0)
 		return r;
-	v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "id", text_json(a.id), "product",
-	    text_json(a.product), "storage", text_json(a.storage), "state", text_json(a.state),
-	    "state_since", time_json(a.state_since), "created_at", time_json(a.created_at),
+	v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "id", tsr_json_text(a.id), "product",
+	    tsr_json_text(a.product), "storage", tsr_json_text(a.storage), "state", tsr_json_text(a.state),
+	    "state_since", tsr_json_time(a.state_since), "created_at", tsr_json_time(a.created_at),
 	    "next", next_of(&a));
 	if (v == NULL)
 		r = nomem();
 	if (r == 0 && a.reason != NULL && a.reason[0] != '\0')
-		r = set(v, "reason", text_json(a.reason));
+		r = tsr_json_set(v, "reason", tsr_json_text(a.reason));
 	if (r == 0 && a.token_serial[0] != '\0')
-		r = set(v, "token_serial", text_json(a.token_serial));
+		r = tsr_json_set(v, "token_serial", tsr_json_text(a.token_serial));
 	if (r == 0 && a.cert_serial[0] != '\0')
-		r = set(v, "certificate_serial", text_json(a.cert_serial));
+		r = tsr_json_set(v, "certificate_serial", tsr_json_text(a.cert_serial));
 	/* The last "test my certificate" of its newest certificate (testcert.c
 	 * keeps it for the Test My Certificate page). */
 	if (r == 0 && a.last_test != NULL && a.last_test[0] != '\0') {
 		json_t *t = NULL;
 
 		if ((r = stored_json(a.id, "test result", a.last_test, &t)) == 0)
-			r = set(v, "last_test", t);
+			r = tsr_json_set(v, "last_test", t);
 	}
 	if (r == 0 && officer)
 		r = officer_fields(ra, st, &a, v);
@@ -510,11 +457,11 @@ static void deadlines(struct tsr_ra *ra, struct tsr_store *st, const char *id, j
 	memset(&c, 0, sizeof(c));
 	memset(&a, 0, sizeof(a));
 	if (tsr_store_code_current(st, id, TSR_CODE_VERIFICATION, &c) == 0)
-		(void)set(v, "code_expires_at", time_json(c.expires_at));
+		(void)tsr_json_set(v, "code_expires_at", tsr_json_time(c.expires_at));
 	tsr_wipe(&c, sizeof(c));
-	(void)set(v, "email_days", json_integer(cfg->ra.email_days));
+	(void)tsr_json_set(v, "email_days", json_integer(cfg->ra.email_days));
 	if (tsr_ra_app_get(st, id, &a) == 0)
-		(void)set(v, "lapses_at", time_json(a.created_at +
+		(void)tsr_json_set(v, "lapses_at", tsr_json_time(a.created_at +
 		    (int64_t)cfg->ra.email_days * 86400));
 	tsr_app_record_clear(&a);
 	tsr_error_clear();
@@ -560,7 +507,7 @@ static int do_apply(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int post_application(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_apply);
+	return tsr_http_with_store(req, res, do_apply);
 }
 
 static int get_agreement(const struct tsr_http_request *req, struct tsr_http_response *res)
@@ -594,7 +541,7 @@ static int do_verify_email(const struct tsr_http_request *req, struct tsr_ra *ra
 static int post_email_verification(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_verify_email);
+	return tsr_http_with_store(req, res, do_verify_email);
 }
 
 static int do_resend(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -612,7 +559,7 @@ static int do_resend(const struct tsr_http_request *req, struct tsr_ra *ra,
 static int post_verification_code(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_resend);
+	return tsr_http_with_store(req, res, do_resend);
 }
 
 static int do_withdraw(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -629,7 +576,7 @@ static int do_withdraw(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int post_withdrawal(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_withdraw);
+	return tsr_http_with_store(req, res, do_withdraw);
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -660,7 +607,7 @@ static int do_get_application(const struct tsr_http_request *req, struct tsr_ra 
 
 static int get_application(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_get_application);
+	return tsr_http_with_store(req, res, do_get_application);
 }
 
 /* ------------------------------------------------------------------ password reset */
@@ -679,7 +626,7 @@ static int do_questions(const struct tsr_http_request *req, struct tsr_ra *ra,
 	if ((a = json_array()) == NULL)
 		r = nomem();
 	for (size_t i = 0; r == 0 && i < n; i++)
-		if (json_array_append_new(a, text_json(q[i])) != 0)
+		if (json_array_append_new(a, tsr_json_text(q[i])) != 0)
 			r = nomem();
 	tsr_ra_questions_free(q, n);
 	if (r == 0 && (res->json = json_pack("{s:o}", "questions", a)) == NULL)
@@ -691,7 +638,7 @@ static int do_questions(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int get_questions(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_questions);
+	return tsr_http_with_store(req, res, do_questions);
 }
 
 static int do_reset(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -718,7 +665,7 @@ static int do_reset(const struct tsr_http_request *req, struct tsr_ra *ra,
 static int post_password_reset(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_reset);
+	return tsr_http_with_store(req, res, do_reset);
 }
 
 /* ------------------------------------------------------------------ sessions */
@@ -748,7 +695,7 @@ static int session_cookies(const struct tsr_http_request *req, const char *token
 	res->headers[0] = (struct tsr_http_header){ "Set-Cookie", res->text };
 	res->headers[1] = (struct tsr_http_header){ "Set-Cookie", res->text + n + 1 };
 	res->n_headers = 2;
-	res->json = json_pack("{s:s, s:o}", "csrf", csrf, "expires_at", time_json(expires_at));
+	res->json = json_pack("{s:s, s:o}", "csrf", csrf, "expires_at", tsr_json_time(expires_at));
 	tsr_wipe(csrf, sizeof(csrf));
 	return res->json != NULL ? 0 : nomem();
 }
@@ -763,7 +710,7 @@ static int session_answer(const struct tsr_http_request *req, char token[TSR_SES
 	if (json_is_true(json_object_get(req->body, "cookie")))
 		r = session_cookies(req, token, expires_at, res);
 	else if ((res->json = json_pack("{s:s, s:o}", "token", token, "expires_at",
-	    time_json(expires_at))) == NULL)
+	    tsr_json_time(expires_at))) == NULL)
 		r = nomem();
 	tsr_wipe(token, TSR_SESSION_TOKEN_LEN);
 	return r;
@@ -785,7 +732,7 @@ static int do_applicant_session(const struct tsr_http_request *req, struct tsr_r
 static int post_applicant_session(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_applicant_session);
+	return tsr_http_with_store(req, res, do_applicant_session);
 }
 
 static int do_officer_session(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -804,7 +751,7 @@ static int do_officer_session(const struct tsr_http_request *req, struct tsr_ra 
 static int post_officer_session(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_officer_session);
+	return tsr_http_with_store(req, res, do_officer_session);
 }
 
 static int do_end_session(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -832,7 +779,7 @@ static int do_end_session(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int delete_session(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_end_session);
+	return tsr_http_with_store(req, res, do_end_session);
 }
 
 /* "Who am I": the route is not TSR_HTTP_AUTH, because the server's check
@@ -893,9 +840,9 @@ static int officer_json(struct tsr_store *st, const char *name, json_t *v)
 	free(list);
 	if (r != 0)
 		json_decref(roles);
-	else if ((r = set(v, "roles", roles)) == 0 && u.display_name != NULL &&
+	else if ((r = tsr_json_set(v, "roles", roles)) == 0 && u.display_name != NULL &&
 	    u.display_name[0] != '\0')
-		r = set(v, "display_name", text_json(u.display_name));
+		r = tsr_json_set(v, "display_name", tsr_json_text(u.display_name));
 	tsr_user_record_clear(&u);
 	return r;
 }
@@ -915,14 +862,14 @@ static int session_view(struct tsr_store *st, const struct tsr_ra_session_info *
 	else
 		return tsr_error(TSR_ERR_AUTH, "a session of an unknown kind");
 	v = json_pack("{s:s, s:o, s:o}", "kind", officer ? "officer" : "applicant",
-	    "expires_at", time_json(s->expires_at), "idle_expires_at",
-	    time_json(s->idle_expires_at));
+	    "expires_at", tsr_json_time(s->expires_at), "idle_expires_at",
+	    tsr_json_time(s->idle_expires_at));
 	if (v == NULL)
 		return nomem();
-	if (officer != NULL && (r = set(v, "name", text_json(officer))) == 0)
+	if (officer != NULL && (r = tsr_json_set(v, "name", tsr_json_text(officer))) == 0)
 		r = officer_json(st, officer, v);
 	else if (officer == NULL)
-		r = set(v, "application", text_json(app));
+		r = tsr_json_set(v, "application", tsr_json_text(app));
 	if (r != 0) {
 		json_decref(v);
 		return r;
@@ -965,7 +912,7 @@ static int do_current_session(const struct tsr_http_request *req, struct tsr_ra 
 static int get_current_session(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_current_session);
+	return tsr_http_with_store(req, res, do_current_session);
 }
 
 /* ------------------------------------------------------------------ the queue */
@@ -1014,7 +961,7 @@ static json_t *applicant_name(const char *text)
 	family = json_string_value(json_object_get(v, "family_name"));
 	if (asprintf(&s, "%s%s%s", given ? given : "", given && family ? " " : "",
 	    family ? family : "") >= 0) {
-		name = text_json(s);
+		name = tsr_json_text(s);
 		free(s);
 	}
 	json_decref(v);
@@ -1028,13 +975,13 @@ static int queue_item(const struct tsr_app_record *a, void *ctx)
 
 	/* "o" takes every reference, even when json_pack fails: only memory can
 	 * make it fail, as every value is a JSON value already. */
-	v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", text_json(a->id),
-	    "product", text_json(a->product), "storage", text_json(a->storage), "state",
-	    text_json(a->state), "state_since", time_json(a->state_since), "created_at",
-	    time_json(a->created_at), "name", applicant_name(a->applicant), "email",
-	    text_json(a->email), "locked", a->locked);
+	v = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", tsr_json_text(a->id),
+	    "product", tsr_json_text(a->product), "storage", tsr_json_text(a->storage), "state",
+	    tsr_json_text(a->state), "state_since", tsr_json_time(a->state_since), "created_at",
+	    tsr_json_time(a->created_at), "name", applicant_name(a->applicant), "email",
+	    tsr_json_text(a->email), "locked", a->locked);
 	if (v != NULL && a->token_serial[0] != '\0' &&
-	    json_object_set_new(v, "token_serial", text_json(a->token_serial)) != 0) {
+	    json_object_set_new(v, "token_serial", tsr_json_text(a->token_serial)) != 0) {
 		json_decref(v);
 		v = NULL;
 	}
@@ -1137,7 +1084,7 @@ static int do_queue(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int get_queue(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_queue);
+	return tsr_http_with_store(req, res, do_queue);
 }
 
 /* ------------------------------------------------------------------ decisions */
@@ -1162,8 +1109,8 @@ static int do_approve(const struct tsr_http_request *req, struct tsr_ra *ra,
 		goto out;
 	tsr_ra_approvals_free(v, n);
 	p = tsr_product_find(&tsr_ra_config(ra)->products, a.product);
-	res->json = json_pack("{s:o, s:o, s:b, s:I, s:i}", "id", text_json(a.id), "state",
-	    text_json(a.state), "final", final, "approvals", (json_int_t)n,
+	res->json = json_pack("{s:o, s:o, s:b, s:I, s:i}", "id", tsr_json_text(a.id), "state",
+	    tsr_json_text(a.state), "final", final, "approvals", (json_int_t)n,
 	    "approvals_required", p ? p->ra_approvals : 0);
 	if (res->json == NULL)
 		r = nomem();
@@ -1174,7 +1121,7 @@ out:
 
 static int post_approval(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_approve);
+	return tsr_http_with_store(req, res, do_approve);
 }
 
 static int do_reject(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -1191,7 +1138,7 @@ static int do_reject(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int post_rejection(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_reject);
+	return tsr_http_with_store(req, res, do_reject);
 }
 
 static int do_assign_token(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -1208,7 +1155,7 @@ static int do_assign_token(const struct tsr_http_request *req, struct tsr_ra *ra
 
 static int put_token(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_assign_token);
+	return tsr_http_with_store(req, res, do_assign_token);
 }
 
 static int do_unlock(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -1233,7 +1180,7 @@ static int do_unlock(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int post_unlock(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_unlock);
+	return tsr_http_with_store(req, res, do_unlock);
 }
 
 static int do_reissue(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -1250,7 +1197,7 @@ static int do_reissue(const struct tsr_http_request *req, struct tsr_ra *ra,
 
 static int post_activation(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_reissue);
+	return tsr_http_with_store(req, res, do_reissue);
 }
 
 /* ------------------------------------------------------------------ certificate status */
@@ -1269,34 +1216,34 @@ static int cert_view(struct tsr_store *st, const char *serial, bool full, json_t
 	memset(&rec, 0, sizeof(rec));
 	if ((r = tsr_store_cert_get(st, serial, &rec)) != 0)
 		return r;
-	v = json_pack("{s:o, s:o}", "serial", text_json(rec.serial), "status",
-	    text_json(rec.status));
+	v = json_pack("{s:o, s:o}", "serial", tsr_json_text(rec.serial), "status",
+	    tsr_json_text(rec.status));
 	if (v == NULL)
 		r = nomem();
 	if (r == 0 && rec.revoked_at != 0 &&
-	    ((r = set(v, "revoked_at", time_json(rec.revoked_at))) != 0 ||
-	    (r = set(v, "reason", text_json(rec.revocation_reason))) != 0))
+	    ((r = tsr_json_set(v, "revoked_at", tsr_json_time(rec.revoked_at))) != 0 ||
+	    (r = tsr_json_set(v, "reason", tsr_json_text(rec.revocation_reason))) != 0))
 		goto out;
 	if (r == 0 && rec.invalidity_date != 0 && full)
-		r = set(v, "invalidity_date", time_json(rec.invalidity_date));
+		r = tsr_json_set(v, "invalidity_date", tsr_json_time(rec.invalidity_date));
 	if (r != 0 || !full)
 		goto out;
-	if ((r = set(v, "subject", text_json(rec.subject))) != 0 ||
-	    (r = set(v, "sans", text_json(rec.sans))) != 0 ||
-	    (r = set(v, "product", text_json(rec.product))) != 0 ||
-	    (r = set(v, "role", text_json(rec.role))) != 0 ||
-	    (r = set(v, "issuer", text_json(rec.issuer))) != 0 ||
-	    (r = set(v, "key_type", text_json(rec.key_type))) != 0 ||
-	    (r = set(v, "not_before", time_json(rec.not_before))) != 0 ||
-	    (r = set(v, "not_after", time_json(rec.not_after))) != 0 ||
-	    (r = set(v, "issued_at", time_json(rec.issued_at))) != 0 ||
-	    (r = set(v, "sha256", text_json(rec.fingerprint))) != 0)
+	if ((r = tsr_json_set(v, "subject", tsr_json_text(rec.subject))) != 0 ||
+	    (r = tsr_json_set(v, "sans", tsr_json_text(rec.sans))) != 0 ||
+	    (r = tsr_json_set(v, "product", tsr_json_text(rec.product))) != 0 ||
+	    (r = tsr_json_set(v, "role", tsr_json_text(rec.role))) != 0 ||
+	    (r = tsr_json_set(v, "issuer", tsr_json_text(rec.issuer))) != 0 ||
+	    (r = tsr_json_set(v, "key_type", tsr_json_text(rec.key_type))) != 0 ||
+	    (r = tsr_json_set(v, "not_before", tsr_json_time(rec.not_before))) != 0 ||
+	    (r = tsr_json_set(v, "not_after", tsr_json_time(rec.not_after))) != 0 ||
+	    (r = tsr_json_set(v, "issued_at", tsr_json_time(rec.issued_at))) != 0 ||
+	    (r = tsr_json_set(v, "sha256", tsr_json_text(rec.fingerprint))) != 0)
 		goto out;
 	f.cert_serial = rec.serial;
 	if ((r = tsr_store_app_list(st, &f, first_app_id, app)) == 1)
 		r = 0;
 	if (r == 0 && app[0] != '\0')
-		r = set(v, "application", text_json(app));
+		r = tsr_json_set(v, "application", tsr_json_text(app));
 out:
 	tsr_cert_record_clear(&rec);
 	if (r != 0)
@@ -1343,7 +1290,7 @@ static int do_get_certificate(const struct tsr_http_request *req, struct tsr_ra 
 
 static int get_certificate(const struct tsr_http_request *req, struct tsr_http_response *res)
 {
-	return with_store(req, res, do_get_certificate);
+	return tsr_http_with_store(req, res, do_get_certificate);
 }
 
 /* An officer's revoke, suspend or resume (the route's last segment). */
@@ -1368,7 +1315,7 @@ static int do_officer_change(const struct tsr_http_request *req, struct tsr_ra *
 static int post_officer_change(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_officer_change);
+	return tsr_http_with_store(req, res, do_officer_change);
 }
 
 static int do_revocation_nonce(const struct tsr_http_request *req, struct tsr_ra *ra,
@@ -1384,14 +1331,14 @@ static int do_revocation_nonce(const struct tsr_http_request *req, struct tsr_ra
 	    body_str(req, "reason"), nonce, &expires_at, message)) != 0)
 		return r;
 	res->json = json_pack("{s:s, s:o, s:s}", "nonce", nonce, "expires_at",
-	    time_json(expires_at), "message", message);
+	    tsr_json_time(expires_at), "message", message);
 	return res->json ? 0 : nomem();
 }
 
 static int post_revocation_nonce(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_revocation_nonce);
+	return tsr_http_with_store(req, res, do_revocation_nonce);
 }
 
 /* Which credentials the body carries: all of one kind, nothing of the
@@ -1458,7 +1405,7 @@ static int do_subscriber_revocation(const struct tsr_http_request *req, struct t
 static int post_subscriber_revocation(const struct tsr_http_request *req,
     struct tsr_http_response *res)
 {
-	return with_store(req, res, do_subscriber_revocation);
+	return tsr_http_with_store(req, res, do_subscriber_revocation);
 }
 
 /* ------------------------------------------------------------------ the routes */
