@@ -202,7 +202,9 @@ retrieve_fails()
 }
 retrieve_fails "a module path that does not exist" 66 'does not exist.*--module' \
     --module /nonexistent/pkcs11.so "${JANE[@]}"
-LIBCRYPTO=$(ldconfig -p | awk '/libcrypto\.so\.3 .*x86-64|libcrypto\.so\.3 / { print $NF; exit }')
+# awk reads to the end (no early exit): under pipefail, ldconfig must not
+# die of SIGPIPE while it still writes.
+LIBCRYPTO=$(ldconfig -p | awk '!found && /libcrypto\.so\.3 .*x86-64|libcrypto\.so\.3 / { print $NF; found = 1 }')
 retrieve_fails "a library that is not a PKCS#11 module" 69 'does not load' \
     --module "$LIBCRYPTO" "${JANE[@]}"
 mkdir -p "$WORK/empty/tokens"
