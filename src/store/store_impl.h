@@ -98,6 +98,28 @@ int store_table_sql(const struct store_table *t, bool insert, char mark,
 int store_row_params(const struct store_table *t, const struct store_value *row,
     struct param *p, size_t max);
 
+/* The columns each backend reads a record's row from, in the order its row
+ * readers expect: one list for both, since the tables are the same. */
+#define CERT_COLUMNS \
+	"serial, issuer, role, product, key_type, status, fingerprint," \
+	" not_before, not_after, issued_at, subject, sans, der," \
+	" revoked_at, revocation_reason, invalidity_date"
+#define AUDIT_COLUMNS "seq, time, actor, action, object, outcome, detail, prev_hash, hash"
+#define USER_COLUMNS \
+	"id, name, display_name, email, roles, password_hash, failed_logins, locked, disabled," \
+	" created_at, updated_at"
+#define VOUCHER_COLUMNS \
+	"code_hash, batch, product, created_at, expires_at, used_at, used_by, revoked_at"
+#define APP_COLUMNS \
+	"id, product, storage, state, state_since, created_at, updated_at, email, npi, dea," \
+	" identity, applicant, agreement, password_hash, failed_logins, locked, token_serial," \
+	" checks, reason, cert_serial, last_test"
+#define CODE_COLUMNS \
+	"code_hash, application, purpose, created_at, expires_at, used_at, superseded_at," \
+	" failures, locked, used_key"
+#define APPROVAL_COLUMNS "application, officer, at, comment"
+#define SESSION_COLUMNS "token_hash, subject, created_at, last_seen, expires_at"
+
 struct store_ops {
 	const char *name;
 
